@@ -1,0 +1,99 @@
+/**
+ * Server-sent events, as the WHATWG spec defines the wire format: lines `field: value`, events
+ * separated by a blank line, `\r\n`, `\n` or `\r` line ends. The parser is incremental (bytes arrive
+ * in arbitrary pieces) and bounded: an event larger than `maxEventBytes` is an error, so a hostile
+ * upstream cannot make the gateway buffer without limit.
+ */
+export interface SseEvent {
+  /** The `event:` field; undefined when the upstream sent none (OpenAI streams send none). */
+  event: string | undefined;
+  /** The `data:` lines joined with `\n`. */
+  data: string;
+}
+
+export class SseEventTooLargeError extends Error {
+  constructor(readonly limitBytes: number) {
+    super(`SSE event larger than ${limitBytes} bytes`);
+    this.name = 'SseEventTooLargeError';
+  }
+}
+
+/** 8 MiB: far above any real event (a large tool-call argument delta is a few KiB). */
+export const defaultMaxSseEventBytes = 8 * 1024 * 1024;
+
+export interface SseParser {
+  /** Feeds a piece of the stream; returns the events it completed. */
+  push(piece: string): SseEvent[];
+  /** The stream ended: returns a final event if one was left without its blank line. */
+  flush(): SseEvent[];
+}
+
+export function createSseParser(maxEventBytes: number = defaultMaxSseEventBytes): SseParser {
+  let buffer = '';
+  let eventName: string | undefined;
+  let dataLines: string[] = [];
+  let pendingBytes = 0;
+
+  function dispatch(into: SseEvent[]): void {
+    if (dataLines.length > 0) into.push({ event: eventName, data: dataLines.join('\n') });
+    eventName = undefined;
+    dataLines = [];
+    pendingBytes = 0;
+  }
+
+  function takeLine(line: string, into: SseEvent[]): void {
+    if (line === '') return dispatch(into);
+    if (line.charCodeAt(0) === 58 /* ':' comment */) return;
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 32) value = value.slice(1);
+    pendingBytes += line.length;
+    if (pendingBytes > maxEventBytes) throw new SseEventTooLargeError(maxEventBytes);
+    if (field === 'data') dataLines.push(value);
+    else if (field === 'event') eventName = value;
+    // `id` and `retry` have no meaning between a proxy and an LLM upstream; ignored.
+  }
+
+  return {
+    push(piece) {
+      buffer += piece;
+      const events: SseEvent[] = [];
+      let start = 0;
+      for (let index = 0; index < buffer.length; index++) {
+        const code = buffer.charCodeAt(index);
+        if (code !== 10 && code !== 13) continue;
+        // A '\r' at the very end may be the first half of '\r\n': wait for the next piece.
+        if (code === 13 && index === buffer.length - 1) break;
+        takeLine(buffer.slice(start, index), events);
+        if (code === 13 && buffer.charCodeAt(index + 1) === 10) index++;
+        start = index + 1;
+      }
+      buffer = buffer.slice(start);
+      if (buffer.length + pendingBytes > maxEventBytes) throw new SseEventTooLargeError(maxEventBytes);
+      return events;
+    },
+    flush() {
+      const events: SseEvent[] = [];
+      if (buffer.length > 0) takeLine(buffer.replace(/\r$/, ''), events);
+      buffer = '';
+      dispatch(events);
+      return events;
+    },
+  };
+}
+
+/** Encodes one event. `data` must not contain raw newlines (JSON.stringify output never does). */
+export function encodeSseEvent(data: string, event?: string): string {
+  return event === undefined ? `data: ${data}\n\n` : `event: ${event}\ndata: ${data}\n\n`;
+}
+
+/** Parses an event's data as JSON, returning undefined for `[DONE]` or anything unparseable. */
+export function parseSseJson(data: string): unknown {
+  if (data === '[DONE]') return undefined;
+  try {
+    return JSON.parse(data) as unknown;
+  } catch {
+    return undefined;
+  }
+}

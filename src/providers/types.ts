@@ -1,0 +1,74 @@
+import type { GatewayError } from '../errors/gateway-error.js';
+
+/** The wire formats the gateway speaks. A provider's adapter speaks exactly one upstream. */
+export type WireFormat = 'openai' | 'anthropic' | 'gemini';
+
+/** The operations a surface can ask an upstream for. */
+export type UpstreamOperation = 'chat' | 'count_tokens';
+
+interface CredentialBase {
+  /** Stable id, unique within the provider: `<provider>-key-<n>` for config keys, the file id for stored ones. */
+  id: string;
+  /** The provider name (the map key under `providers:`). */
+  provider: string;
+  /** Lower number = tried first. Equal priorities share load round-robin. */
+  priority: number;
+}
+
+/** An upstream API key from config. */
+export interface ApiKeyCredential extends CredentialBase {
+  kind: 'api_key';
+  apiKey: string;
+}
+
+/**
+ * An OAuth access token (Claude Code login, Codex, Gemini). The credential-security issue adds the
+ * refresh; the adapter only needs the current access token.
+ */
+export interface OAuthCredential extends CredentialBase {
+  kind: 'oauth';
+  accessToken: string;
+  /** Epoch milliseconds; undefined when the token does not say. */
+  expiresAt: number | undefined;
+}
+
+export type UpstreamCredential = ApiKeyCredential | OAuthCredential;
+
+export interface BuildRequestInput {
+  operation: UpstreamOperation;
+  credential: UpstreamCredential;
+  /** The provider's base_url, parsed once at config load. */
+  baseUrl: URL;
+  stream: boolean;
+  /** Client headers the adapter may forward (only ones it allow-lists, e.g. `anthropic-beta`). */
+  clientHeaders: Readonly<Record<string, string | string[] | undefined>>;
+  /** Extra headers decided by the gateway (e.g. X-Device-Fingerprint). */
+  extraHeaders?: Readonly<Record<string, string>>;
+}
+
+export interface UpstreamRequestTarget {
+  url: string;
+  headers: Record<string, string>;
+}
+
+export interface MapErrorInput {
+  provider: string;
+  status: number;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The upstream body, at most a few KiB, not yet redacted. */
+  bodyText: string;
+}
+
+/**
+ * One upstream type. Pure: builds URLs and headers and maps failures; it never performs I/O,
+ * so it can be tested without a network.
+ */
+export interface ProviderAdapter {
+  readonly type: string;
+  readonly format: WireFormat;
+  /** Whether the upstream can count tokens itself (Anthropic can; OpenAI-compatible servers cannot). */
+  readonly supportsCountTokens: boolean;
+  buildRequest(input: BuildRequestInput): UpstreamRequestTarget;
+  /** Maps an upstream non-2xx answer to a gateway error with `retryable` computed from the status. */
+  mapError(input: MapErrorInput): GatewayError;
+}
