@@ -35,7 +35,6 @@ export const errorCatalog = {
   GW_UNAUTHORIZED: { status: 401, kind: 'authentication', message: 'Missing or invalid API key.' },
   GW_NOT_FOUND: { status: 404, kind: 'not_found', message: 'No such route.' },
   GW_MODEL_NOT_FOUND: { status: 404, kind: 'not_found', message: 'The requested model is not served by this gateway.' },
-  GW_METHOD_NOT_ALLOWED: { status: 405, kind: 'invalid_request', message: 'Method not allowed on this route.' },
   GW_BODY_TOO_LARGE: { status: 413, kind: 'payload_too_large', message: 'The request body is larger than the configured limit.' },
   GW_UNSUPPORTED_MEDIA_TYPE: { status: 415, kind: 'unsupported_media_type', message: 'Content-Type must be application/json.' },
   GW_NO_CREDENTIAL_AVAILABLE: { status: 503, kind: 'overloaded', message: 'Every credential of the provider is cooling down; retry later.' },
@@ -49,7 +48,6 @@ export const errorCatalog = {
   GW_UPSTREAM_STREAM_FAILED: { status: 502, kind: 'upstream', message: 'The upstream stream failed part-way.' },
   GW_UPSTREAM_BAD_RESPONSE: { status: 502, kind: 'upstream', message: 'The upstream provider sent a response the gateway cannot read.' },
   GW_SHUTTING_DOWN: { status: 503, kind: 'overloaded', message: 'The gateway is shutting down.' },
-  GW_REQUEST_TIMEOUT: { status: 408, kind: 'timeout', message: 'The client did not send the request in time.' },
   GW_INTERNAL: { status: 500, kind: 'internal', message: 'Internal gateway error.' },
 } as const satisfies Record<string, ErrorCatalogEntry>;
 

@@ -1,0 +1,165 @@
+import { once } from 'node:events';
+import type { Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type LoadedConfig } from './config/load.js';
+import { watchConfig } from './config/watch.js';
+import { createApp } from './server/create-app.js';
+import { createLogger } from './server/logger.js';
+import { buildRuntime, type Runtime } from './server/runtime.js';
+import { ensureInitialClientKey } from './security/client-keys.js';
+import { UpstreamClient } from './upstream/client.js';
+
+export interface StartGatewayOptions {
+  loaded: LoadedConfig;
+  /** pino JSON lines go here (stdout when omitted). */
+  logStream?: NodeJS.WritableStream;
+  now?: () => number;
+}
+
+export interface RunningGateway {
+  /** http://host:port of the listening socket. */
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  logger: Logger;
+  /** Swaps in a new config (already validated). Settings fixed at start are reported, not applied. */
+  reload(loaded: LoadedConfig): void;
+  /** Graceful: stop accepting, let in-flight requests and streams finish up to the grace period, then close. */
+  close(): Promise<void>;
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** Settings compiled into the listening server; a reload that changes them needs a restart. */
+function restartOnlySettings(loaded: LoadedConfig): string {
+  const { host, port, body_limit_bytes, timeouts, tls } = loaded.config.server;
+  return JSON.stringify({ host, port, body_limit_bytes, timeouts, tls, logging: loaded.config.logging });
+}
+
+/**
+ * Refuses configurations that would expose the gateway: a non-loopback bind with no client key
+ * is the "empty key list = open to the world" bug of the Go proxies, and we fail closed instead.
+ */
+export function assertSafeToListen(loaded: LoadedConfig, runtime: Runtime): void {
+  const host = loaded.config.server.host;
+  if (!isLoopbackHost(host) && runtime.authenticator.size === 0) {
+    throw new Error(
+      `Refusing to listen on ${host}: no client keys are configured, so anyone who can reach the port could use the upstream credentials. ` +
+        'Create one with `cliproxyapi keys create --id NAME` or bind to 127.0.0.1.',
+    );
+  }
+}
+
+export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
+  const now = options.now ?? Date.now;
+  const config = options.loaded.config;
+  const logger = createLogger({ level: config.logging.level, ...(options.logStream ? { destination: options.logStream } : {}) });
+  for (const warning of options.loaded.warnings) logger.warn({ source: options.loaded.configPath ?? 'embedded default' }, warning);
+
+  let runtime = buildRuntime(options.loaded, { now });
+  assertSafeToListen(options.loaded, runtime);
+  if (runtime.authenticator.size === 0) {
+    logger.warn('No client keys are configured: every API request will be refused with 401. Run `cliproxyapi keys create --id NAME`.');
+  }
+  let shuttingDown = false;
+  const upstream = new UpstreamClient({
+    connectTimeoutMs: config.upstream.connect_timeout_ms,
+    firstByteTimeoutMs: config.upstream.first_byte_timeout_ms,
+    idleTimeoutMs: config.upstream.idle_timeout_ms,
+  });
+  const app = createApp({
+    runtime: () => runtime,
+    upstream,
+    logger,
+    now,
+    isShuttingDown: () => shuttingDown,
+    bodyLimitBytes: config.server.body_limit_bytes,
+    timeouts: { headersMs: config.server.timeouts.headers_ms, requestMs: config.server.timeouts.request_ms, keepAliveMs: config.server.timeouts.keep_alive_ms },
+    accessLog: config.logging.access_log,
+  });
+  await app.listen({ host: config.server.host, port: config.server.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
+  const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  const startedSettings = restartOnlySettings(options.loaded);
+
+  return {
+    url: `http://${hostForUrl}:${port}`,
+    port,
+    app,
+    logger,
+    reload(loaded) {
+      const next = buildRuntime(loaded, { now, previous: runtime });
+      assertSafeToListen(loaded, next);
+      runtime = next;
+      if (restartOnlySettings(loaded) !== startedSettings) {
+        logger.warn('Config reloaded, but server.host/port/tls/timeouts/body limit and logging change only on restart.');
+      }
+      for (const warning of loaded.warnings) logger.warn(warning);
+      logger.info({ providers: [...next.providers.keys()], client_keys: next.authenticator.size }, 'config reloaded');
+    },
+    async close() {
+      shuttingDown = true;
+      const grace = setTimeout(() => {
+        logger.warn('Shutdown grace period over: closing the remaining connections.');
+        app.server.closeAllConnections();
+      }, config.server.timeouts.shutdown_grace_ms);
+      grace.unref();
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(grace);
+        await upstream.close();
+      }
+    },
+  };
+}
+
+export interface RunServeOptions {
+  configPath: string | undefined;
+  /** Where the one-time client key announcement goes (stdout by default). */
+  print?: (line: string) => void;
+}
+
+/** `cliproxyapi serve`: load, announce a first key, listen, hot-reload, shut down on signals. */
+export async function runServe(options: RunServeOptions): Promise<void> {
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const loaded = loadConfig(options.configPath === undefined ? {} : { path: options.configPath });
+  const initialKey = ensureInitialClientKey(loaded);
+  if (initialKey !== undefined) {
+    print('');
+    print(`A client key was generated (id "${initialKey.id}"). It is shown only this once; only its hash is stored:`);
+    print('');
+    print(`    ${initialKey.key}`);
+    print('');
+    print('Clients send it as "Authorization: Bearer <key>" or "x-api-key: <key>".');
+    print('');
+  }
+  const gateway = await startGateway({ loaded });
+  gateway.logger.info({ url: gateway.url, config: loaded.configPath ?? 'embedded default' }, 'cliproxyapi listening');
+
+  // Hot reload: the config file, and the client-key file `keys create|revoke` writes.
+  const reloadFrom = () => loadConfig(options.configPath === undefined ? {} : { path: options.configPath });
+  const keysFile = loaded.config.auth.client_keys_file;
+  const watcher = watchConfig({
+    path: options.configPath ?? keysFile,
+    extraPaths: options.configPath === undefined ? [] : [keysFile],
+    load: reloadFrom,
+    onReload: (next) => {
+      try {
+        gateway.reload(next);
+      } catch (error) {
+        gateway.logger.error({ err_message: (error as Error).message }, 'config reload refused; keeping the running config');
+      }
+    },
+    onError: (error) => gateway.logger.error({ err_message: (error as Error).message }, 'config reload failed; keeping the running config'),
+  });
+
+  const signal = await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
+  gateway.logger.info({ signal: String(signal[0] ?? '') }, 'shutting down');
+  watcher.close();
+  await gateway.close();
+  gateway.logger.flush();
+}

@@ -1,0 +1,33 @@
+import type { AnthropicMessagesRequest } from '../../formats/anthropic/messages-request.js';
+import { estimateAnthropicInputTokens } from '../../translate/anthropic-to-openai/estimate-tokens.js';
+import { translateAnthropicRequestToOpenAI } from '../../translate/anthropic-to-openai/request.js';
+import { translateOpenAIResponseToAnthropic } from '../../translate/anthropic-to-openai/response.js';
+import { createOpenAIToAnthropicStreamTranslator } from '../../translate/anthropic-to-openai/stream.js';
+import { parseUpstreamJson } from './openai-to-anthropic.js';
+import { createSseTransformer, encodeAnthropicEvent } from './sse-transformer.js';
+import type { FormatBridge } from './types.js';
+
+/** An Anthropic client (SDK, Claude Code) served by an OpenAI-compatible upstream. */
+export const anthropicToOpenAIBridge: FormatBridge = {
+  surface: 'anthropic',
+  upstreamFormat: 'openai',
+  upstreamBody(context) {
+    const request = context.clientBody as AnthropicMessagesRequest;
+    return JSON.stringify(translateAnthropicRequestToOpenAI(request, { upstreamModel: context.upstreamModel }));
+  },
+  jsonResponse(upstreamBody, context) {
+    return JSON.stringify(translateOpenAIResponseToAnthropic(parseUpstreamJson(upstreamBody), { model: context.requestedModel }));
+  },
+  streamTransformer(context) {
+    const request = context.clientBody as AnthropicMessagesRequest;
+    return createSseTransformer(
+      createOpenAIToAnthropicStreamTranslator({
+        model: context.requestedModel,
+        // Anthropic message ids are `msg_` + opaque; the request id keeps logs and clients correlated.
+        messageId: `msg_${context.requestId.replace(/[^A-Za-z0-9]/g, '')}`,
+        estimatedInputTokens: estimateAnthropicInputTokens(request),
+      }),
+      encodeAnthropicEvent,
+    );
+  },
+};

@@ -1,0 +1,45 @@
+import type { OpenAIChatRequest } from '../../formats/openai/chat-request.js';
+import { GatewayError } from '../../errors/gateway-error.js';
+import { translateOpenAIRequestToAnthropic } from '../../translate/openai-to-anthropic/request.js';
+import { translateAnthropicResponseToOpenAI } from '../../translate/openai-to-anthropic/response.js';
+import { createAnthropicToOpenAIStreamTranslator } from '../../translate/openai-to-anthropic/stream.js';
+import { createSseTransformer, encodeOpenAIChunk } from './sse-transformer.js';
+import type { FormatBridge } from './types.js';
+
+const done = 'data: [DONE]\n\n';
+
+/** Parses an upstream JSON answer leniently; a body that is not JSON is the upstream's fault. */
+export function parseUpstreamJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch (error) {
+    throw new GatewayError('GW_UPSTREAM_BAD_RESPONSE', { message: 'The upstream answer is not valid JSON.', cause: error });
+  }
+}
+
+/** An OpenAI client (SDK, Codex, Cursor) served by an Anthropic upstream. */
+export const openaiToAnthropicBridge: FormatBridge = {
+  surface: 'openai',
+  upstreamFormat: 'anthropic',
+  upstreamBody(context, _raw, options) {
+    const request = context.clientBody as OpenAIChatRequest;
+    return JSON.stringify(
+      translateOpenAIRequestToAnthropic(request, { upstreamModel: context.upstreamModel, defaultMaxTokens: options.defaultMaxTokens }),
+    );
+  },
+  jsonResponse(upstreamBody, context) {
+    return JSON.stringify(translateAnthropicResponseToOpenAI(parseUpstreamJson(upstreamBody), { model: context.requestedModel, created: context.created }));
+  },
+  streamTransformer(context) {
+    const request = context.clientBody as OpenAIChatRequest;
+    const inner = createSseTransformer(
+      createAnthropicToOpenAIStreamTranslator({
+        model: context.requestedModel,
+        created: context.created,
+        includeUsage: request.stream_options?.include_usage === true,
+      }),
+      encodeOpenAIChunk,
+    );
+    return { push: inner.push, flush: () => `${inner.flush() as string}${done}` };
+  },
+};

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import secureJsonParse from 'secure-json-parse';
+import { GatewayError } from '../errors/gateway-error.js';
+import { extractClientKey } from '../security/client-auth.js';
+import { redactUrl } from '../security/redact.js';
+import type { UpstreamClient } from '../upstream/client.js';
+import type { ChatPipelineDependencies } from './chat-pipeline.js';
+import { installErrorHandlers, sendGatewayError } from './error-handler.js';
+import './request-context.js';
+import { registerAnthropicRoutes } from './routes/anthropic.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerOpenAIRoutes } from './routes/openai.js';
+import type { Runtime } from './runtime.js';
+
+export interface AppOptions {
+  runtime: () => Runtime;
+  upstream: UpstreamClient;
+  logger: FastifyBaseLogger;
+  now: () => number;
+  isShuttingDown: () => boolean;
+  /** Fixed at start: Fastify compiles the body limit and server timeouts into the server. */
+  bodyLimitBytes: number;
+  timeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
+  accessLog: boolean;
+}
+
+/** A client-sent request id is echoed only when it is a plain token; anything else is replaced. */
+const safeRequestId = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Paths that answer without a client key. They must reveal nothing. */
+const publicPaths = new Set(['/healthz', '/readyz']);
+
+/**
+ * Builds the Fastify app. Order of the checks per request follows DESIGN.md (cheapest first):
+ * client key (onRequest, before the body is read) → body limit + JSON parse → schema → route.
+ * The IP filter and per-IP limiter of the network-security layer plug in as onRequest hooks
+ * registered before the client-key hook.
+ */
+export function createApp(options: AppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    disableRequestLogging: true,
+    bodyLimit: options.bodyLimitBytes,
+    requestTimeout: options.timeouts.requestMs,
+    keepAliveTimeout: options.timeouts.keepAliveMs,
+    connectionTimeout: 0, // idle sockets are bounded by keep-alive; streams may be silent for minutes
+    return503OnClosing: false, // answered by our own hook below, in the surface's error shape
+    forceCloseConnections: 'idle',
+    maxParamLength: 256,
+    genReqId: (request) => {
+      const sent = request.headers['x-request-id'];
+      return typeof sent === 'string' && safeRequestId.test(sent) ? sent : randomUUID();
+    },
+  });
+  // Slowloris bound: headers must arrive within headersMs (Node requires it below requestTimeout).
+  app.server.headersTimeout = Math.min(options.timeouts.headersMs, options.timeouts.requestMs);
+
+  app.decorateRequest('rawBody', undefined);
+  app.decorateRequest('clientKeyId', undefined);
+  app.decorateRequest('routedProvider', undefined);
+  app.decorateRequest('gatewayErrorCode', undefined);
+
+  // One JSON parser that keeps the raw bytes (for pass-through) and refuses prototype poisoning.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const buffer = body as Buffer;
+    request.rawBody = buffer;
+    if (buffer.length === 0) return done(new GatewayError('GW_INVALID_JSON', { message: 'The request body is empty.' }), undefined);
+    try {
+      done(null, secureJsonParse.parse(buffer, undefined, { protoAction: 'error', constructorAction: 'error' }));
+    } catch {
+      done(new GatewayError('GW_INVALID_JSON'), undefined);
+    }
+  });
+
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    const path = request.url.split('?', 1)[0] ?? request.url;
+    if (publicPaths.has(path)) return done();
+    if (options.isShuttingDown()) {
+      void reply.header('connection', 'close');
+      sendGatewayError(request, reply, new GatewayError('GW_SHUTTING_DOWN'));
+      return;
+    }
+    const clientKeyId = options.runtime().authenticator.authenticate(extractClientKey(request.headers, request.url));
+    if (clientKeyId === undefined) {
+      sendGatewayError(request, reply, new GatewayError('GW_UNAUTHORIZED'));
+      return;
+    }
+    request.clientKeyId = clientKeyId;
+    done();
+  });
+
+  if (options.accessLog) {
+    app.addHook('onResponse', (request, reply, done) => {
+      request.log.info(
+        {
+          method: request.method,
+          url: redactUrl(request.url),
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+          key_id: request.clientKeyId,
+          provider: request.routedProvider,
+          code: request.gatewayErrorCode,
+        },
+        'request',
+      );
+      done();
+    });
+  }
+
+  installErrorHandlers(app);
+  const dependencies: ChatPipelineDependencies = { runtime: options.runtime, upstream: options.upstream, now: options.now };
+  registerHealthRoutes(app, options.isShuttingDown);
+  registerOpenAIRoutes(app, dependencies);
+  registerAnthropicRoutes(app, dependencies);
+  return app;
+}

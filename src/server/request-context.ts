@@ -1,0 +1,15 @@
+/** Per-request fields the hooks and handlers share; declared once so every file sees the same types. */
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The client's original body bytes, kept for same-format pass-through. */
+    rawBody: Buffer | undefined;
+    /** The id of the client key that authenticated the request. */
+    clientKeyId: string | undefined;
+    /** The provider the request was routed to, for the access log. */
+    routedProvider: string | undefined;
+    /** The catalog code of the error answered, for the access log. */
+    gatewayErrorCode: string | undefined;
+  }
+}
+
+export {};

@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import type { AnthropicCountTokensRequest, AnthropicMessagesRequest } from '../../formats/anthropic/messages-request.js';
+import type { AnthropicCountTokensResponse } from '../../formats/anthropic/messages-response.js';
+import { estimateAnthropicInputTokens } from '../../translate/anthropic-to-openai/estimate-tokens.js';
+import { abortOnClientClose, resolveProvider, runChat, sendUpstream, type ChatPipelineDependencies } from '../chat-pipeline.js';
+import { readBody } from '../../upstream/client.js';
+import { enforceMaxTokens, validateAnthropicCountTokens, validateAnthropicMessages } from '../validate-body.js';
+
+/** Anthropic surface: messages and count_tokens. */
+export function registerAnthropicRoutes(app: FastifyInstance, dependencies: ChatPipelineDependencies): void {
+  app.post('/v1/messages', async (request, reply) => {
+    validateAnthropicMessages(request.body);
+    const body = request.body as AnthropicMessagesRequest;
+    enforceMaxTokens(body.max_tokens, dependencies.runtime().loaded.config.server.validation.max_tokens);
+    await runChat(dependencies, request, reply, {
+      surface: 'anthropic',
+      body: body as unknown as Record<string, unknown>,
+      raw: request.rawBody ?? Buffer.from(JSON.stringify(body)),
+      model: body.model,
+      stream: body.stream === true,
+    });
+    return reply;
+  });
+
+  /**
+   * Anthropic upstreams count exactly; for an OpenAI-compatible upstream there is no counting
+   * endpoint, so the gateway answers with its documented estimate (see estimate-tokens.ts).
+   */
+  app.post('/v1/messages/count_tokens', async (request, reply) => {
+    validateAnthropicCountTokens(request.body);
+    const body = request.body as AnthropicCountTokensRequest;
+    const { provider, upstreamModel } = resolveProvider(dependencies.runtime(), body.model);
+    request.routedProvider = provider.name;
+    if (!provider.adapter.supportsCountTokens) {
+      const estimate: AnthropicCountTokensResponse = { input_tokens: estimateAnthropicInputTokens(body) };
+      return reply.header('x-token-count-estimated', 'true').send(estimate);
+    }
+    const upstreamBody = upstreamModel === body.model ? (request.rawBody ?? JSON.stringify(body)) : JSON.stringify({ ...body, model: upstreamModel });
+    const controller = abortOnClientClose(reply);
+    const response = await sendUpstream(dependencies, request, provider, 'count_tokens', upstreamBody, false, controller.signal);
+    const answer = await readBody(response.body, 1024 * 1024, provider.name);
+    return reply.header('content-type', 'application/json').send(answer);
+  });
+}

@@ -1,0 +1,64 @@
+import type { LoadedConfig } from '../config/load.js';
+import type { ProviderConfig } from '../config/schema.js';
+import { adapterFor } from '../providers/registry.js';
+import type { ProviderAdapter } from '../providers/types.js';
+import { CredentialPool, credentialsFromConfig } from '../routing/credential-pool.js';
+import { createModelRouter } from '../routing/model-router.js';
+import { collectClientKeys, createClientKeyAuthenticator, type ClientKeyAuthenticator } from '../security/client-keys.js';
+import { registerSecrets } from '../security/redact.js';
+
+export interface ProviderRuntime {
+  readonly name: string;
+  readonly config: Readonly<ProviderConfig>;
+  readonly adapter: ProviderAdapter;
+  readonly baseUrl: URL;
+  readonly pool: CredentialPool;
+}
+
+/**
+ * Everything the request path needs, compiled once from a loaded config: the request path does
+ * no parsing of config. A hot reload builds a new Runtime and swaps it in whole, so a request
+ * sees either the old config or the new one, never a mix.
+ */
+export interface Runtime {
+  readonly loaded: LoadedConfig;
+  readonly authenticator: ClientKeyAuthenticator;
+  readonly router: ReturnType<typeof createModelRouter>;
+  readonly providers: ReadonlyMap<string, ProviderRuntime>;
+}
+
+export interface RuntimeOptions {
+  now: () => number;
+  /** The runtime being replaced: pools of unchanged providers are kept, so cooldowns survive a reload. */
+  previous?: Runtime;
+}
+
+function sameProvider(left: Readonly<ProviderConfig>, right: Readonly<ProviderConfig>): boolean {
+  return JSON.stringify(left) === JSON.stringify(right);
+}
+
+export function buildRuntime(loaded: LoadedConfig, options: RuntimeOptions): Runtime {
+  const providers = new Map<string, ProviderRuntime>();
+  for (const [name, providerConfig] of Object.entries(loaded.config.providers)) {
+    const credentials = credentialsFromConfig(name, providerConfig as ProviderConfig);
+    registerSecrets(credentials.map((credential) => credential.apiKey));
+    const previous = options.previous?.providers.get(name);
+    const pool =
+      previous !== undefined && sameProvider(previous.config, providerConfig as ProviderConfig)
+        ? previous.pool
+        : new CredentialPool(credentials, { now: options.now });
+    providers.set(name, {
+      name,
+      config: providerConfig as ProviderConfig,
+      adapter: adapterFor(providerConfig.type),
+      baseUrl: new URL(providerConfig.base_url),
+      pool,
+    });
+  }
+  return {
+    loaded,
+    authenticator: createClientKeyAuthenticator(collectClientKeys(loaded)),
+    router: createModelRouter(loaded.config.providers as Record<string, ProviderConfig>),
+    providers,
+  };
+}
