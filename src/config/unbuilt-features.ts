@@ -1,0 +1,39 @@
+import type { Config } from './schema.js';
+
+/**
+ * Config keys that DESIGN.md names but whose layer has not landed yet. Fail closed: a user who
+ * turns on an IP allowlist or TLS must not get a gateway that silently ignores it, so turning one
+ * on is a config error. Keys that are on by default (per-IP rate limit, audit, encryption) cannot
+ * be errors without breaking the embedded default; those produce a startup warning instead, so
+ * the operator knows which layers are not active in this version.
+ */
+export interface UnbuiltFeatureReport {
+  errors: string[];
+  warnings: string[];
+}
+
+export function checkUnbuiltFeatures(config: Config): UnbuiltFeatureReport {
+  const errors: string[] = [];
+  const notActive: string[] = [];
+  const refuse = (path: string, layer: string) => errors.push(`${path}: ${layer} is not available in this version yet; remove the setting`);
+
+  if (config.server.tls.enabled) refuse('server.tls.enabled', 'TLS termination');
+  if (config.server.trusted_proxies.length > 0) refuse('server.trusted_proxies', 'X-Forwarded-For handling');
+  if (config.server.security.ip_allowlist.enabled) refuse('server.security.ip_allowlist.enabled', 'the IP allowlist');
+  if (config.server.security.ip_denylist.length > 0) refuse('server.security.ip_denylist', 'the IP denylist');
+  if (config.state.backend === 'redis') refuse('state.backend', 'the Redis state backend');
+  if (config.alerts.length > 0) refuse('alerts', 'alerting');
+  if (config.management.enabled) refuse('management.enabled', 'the management API');
+  for (const [name, provider] of Object.entries(config.providers)) {
+    if (provider.rate_limit !== undefined) refuse(`providers.${name}.rate_limit`, 'per-provider rate limiting');
+    if (provider.device_fingerprint === true) refuse(`providers.${name}.device_fingerprint`, 'the device fingerprint');
+  }
+
+  notActive.push('per-IP rate limit (server.security.rate_limit)');
+  if (config.audit.enabled) notActive.push('audit log (audit.*)');
+  if (config.auth.encryption.enabled) notActive.push('credential encryption at rest (no credential files are stored yet; upstream keys come from the config)');
+  return {
+    errors,
+    warnings: [`Security layers not active in this version: ${notActive.join('; ')}.`],
+  };
+}

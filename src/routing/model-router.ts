@@ -1,0 +1,79 @@
+import type { ProviderConfig } from '../config/schema.js';
+
+/** Where a client's model name goes: which provider, and the model name the upstream expects. */
+export interface ModelRoute {
+  /** The provider's name (its key under `providers:`). */
+  provider: string;
+  /** The model name sent upstream: the configured `name` (an alias resolves to it). */
+  upstreamModel: string;
+  /** What the client asked for, verbatim; responses may echo it back. */
+  requestedModel: string;
+}
+
+export interface ModelRouter {
+  /** The route for a client's model, or undefined (the caller answers GW_MODEL_NOT_FOUND). */
+  resolve(model: string): ModelRoute | undefined;
+  /** Every servable model id (names and aliases) with its provider, for `GET /v1/models`. */
+  list(): { id: string; provider: string }[];
+}
+
+interface ProviderModels {
+  /** name → name and alias → name, for the `provider/model` form. */
+  upstreamByModel: Map<string, string>;
+  /** A provider listing no models passes any model through, but only in the prefix form. */
+  passThrough: boolean;
+}
+
+/**
+ * Compiles the model maps once, at construction (config load or reload), so a request does two
+ * map lookups at most. Resolution order:
+ * 1. an exact configured name or alias, across all providers. Names are registered before
+ *    aliases, and earlier providers (config order) before later ones, so when two entries
+ *    collide the first name wins. This runs first because model names may contain '/'
+ *    (`meta-llama/Llama-3`) and must not be taken for the prefix form;
+ * 2. `provider/model`: the text before the first '/' picks the provider (provider names cannot
+ *    contain '/'), and the rest must be one of its names or aliases, or anything when it lists none.
+ *
+ * Maps, not plain objects, hold client-controlled keys, so `__proto__/x` or `constructor` find nothing.
+ */
+export function createModelRouter(providers: Readonly<Record<string, ProviderConfig>>): ModelRouter {
+  const exact = new Map<string, { provider: string; upstreamModel: string }>();
+  const byProvider = new Map<string, ProviderModels>();
+
+  for (const [providerName, provider] of Object.entries(providers)) {
+    const upstreamByModel = new Map<string, string>();
+    for (const model of provider.models) {
+      if (!upstreamByModel.has(model.name)) upstreamByModel.set(model.name, model.name);
+      if (!exact.has(model.name)) exact.set(model.name, { provider: providerName, upstreamModel: model.name });
+    }
+    byProvider.set(providerName, { upstreamByModel, passThrough: provider.models.length === 0 });
+  }
+  for (const [providerName, provider] of Object.entries(providers)) {
+    const models = byProvider.get(providerName);
+    for (const model of provider.models) {
+      if (model.alias === undefined) continue;
+      if (models !== undefined && !models.upstreamByModel.has(model.alias)) models.upstreamByModel.set(model.alias, model.name);
+      if (!exact.has(model.alias)) exact.set(model.alias, { provider: providerName, upstreamModel: model.name });
+    }
+  }
+
+  const listing = Object.freeze([...exact].map(([id, route]) => Object.freeze({ id, provider: route.provider })));
+
+  return {
+    resolve(model: string): ModelRoute | undefined {
+      const direct = exact.get(model);
+      if (direct !== undefined) return { provider: direct.provider, upstreamModel: direct.upstreamModel, requestedModel: model };
+      const slash = model.indexOf('/');
+      if (slash <= 0) return undefined;
+      const providerName = model.slice(0, slash);
+      const rest = model.slice(slash + 1);
+      const models = byProvider.get(providerName);
+      if (models === undefined || rest === '') return undefined;
+      const upstreamModel = models.passThrough ? rest : models.upstreamByModel.get(rest);
+      return upstreamModel === undefined ? undefined : { provider: providerName, upstreamModel, requestedModel: model };
+    },
+    list() {
+      return [...listing];
+    },
+  };
+}
