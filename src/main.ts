@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import { watchConfig } from './config/watch.js';
+import type { Config } from './config/schema.js';
+import { checkUnbuiltFeatures } from './config/unbuilt-features.js';
 import { createApp } from './server/create-app.js';
 import { createLogger } from './server/logger.js';
 import { buildRuntime, type Runtime } from './server/runtime.js';
@@ -57,6 +59,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const config = options.loaded.config;
   const logger = createLogger({ level: config.logging.level, ...(options.logStream ? { destination: options.logStream } : {}) });
   for (const warning of options.loaded.warnings) logger.warn({ source: options.loaded.configPath ?? 'embedded default' }, warning);
+  logger.warn(checkUnbuiltFeatures(config as Config).notActive);
 
   let runtime = buildRuntime(options.loaded, { now });
   assertSafeToListen(options.loaded, runtime);

@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { resolveConfigPath, type CliIo } from '../cli-io.js';
+
+/**
+ * `serve`: start the proxy. The server module is imported lazily so `--help`, `keys` and
+ * `config check` start fast and do not load fastify, undici or provider code.
+ */
+export function registerServeCommand(program: Command, io: CliIo): void {
+  program
+    .command('serve')
+    .description('start the proxy server')
+    .option('-c, --config <file>', 'config file (default: $CLIPROXY_CONFIG, then ./config.yaml, then the built-in default)')
+    .addHelpText(
+      'after',
+      `
+With no config file the proxy starts on 127.0.0.1:8317 with a ./data directory it creates (0700),
+a generated encryption key and a generated client key printed once.
+
+Examples:
+  $ cliproxyapi serve
+  $ cliproxyapi serve --config /etc/cliproxyapi/config.yaml
+  $ CLIPROXY_SERVER_PORT=9000 cliproxyapi serve -c config.yaml`,
+    )
+    .action(async (options: { config?: string }) => {
+      const configPath = resolveConfigPath(options.config, io);
+      const runServe = io.runServe ?? (await import('../../main.js')).runServe;
+      await runServe({ configPath });
+    });
+}

@@ -1,0 +1,68 @@
+import { Command, CommanderError } from 'commander';
+import { isConfigError } from '../config/config-error.js';
+import { CliExit, processIo, type CliIo } from './cli-io.js';
+import { registerConfigCommand } from './commands/config-check.js';
+import { registerKeysCommand } from './commands/keys.js';
+import { registerServeCommand } from './commands/serve.js';
+import { packageVersion, registerVersionCommand } from './commands/version.js';
+
+/**
+ * The `cliproxyapi` command tree. exitOverride makes commander throw instead of calling
+ * process.exit, so runCli decides the exit code and tests can run commands in-process.
+ */
+export function buildProgram(io: CliIo = processIo): Command {
+  const program = new Command('cliproxyapi');
+  program
+    .description('security-hardened multi-provider LLM API proxy (OpenAI, Anthropic and Gemini wire formats)')
+    .version(packageVersion(), '-v, --version', 'print the version')
+    .configureOutput({ writeOut: (text) => io.stdout(text), writeErr: (text) => io.stderr(text) })
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ cliproxyapi serve --config config.yaml      start the proxy
+  $ cliproxyapi config check config.yaml        validate a config without starting
+  $ cliproxyapi keys create --id alice          create a client key (printed once)
+  $ cliproxyapi keys list                       list client key ids
+
+Environment:
+  CLIPROXY_CONFIG          config file when --config is not given
+  CLIPROXY_ENCRYPTION_KEY  credential encryption key (instead of auth.encryption.key_file)
+  CLIPROXY_<PATH>          override a config value, e.g. CLIPROXY_SERVER_PORT=9000`,
+    );
+  registerServeCommand(program, io);
+  registerConfigCommand(program, io);
+  registerKeysCommand(program, io);
+  registerVersionCommand(program, io);
+  return program;
+}
+
+/**
+ * Runs the CLI on `args` (without the node and script entries) and returns the exit code.
+ * Every failure ends as a message on stderr, never a stack trace: a ConfigError prints each
+ * problem on its own line, anything else its one-line message.
+ */
+export async function runCli(args: readonly string[], io: CliIo = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return 0;
+  } catch (error) {
+    return exitCodeFor(error, io);
+  }
+}
+
+function exitCodeFor(error: unknown, io: CliIo): number {
+  if (error instanceof CliExit) return error.exitCode;
+  // Commander already printed its message (unknown option, missing argument, help, version).
+  if (error instanceof CommanderError) return error.exitCode;
+  if (isConfigError(error)) {
+    io.stderr(`error: ${error.message}\n`);
+    return 1;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr(`error: ${message.split('\n')[0] ?? message}\n`);
+  return 1;
+}

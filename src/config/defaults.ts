@@ -1,0 +1,54 @@
+import type { Config } from './schema.js';
+
+/**
+ * The embedded default: what `cliproxyapi serve` runs with no config file. Secure by default:
+ * loopback bind, encryption, audit and rate limits on. Paths are relative to the config file's
+ * directory (or the working directory when there is no file).
+ */
+export const defaultConfig: Config = {
+  server: {
+    host: '127.0.0.1',
+    port: 8317,
+    trusted_proxies: [],
+    body_limit_bytes: 1_048_576, // 1 MiB
+    timeouts: {
+      headers_ms: 10_000, // slowloris bound: a client has 10 s to send its headers
+      request_ms: 60_000, // ...and 60 s to send the whole request body
+      keep_alive_ms: 5_000, // idle keep-alive sockets closed after 5 s
+      shutdown_grace_ms: 30_000, // in-flight streams get 30 s to finish on SIGTERM
+    },
+    tls: {
+      enabled: false,
+      cert_file: 'tls.crt',
+      key_file: 'tls.key',
+      min_version: '1.2',
+      cipher_suites: ['TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'],
+    },
+    security: {
+      headers: { hsts_max_age: 31_536_000 }, // 1 year, sent only over TLS
+      ip_allowlist: { enabled: false, allowed_ips: [] },
+      ip_denylist: [],
+      rate_limit: { requests_per_second: 10, burst: 20 },
+    },
+    validation: { max_tokens: 32_768 },
+  },
+  auth: {
+    dir: './data/auths',
+    client_keys_file: './data/client-keys.json',
+    encryption: { enabled: true, key_file: './data/encryption.key' },
+    api_keys: [],
+  },
+  providers: {},
+  upstream: {
+    connect_timeout_ms: 10_000, // 10 s
+    first_byte_timeout_ms: 300_000, // 5 min: long non-streamed completions
+    idle_timeout_ms: 120_000, // 2 min of silence mid-body
+    max_attempts: 3,
+    default_max_tokens: 4096,
+  },
+  state: { backend: 'memory' },
+  audit: { enabled: true, file: './data/logs/audit.jsonl' },
+  alerts: [],
+  management: { enabled: false, allow_remote: false, keys: [] },
+  logging: { level: 'info', access_log: true },
+};

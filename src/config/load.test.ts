@@ -1,0 +1,235 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfigText } from './load.js';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const noEnv = {};
+
+let directory: string;
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), 'cliproxy-load-'));
+});
+afterEach(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+function parse(text: string, env: Record<string, string | undefined> = noEnv) {
+  return parseConfigText(text, { sourceName: 'test.yaml', baseDir: directory, env });
+}
+
+function problemsOf(action: () => unknown): readonly string[] {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('runs on the embedded default with paths resolved against cwd', () => {
+    const loaded = loadConfig({ env: noEnv, cwd: directory });
+    expect(loaded.configPath).toBeUndefined();
+    expect(loaded.baseDir).toBe(directory);
+    expect(loaded.config.server.port).toBe(8317);
+    expect(loaded.config.auth.dir).toBe(join(directory, 'data/auths'));
+    expect(loaded.config.audit.file).toBe(join(directory, 'data/logs/audit.jsonl'));
+  });
+
+  it('reads a file, merges it over the defaults and resolves paths against its directory', () => {
+    const file = join(directory, 'config.yaml');
+    writeFileSync(file, 'server:\n  port: 9000\n  trusted_proxies: ["10.0.0.0/8"]\nauth:\n  dir: creds\n');
+    const loaded = loadConfig({ path: 'config.yaml', cwd: directory, env: noEnv });
+    expect(loaded.configPath).toBe(file);
+    expect(loaded.config.server.port).toBe(9000);
+    expect(loaded.config.server.host).toBe('127.0.0.1');
+    expect(loaded.config.server.trusted_proxies).toEqual(['10.0.0.0/8']);
+    expect(loaded.config.auth.dir).toBe(join(directory, 'creds'));
+    expect(loaded.config.auth.client_keys_file).toBe(join(directory, 'data/client-keys.json'));
+  });
+
+  it('names a missing file', () => {
+    expect(problemsOf(() => loadConfig({ path: join(directory, 'nope.yaml'), env: noEnv }))).toEqual(['file not found']);
+  });
+
+  it('replaces arrays instead of merging them', () => {
+    const loaded = parse('server:\n  tls:\n    cipher_suites: [TLS_AES_256_GCM_SHA384]\n');
+    expect(loaded.config.server.tls.cipher_suites).toEqual(['TLS_AES_256_GCM_SHA384']);
+  });
+
+  it('returns a deep-frozen result', () => {
+    const loaded = parse('providers:\n  openai:\n    type: openai\n    base_url: https://api.openai.com/v1\n    api_keys: [test-upstream-key-0001]\n    models: [{ name: gpt-4o-mini }]\n');
+    expect(Object.isFrozen(loaded)).toBe(true);
+    expect(() => {
+      (loaded.config.server as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (loaded.config.providers['openai']!.models as unknown as string[]).push('x');
+    }).toThrow(TypeError);
+    expect(() => {
+      (loaded.warnings as string[]).push('x');
+    }).toThrow(TypeError);
+  });
+});
+
+describe('validation reports every problem in one run', () => {
+  it('unknown key, wrong type, bad CIDR, placeholder keys', () => {
+    const text = [
+      'server:',
+      '  prot: 8080',
+      '  port: "eighty"',
+      '  trusted_proxies: ["10.0.0.0/33", "192.168.1.1", "fe80::/64", "not-an-ip"]',
+      '  security:',
+      '    ip_denylist: ["10.0.0.0/8x"]',
+      'auth:',
+      '  api_keys:',
+      `    - { id: alice, key_sha256: "${sha256('changeme')}" }`,
+      '    - { id: bob, key: "your-api-key" }',
+      '    - { id: alice, key_sha256: "abc" }',
+      'providers:',
+      '  openai:',
+      '    type: openai',
+      '    base_url: https://api.openai.com/v1',
+      '    api_keys: ["sk-..."]',
+      '    models: [{ name: gpt-4o-mini }]',
+      'logging: { level: loud }',
+    ].join('\n');
+    const problems = problemsOf(() => parse(text));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'server.prot: unknown key',
+        'server.port: expected integer',
+        "server.trusted_proxies[0]: '10.0.0.0/33' is not an IP address or CIDR range",
+        "server.trusted_proxies[3]: 'not-an-ip' is not an IP address or CIDR range",
+        "server.security.ip_denylist[0]: '10.0.0.0/8x' is not an IP address or CIDR range",
+        'auth.api_keys[0].key_sha256: is the SHA-256 of a documentation placeholder',
+        "auth.api_keys[1].key: is a documentation placeholder, generate one with 'cliproxyapi keys create'",
+        'auth.api_keys[2].key_sha256: expected 64 hex characters (a SHA-256 digest)',
+        "auth.api_keys[2].id: duplicate id 'alice' (also auth.api_keys[0])",
+        'providers.openai.api_keys[0]: is a documentation placeholder, not an upstream key',
+      ]),
+    );
+    expect(problems.some((problem) => problem.startsWith('logging.level: expected'))).toBe(true);
+    expect(problems.some((problem) => problem.includes('192.168.1.1') || problem.includes('fe80'))).toBe(false);
+  });
+
+  it('the ConfigError message lists every problem on its own line', () => {
+    try {
+      parse('server: { prot: 1, port: -1 }\n');
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const lines = (error as Error).message.split('\n');
+      expect(lines[0]).toBe('invalid config test.yaml (2 problems):');
+      expect(lines.slice(1)).toEqual(['  - server.prot: unknown key', expect.stringMatching(/^ {2}- server\.port: expected integer to be greater/)]);
+    }
+  });
+
+  it('plain client keys: accepted with a warning when long enough, refused when short', () => {
+    const longKey = 'test-client-key-0001-abcdefghijklmnopqrstuvwxyz';
+    const loaded = parse(`auth: { api_keys: [{ id: carol, key: "${longKey}" }] }\n`);
+    expect(loaded.warnings.some((warning) => warning.startsWith('auth.api_keys[0].key: plain client key'))).toBe(true);
+    expect(problemsOf(() => parse('auth: { api_keys: [{ id: carol, key: "test-client-key-short" }] }\n'))).toContain(
+      'auth.api_keys[0].key: must be at least 32 characters',
+    );
+  });
+
+  it('refuses the same key under two ids', () => {
+    const key = 'test-client-key-0001-abcdefghijklmnopqrstuvwxyz';
+    const problems = problemsOf(() => parse(`auth: { api_keys: [{ id: a, key: "${key}" }, { id: b, key_sha256: "${sha256(key)}" }] }\n`));
+    expect(problems).toContain('auth.api_keys[1]: same key as auth.api_keys[0]');
+  });
+
+  it('model names and aliases are unique across providers', () => {
+    const provider = (name: string, models: string) =>
+      `  ${name}:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    api_keys: [test-upstream-key-0001]\n    models: ${models}\n`;
+    const text = `providers:\n${provider('one', '[{ name: m1, alias: fast }]')}${provider('two', '[{ name: fast }, { name: m1 }]')}`;
+    expect(problemsOf(() => parse(text))).toEqual([
+      "providers.two.models[0]: model name or alias 'fast' is already used by providers.one.models[0]",
+      "providers.two.models[1]: model name or alias 'm1' is already used by providers.one.models[0]",
+    ]);
+  });
+
+  it('empty upstream api_keys is allowed with a warning; bad provider names are refused', () => {
+    const loaded = parse('providers:\n  claude:\n    type: anthropic\n    base_url: https://api.anthropic.com\n    api_keys: []\n    models: [{ name: claude-sonnet-4-5 }]\n');
+    expect(loaded.warnings).toEqual([expect.stringContaining('providers.claude.api_keys: empty')]);
+    const problems = problemsOf(() => parse('providers:\n  Bad Name:\n    type: openai\n    base_url: https://x.test\n    api_keys: []\n    models: []\n'));
+    expect(problems[0]).toMatch(/^providers\.Bad Name: provider name must match/);
+  });
+
+  it('union entries report the closest variant', () => {
+    expect(problemsOf(() => parse('state: { backend: redis }\n'))).toEqual(['state.url: missing required key']);
+    expect(problemsOf(() => parse('state: { backend: redis, url: "http://x" }\n'))).toEqual(['state.url: expected a redis:// or rediss:// URL']);
+    expect([...problemsOf(() => parse('auth: { api_keys: [{ id: x, key_sha256: "00", extra: 1 }] }\n'))].sort()).toEqual([
+      'auth.api_keys[0].extra: unknown key',
+      'auth.api_keys[0].key_sha256: expected 64 hex characters (a SHA-256 digest)',
+    ]);
+  });
+
+  it('TLS enabled requires readable cert and key files, and is refused until the TLS layer lands', () => {
+    const problems = problemsOf(() => parse('server: { tls: { enabled: true, cert_file: missing.crt, key_file: missing.key } }\n'));
+    expect(problems).toEqual([
+      `server.tls.cert_file: cannot read ${join(directory, 'missing.crt')} (TLS is enabled)`,
+      `server.tls.key_file: cannot read ${join(directory, 'missing.key')} (TLS is enabled)`,
+      'server.tls.enabled: TLS termination is not available in this version yet; remove the setting',
+    ]);
+    writeFileSync(join(directory, 'tls.crt'), 'fake');
+    writeFileSync(join(directory, 'tls.key'), 'fake');
+    expect(problemsOf(() => parse('server: { tls: { enabled: true } }\n'))).toEqual([
+      'server.tls.enabled: TLS termination is not available in this version yet; remove the setting',
+    ]);
+  });
+
+  it('refuses enabling a security layer that is not built yet instead of ignoring it', () => {
+    const problems = problemsOf(() =>
+      parse('server: { security: { ip_allowlist: { enabled: true, allowed_ips: [10.0.0.0/8] }, ip_denylist: [192.0.2.1] } }\nmanagement: { enabled: true }\n'),
+    );
+    expect(problems).toEqual([
+      'server.security.ip_allowlist.enabled: the IP allowlist is not available in this version yet; remove the setting',
+      'server.security.ip_denylist: the IP denylist is not available in this version yet; remove the setting',
+      'management.enabled: the management API is not available in this version yet; remove the setting',
+    ]);
+  });
+
+  it('warns about a non-loopback bind without TLS', () => {
+    expect(parse('server: { host: 0.0.0.0 }\n').warnings).toEqual([expect.stringContaining('server.host: listening on 0.0.0.0 without TLS')]);
+  });
+});
+
+describe('YAML parsing', () => {
+  it('rejects duplicate keys with their line', () => {
+    const problems = problemsOf(() => parse('server:\n  port: 1\n  port: 2\n'));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^line 3, column 3: .*unique.*DUPLICATE_KEY/);
+  });
+
+  it('refuses an alias bomb instead of expanding it', () => {
+    const lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let level = 1; level < 9; level += 1) {
+      const previous = String.fromCharCode(96 + level);
+      const name = String.fromCharCode(97 + level);
+      lines.push(`${name}: &${name} [${Array(10).fill(`*${previous}`).join(',')}]`);
+    }
+    const problems = problemsOf(() => parse(lines.join('\n')));
+    expect(problems[0]).toMatch(/YAML could not be expanded/);
+  });
+
+  it('treats an empty file as "all defaults" and a scalar document as an error', () => {
+    expect(parse('').config.server.port).toBe(8317);
+    expect(problemsOf(() => parse('just a string\n'))).toEqual(['(top level): expected a mapping of config sections']);
+  });
+
+  it('keeps __proto__ an ordinary (unknown) key', () => {
+    expect(problemsOf(() => parse('server:\n  __proto__: { polluted: true }\n'))).toEqual(['server.__proto__: unknown key']);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
+  it('reports syntax errors without echoing the source line', () => {
+    const problems = problemsOf(() => parse('server:\n  port: [1, 2\nsecret_here: test-upstream-key-0001\n'));
+    expect(problems.join('\n')).not.toContain('test-upstream-key-0001');
+  });
+});

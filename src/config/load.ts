@@ -1,0 +1,169 @@
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError } from './config-error.js';
+import { isPlainRecord } from './config-path.js';
+import { deepFreeze, type DeepReadonly } from './deep-freeze.js';
+import { defaultConfig } from './defaults.js';
+import { applyEnvOverrides } from './env-overrides.js';
+import type { Config } from './schema.js';
+import { schemaProblems } from './validate-schema.js';
+import { semanticChecks } from './validate-semantics.js';
+import { checkUnbuiltFeatures } from './unbuilt-features.js';
+
+export { ConfigError, isConfigError } from './config-error.js';
+export type { DeepReadonly } from './deep-freeze.js';
+
+/** A validated, deep-frozen config and where it came from. Replaced whole on hot reload. */
+export interface LoadedConfig {
+  readonly config: DeepReadonly<Config>;
+  /** Absolute path of the file, or undefined when running on the embedded default. */
+  readonly configPath: string | undefined;
+  /** Directory relative paths were resolved against: the file's directory, else the working directory. */
+  readonly baseDir: string;
+  /** Non-fatal findings (plain client keys, unknown CLIPROXY_ variables, ...): log them at startup. */
+  readonly warnings: readonly string[];
+}
+
+export type EnvSource = Readonly<Record<string, string | undefined>>;
+
+/** Config files are small; anything larger is a mistake or an attack on the parser. 1 MiB. */
+const maxConfigBytes = 1_048_576;
+
+/**
+ * YAML aliases allowed per document. A "billion laughs" document expands a few aliases into
+ * gigabytes; a real config needs a handful at most.
+ */
+const maxAliasCount = 16;
+
+/** Path-valued keys, resolved against `baseDir` so the server does not depend on its working directory. */
+const pathKeys: readonly (readonly string[])[] = [
+  ['auth', 'dir'],
+  ['auth', 'client_keys_file'],
+  ['auth', 'encryption', 'key_file'],
+  ['audit', 'file'],
+  ['server', 'tls', 'cert_file'],
+  ['server', 'tls', 'key_file'],
+];
+
+/**
+ * Loads the config: the YAML file at `path` (relative to `cwd`), or the embedded default when no
+ * path is given; then `CLIPROXY_*` env overrides; then schema and semantic validation.
+ * Throws ConfigError listing every problem: an invalid config must stop startup before listening.
+ */
+export function loadConfig(options: { path?: string; env?: EnvSource; cwd?: string } = {}): LoadedConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  if (options.path === undefined) {
+    return buildLoadedConfig({}, { sourceName: '(embedded default)', baseDir: cwd, env, configPath: undefined });
+  }
+  const configPath = resolve(cwd, options.path);
+  const text = readConfigFile(configPath);
+  const user = parseYaml(text, configPath);
+  return buildLoadedConfig(user, { sourceName: configPath, baseDir: dirname(configPath), env, configPath });
+}
+
+/**
+ * Same pipeline as loadConfig for text already in memory (tests, the management API's "validate
+ * this config" endpoint). `sourceName` only labels error messages; `configPath` is undefined.
+ */
+export function parseConfigText(text: string, options: { sourceName: string; baseDir: string; env?: EnvSource }): LoadedConfig {
+  const user = parseYaml(text, options.sourceName);
+  return buildLoadedConfig(user, { sourceName: options.sourceName, baseDir: options.baseDir, env: options.env ?? process.env, configPath: undefined });
+}
+
+function readConfigFile(configPath: string): string {
+  try {
+    const size = statSync(configPath).size;
+    if (size > maxConfigBytes) throw new ConfigError(configPath, [`file is ${size} bytes; the limit is ${maxConfigBytes}`]);
+    return readFileSync(configPath, 'utf8');
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new ConfigError(configPath, [code === 'ENOENT' ? 'file not found' : `cannot read the file (${code})`]);
+  }
+}
+
+/**
+ * Parses YAML strictly: duplicate keys are errors (the yaml package's default, made explicit),
+ * anchors are capped, and parser messages are reported without the source snippet, which could
+ * contain a secret from a neighbouring line.
+ */
+function parseYaml(text: string, sourceName: string): unknown {
+  if (Buffer.byteLength(text, 'utf8') > maxConfigBytes) throw new ConfigError(sourceName, [`config is larger than ${maxConfigBytes} bytes`]);
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, merge: false, version: '1.2' });
+  const problems = [...document.errors, ...document.warnings].map((issue) => {
+    const position = lineCounter.linePos(issue.pos[0]);
+    const where = `line ${position.line}, column ${position.col}: `;
+    return `${where}${issue.message.split('\n')[0] ?? issue.message} (YAML ${issue.code})`;
+  });
+  if (problems.length > 0) throw new ConfigError(sourceName, problems);
+  try {
+    return document.toJS({ maxAliasCount });
+  } catch (error) {
+    throw new ConfigError(sourceName, [`YAML could not be expanded: ${(error as Error).message}`]);
+  }
+}
+
+function buildLoadedConfig(
+  user: unknown,
+  context: { sourceName: string; baseDir: string; env: EnvSource; configPath: string | undefined },
+): LoadedConfig {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  let userRecord: Record<string, unknown> = {};
+  if (isPlainRecord(user)) userRecord = user;
+  else if (user !== null && user !== undefined) problems.push('(top level): expected a mapping of config sections');
+
+  const defaults: Record<string, unknown> = structuredClone(defaultConfig);
+  const merged = mergeOver(defaults, userRecord);
+  const overrides = applyEnvOverrides(merged, context.env);
+  problems.push(...overrides.problems);
+  warnings.push(...overrides.warnings);
+
+  const schemaFindings = schemaProblems(merged, overrides.sources);
+  problems.push(...schemaFindings);
+  resolvePaths(merged, context.baseDir);
+  const semantic = semanticChecks(merged);
+  problems.push(...semantic.problems);
+  warnings.push(...semantic.warnings);
+  if (schemaFindings.length === 0) {
+    // Only a schema-valid config has the shape the unbuilt-feature check reads.
+    problems.push(...checkUnbuiltFeatures(merged as unknown as Config).errors);
+  }
+
+  if (problems.length > 0) throw new ConfigError(context.sourceName, problems);
+  return deepFreeze({
+    config: merged as unknown as Config,
+    configPath: context.configPath,
+    baseDir: context.baseDir,
+    warnings,
+  });
+}
+
+/**
+ * Deep merge of user values over defaults: mappings merge key by key, anything else (arrays
+ * included) replaces. Keys are defined as own data properties, so a YAML key `__proto__` stays an
+ * ordinary key that the schema then rejects as unknown, instead of rewriting a prototype.
+ */
+function mergeOver(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+  for (const key of Object.keys(override)) {
+    const current = Object.prototype.hasOwnProperty.call(base, key) ? base[key] : undefined;
+    const incoming = override[key];
+    const value = isPlainRecord(current) && isPlainRecord(incoming) ? mergeOver(current, incoming) : incoming;
+    Object.defineProperty(base, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return base;
+}
+
+function resolvePaths(config: Record<string, unknown>, baseDir: string): void {
+  for (const path of pathKeys) {
+    let node: unknown = config;
+    for (const key of path.slice(0, -1)) node = isPlainRecord(node) ? node[key] : undefined;
+    const last = path[path.length - 1];
+    if (!isPlainRecord(node) || last === undefined) continue;
+    const value = node[last];
+    if (typeof value === 'string' && value !== '' && !isAbsolute(value)) node[last] = resolve(baseDir, value);
+  }
+}

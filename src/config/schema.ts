@@ -1,0 +1,138 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/**
+ * The one config schema. Every object is closed (`additionalProperties: false`), so a typo such as
+ * `server.prot` is an error naming its path instead of a silently ignored key. Defaults live in
+ * `defaults.ts`, not here, so this file reads as the shape alone. Units are in the key names.
+ */
+const closed = <T extends Parameters<typeof Type.Object>[0]>(properties: T) =>
+  Type.Object(properties, { additionalProperties: false });
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+const PositiveInt = Type.Integer({ minimum: 1 });
+const NonNegativeInt = Type.Integer({ minimum: 0 });
+const NonEmpty = Type.String({ minLength: 1 });
+const Sha256Hex = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
+const KeyId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' });
+
+const TlsConfig = closed({
+  enabled: Type.Boolean(),
+  cert_file: NonEmpty,
+  key_file: NonEmpty,
+  min_version: Type.Union([Type.Literal('1.2'), Type.Literal('1.3')]),
+  cipher_suites: Type.Array(NonEmpty),
+});
+
+const SecurityConfig = closed({
+  headers: closed({ hsts_max_age: NonNegativeInt }),
+  ip_allowlist: closed({ enabled: Type.Boolean(), allowed_ips: Type.Array(NonEmpty) }),
+  ip_denylist: Type.Array(NonEmpty),
+  rate_limit: closed({ requests_per_second: PositiveInt, burst: PositiveInt }),
+});
+
+/** Socket-level timeouts of the listening server, in milliseconds. */
+const ServerTimeouts = closed({
+  headers_ms: PositiveInt,
+  request_ms: PositiveInt,
+  keep_alive_ms: PositiveInt,
+  shutdown_grace_ms: NonNegativeInt,
+});
+
+const ServerConfig = closed({
+  host: NonEmpty,
+  port: Port,
+  trusted_proxies: Type.Array(NonEmpty),
+  body_limit_bytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 }),
+  timeouts: ServerTimeouts,
+  tls: TlsConfig,
+  security: SecurityConfig,
+  validation: closed({ max_tokens: PositiveInt }),
+});
+
+/** A client key: `key_sha256` (preferred) or a plain `key` (accepted with a warning). */
+const ClientKey = Type.Union([
+  closed({ id: KeyId, key_sha256: Sha256Hex }),
+  closed({ id: KeyId, key: Type.String({ minLength: 1 }) }),
+]);
+
+const AuthConfig = closed({
+  dir: NonEmpty,
+  /** Where `cliproxyapi keys create` keeps client key hashes (0600, beside the credential dir). */
+  client_keys_file: NonEmpty,
+  encryption: closed({ enabled: Type.Boolean(), key_file: NonEmpty }),
+  api_keys: Type.Array(ClientKey),
+});
+
+/** An upstream key: a string, or an object with a priority tier (lower first) and a weight. */
+const UpstreamKey = Type.Union([
+  Type.String({ minLength: 1 }),
+  closed({ key: Type.String({ minLength: 1 }), priority: Type.Optional(NonNegativeInt) }),
+]);
+
+const ModelEntry = closed({ name: NonEmpty, alias: Type.Optional(NonEmpty) });
+
+const ProviderConfig = closed({
+  type: Type.Union([Type.Literal('openai'), Type.Literal('anthropic')]),
+  base_url: Type.String({ pattern: '^https?://' }),
+  api_keys: Type.Array(UpstreamKey),
+  models: Type.Array(ModelEntry),
+  rate_limit: Type.Optional(closed({ requests_per_minute: Type.Optional(PositiveInt), tokens_per_minute: Type.Optional(PositiveInt) })),
+  device_fingerprint: Type.Optional(Type.Boolean()),
+});
+
+/** Upstream HTTP behaviour, in milliseconds. */
+const UpstreamConfig = closed({
+  connect_timeout_ms: PositiveInt,
+  /** Time to the response headers; LLMs answering non-streamed can take minutes. */
+  first_byte_timeout_ms: PositiveInt,
+  /** Longest silence between two body chunks. */
+  idle_timeout_ms: PositiveInt,
+  /** Upper bound of attempts across credentials for one request. */
+  max_attempts: Type.Integer({ minimum: 1, maximum: 10 }),
+  /** Anthropic requires max_tokens; used when an OpenAI client sends none. */
+  default_max_tokens: PositiveInt,
+});
+
+const StateConfig = Type.Union([
+  closed({ backend: Type.Literal('memory') }),
+  closed({ backend: Type.Literal('redis'), url: Type.String({ pattern: '^rediss?://' }) }),
+]);
+
+const AuditConfig = closed({ enabled: Type.Boolean(), file: NonEmpty });
+
+const AlertConfig = closed({
+  name: NonEmpty,
+  condition: NonEmpty,
+  duration: Type.String({ pattern: '^[0-9]+(ms|s|m|h)$' }),
+  action: Type.Union([Type.Literal('notify_admin'), Type.Literal('block_ip')]),
+});
+
+const ManagementConfig = closed({
+  enabled: Type.Boolean(),
+  allow_remote: Type.Boolean(),
+  keys: Type.Array(closed({ id: KeyId, role: Type.Union([Type.Literal('admin'), Type.Literal('viewer')]), key_sha256: Sha256Hex })),
+});
+
+const LoggingConfig = closed({
+  level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level))),
+  /** One line per request; off saves a few microseconds per request. */
+  access_log: Type.Boolean(),
+});
+
+export const ConfigSchema = closed({
+  server: ServerConfig,
+  auth: AuthConfig,
+  providers: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' }), ProviderConfig),
+  upstream: UpstreamConfig,
+  state: StateConfig,
+  audit: AuditConfig,
+  alerts: Type.Array(AlertConfig),
+  management: ManagementConfig,
+  logging: LoggingConfig,
+});
+
+export type Config = Static<typeof ConfigSchema>;
+export type ProviderConfig = Static<typeof ProviderConfig>;
+export type ClientKeyConfig = Static<typeof ClientKey>;
+export type UpstreamKeyConfig = Static<typeof UpstreamKey>;
+export type ConfigSchemaType = TSchema;

@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { isIP } from 'node:net';
+import { isPlaceholderSecret, isPlaceholderSha256 } from '../security/placeholders.js';
+import { formatConfigPath, isPlainRecord, type ConfigPathSegments } from './config-path.js';
+import { ConfigSchema } from './schema.js';
+
+/** Shortest plain client key accepted: 32 characters, about the entropy of a 24-byte random key. */
+export const minimumPlainClientKeyLength = 32;
+
+export interface SemanticResult {
+  readonly problems: string[];
+  readonly warnings: string[];
+}
+
+/**
+ * Checks a schema cannot express. Written over `unknown` on purpose: they run even when the schema
+ * check failed, so one run reports an unknown key, a bad CIDR and a placeholder key together.
+ * Expects paths already resolved against the config's directory (TLS files are checked on disk).
+ */
+export function semanticChecks(config: unknown): SemanticResult {
+  const result: SemanticResult = { problems: [], warnings: [] };
+  if (!isPlainRecord(config)) return result;
+  const server = recordAt(config, 'server');
+  checkAddressList(result, server?.['trusted_proxies'], ['server', 'trusted_proxies']);
+  const security = recordAt(server, 'security');
+  checkAddressList(result, recordAt(security, 'ip_allowlist')?.['allowed_ips'], ['server', 'security', 'ip_allowlist', 'allowed_ips']);
+  checkAddressList(result, security?.['ip_denylist'], ['server', 'security', 'ip_denylist']);
+  checkTls(result, recordAt(server, 'tls'));
+  checkExposure(result, server);
+  checkClientKeys(result, recordAt(config, 'auth')?.['api_keys'], ['auth', 'api_keys']);
+  checkManagementKeys(result, recordAt(config, 'management')?.['keys']);
+  checkProviders(result, config['providers']);
+  return result;
+}
+
+/**
+ * An IP or CIDR as `net.BlockList` accepts it. Written out here (not a try/catch around BlockList)
+ * so `10.0.0.0/33`, `10.0.0.0/8x` and `/8` get one clear message.
+ */
+export function isIpOrCidr(text: string): boolean {
+  const slash = text.indexOf('/');
+  if (slash === -1) return isIP(text) !== 0;
+  const family = isIP(text.slice(0, slash));
+  const prefix = text.slice(slash + 1);
+  if (family === 0 || !/^(0|[1-9][0-9]{0,2})$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+function checkAddressList(result: SemanticResult, list: unknown, path: ConfigPathSegments): void {
+  if (!Array.isArray(list)) return;
+  list.forEach((entry: unknown, index) => {
+    if (typeof entry === 'string' && !isIpOrCidr(entry)) {
+      result.problems.push(`${formatConfigPath([...path, index])}: '${entry}' is not an IP address or CIDR range`);
+    }
+  });
+}
+
+function checkTls(result: SemanticResult, tls: Record<string, unknown> | undefined): void {
+  if (tls?.['enabled'] !== true) return;
+  for (const key of ['cert_file', 'key_file']) {
+    const file = tls[key];
+    if (typeof file !== 'string') continue;
+    try {
+      accessSync(file, fsConstants.R_OK);
+    } catch {
+      result.problems.push(`server.tls.${key}: cannot read ${file} (TLS is enabled)`);
+    }
+  }
+}
+
+function checkExposure(result: SemanticResult, server: Record<string, unknown> | undefined): void {
+  const host = server?.['host'];
+  if (typeof host !== 'string' || isLoopbackHost(host)) return;
+  if (recordAt(server, 'tls')?.['enabled'] !== true) {
+    result.warnings.push(`server.host: listening on ${host} without TLS; client keys cross the network in clear`);
+  }
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+function checkClientKeys(result: SemanticResult, keys: unknown, path: ConfigPathSegments): void {
+  if (!Array.isArray(keys)) return;
+  const seenIds = new Map<string, number>();
+  const seenDigests = new Map<string, number>();
+  keys.forEach((entry: unknown, index) => {
+    if (!isPlainRecord(entry)) return;
+    const here = [...path, index];
+    noteDuplicate(result, seenIds, entry['id'], here, path, 'id');
+    const digest = entry['key_sha256'];
+    const plain = entry['key'];
+    if (typeof digest === 'string') {
+      if (isPlaceholderSha256(digest)) result.problems.push(`${formatConfigPath([...here, 'key_sha256'])}: is the SHA-256 of a documentation placeholder`);
+      noteDuplicate(result, seenDigests, digest.toLowerCase(), here, path, 'key');
+    }
+    if (typeof plain === 'string') {
+      const where = formatConfigPath([...here, 'key']);
+      if (isPlaceholderSecret(plain)) result.problems.push(`${where}: is a documentation placeholder, generate one with 'cliproxyapi keys create'`);
+      else if (plain.length < minimumPlainClientKeyLength) result.problems.push(`${where}: must be at least ${minimumPlainClientKeyLength} characters`);
+      result.warnings.push(`${where}: plain client key in the config file; prefer key_sha256 (hex SHA-256 of the key)`);
+      noteDuplicate(result, seenDigests, createHash('sha256').update(plain, 'utf8').digest('hex'), here, path, 'key');
+    }
+  });
+}
+
+function checkManagementKeys(result: SemanticResult, keys: unknown): void {
+  if (!Array.isArray(keys)) return;
+  const seenIds = new Map<string, number>();
+  keys.forEach((entry: unknown, index) => {
+    if (!isPlainRecord(entry)) return;
+    const here = ['management', 'keys', index];
+    noteDuplicate(result, seenIds, entry['id'], here, ['management', 'keys'], 'id');
+    const digest = entry['key_sha256'];
+    if (typeof digest === 'string' && isPlaceholderSha256(digest)) {
+      result.problems.push(`${formatConfigPath([...here, 'key_sha256'])}: is the SHA-256 of a documentation placeholder`);
+    }
+  });
+}
+
+function noteDuplicate(
+  result: SemanticResult,
+  seen: Map<string, number>,
+  value: unknown,
+  here: ConfigPathSegments,
+  listPath: ConfigPathSegments,
+  what: 'id' | 'key',
+): void {
+  if (typeof value !== 'string') return;
+  const index = here[here.length - 1] as number;
+  const first = seen.get(value);
+  if (first === undefined) {
+    seen.set(value, index);
+    return;
+  }
+  const firstPath = formatConfigPath([...listPath, first]);
+  result.problems.push(
+    what === 'id' ? `${formatConfigPath([...here, 'id'])}: duplicate id '${value}' (also ${firstPath})` : `${formatConfigPath(here)}: same key as ${firstPath}`,
+  );
+}
+
+const providerNamePattern = new RegExp(Object.keys(ConfigSchema.properties.providers.patternProperties)[0] ?? '^$');
+
+function checkProviders(result: SemanticResult, providers: unknown): void {
+  if (!isPlainRecord(providers)) return;
+  const modelOwners = new Map<string, string>();
+  for (const [name, provider] of Object.entries(providers)) {
+    // TypeBox records do not reject keys outside their pattern; this does.
+    if (!providerNamePattern.test(name)) result.problems.push(`providers.${name}: provider name must match ${providerNamePattern.source}`);
+    if (!isPlainRecord(provider)) continue;
+    checkUpstreamKeys(result, name, provider['api_keys']);
+    const models = provider['models'];
+    if (!Array.isArray(models)) continue;
+    models.forEach((model: unknown, index) => {
+      if (!isPlainRecord(model)) return;
+      const names = new Set([model['name'], model['alias']].filter((value): value is string => typeof value === 'string'));
+      for (const modelName of names) {
+        const here = formatConfigPath(['providers', name, 'models', index]);
+        const owner = modelOwners.get(modelName);
+        if (owner === undefined) modelOwners.set(modelName, here);
+        else result.problems.push(`${here}: model name or alias '${modelName}' is already used by ${owner}`);
+      }
+    });
+  }
+}
+
+function checkUpstreamKeys(result: SemanticResult, providerName: string, keys: unknown): void {
+  if (!Array.isArray(keys)) return;
+  if (keys.length === 0) {
+    result.warnings.push(`providers.${providerName}.api_keys: empty; requests need OAuth credentials in auth.dir for this provider`);
+    return;
+  }
+  keys.forEach((entry: unknown, index) => {
+    const key = isPlainRecord(entry) ? entry['key'] : entry;
+    if (typeof key === 'string' && isPlaceholderSecret(key)) {
+      result.problems.push(`${formatConfigPath(['providers', providerName, 'api_keys', index])}: is a documentation placeholder, not an upstream key`);
+    }
+  });
+}
+
+function recordAt(parent: Record<string, unknown> | undefined, key: string): Record<string, unknown> | undefined {
+  const value = parent?.[key];
+  return isPlainRecord(value) ? value : undefined;
+}

@@ -1,0 +1,151 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ConfigError } from '../config/config-error.js';
+import type { LoadedConfig } from '../config/load.js';
+import { ensurePrivateDirectory, readClientKeyFile, writeClientKeyFile, type StoredClientKey } from './client-key-file.js';
+
+export { readClientKeyFile, writeClientKeyFile, type StoredClientKey } from './client-key-file.js';
+
+/** Same rule as the config schema's key ids: safe in logs, audit records and metric labels. */
+const keyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Longest presented key that is hashed. Real keys are 47 characters; bounding the input bounds the
+ * work an unauthenticated client can cause. Rejecting by length leaks nothing: the client chose it.
+ */
+const maxPresentedKeyLength = 1024;
+
+/** Refusals of the key store (duplicate id, bad id); the CLI prints the message as is. */
+export class ClientKeyError extends Error {
+  override readonly name = 'ClientKeyError';
+}
+
+/** A client key ready for authentication: its id and the 32-byte SHA-256 of the key. */
+export interface ClientKeyDigest {
+  readonly id: string;
+  readonly sha256: Buffer;
+}
+
+/**
+ * A new client key: `cpa_` + base64url of 32 random bytes (256 bits). The prefix makes leaked keys
+ * easy to recognise in secret scanners and logs.
+ */
+export function generateClientKey(): string {
+  return `cpa_${randomBytes(32).toString('base64url')}`;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/**
+ * Creates a key `id` in the key file and returns the key: the only time it exists in clear.
+ * Ids are unique across the config's `auth.api_keys` and the file, so audit records stay unambiguous.
+ */
+export function createClientKey(loaded: LoadedConfig, id: string): { id: string; key: string } {
+  if (!keyIdPattern.test(id)) {
+    throw new ClientKeyError(`invalid key id '${id}': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+  const file = loaded.config.auth.client_keys_file;
+  const stored = readClientKeyFile(file);
+  if (loaded.config.auth.api_keys.some((key) => key.id === id)) throw new ClientKeyError(`a client key with id '${id}' is defined in the config file`);
+  if (stored.some((key) => key.id === id)) throw new ClientKeyError(`a client key with id '${id}' already exists in ${file}`);
+  const key = generateClientKey();
+  const entry: StoredClientKey = { id, key_sha256: sha256(key).toString('hex'), created_at: new Date().toISOString() };
+  writeClientKeyFile(file, [...stored, entry]);
+  return { id, key };
+}
+
+/**
+ * Removes key `id` from the key file. A key defined in the config file is reported as 'in-config'
+ * and left alone: the file is the operator's, and the CLI tells them to edit it.
+ */
+export function revokeClientKey(loaded: LoadedConfig, id: string): 'revoked' | 'in-config' | 'not-found' {
+  if (loaded.config.auth.api_keys.some((key) => key.id === id)) return 'in-config';
+  const file = loaded.config.auth.client_keys_file;
+  const stored = readClientKeyFile(file);
+  const remaining = stored.filter((key) => key.id !== id);
+  if (remaining.length === stored.length) return 'not-found';
+  writeClientKeyFile(file, remaining);
+  return 'revoked';
+}
+
+/** Every client key id with where it is defined. Never hashes or keys: safe to print. */
+export function listClientKeys(loaded: LoadedConfig): { id: string; source: 'config' | 'file'; created_at?: string }[] {
+  const fromConfig = loaded.config.auth.api_keys.map((key) => ({ id: key.id, source: 'config' as const }));
+  const fromFile = readClientKeyFile(loaded.config.auth.client_keys_file).map((key) => ({
+    id: key.id,
+    source: 'file' as const,
+    created_at: key.created_at,
+  }));
+  return [...fromConfig, ...fromFile];
+}
+
+/**
+ * First start: with no client key in the config and no key file, creates the key file's directory
+ * (0700) and a key `default`, and returns it so the caller prints it once. Secure by default: the
+ * proxy never runs open. An existing key file, even with every key revoked, is left as it is: an
+ * empty file means the operator locked the proxy on purpose.
+ */
+export function ensureInitialClientKey(loaded: LoadedConfig): { id: string; key: string } | undefined {
+  const file = loaded.config.auth.client_keys_file;
+  if (loaded.config.auth.api_keys.length > 0 || existsSync(file)) return undefined;
+  ensurePrivateDirectory(dirname(file));
+  return createClientKey(loaded, 'default');
+}
+
+/**
+ * Keys from both sources: `auth.api_keys` (hashes as given, plain keys hashed here) and the key file.
+ * An id present in both is a ConfigError: an audit record's key id must name exactly one key.
+ */
+export function collectClientKeys(loaded: LoadedConfig): ClientKeyDigest[] {
+  const keys: ClientKeyDigest[] = loaded.config.auth.api_keys.map((key) => ({
+    id: key.id,
+    sha256: 'key_sha256' in key ? Buffer.from(key.key_sha256, 'hex') : sha256(key.key),
+  }));
+  const configIds = new Set(keys.map((key) => key.id));
+  const file = loaded.config.auth.client_keys_file;
+  const duplicates: string[] = [];
+  for (const stored of readClientKeyFile(file)) {
+    if (configIds.has(stored.id)) duplicates.push(`client key id '${stored.id}' is defined both in the config and in ${file}`);
+    keys.push({ id: stored.id, sha256: Buffer.from(stored.key_sha256, 'hex') });
+  }
+  if (duplicates.length > 0) throw new ConfigError(loaded.configPath ?? '(embedded default)', duplicates);
+  return keys;
+}
+
+/** Checks a presented client key; built once per config (re)load, called on every request. */
+export interface ClientKeyAuthenticator {
+  /** The id of the matching key, or undefined. Never throws. */
+  authenticate(presentedKey: string | undefined): string | undefined;
+  /** Number of keys; 0 means every request is refused. */
+  readonly size: number;
+}
+
+/**
+ * Hashes the presented key once, then compares it with EVERY stored digest using timingSafeEqual,
+ * without stopping at a match: the time taken does not depend on which key matched or how many
+ * leading bytes agreed. Comparing digests (fixed 32 bytes) also hides the stored keys' lengths.
+ * Cost per request: one SHA-256 plus n 32-byte comparisons.
+ */
+export function createClientKeyAuthenticator(keys: readonly ClientKeyDigest[]): ClientKeyAuthenticator {
+  const ids = keys.map((key) => key.id);
+  const digests = keys.map((key) => {
+    if (key.sha256.length !== 32) throw new Error(`client key '${key.id}': expected a 32-byte SHA-256 digest`);
+    return Buffer.from(key.sha256);
+  });
+  return {
+    size: digests.length,
+    authenticate(presentedKey: string | undefined): string | undefined {
+      if (presentedKey === undefined || presentedKey.length === 0 || presentedKey.length > maxPresentedKeyLength) return undefined;
+      const presented = sha256(presentedKey);
+      let matched = -1;
+      for (let index = 0; index < digests.length; index += 1) {
+        // timingSafeEqual runs first on every iteration and there is no break: all digests are compared.
+        if (timingSafeEqual(presented, digests[index]!) && matched === -1) matched = index;
+      }
+      return matched === -1 ? undefined : ids[matched];
+    },
+  };
+}

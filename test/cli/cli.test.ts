@@ -1,0 +1,147 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
+import type { CliIo } from '../../src/cli/cli-io.js';
+
+const configKey = 'test-client-key-0001-abcdefghijklmnopqrstuvwxyz';
+
+let directory: string;
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), 'cliproxy-cli-'));
+});
+afterEach(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(args: string[], extra: Partial<CliIo> = {}): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    env: {},
+    cwd: directory,
+    ...extra,
+  };
+  const code = await runCli(args, io);
+  return { code, stdout, stderr };
+}
+
+function expectNoStackTrace(result: Run): void {
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+}
+
+describe('cliproxyapi CLI (in-process)', () => {
+  it('prints help with examples', async () => {
+    const result = await run(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('serve');
+    expect(result.stdout).toContain('keys');
+    expect(result.stdout).toContain('$ cliproxyapi keys create --id alice');
+    const keysHelp = await run(['keys', 'create', '--help']);
+    expect(keysHelp.stdout).toContain('--id <name>');
+  });
+
+  it('prints the version from package.json', async () => {
+    const expected = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    expect(await run(['version'])).toEqual({ code: 0, stdout: `cliproxyapi ${expected}\n`, stderr: '' });
+    expect((await run(['--version'])).stdout).toBe(`${expected}\n`);
+  });
+
+  it('keys create → list → revoke in a temp dir', async () => {
+    const created = await run(['keys', 'create', '--id', 'alice']);
+    expect(created.code).toBe(0);
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^cpa_[A-Za-z0-9_-]{43}$/);
+    expect(created.stderr).toContain('cannot be shown again');
+    const keyFile = readFileSync(join(directory, 'data', 'client-keys.json'), 'utf8');
+    expect(keyFile).not.toContain(key);
+
+    const duplicate = await run(['keys', 'create', '--id', 'alice']);
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toMatch(/^error: a client key with id 'alice' already exists/);
+
+    const listed = await run(['keys', 'list']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^ID\s+SOURCE\s+CREATED\nalice\s+file\s+\d{4}-/);
+    expect(listed.stdout).not.toContain(key);
+
+    expect(await run(['keys', 'revoke', 'alice'])).toEqual({ code: 0, stdout: "revoked client key 'alice'\n", stderr: '' });
+    const again = await run(['keys', 'revoke', 'alice']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe("no client key 'alice'\n");
+    expect((await run(['keys', 'list'])).stdout).toContain('no client keys');
+  });
+
+  it('refuses to revoke a key defined in the config and says where to remove it', async () => {
+    const configPath = join(directory, 'custom.yaml');
+    writeFileSync(configPath, `auth:\n  api_keys:\n    - { id: ops, key: "${configKey}" }\n`);
+    const result = await run(['keys', 'revoke', 'ops', '--config', 'custom.yaml']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`defined in ${configPath} under auth.api_keys; remove it there`);
+    const listed = await run(['keys', 'list'], { env: { CLIPROXY_CONFIG: configPath } });
+    expect(listed.stdout).toMatch(/ops\s+config\s+-/);
+  });
+
+  it('config check: OK with warnings, or every problem and exit 1 without a stack trace', async () => {
+    writeFileSync(join(directory, 'good.yaml'), 'server: { host: 0.0.0.0 }\n');
+    const good = await run(['config', 'check', 'good.yaml']);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toBe(`config OK: ${join(directory, 'good.yaml')}\n`);
+    expect(good.stderr).toContain('warning: server.host: listening on 0.0.0.0 without TLS');
+
+    writeFileSync(join(directory, 'bad.yaml'), 'server:\n  prot: 1\n  trusted_proxies: ["10.0.0.0/33"]\nauth: { api_keys: [{ id: a, key: changeme }] }\n');
+    const bad = await run(['config', 'check', 'bad.yaml']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toContain('server.prot: unknown key');
+    expect(bad.stderr).toContain("server.trusted_proxies[0]: '10.0.0.0/33' is not an IP address or CIDR range");
+    expect(bad.stderr).toContain('auth.api_keys[0].key: is a documentation placeholder');
+    expectNoStackTrace(bad);
+
+    const missing = await run(['config', 'check', 'missing.yaml']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('file not found');
+    expect((await run(['config', 'check', 'good.yaml'], { env: { CLIPROXY_SERVER_PORT: 'x' } })).stderr).toContain(
+      'CLIPROXY_SERVER_PORT: expected an integer',
+    );
+  });
+
+  it('prints a one-line error for a bad key file', async () => {
+    writeFileSync(join(directory, 'keys.yaml'), 'auth: { client_keys_file: keys.json }\n');
+    writeFileSync(join(directory, 'keys.json'), '{broken', { mode: 0o600 });
+    const result = await run(['keys', 'list', '-c', 'keys.yaml']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('client key file is not valid JSON');
+    expectNoStackTrace(result);
+  });
+
+  it('rejects unknown commands and missing options with a non-zero code', async () => {
+    expect((await run(['frobnicate'])).code).not.toBe(0);
+    const missingId = await run(['keys', 'create']);
+    expect(missingId.code).not.toBe(0);
+    expect(missingId.stderr).toContain("required option '--id <name>' not specified");
+  });
+
+  it('serve resolves the config path: --config, then CLIPROXY_CONFIG, then ./config.yaml, else the default', async () => {
+    const seen: (string | undefined)[] = [];
+    const runServe = (options: { configPath: string | undefined }) => {
+      seen.push(options.configPath);
+      return Promise.resolve();
+    };
+    await run(['serve'], { runServe });
+    writeFileSync(join(directory, 'config.yaml'), '{}\n');
+    await run(['serve'], { runServe });
+    await run(['serve'], { runServe, env: { CLIPROXY_CONFIG: 'from-env.yaml' } });
+    await run(['serve', '--config', '/etc/explicit.yaml'], { runServe, env: { CLIPROXY_CONFIG: 'from-env.yaml' } });
+    expect(seen).toEqual([undefined, join(directory, 'config.yaml'), join(directory, 'from-env.yaml'), '/etc/explicit.yaml']);
+  });
+});
