@@ -37,7 +37,13 @@ function isLoopbackHost(host: string): boolean {
 /** Settings compiled into the listening server; a reload that changes them needs a restart. */
 function restartOnlySettings(loaded: LoadedConfig): string {
   const { host, port, body_limit_bytes, timeouts, tls } = loaded.config.server;
-  return JSON.stringify({ host, port, body_limit_bytes, timeouts, tls, logging: loaded.config.logging });
+  const { connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms } = loaded.config.upstream;
+  return JSON.stringify({
+    server: { host, port, body_limit_bytes, timeouts, tls },
+    upstream: { connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms },
+    client_keys_file: loaded.config.auth.client_keys_file,
+    logging: loaded.config.logging,
+  });
 }
 
 /**
@@ -87,6 +93,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const startedSettings = restartOnlySettings(options.loaded);
+  let closing: Promise<void> | undefined;
 
   return {
     url: `http://${hostForUrl}:${port}`,
@@ -95,35 +102,55 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     logger,
     reload(loaded) {
       const next = buildRuntime(loaded, { now, previous: runtime });
-      assertSafeToListen(loaded, next);
+      // Applied even when it leaves no client key: revoking the last key must lock clients out
+      // at once, not keep the revoked key working until a restart.
       runtime = next;
+      if (next.authenticator.size === 0) logger.warn('No client keys remain: every API request is refused with 401.');
       if (restartOnlySettings(loaded) !== startedSettings) {
-        logger.warn('Config reloaded, but server.host/port/tls/timeouts/body limit and logging change only on restart.');
+        logger.warn('Config reloaded, but server.*, upstream timeouts, auth.client_keys_file and logging change only on restart.');
       }
       for (const warning of loaded.warnings) logger.warn(warning);
       logger.info({ providers: [...next.providers.keys()], client_keys: next.authenticator.size }, 'config reloaded');
     },
-    async close() {
-      shuttingDown = true;
-      const grace = setTimeout(() => {
-        logger.warn('Shutdown grace period over: closing the remaining connections.');
-        app.server.closeAllConnections();
-      }, config.server.timeouts.shutdown_grace_ms);
-      grace.unref();
-      try {
-        await app.close();
-      } finally {
-        clearTimeout(grace);
-        await upstream.close();
-      }
+    close() {
+      closing ??= closeOnce();
+      return closing;
     },
   };
+
+  async function closeOnce(): Promise<void> {
+    shuttingDown = true;
+    const grace = setTimeout(() => {
+      logger.warn('Shutdown grace period over: closing the remaining connections.');
+      app.server.closeAllConnections();
+    }, config.server.timeouts.shutdown_grace_ms);
+    grace.unref();
+    try {
+      await app.close();
+    } finally {
+      clearTimeout(grace);
+      await upstream.close();
+    }
+  }
 }
 
 export interface RunServeOptions {
   configPath: string | undefined;
   /** Where the one-time client key announcement goes (stdout by default). */
   print?: (line: string) => void;
+}
+
+/**
+ * Hot reload is a convenience, not a reason to die: a watch that cannot start (its directory does
+ * not exist, inotify limits) is logged and the gateway keeps serving on the loaded config.
+ */
+function startWatching(gateway: RunningGateway, start: () => { close(): void }): { close(): void } {
+  try {
+    return start();
+  } catch (error) {
+    gateway.logger.warn({ err_message: (error as Error).message }, 'hot reload is off: the config could not be watched');
+    return { close: () => undefined };
+  }
 }
 
 /** `cliproxyapi serve`: load, announce a first key, listen, hot-reload, shut down on signals. */
@@ -146,7 +173,7 @@ export async function runServe(options: RunServeOptions): Promise<void> {
   // Hot reload: the config file, and the client-key file `keys create|revoke` writes.
   const reloadFrom = () => loadConfig(options.configPath === undefined ? {} : { path: options.configPath });
   const keysFile = loaded.config.auth.client_keys_file;
-  const watcher = watchConfig({
+  const watcher = startWatching(gateway, () => watchConfig({
     path: options.configPath ?? keysFile,
     extraPaths: options.configPath === undefined ? [] : [keysFile],
     load: reloadFrom,
@@ -158,7 +185,7 @@ export async function runServe(options: RunServeOptions): Promise<void> {
       }
     },
     onError: (error) => gateway.logger.error({ err_message: (error as Error).message }, 'config reload failed; keeping the running config'),
-  });
+  }));
 
   const signal = await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
   gateway.logger.info({ signal: String(signal[0] ?? '') }, 'shutting down');

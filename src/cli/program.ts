@@ -29,7 +29,6 @@ Examples:
 
 Environment:
   CLIPROXY_CONFIG          config file when --config is not given
-  CLIPROXY_ENCRYPTION_KEY  credential encryption key (instead of auth.encryption.key_file)
   CLIPROXY_<PATH>          override a config value, e.g. CLIPROXY_SERVER_PORT=9000`,
     );
   registerServeCommand(program, io);

@@ -63,7 +63,7 @@ const AuthConfig = closed({
   api_keys: Type.Array(ClientKey),
 });
 
-/** An upstream key: a string, or an object with a priority tier (lower first) and a weight. */
+/** An upstream key: a string, or an object with a priority tier (lower first; equal tiers share load round-robin). */
 const UpstreamKey = Type.Union([
   Type.String({ minLength: 1 }),
   closed({ key: Type.String({ minLength: 1 }), priority: Type.Optional(NonNegativeInt) }),

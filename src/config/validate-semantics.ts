@@ -168,7 +168,7 @@ function checkProviders(result: SemanticResult, providers: unknown): void {
 function checkUpstreamKeys(result: SemanticResult, providerName: string, keys: unknown): void {
   if (!Array.isArray(keys)) return;
   if (keys.length === 0) {
-    result.warnings.push(`providers.${providerName}.api_keys: empty; requests need OAuth credentials in auth.dir for this provider`);
+    result.warnings.push(`providers.${providerName}.api_keys: empty; every request to this provider will fail with GW_NO_CREDENTIAL_AVAILABLE until keys are added`);
     return;
   }
   keys.forEach((entry: unknown, index) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import secureJsonParse from 'secure-json-parse';
 import { GatewayError } from '../errors/gateway-error.js';
 import { extractClientKey } from '../security/client-auth.js';
@@ -40,14 +40,15 @@ const publicPaths = new Set(['/healthz', '/readyz']);
 export function createApp(options: AppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger,
-    disableRequestLogging: true,
+    // Fastify's two lines per request are replaced by our one access-log line (onResponse below).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,
     requestTimeout: options.timeouts.requestMs,
     keepAliveTimeout: options.timeouts.keepAliveMs,
     connectionTimeout: 0, // idle sockets are bounded by keep-alive; streams may be silent for minutes
     return503OnClosing: false, // answered by our own hook below, in the surface's error shape
     forceCloseConnections: 'idle',
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     genReqId: (request) => {
       const sent = request.headers['x-request-id'];
       return typeof sent === 'string' && safeRequestId.test(sent) ? sent : randomUUID();
@@ -92,8 +93,11 @@ export function createApp(options: AppOptions): FastifyInstance {
     done();
   });
 
-  if (options.accessLog) {
-    app.addHook('onResponse', (request, reply, done) => {
+  app.addHook('onResponse', (request, reply, done) => {
+    // While draining, a keep-alive socket that just went idle would hold shutdown open until its
+    // keep-alive timeout; close idle sockets as each in-flight response completes.
+    if (options.isShuttingDown()) setImmediate(() => app.server.closeIdleConnections());
+    if (options.accessLog) {
       request.log.info(
         {
           method: request.method,
@@ -106,9 +110,9 @@ export function createApp(options: AppOptions): FastifyInstance {
         },
         'request',
       );
-      done();
-    });
-  }
+    }
+    done();
+  });
 
   installErrorHandlers(app);
   const dependencies: ChatPipelineDependencies = { runtime: options.runtime, upstream: options.upstream, now: options.now };

@@ -13,8 +13,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .addHelpText(
       'after',
       `
-With no config file the proxy starts on 127.0.0.1:8317 with a ./data directory it creates (0700),
-a generated encryption key and a generated client key printed once.
+With no config file the proxy starts on 127.0.0.1:8317 with a ./data directory it creates (0700)
+and a generated client key, printed once (only its SHA-256 hash is stored, in ./data/client-keys.json).
 
 Examples:
   $ cliproxyapi serve

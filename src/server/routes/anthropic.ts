@@ -14,7 +14,7 @@ export function registerAnthropicRoutes(app: FastifyInstance, dependencies: Chat
     enforceMaxTokens(body.max_tokens, dependencies.runtime().loaded.config.server.validation.max_tokens);
     await runChat(dependencies, request, reply, {
       surface: 'anthropic',
-      body: body as unknown as Record<string, unknown>,
+      body,
       raw: request.rawBody ?? Buffer.from(JSON.stringify(body)),
       model: body.model,
       stream: body.stream === true,

@@ -15,7 +15,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, dependencies: ChatPip
     enforceMaxTokens(body.max_completion_tokens, cap);
     await runChat(dependencies, request, reply, {
       surface: 'openai',
-      body: body as unknown as Record<string, unknown>,
+      body,
       raw: request.rawBody ?? Buffer.from(JSON.stringify(body)),
       model: body.model,
       stream: body.stream === true,
