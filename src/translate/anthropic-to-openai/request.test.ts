@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { AnthropicContentBlock, AnthropicMessagesRequest } from '../../formats/anthropic/messages-request.js';
-import { GatewayError } from '../../errors/gateway-error.js';
 import { translateAnthropicRequestToOpenAI } from './request.js';
+import { thrown } from '../../../test/helpers/translator-testing.js';
 
 const options = { upstreamModel: 'gpt-4o-mini' };
 
@@ -16,16 +16,6 @@ function request(overrides: Partial<AnthropicMessagesRequest>): AnthropicMessage
 
 /** A block the schema passes through as an "other" block (thinking, document, …). */
 const otherBlock = (fields: { type: string } & Record<string, unknown>): AnthropicContentBlock => fields;
-
-function thrown(action: () => unknown): GatewayError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error('expected a GatewayError');
-}
 
 describe('translateAnthropicRequestToOpenAI', () => {
   it('translates a Claude Code-shaped multi-turn tool conversation exactly', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../errors/gateway-error.js';
 import { fallbackMessageId, mapOpenAIFinishReason, parseToolArguments, translateOpenAIResponseToAnthropic } from './response.js';
+import { thrown } from '../../../test/helpers/translator-testing.js';
 
 const context = { model: 'sonnet' };
 
@@ -17,16 +17,6 @@ function completion(message: Record<string, unknown>, extra: Record<string, unkn
     usage: { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 },
     ...extra,
   };
-}
-
-function thrown(action: () => unknown): GatewayError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error('expected a GatewayError');
 }
 
 describe('translateOpenAIResponseToAnthropic', () => {

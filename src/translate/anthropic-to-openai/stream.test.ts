@@ -3,8 +3,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { describe, expect, it } from 'vitest';
 import type { AnthropicStreamEvent } from '../../formats/anthropic/messages-response.js';
 import { createSseParser, type SseEvent } from '../../formats/sse.js';
-import { GatewayError } from '../../errors/gateway-error.js';
 import { createOpenAIToAnthropicStreamTranslator } from './stream.js';
+import { oddPieces, thrown } from '../../../test/helpers/translator-testing.js';
 
 const context = { model: 'sonnet', messageId: 'msg_gateway0001', estimatedInputTokens: 1500 };
 
@@ -23,27 +23,6 @@ function translateBytePieces(pieces: Buffer[]): AnthropicStreamEvent[] {
   for (const event of parser.flush()) events.push(...translator.push(event));
   events.push(...translator.flush());
   return events;
-}
-
-/** Splits bytes into pieces of repeating odd sizes, so events, lines, JSON and UTF-8 characters break anywhere. */
-function oddPieces(bytes: Buffer, sizes: number[]): Buffer[] {
-  const pieces: Buffer[] = [];
-  for (let offset = 0, turn = 0; offset < bytes.length; turn++) {
-    const size = sizes[turn % sizes.length] ?? 1;
-    pieces.push(bytes.subarray(offset, offset + size));
-    offset += size;
-  }
-  return pieces;
-}
-
-function thrown(action: () => unknown): GatewayError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error('expected a GatewayError');
 }
 
 /** Builds one OpenAI `data:` event for hand-made cases. */

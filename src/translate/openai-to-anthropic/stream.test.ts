@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { OpenAIChatChunk } from '../../formats/openai/chat-response.js';
 import { createSseParser, type SseEvent } from '../../formats/sse.js';
-import { GatewayError } from '../../errors/gateway-error.js';
 import { createAnthropicToOpenAIStreamTranslator } from './stream.js';
+import { oddPieces, thrown } from '../../../test/helpers/translator-testing.js';
 
 const created = 1_735_689_600;
 
@@ -24,27 +24,6 @@ function translatePieces(pieces: string[], includeUsage: boolean): OpenAIChatChu
 
 function translateFixture(name: string, includeUsage: boolean): OpenAIChatChunk[] {
   return translatePieces([fixtureText(name)], includeUsage);
-}
-
-/** Splits text into pieces of repeating odd sizes, so events, lines and JSON break anywhere. */
-function oddPieces(text: string, sizes: number[]): string[] {
-  const pieces: string[] = [];
-  for (let offset = 0, turn = 0; offset < text.length; turn++) {
-    const size = sizes[turn % sizes.length] ?? 1;
-    pieces.push(text.slice(offset, offset + size));
-    offset += size;
-  }
-  return pieces;
-}
-
-function thrown(action: () => unknown): GatewayError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error('expected a GatewayError');
 }
 
 const base = { id: 'chatcmpl-01QC4g3HwBThD4BaNtBckFDJ', object: 'chat.completion.chunk', created, model: 'sonnet' } as const;
