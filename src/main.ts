@@ -37,10 +37,10 @@ function isLoopbackHost(host: string): boolean {
 /** Settings compiled into the listening server; a reload that changes them needs a restart. */
 function restartOnlySettings(loaded: LoadedConfig): string {
   const { host, port, body_limit_bytes, timeouts, tls } = loaded.config.server;
-  const { connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms } = loaded.config.upstream;
+  const { connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms, max_connections_per_origin } = loaded.config.upstream;
   return JSON.stringify({
     server: { host, port, body_limit_bytes, timeouts, tls },
-    upstream: { connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms },
+    upstream: { connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms, max_connections_per_origin },
     client_keys_file: loaded.config.auth.client_keys_file,
     logging: loaded.config.logging,
   });
@@ -77,6 +77,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     connectTimeoutMs: config.upstream.connect_timeout_ms,
     firstByteTimeoutMs: config.upstream.first_byte_timeout_ms,
     idleTimeoutMs: config.upstream.idle_timeout_ms,
+    maxConnectionsPerOrigin: config.upstream.max_connections_per_origin,
   });
   const app = createApp({
     runtime: () => runtime,

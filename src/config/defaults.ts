@@ -43,6 +43,7 @@ export const defaultConfig: Config = {
     connect_timeout_ms: 10_000, // 10 s
     first_byte_timeout_ms: 300_000, // 5 min: long non-streamed completions
     idle_timeout_ms: 120_000, // 2 min of silence mid-body
+    max_connections_per_origin: 2_048, // bounds sockets per provider; 1,000 concurrent streams fit
     max_attempts: 3,
     default_max_tokens: 4096,
   },

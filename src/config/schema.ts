@@ -87,6 +87,8 @@ const UpstreamConfig = closed({
   first_byte_timeout_ms: PositiveInt,
   /** Longest silence between two body chunks. */
   idle_timeout_ms: PositiveInt,
+  /** Sockets per upstream origin (keep-alive pool size); requests beyond it wait for a free socket. */
+  max_connections_per_origin: Type.Integer({ minimum: 1, maximum: 65_536 }),
   /** Upper bound of attempts across credentials for one request. */
   max_attempts: Type.Integer({ minimum: 1, maximum: 10 }),
   /** Anthropic requires max_tokens; used when an OpenAI client sends none. */

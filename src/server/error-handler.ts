@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
+import { isAbortError } from '../upstream/client.js';
 import { errorBody, surfaceOf } from './surface.js';
 
 /**
@@ -35,6 +36,12 @@ export function sendGatewayError(request: FastifyRequest, reply: FastifyReply, e
 
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
+    if (isAbortError(error)) {
+      // The client hung up and its upstream call was cancelled: nobody to answer, nothing broken.
+      request.log.info('client closed the connection before the answer');
+      if (!reply.raw.destroyed) reply.raw.destroy();
+      return;
+    }
     const gatewayError = toGatewayError(error);
     if (gatewayError.code === 'GW_INTERNAL') {
       // Unexpected: log the cause for the operator (the sink redacts), tell the client nothing more.

@@ -6,6 +6,8 @@ export interface UpstreamTimeouts {
   connectTimeoutMs: number;
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Sockets per upstream origin; requests beyond it queue in the gateway. */
+  maxConnectionsPerOrigin: number;
 }
 
 export interface UpstreamSendInput {
@@ -42,7 +44,7 @@ export class UpstreamClient {
       bodyTimeout: timeouts.idleTimeoutMs,
       keepAliveTimeout: 30_000, // 30 s; upstreams typically keep idle sockets 60 s or more
       keepAliveMaxTimeout: 600_000,
-      connections: 256, // per origin: bounds sockets to one provider
+      connections: timeouts.maxConnectionsPerOrigin,
     });
   }
 
@@ -62,6 +64,8 @@ export class UpstreamClient {
       });
       return { statusCode: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
+      // The client went away: not the credential's fault, so no cooldown and no failover.
+      if (input.signal.aborted || isAbortError(error)) throw error;
       throw transportError(error, input.provider);
     }
   }
@@ -69,6 +73,16 @@ export class UpstreamClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/**
+ * True for the errors undici raises when our AbortController fired (client disconnect). They must
+ * pass through unmapped: a credential must never cool down because a client hung up.
+ */
+export function isAbortError(error: unknown): boolean {
+  if (error instanceof undiciErrors.RequestAbortedError) return true;
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === 'AbortError';
 }
 
 /** Maps an undici/socket failure to the catalog: 504 for timeouts, 502 for everything else. */
@@ -133,6 +147,7 @@ export async function readBody(body: UpstreamResponse['body'], limitBytes: numbe
       pieces.push(buffer);
     }
   } catch (error) {
+    if (isAbortError(error)) throw error;
     throw transportError(error, provider);
   }
   return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, total);

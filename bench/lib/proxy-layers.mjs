@@ -1,0 +1,209 @@
+/**
+ * The proxy's config for the benchmark, and its security layers as switches.
+ *
+ * The config starts from the proxy's own compiled defaults (dist/config/defaults.js), so it is
+ * complete whatever merge rules the loader has, and each layer then sets its keys. A layer whose keys
+ * the current schema rejects (`config check` fails) is reported "not built yet" and left out; a layer
+ * that is accepted but does not reject its probe request is reported "configured, not enforced".
+ * When a layer lands under a different key than guessed here, edit only its `apply`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { benchModel } from './scenarios.mjs';
+
+/** Obviously fake upstream key: the stub ignores it, but the proxy's config requires one. */
+export const upstreamKey = 'bench-upstream-key-0001';
+
+/**
+ * A fresh client key per run (never a real-looking secret), with the hash the config stores.
+ * @returns {{ clientKey: string, clientKeySha256: string }}
+ */
+export function makeClientKey() {
+  const clientKey = `bench-client-key-${randomBytes(8).toString('hex')}`;
+  return { clientKey, clientKeySha256: createHash('sha256').update(clientKey).digest('hex') };
+}
+
+/** Huge limits: the layer runs its full bookkeeping on every request but never rejects one. */
+const neverLimits = { requests_per_second: 1_000_000, burst: 1_000_000 };
+
+/**
+ * @typedef {object} LayerContext
+ * @property {string} instanceDir  per-process directory (audit file, data dir)
+ * @property {string} clientKeySha256
+ *
+ * @typedef {object} LayerProbe
+ * @property {'status' | 'audit-file' | 'log-grows'} kind
+ * @property {(config: any) => void} [patch]   makes the layer reject the probe request
+ * @property {boolean} [omitAuth]              send the probe without a client key
+ * @property {Record<string, unknown>} [bodyPatch]
+ * @property {number} [repeat]                 requests to send; any one rejected counts
+ * @property {number[]} [expect]               statuses that show the layer enforcing
+ *
+ * @typedef {object} Layer
+ * @property {string} name
+ * @property {string} what
+ * @property {boolean} offSwitch               false: the schema has no way to turn it off
+ * @property {boolean} [guessedKey]            the key is a guess at a layer not in the schema yet
+ * @property {(config: any, context: LayerContext, on: boolean) => void} apply
+ * @property {LayerProbe} [probe]
+ */
+
+/** @type {Layer[]} */
+export const layers = [
+  {
+    name: 'client-auth',
+    what: 'client key auth (Bearer key checked against SHA-256 hashes)',
+    offSwitch: true,
+    apply(config, context, on) {
+      config.auth.api_keys = on ? [{ id: 'bench', key_sha256: context.clientKeySha256 }] : [];
+    },
+    probe: { kind: 'status', omitAuth: true, expect: [401] },
+  },
+  {
+    name: 'ip-filter',
+    what: 'IP allowlist (5 CIDRs incl. 127.0.0.0/8) and denylist (3 CIDRs)',
+    offSwitch: true,
+    apply(config, _context, on) {
+      config.server.security.ip_allowlist = on
+        ? { enabled: true, allowed_ips: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '127.0.0.0/8', '::1/128'] }
+        : { enabled: false, allowed_ips: [] };
+      config.server.security.ip_denylist = on ? ['203.0.113.0/24', '198.51.100.0/24', '2001:db8::/32'] : [];
+    },
+    probe: {
+      kind: 'status',
+      patch(config) {
+        config.server.security.ip_allowlist = { enabled: true, allowed_ips: ['10.0.0.0/8'] };
+      },
+      expect: [403],
+    },
+  },
+  {
+    name: 'ip-rate-limit',
+    what: 'per-IP token bucket (limits set far above the load)',
+    offSwitch: false,
+    apply(config) {
+      config.server.security.rate_limit = { ...neverLimits };
+    },
+    probe: {
+      kind: 'status',
+      patch(config) {
+        config.server.security.rate_limit = { requests_per_second: 1, burst: 1 };
+      },
+      repeat: 5,
+      expect: [429],
+    },
+  },
+  {
+    name: 'key-rate-limit',
+    what: 'per-client-key RPM/TPM limits (limits set far above the load)',
+    offSwitch: true,
+    guessedKey: true,
+    apply(config, context, on) {
+      // Guessed key (no per-key limit in the schema when this was written): auth.api_keys[].rate_limit.
+      if (!on) return;
+      for (const key of config.auth.api_keys) key.rate_limit = { requests_per_minute: 1_000_000_000, tokens_per_minute: 1_000_000_000_000 };
+      void context;
+    },
+    probe: {
+      kind: 'status',
+      patch(config) {
+        for (const key of config.auth.api_keys) key.rate_limit = { requests_per_minute: 1 };
+      },
+      repeat: 5,
+      expect: [429],
+    },
+  },
+  {
+    name: 'provider-rate-limit',
+    what: 'per-provider RPM/TPM limits (limits set far above the load)',
+    offSwitch: true,
+    apply(config, _context, on) {
+      if (on) config.providers.stub.rate_limit = { requests_per_minute: 1_000_000_000, tokens_per_minute: 1_000_000_000_000 };
+      else delete config.providers.stub.rate_limit;
+    },
+    probe: {
+      kind: 'status',
+      patch(config) {
+        config.providers.stub.rate_limit = { requests_per_minute: 1 };
+      },
+      repeat: 5,
+      expect: [429],
+    },
+  },
+  {
+    name: 'validation',
+    what: 'strict request schema + max_tokens cap',
+    offSwitch: false,
+    apply(config) {
+      config.server.validation = { ...config.server.validation, max_tokens: 32_768 };
+    },
+    probe: {
+      kind: 'status',
+      patch(config) {
+        config.server.validation = { ...config.server.validation, max_tokens: 8 };
+      },
+      expect: [400],
+    },
+  },
+  {
+    name: 'audit',
+    what: 'hash-chained JSONL audit log, one record per request',
+    offSwitch: true,
+    apply(config, context, on) {
+      config.audit = { ...config.audit, enabled: on, file: path.join(context.instanceDir, 'audit.jsonl') };
+    },
+    probe: { kind: 'audit-file' },
+  },
+  {
+    name: 'access-log',
+    what: 'one access log line per request (pino, to a file)',
+    offSwitch: true,
+    apply(config, _context, on) {
+      config.logging = { ...config.logging, level: 'info', access_log: on };
+    },
+    probe: { kind: 'log-grows' },
+  },
+  {
+    name: 'metrics',
+    what: 'Prometheus metrics per request',
+    offSwitch: true,
+    guessedKey: true,
+    apply(config, _context, on) {
+      // Guessed key (no metrics section in the schema when this was written).
+      if (on) config.metrics = { enabled: true };
+    },
+  },
+];
+
+/**
+ * A complete config for one proxy process.
+ * @param {any} defaults        the proxy's compiled defaultConfig
+ * @param {object} options
+ * @param {string} options.instanceDir
+ * @param {number} options.port
+ * @param {number} options.upstreamPort
+ * @param {string} options.clientKeySha256
+ * @param {Layer[]} options.onLayers        layers switched on (the others are applied "off")
+ * @param {{ certFile: string, keyFile: string } | undefined} [options.tls]
+ * @param {LayerProbe['patch']} [options.patch]
+ */
+export function buildProxyConfig(defaults, { instanceDir, port, upstreamPort, clientKeySha256, onLayers, tls, patch }) {
+  mkdirSync(instanceDir, { recursive: true, mode: 0o700 });
+  const config = structuredClone(defaults);
+  config.server.host = '127.0.0.1';
+  config.server.port = port;
+  if (tls) config.server.tls = { ...config.server.tls, enabled: true, cert_file: tls.certFile, key_file: tls.keyFile };
+  config.auth.dir = path.join(instanceDir, 'auths');
+  config.auth.client_keys_file = path.join(instanceDir, 'client-keys.json');
+  config.auth.encryption = { ...config.auth.encryption, key_file: path.join(instanceDir, 'encryption.key') };
+  config.providers = {
+    stub: { type: 'openai', base_url: `http://127.0.0.1:${upstreamPort}/v1`, api_keys: [upstreamKey], models: [{ name: benchModel }] },
+  };
+  if (config.management) config.management = { ...config.management, enabled: false };
+  const context = { instanceDir, clientKeySha256 };
+  // Auth first: later layers (per-key limits) decorate the key entries it creates.
+  for (const layer of layers) layer.apply(config, context, onLayers.includes(layer));
+  patch?.(config);
+  return config;
+}

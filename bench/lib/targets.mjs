@@ -1,0 +1,141 @@
+/**
+ * The processes under test. Every target runs pinned to the target core, started fresh for each
+ * scenario (peak RSS cannot be reset) and stopped after it:
+ *   stub-direct  a second stub instance, hit directly: the ceiling, no proxy at all
+ *   floor        bench/floor-proxy.mjs → the shared stub: the Node floor
+ *   proxy*       our proxy (`node dist/cli/main.js serve --config FILE`) → the shared stub
+ */
+import { writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import YAML from 'yaml';
+import { cores, freePort, logTail, spawnTracked, startListeningScript, stopProcess, waitForPort, runBounded } from './processes.mjs';
+import { buildProxyConfig } from './proxy-layers.mjs';
+
+const benchDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const repoRoot = path.join(benchDir, '..');
+
+/** The proxy's CLI entry; BENCH_PROXY_ENTRY overrides it (relative to the repo root). */
+export const proxyEntry = path.resolve(repoRoot, process.env.BENCH_PROXY_ENTRY ?? 'dist/cli/main.js');
+
+/**
+ * @typedef {object} RunningTarget
+ * @property {string} name
+ * @property {number} pid       the process whose CPU and memory are measured
+ * @property {string} baseUrl   scheme://127.0.0.1:port
+ * @property {() => Promise<void>} stop
+ * @property {string} [logFile]
+ *
+ * @typedef {object} UpstreamSpec  the stub a target forwards to (or imitates, for stub-direct)
+ * @property {number} port
+ * @property {string[]} stubArgs
+ *
+ * @typedef {object} TargetSpec
+ * @property {string} name
+ * @property {'stub' | 'floor' | 'proxy'} kind
+ * @property {(upstream: UpstreamSpec) => Promise<RunningTarget>} start
+ */
+
+/** @param {string} name @param {{ child: import('node:child_process').ChildProcess, pid: number, port: number }} started */
+function fromScript(name, started) {
+  return { name, pid: started.pid, baseUrl: `http://127.0.0.1:${started.port}`, stop: () => stopProcess(started.child) };
+}
+
+/** @type {TargetSpec} */
+export const stubDirect = {
+  name: 'stub-direct',
+  kind: 'stub',
+  async start(upstream) {
+    const started = await startListeningScript({ script: path.join(benchDir, 'stub-upstream.mjs'), args: upstream.stubArgs, core: cores.target });
+    return fromScript('stub-direct', started);
+  },
+};
+
+/** @type {TargetSpec} */
+export const floor = {
+  name: 'floor',
+  kind: 'floor',
+  async start(upstream) {
+    const args = ['--upstream', `http://127.0.0.1:${upstream.port}`];
+    const started = await startListeningScript({ script: path.join(benchDir, 'floor-proxy.mjs'), args, core: cores.target });
+    return fromScript('floor', started);
+  },
+};
+
+/** The proxy's compiled defaults, or undefined when it is not built. */
+export async function loadProxyDefaults() {
+  // Beside the entry (dist/cli/main.js → dist/config/defaults.js), so BENCH_PROXY_ENTRY can point at another build.
+  const file = path.join(path.dirname(proxyEntry), '..', 'config', 'defaults.js');
+  if (!existsSync(proxyEntry) || !existsSync(file)) return undefined;
+  const module = await import(pathToFileURL(file).href);
+  return module.defaultConfig;
+}
+
+/**
+ * `cliproxyapi config check FILE`: exit 0 means the schema accepts the file.
+ * @param {string} file
+ */
+export async function checkProxyConfig(file) {
+  const run = await runBounded(process.execPath, [proxyEntry, 'config', 'check', file], { timeoutMs: 15_000, cwd: repoRoot });
+  return { ok: run.code === 0, output: `${run.stdout}${run.stderr}`.trim().slice(0, 600) };
+}
+
+/**
+ * Writes a proxy config for one process and returns its path.
+ * @param {any} defaults @param {Parameters<typeof buildProxyConfig>[1]} options
+ */
+export function writeProxyConfig(defaults, options) {
+  const config = buildProxyConfig(defaults, options);
+  const file = path.join(options.instanceDir, 'config.yaml');
+  writeFileSync(file, YAML.stringify(config), { mode: 0o600 });
+  return file;
+}
+
+let instanceCounter = 0;
+
+/**
+ * A proxy target: all layers in `onLayers` on, the others off, optionally TLS.
+ * @param {object} options
+ * @param {string} options.name
+ * @param {any} options.defaults
+ * @param {string} options.tempDir
+ * @param {string} options.clientKeySha256
+ * @param {import('./proxy-layers.mjs').Layer[]} options.onLayers
+ * @param {{ certFile: string, keyFile: string }} [options.tls]
+ * @param {import('./proxy-layers.mjs').LayerProbe['patch']} [options.patch]
+ * @returns {TargetSpec}
+ */
+export function proxyTarget({ name, defaults, tempDir, clientKeySha256, onLayers, tls, patch }) {
+  return {
+    name,
+    kind: 'proxy',
+    async start(upstream) {
+      const instanceDir = path.join(tempDir, `${name}-${++instanceCounter}`);
+      const port = await freePort();
+      const configFile = writeProxyConfig(defaults, { instanceDir, port, upstreamPort: upstream.port, clientKeySha256, onLayers, tls, patch });
+      const logFile = path.join(instanceDir, 'proxy.log');
+      const child = spawnTracked({
+        command: process.execPath,
+        args: [proxyEntry, 'serve', '--config', configFile],
+        core: cores.target,
+        logFile,
+        cwd: instanceDir,
+        env: { ...process.env, NODE_ENV: 'production' },
+      });
+      try {
+        await waitForPort(port, child, 20_000);
+      } catch (error) {
+        await stopProcess(child);
+        throw new Error(`${name} did not start: ${error instanceof Error ? error.message : error}\n${logTail(logFile)}`);
+      }
+      return {
+        name,
+        pid: /** @type {number} */ (child.pid),
+        baseUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+        logFile,
+        auditFile: path.join(instanceDir, 'audit.jsonl'),
+        stop: () => stopProcess(child, 5000),
+      };
+    },
+  };
+}

@@ -1,0 +1,284 @@
+#!/usr/bin/env node
+/**
+ * The benchmark (issue 3). `npm run bench` builds the proxy, then runs this file:
+ *
+ *   node bench/run.mjs [--quick] [--scenario NAME]... [--rounds N] [--duration SECONDS]
+ *                      [--no-proxy] [--no-layers] [--no-tls]
+ *
+ * Targets pinned to core 0 (stub-direct, the undici floor, our proxy and its layer variants), stubs
+ * and load generators pinned to core 1. Each scenario starts fresh target processes, checks that each
+ * answers correctly, warms them up, then measures them round by round in rotating order so that
+ * background noise hits every target alike; medians and ratios to the floor of the same run are
+ * reported. Results: bench/results/<timestamp>.json and a markdown table on stdout. docs/benchmarks.md
+ * explains the method.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { cores, installCleanup, pinningEnabled, runBounded, startListeningScript, hasCommand } from './lib/processes.mjs';
+import { readCpuTicks, readMemory, ticksToMicroseconds } from './lib/proc-stats.mjs';
+import { requireWrk, runWrk } from './lib/wrk.mjs';
+import { bodies, endpointPaths, streamScenarios, throughputScenarios, writeBodies } from './lib/scenarios.mjs';
+import { floor, loadProxyDefaults, proxyEntry, proxyTarget, repoRoot, stubDirect } from './lib/targets.mjs';
+import { makeClientKey } from './lib/proxy-layers.mjs';
+import { discoverProxy } from './lib/layer-discovery.mjs';
+import { sendOnce } from './lib/http-check.mjs';
+import { firstByteTable, layerTable, ratio, slowStreamTable, summarizeRounds, targetChecks, throughputTable } from './lib/report.mjs';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    scenario: { type: 'string', multiple: true },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    'no-proxy': { type: 'boolean', default: false },
+    'no-layers': { type: 'boolean', default: false },
+    'no-tls': { type: 'boolean', default: false },
+  },
+});
+const quick = values.quick;
+const rounds = Number(values.rounds ?? (quick ? 2 : 3));
+const durationSeconds = Number(values.duration ?? (quick ? 2 : 3));
+const warmupSeconds = 1;
+const wanted = values.scenario?.flatMap((name) => name.split(',')) ?? undefined;
+const selected = (scenario) => (wanted ? wanted.includes(scenario.name) : !quick || scenario.quick);
+const hardLimitMs = 15 * 60_000; // a run that hangs is killed, never left behind
+
+const log = (line) => process.stderr.write(`${line}\n`);
+const startedAt = new Date();
+
+installCleanup();
+requireWrk();
+const watchdog = setTimeout(() => {
+  log(`bench: still running after ${hardLimitMs / 60_000} min, giving up`);
+  process.exit(3);
+}, hardLimitMs);
+watchdog.unref();
+
+const tempDir = mkdtempSync(path.join(os.tmpdir(), 'cliproxy-bench-'));
+process.on('exit', () => rmSync(tempDir, { recursive: true, force: true }));
+const bodyFiles = writeBodies(tempDir);
+const { clientKey, clientKeySha256 } = makeClientKey();
+
+if (!pinningEnabled()) log('bench: WARNING: fewer than 2 cores or no taskset; running unpinned, numbers are noisier');
+log(`bench: cores=${os.availableParallelism()} pinning=${pinningEnabled()} rounds=${rounds} duration=${durationSeconds}s quick=${quick}`);
+
+// Stubs on the load core: the shared upstream, a slow-drip one (1,000 streams), a pausing one (first byte).
+const stubScript = path.join(benchDir, 'stub-upstream.mjs');
+const upstreams = {
+  main: { stubArgs: ['--chunks', '20'] },
+  slow: { stubArgs: ['--chunks', '20', '--chunk-delay-ms', '250'] },
+  firstByte: { stubArgs: ['--chunks', '3', '--chunk-delay-ms', '20', '--stamp'] },
+};
+for (const upstream of Object.values(upstreams)) {
+  const started = await startListeningScript({ script: stubScript, args: upstream.stubArgs, core: cores.load });
+  upstream.port = started.port;
+}
+
+// The proxy: built? which layers exist?
+/** @type {import('./lib/layer-discovery.mjs').ProxyDiscovery} */
+let discovery = { available: false, reason: 'skipped (--no-proxy)', layers: [], onLayers: [], offVariants: [] };
+let defaults;
+const certificate = !values['no-proxy'] && !quick && !values['no-tls'] && hasCommand('openssl') ? await makeCertificate() : undefined;
+if (!values['no-proxy']) {
+  defaults = await loadProxyDefaults();
+  if (!defaults) discovery = { ...discovery, reason: `not built: ${path.relative(repoRoot, proxyEntry)} or dist/config/defaults.js missing` };
+  else {
+    log('bench: checking which security layers the proxy has');
+    discovery = await discoverProxy({ defaults, tempDir, clientKey, clientKeySha256, upstreamPort: upstreams.main.port, tls: certificate, log });
+  }
+  log(`bench: proxy ${discovery.available ? 'available' : `unavailable: ${discovery.reason}`}`);
+  for (const layer of discovery.layers) log(`  layer ${layer.name}: ${layer.status}${layer.note ? ` (${layer.note})` : ''}`);
+  if (discovery.tlsStatus) log(`  tls: ${discovery.tlsStatus}`);
+}
+
+const tls = discovery.tlsStatus === 'accepted' ? certificate : undefined;
+const proxyCommon = { defaults, tempDir, clientKeySha256 };
+const allOnProxy = discovery.available ? proxyTarget({ name: 'proxy', onLayers: discovery.onLayers, ...proxyCommon }) : undefined;
+
+/** Targets of one scenario, in a fixed order (rotated per round). */
+function targetsFor(scenario) {
+  const list = [stubDirect, floor];
+  if (allOnProxy) list.push(allOnProxy);
+  if (scenario.layerMatrix && allOnProxy && !quick && !values['no-layers']) {
+    for (const layer of discovery.offVariants) {
+      const onLayers = discovery.onLayers.filter((candidate) => candidate !== layer);
+      list.push(proxyTarget({ name: `proxy-no-${layer.name}`, onLayers, ...proxyCommon }));
+    }
+    if (tls) list.push(proxyTarget({ name: 'proxy-tls', onLayers: discovery.onLayers, tls, ...proxyCommon }));
+  }
+  return list;
+}
+
+const headersFor = (scenario) => ({
+  authorization: `Bearer ${clientKey}`,
+  ...(scenario.clientFormat === 'anthropic' ? { 'anthropic-version': '2023-06-01' } : {}),
+});
+
+/** Starts a target and checks one request answers correctly; returns a skip reason otherwise. */
+async function startChecked(spec, upstream, scenario) {
+  let running;
+  try {
+    running = await spec.start(upstream);
+  } catch (error) {
+    return { skipped: String(error instanceof Error ? error.message : error) };
+  }
+  if (scenario) {
+    const answer = await sendOnce({ url: running.baseUrl + endpointPaths[scenario.clientFormat], headers: headersFor(scenario), body: JSON.stringify(bodies[scenario.body]) });
+    if (answer.status !== 200 || !answer.text.includes(scenario.expect)) {
+      await running.stop();
+      return { skipped: `sanity check: status ${answer.status}: ${answer.text.slice(0, 200)}` };
+    }
+  }
+  return { running };
+}
+
+/** One wrk run against a running target, with the target's CPU time around it. */
+async function measure(running, scenario, seconds) {
+  const before = readCpuTicks(running.pid);
+  const result = await runWrk({
+    url: running.baseUrl + endpointPaths[scenario.clientFormat],
+    connections: scenario.connections,
+    durationSeconds: seconds,
+    bodyFile: bodyFiles[scenario.body],
+    headers: headersFor(scenario),
+  });
+  const cpuUs = ticksToMicroseconds(before, readCpuTicks(running.pid));
+  return { ...result, cpuUs, cpuUsPerRequest: result.requests > 0 ? cpuUs / result.requests : null, cpuShare: cpuUs / (result.durationSeconds * 1e6) };
+}
+
+async function runThroughputScenario(scenario) {
+  log(`bench: ${scenario.name}: ${scenario.description}`);
+  const entries = [];
+  for (const spec of targetsFor(scenario)) {
+    const started = await startChecked(spec, upstreams.main, scenario);
+    entries.push({ name: spec.name, ...started, rounds: [] });
+    if (started.skipped) log(`  ${spec.name}: skipped: ${started.skipped.split('\n')[0]}`);
+  }
+  const live = entries.filter((entry) => entry.running);
+  try {
+    for (const entry of live) await measure(entry.running, scenario, warmupSeconds);
+    for (let round = 0; round < rounds; round++) {
+      for (let index = 0; index < live.length; index++) {
+        const entry = live[(index + round) % live.length];
+        const result = await measure(entry.running, scenario, durationSeconds);
+        entry.rounds.push(result);
+        log(`  round ${round + 1} ${entry.name}: ${result.requestsPerSecond.toFixed(0)} req/s, ${result.cpuUsPerRequest?.toFixed(0)} µs/req, p99 ${result.p99Ms.toFixed(2)} ms${result.errors ? `, ${result.errors} errors` : ''}`);
+      }
+    }
+    for (const entry of live) {
+      entry.peakRssMb = readMemory(entry.running.pid)?.peakRssMb;
+      // wrk only counts failures; one more request shows what they were.
+      if (entry.rounds.some((round) => round.errors > 0)) {
+        const answer = await sendOnce({ url: entry.running.baseUrl + endpointPaths[scenario.clientFormat], headers: headersFor(scenario), body: JSON.stringify(bodies[scenario.body]) });
+        entry.errorSample = `status ${answer.status}: ${answer.text.slice(0, 200)}`;
+        log(`  ${entry.name}: errors during the run; a request now gets ${entry.errorSample}`);
+      }
+    }
+  } finally {
+    for (const entry of live) await entry.running.stop();
+  }
+  for (const entry of live) entry.summary = summarizeRounds(entry.rounds);
+  const floorSummary = entries.find((entry) => entry.name === 'floor')?.summary;
+  for (const entry of live) {
+    entry.ratioToFloor = {
+      cpu: ratio(entry.summary.cpuUsPerRequest, floorSummary?.cpuUsPerRequest),
+      requestsPerSecond: ratio(entry.summary.requestsPerSecond, floorSummary?.requestsPerSecond),
+      p99: ratio(entry.summary.p99Ms, floorSummary?.p99Ms),
+    };
+  }
+  return {
+    name: scenario.name,
+    description: scenario.description,
+    connections: scenario.connections,
+    targets: entries.map(({ running: _running, ...rest }) => rest),
+  };
+}
+
+/** Runs bench/stream-client.mjs on the load core against each target in turn (fresh process each). */
+async function runStreamScenario(upstream, clientArgs, timeoutMs) {
+  const rows = [];
+  for (const spec of [stubDirect, floor, ...(allOnProxy ? [allOnProxy] : [])]) {
+    const started = await startChecked(spec, upstream, undefined);
+    if (started.skipped) {
+      rows.push({ name: spec.name, skipped: started.skipped });
+      continue;
+    }
+    const running = started.running;
+    try {
+      const before = readCpuTicks(running.pid);
+      const run = await runBounded(
+        process.execPath,
+        [path.join(benchDir, 'stream-client.mjs'), '--url', running.baseUrl + endpointPaths.openai, '--body-file', bodyFiles['openai-stream'], '--headers', JSON.stringify(headersFor({ clientFormat: 'openai' })), '--timeout-ms', String(timeoutMs), ...clientArgs],
+        { core: cores.load, timeoutMs: timeoutMs + 10_000 },
+      );
+      const cpuUs = ticksToMicroseconds(before, readCpuTicks(running.pid));
+      const line = run.stdout.trim().split('\n').pop() ?? '';
+      if (!line.startsWith('{')) throw new Error(`stream client gave no result: ${run.stderr.slice(-300)}`);
+      const client = JSON.parse(line);
+      rows.push({ name: spec.name, client, peakRssMb: readMemory(running.pid)?.peakRssMb, cpuUsPerStream: client.count ? cpuUs / client.count : null });
+      const transit = client.transitP50Ms == null ? '' : `, upstream→client p50 ${client.transitP50Ms.toFixed(2)} ms`;
+      log(`  ${spec.name}: ${client.completed}/${client.count} completed, ${client.stalled} stalled, ${client.queued} queued, first byte p50 ${client.firstByteP50Ms?.toFixed(2)} ms${transit}, peak RSS ${rows.at(-1).peakRssMb?.toFixed(0)} MB`);
+    } catch (error) {
+      rows.push({ name: spec.name, skipped: String(error instanceof Error ? error.message : error) });
+    } finally {
+      await running.stop();
+    }
+  }
+  return rows;
+}
+
+/** Self-signed RSA certificate for the TLS variant (RSA: the default suites are ECDHE_RSA). */
+async function makeCertificate() {
+  const certFile = path.join(tempDir, 'tls.crt');
+  const keyFile = path.join(tempDir, 'tls.key');
+  const run = await runBounded(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+    { timeoutMs: 20_000 },
+  );
+  return run.code === 0 ? { certFile, keyFile } : undefined;
+}
+
+const report = {
+  startedAt: startedAt.toISOString(),
+  machine: { cpus: os.cpus()[0]?.model, cores: os.availableParallelism(), node: process.version, pinned: pinningEnabled(), loadavg: os.loadavg() },
+  options: { quick, rounds, durationSeconds, warmupSeconds, scenarios: wanted ?? 'default' },
+  proxy: { available: discovery.available, reason: discovery.reason, layers: discovery.layers, tls: discovery.tlsStatus ?? 'not checked' },
+  scenarios: [],
+  slowStreams: undefined,
+  firstByte: undefined,
+};
+
+for (const scenario of throughputScenarios.filter(selected)) report.scenarios.push(await runThroughputScenario(scenario));
+const [slowScenario, firstByteScenario] = streamScenarios;
+if (selected(slowScenario)) {
+  log(`bench: ${slowScenario.name}: ${slowScenario.description}`);
+  report.slowStreams = await runStreamScenario(upstreams.slow, ['--count', '1000', '--concurrency', '1000', '--stall-ms', '2000'], 60_000);
+}
+if (selected(firstByteScenario)) {
+  log(`bench: ${firstByteScenario.name}: ${firstByteScenario.description}`);
+  report.firstByte = await runStreamScenario(upstreams.firstByte, ['--count', quick ? '30' : '60', '--concurrency', '1', '--stall-ms', '1000', '--stamp'], 30_000);
+}
+report.finishedAt = new Date().toISOString();
+report.machine.loadavgAtEnd = os.loadavg();
+
+const resultsDir = path.join(benchDir, 'results');
+mkdirSync(resultsDir, { recursive: true });
+const resultFile = path.join(resultsDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(resultFile, `${JSON.stringify(report, null, 2)}\n`);
+
+const sections = [`## Benchmark ${report.startedAt} (${quick ? 'quick' : 'full'}; ${rounds} rounds × ${durationSeconds} s, medians)`];
+sections.push(`Proxy: ${discovery.available ? 'measured' : `not measured (${discovery.reason?.split('\n')[0]})`}`);
+if (report.scenarios.length) sections.push(throughputTable(report.scenarios));
+const errorNotes = report.scenarios.flatMap((scenario) => scenario.targets.filter((target) => target.errorSample).map((target) => `- ${scenario.name} / ${target.name}: errors; after the run a request got ${target.errorSample}`));
+if (errorNotes.length) sections.push(`**Errors** (a target with errors is not measured fairly: its CPU per request counts failed requests):\n${errorNotes.join('\n')}`);
+if (discovery.layers.length) sections.push(`### Security layers (chat-c32)\n\nTLS: ${discovery.tlsStatus ?? 'not checked'}\n\n${layerTable(discovery, report.scenarios.find((scenario) => scenario.name === 'chat-c32'))}`);
+if (report.slowStreams) sections.push(`### ${slowScenario.description}\n\n${slowStreamTable(report.slowStreams)}`);
+if (report.firstByte) sections.push(`### ${firstByteScenario.description}\n\n${firstByteTable(report.firstByte)}`);
+if (discovery.available) sections.push(`### Targets\n\n${targetChecks(report)}`);
+process.stdout.write(`\n${sections.join('\n\n')}\n\nResults: ${path.relative(repoRoot, resultFile)}\n`);
+process.exit(0);
