@@ -63,7 +63,10 @@ function noCredentialError(pool: CredentialPool, provider: string): GatewayError
   const recoveryMs = pool.earliestRecoveryMs();
   return new GatewayError('GW_NO_CREDENTIAL_AVAILABLE', {
     // An empty pool is a configuration gap, not a cooldown; say so instead of "retry later".
-    ...(pool.size === 0 ? { message: `Provider ${provider} has no usable credential.` } : {}),
+    message:
+      pool.size === 0
+        ? `Provider '${provider}' has no usable credential.`
+        : `Every credential of provider '${provider}' is cooling down after upstream failures; retry later.`,
     provider,
     retryable: false,
     retryAfterSeconds: recoveryMs === undefined ? undefined : Math.max(1, Math.ceil(recoveryMs / 1000)),
