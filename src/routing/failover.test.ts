@@ -104,7 +104,7 @@ describe('runWithFailover', () => {
     const { attempt } = scripted({});
     await expect(runWithFailover({ pool, provider: 'claude', maxAttempts: 3, attempt })).rejects.toMatchObject({
       code: 'GW_NO_CREDENTIAL_AVAILABLE',
-      message: 'Provider claude has no usable credential.',
+      message: "Provider 'claude' has no usable credential.",
       retryAfterSeconds: undefined,
     });
   });
