@@ -9,6 +9,10 @@ import { createApp } from './server/create-app.js';
 import { createLogger } from './server/logger.js';
 import { buildRuntime, type Runtime } from './server/runtime.js';
 import { ensureInitialClientKey } from './security/client-keys.js';
+import { preloadDeviceFingerprint } from './security/fingerprint.js';
+import { prepareCredentialStore } from './credentials/startup-checks.js';
+import { startOAuthRuntime } from './credentials/refresh-runtime.js';
+import { createStderrSecurityEvents } from './credentials/security-events.js';
 import { UpstreamClient } from './upstream/client.js';
 
 export interface StartGatewayOptions {
@@ -16,6 +20,10 @@ export interface StartGatewayOptions {
   /** pino JSON lines go here (stdout when omitted). */
   logStream?: NodeJS.WritableStream;
   now?: () => number;
+  /** `serve --fix-permissions`: repair insecure modes of secret files instead of refusing to start. */
+  fixPermissions?: boolean;
+  /** `serve --migrate`: encrypt plaintext credential files found in auth.dir instead of refusing. */
+  migrate?: boolean;
 }
 
 export interface RunningGateway {
@@ -67,8 +75,27 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   for (const warning of options.loaded.warnings) logger.warn({ source: options.loaded.configPath ?? 'embedded default' }, warning);
   logger.warn(checkUnbuiltFeatures(config as Config).notActive);
 
-  let runtime = buildRuntime(options.loaded, { now });
-  assertSafeToListen(options.loaded, runtime);
+  // Credential security before anything listens: modes, owners and symlinks of every secret file,
+  // the keyring, plaintext files (refused, or migrated). A refusal names each path and its fix.
+  const credentialStore = await prepareCredentialStore(options.loaded, {
+    fixPermissions: options.fixPermissions === true,
+    migrate: options.migrate === true,
+    events: createStderrSecurityEvents(),
+    actor: 'serve',
+  });
+  for (const warning of credentialStore.warnings) logger.warn(warning);
+  preloadDeviceFingerprint(config);
+  let activeLoaded = options.loaded; // replaced on each accepted reload
+  const oauth = await startOAuthRuntime({ config: () => activeLoaded.config as Config, store: credentialStore.store, logger });
+  credentialStore.encryptedStore?.onDeleted((id) => oauth.refresher.untrack(id));
+
+  let runtime = buildRuntime(options.loaded, { now, storedCredentials: oauth.credentialsByProvider });
+  try {
+    assertSafeToListen(options.loaded, runtime);
+  } catch (error) {
+    await oauth.close();
+    throw error;
+  }
   if (runtime.authenticator.size === 0) {
     logger.warn('No client keys are configured: every API request will be refused with 401. Run `cliproxyapi keys create --id NAME`.');
   }
@@ -81,6 +108,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   });
   const app = createApp({
     runtime: () => runtime,
+    credentials: oauth.refresher,
     upstream,
     logger,
     now,
@@ -102,10 +130,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     app,
     logger,
     reload(loaded) {
-      const next = buildRuntime(loaded, { now, previous: runtime });
+      const next = buildRuntime(loaded, { now, previous: runtime, storedCredentials: oauth.credentialsByProvider });
       // Applied even when it leaves no client key: revoking the last key must lock clients out
       // at once, not keep the revoked key working until a restart.
       runtime = next;
+      activeLoaded = loaded;
       if (next.authenticator.size === 0) logger.warn('No client keys remain: every API request is refused with 401.');
       if (restartOnlySettings(loaded) !== startedSettings) {
         logger.warn('Config reloaded, but server.*, upstream timeouts, auth.client_keys_file and logging change only on restart.');
@@ -131,12 +160,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     } finally {
       clearTimeout(grace);
       await upstream.close();
+      await oauth.close();
     }
   }
 }
 
 export interface RunServeOptions {
   configPath: string | undefined;
+  fixPermissions?: boolean;
+  migrate?: boolean;
   /** Where the one-time client key announcement goes (stdout by default). */
   print?: (line: string) => void;
 }
@@ -168,7 +200,7 @@ export async function runServe(options: RunServeOptions): Promise<void> {
     print('Clients send it as "Authorization: Bearer <key>" or "x-api-key: <key>".');
     print('');
   }
-  const gateway = await startGateway({ loaded });
+  const gateway = await startGateway({ loaded, fixPermissions: options.fixPermissions === true, migrate: options.migrate === true });
   gateway.logger.info({ url: gateway.url, config: loaded.configPath ?? 'embedded default' }, 'cliproxyapi listening');
 
   // Hot reload: the config file, and the client-key file `keys create|revoke` writes.

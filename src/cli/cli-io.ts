@@ -13,7 +13,7 @@ export interface CliIo {
   /** Directory relative paths and ./config.yaml are looked up in. Default: process.cwd(). */
   readonly cwd?: string;
   /** Replaces the lazily imported server entry point (tests). */
-  readonly runServe?: (options: { configPath: string | undefined }) => Promise<void>;
+  readonly runServe?: (options: { configPath: string | undefined; fixPermissions?: boolean; migrate?: boolean }) => Promise<void>;
 }
 
 /** The real process's streams; `text` already ends with a newline where one is wanted. */

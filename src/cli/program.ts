@@ -1,7 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { isConfigError } from '../config/config-error.js';
+import { CredentialStartupError } from '../credentials/startup-checks.js';
+import { redactText } from '../security/redact.js';
 import { CliExit, processIo, type CliIo } from './cli-io.js';
 import { registerConfigCommand } from './commands/config-check.js';
+import { registerCredsCommand } from './commands/creds.js';
+import { registerEncryptionCommand } from './commands/encryption.js';
+import { registerFingerprintCommand } from './commands/fingerprint.js';
 import { registerKeysCommand } from './commands/keys.js';
 import { registerServeCommand } from './commands/serve.js';
 import { packageVersion, registerVersionCommand } from './commands/version.js';
@@ -34,6 +39,9 @@ Environment:
   registerServeCommand(program, io);
   registerConfigCommand(program, io);
   registerKeysCommand(program, io);
+  registerEncryptionCommand(program, io);
+  registerCredsCommand(program, io);
+  registerFingerprintCommand(program, io);
   registerVersionCommand(program, io);
   return program;
 }
@@ -57,11 +65,13 @@ function exitCodeFor(error: unknown, io: CliIo): number {
   if (error instanceof CliExit) return error.exitCode;
   // Commander already printed its message (unknown option, missing argument, help, version).
   if (error instanceof CommanderError) return error.exitCode;
-  if (isConfigError(error)) {
-    io.stderr(`error: ${error.message}\n`);
+  // Errors that list several problems (config, credential startup checks) print every line:
+  // each names a path and its fix.
+  if (isConfigError(error) || error instanceof CredentialStartupError) {
+    io.stderr(`error: ${redactText(error.message)}\n`);
     return 1;
   }
   const message = error instanceof Error ? error.message : String(error);
-  io.stderr(`error: ${message.split('\n')[0] ?? message}\n`);
+  io.stderr(`error: ${redactText(message.split('\n')[0] ?? message)}\n`);
   return 1;
 }

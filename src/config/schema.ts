@@ -59,7 +59,8 @@ const AuthConfig = closed({
   dir: NonEmpty,
   /** Where `cliproxyapi keys create` keeps client key hashes (0600, beside the credential dir). */
   client_keys_file: NonEmpty,
-  encryption: closed({ enabled: Type.Boolean(), key_file: NonEmpty }),
+  /** `key`: the seed's form (base64 of 32 bytes, or a 32-character string), accepted with a warning; prefer key_file or CLIPROXY_ENCRYPTION_KEY. */
+  encryption: closed({ enabled: Type.Boolean(), key_file: NonEmpty, key: Type.Optional(Type.String({ minLength: 1 })) }),
   api_keys: Type.Array(ClientKey),
 });
 
@@ -71,6 +72,19 @@ const UpstreamKey = Type.Union([
 
 const ModelEntry = closed({ name: NonEmpty, alias: Type.Optional(NonEmpty) });
 
+/**
+ * OAuth refresh settings for the provider's stored OAuth credentials (credentials/refresh.ts). All
+ * optional: the profile's defaults (providers/oauth-profiles.ts) are the real endpoints; tests and
+ * private deployments point `token_url` elsewhere. `refresh_lead_ms`: refresh this long before expiry.
+ */
+const ProviderOAuthConfig = closed({
+  profile: Type.Optional(Type.Union([Type.Literal('anthropic'), Type.Literal('openai-codex'), Type.Literal('google')])),
+  token_url: Type.Optional(Type.String({ pattern: '^https?://' })),
+  client_id: Type.Optional(NonEmpty),
+  client_secret: Type.Optional(NonEmpty),
+  refresh_lead_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 24 * 60 * 60 * 1000 })),
+});
+
 const ProviderConfig = closed({
   type: Type.Union([Type.Literal('openai'), Type.Literal('anthropic')]),
   base_url: Type.String({ pattern: '^https?://' }),
@@ -78,6 +92,7 @@ const ProviderConfig = closed({
   models: Type.Array(ModelEntry),
   rate_limit: Type.Optional(closed({ requests_per_minute: Type.Optional(PositiveInt), tokens_per_minute: Type.Optional(PositiveInt) })),
   device_fingerprint: Type.Optional(Type.Boolean()),
+  oauth: Type.Optional(ProviderOAuthConfig),
 });
 
 /** Upstream HTTP behaviour, in milliseconds. */

@@ -3,14 +3,20 @@ import type { UpstreamCredential } from '../providers/types.js';
 import { failureKindOf } from './cooldown.js';
 import type { CredentialPool } from './credential-pool.js';
 
+/** What failover reads of an abort signal; an AbortSignal and the upstream client's UpstreamAbort both fit. */
+export interface AbortLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+}
+
 export interface FailoverOptions<T> {
   pool: CredentialPool;
   /** Provider name, for GW_NO_CREDENTIAL_AVAILABLE. */
   provider: string;
   /** Upper bound of attempts across credentials (config `upstream.max_attempts`, 1–10). */
   maxAttempts: number;
-  /** The client's abort signal: once it fires, no further credential is tried. */
-  signal?: AbortSignal;
+  /** The client's abort signal (an AbortSignal or anything shaped like one): once it fires, no further credential is tried. */
+  signal?: AbortLike;
   /**
    * One upstream call with one credential. It must throw only BEFORE the first byte reached the
    * client (the caller guarantees it), so retrying can never duplicate output. Upstream failures
@@ -73,6 +79,6 @@ function noCredentialError(pool: CredentialPool, provider: string): GatewayError
   });
 }
 
-function abortReason(signal: AbortSignal): unknown {
+function abortReason(signal: AbortLike): unknown {
   return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
 }

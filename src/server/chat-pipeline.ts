@@ -1,9 +1,11 @@
-import { Readable } from 'node:stream';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { runWithFailover } from '../routing/failover.js';
-import { readBody, readErrorBody, type UpstreamClient, type UpstreamResponse } from '../upstream/client.js';
-import type { UpstreamOperation } from '../providers/types.js';
+import { readErrorBody, UpstreamAbort, type UpstreamClient, type UpstreamResponse } from '../upstream/client.js';
+import { sendWithFreshCredential, type UpstreamCredentialHooks } from '../credentials/refresh-retry.js';
+import type { MapErrorInput, UpstreamCredential, UpstreamOperation, UpstreamRequestTarget } from '../providers/types.js';
+import { deviceFingerprintHeaders } from '../security/fingerprint.js';
 import { bridgeFor } from './bridges/registry.js';
 import type { BridgeContext, StreamTransformer } from './bridges/types.js';
 import type { ProviderRuntime, Runtime } from './runtime.js';
@@ -16,6 +18,8 @@ export interface ChatPipelineDependencies {
   runtime: () => Runtime;
   upstream: UpstreamClient;
   now: () => number;
+  /** OAuth refresh before each attempt and on a 401 (credentials/refresh.ts); absent = credentials used as they are. */
+  credentials?: UpstreamCredentialHooks;
 }
 
 export interface ChatInput {
@@ -40,48 +44,91 @@ export function resolveProvider(runtime: Runtime, model: string): { provider: Pr
  * Aborts the upstream call when the client goes away. `close` on the response also fires after a
  * normal finish, so only an unfinished response counts as a disconnect.
  */
-export function abortOnClientClose(reply: FastifyReply): AbortController {
-  const controller = new AbortController();
+export function abortOnClientClose(reply: FastifyReply): UpstreamAbort {
+  const controller = new UpstreamAbort();
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort();
   });
   return controller;
 }
 
+/** What one upstream call needs besides the credential. */
+interface UpstreamCall {
+  request: FastifyRequest;
+  provider: ProviderRuntime;
+  operation: UpstreamOperation;
+  body: string | Buffer;
+  signal: UpstreamAbort;
+}
+
 /**
- * Sends the request upstream with failover across the provider's credentials. Every failure here
- * happens before the first byte reaches the client, which is what makes retrying safe.
+ * Runs one call with failover across the provider's credentials. Every failure here happens before
+ * the first byte reaches the client, which is what makes retrying safe. Each attempt keeps its
+ * credential fresh (sendWithFreshCredential: refresh before use, one refresh-and-resend on a 401)
+ * and adds the provider's opt-in X-Device-Fingerprint; an error status left after that becomes the
+ * adapter's GatewayError, which failover acts on.
  */
-export async function sendUpstream(
+async function withFailover<Response extends { statusCode: number }>(
   dependencies: ChatPipelineDependencies,
-  request: FastifyRequest,
-  provider: ProviderRuntime,
-  operation: UpstreamOperation,
-  body: string | Buffer,
+  call: UpstreamCall,
   stream: boolean,
-  signal: AbortSignal,
-): Promise<UpstreamResponse> {
+  io: {
+    send: (target: UpstreamRequestTarget) => Promise<Response>;
+    /** Releases an answer that is dropped (the 401 before a refresh and resend). */
+    discard: (response: Response) => Promise<void>;
+    /** The error body and headers of an answer with an error status. */
+    errorDetails: (response: Response) => Promise<{ headers: MapErrorInput['headers']; bodyText: string }>;
+  },
+): Promise<Response> {
+  const { provider } = call;
+  const runtime = dependencies.runtime();
+  const extraHeaders = deviceFingerprintHeaders(provider.config, runtime.loaded.config.auth.dir);
   return runWithFailover({
     pool: provider.pool,
     provider: provider.name,
-    maxAttempts: provider.pool.size === 0 ? 1 : Math.min(dependencies.runtime().loaded.config.upstream.max_attempts, provider.pool.size),
-    signal,
+    maxAttempts: provider.pool.size === 0 ? 1 : Math.min(runtime.loaded.config.upstream.max_attempts, provider.pool.size),
+    signal: call.signal,
     attempt: async (credential) => {
-      const target = provider.adapter.buildRequest({
-        operation,
-        credential,
-        baseUrl: provider.baseUrl,
-        stream,
-        clientHeaders: request.headers,
-      });
-      const response = await dependencies.upstream.send({ provider: provider.name, url: target.url, headers: target.headers, body, signal });
+      const build = (fresh: UpstreamCredential): UpstreamRequestTarget =>
+        provider.adapter.buildRequest({
+          operation: call.operation,
+          credential: fresh,
+          baseUrl: provider.baseUrl,
+          stream,
+          clientHeaders: call.request.headers,
+          ...(extraHeaders === undefined ? {} : { extraHeaders }),
+        });
+      const response = await sendWithFreshCredential(dependencies.credentials, credential, (fresh) => io.send(build(fresh)), io.discard);
       if (response.statusCode >= 400) {
-        const bodyText = await readErrorBody(response.body);
-        throw provider.adapter.mapError({ provider: provider.name, status: response.statusCode, headers: response.headers, bodyText });
+        const details = await io.errorDetails(response);
+        throw provider.adapter.mapError({ provider: provider.name, status: response.statusCode, ...details });
       }
       return response;
     },
   });
+}
+
+/** A streamed call: resolves with the unread body once the upstream answered 2xx/3xx. */
+export function sendUpstream(dependencies: ChatPipelineDependencies, call: UpstreamCall): Promise<UpstreamResponse> {
+  const provider = call.provider.name;
+  return withFailover(dependencies, call, true, {
+    send: (target) => dependencies.upstream.send({ provider, url: target.url, headers: target.headers, body: call.body, signal: call.signal }),
+    discard: async (response) => {
+      await readErrorBody(response.body);
+    },
+    errorDetails: async (response) => ({ headers: response.headers, bodyText: await readErrorBody(response.body) }),
+  });
+}
+
+/** A non-streamed call: resolves with the whole success body (at most `limitBytes`). */
+export async function sendUpstreamBuffered(dependencies: ChatPipelineDependencies, call: UpstreamCall, limitBytes: number): Promise<Buffer> {
+  const provider = call.provider.name;
+  const response = await withFailover(dependencies, call, false, {
+    send: (target) => dependencies.upstream.sendBuffered({ provider, url: target.url, headers: target.headers, body: call.body, signal: call.signal }, limitBytes),
+    discard: () => Promise.resolve(),
+    errorDetails: (answer) => Promise.resolve({ headers: answer.headers, bodyText: answer.body.toString('utf8') }),
+  });
+  return response.body;
 }
 
 /** Handles one chat request (OpenAI chat completion or Anthropic message), streamed or not. */
@@ -103,54 +150,117 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
     clientBody: input.body,
   };
   const upstreamBody = bridge.upstreamBody(context, input.raw, { defaultMaxTokens: runtime.loaded.config.upstream.default_max_tokens });
-  const controller = abortOnClientClose(reply);
-  const response = await sendUpstream(dependencies, request, provider, 'chat', upstreamBody, input.stream, controller.signal);
-
+  const call: UpstreamCall = { request, provider, operation: 'chat', body: upstreamBody, signal: abortOnClientClose(reply) };
   if (!input.stream) {
-    const body = await readBody(response.body, maxUpstreamJsonBytes, provider.name);
+    const body = await sendUpstreamBuffered(dependencies, call, maxUpstreamJsonBytes);
     await reply.code(200).header('content-type', 'application/json').send(bridge.jsonResponse(body, context));
     return;
   }
+  const response = await sendUpstream(dependencies, call);
   const transformer = bridge.streamTransformer(context);
-  await reply
-    .code(200)
-    .header('content-type', 'text/event-stream; charset=utf-8')
-    .header('cache-control', 'no-cache')
-    .header('x-accel-buffering', 'no') // reverse proxies must not buffer SSE
-    .send(Readable.from(relayStream(request, response, transformer, input.surface, provider.name, controller.signal)));
+  await relayStream(request, reply, response, transformer, input.surface, provider.name, call.signal);
 }
 
+/** Headers of an SSE answer, on top of those the hooks set (x-request-id, security headers). */
+const streamHeaders = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no', // reverse proxies must not buffer SSE
+} as const;
+
 /**
- * Relays the upstream stream to the client, one upstream piece at a time: the async iterator pulls
- * the next upstream piece only when the client side has drained, so a slow client slows the
- * upstream read (TCP backpressure) instead of growing a buffer in the gateway.
+ * Relays the upstream stream to the client, one upstream piece at a time, written straight to the
+ * socket's response (Fastify's stream piping costs a Readable, an async generator and a pipe per
+ * stream, and several promise hops per chunk). Each piece is written as it arrives, so the first
+ * byte leaves when it arrives (no buffering). Backpressure is explicit: when the client's socket
+ * buffer is full (`write` returns false) the upstream body is paused until `drain`, so a slow
+ * client slows the upstream read (TCP backpressure) instead of growing a buffer in the gateway.
  *
  * After the first byte there is no failover: a mid-stream failure becomes one error event in the
- * client's own format, then the stream ends cleanly.
+ * client's own format, then the stream ends cleanly. A client that hangs up aborts the upstream
+ * call (abortOnClientClose) and the relay stops without writing. Resolves when the relay is over;
+ * never rejects.
  */
-async function* relayStream(
+function relayStream(
   request: FastifyRequest,
+  reply: FastifyReply,
   response: UpstreamResponse,
   transformer: StreamTransformer,
   surface: Surface,
   providerName: string,
-  signal: AbortSignal,
-): AsyncGenerator<string | Buffer> {
-  try {
-    for await (const piece of response.body) {
-      const output = transformer.push(piece as Buffer);
-      if (output.length > 0) yield output;
-    }
-    const tail = transformer.flush();
-    if (tail.length > 0) yield tail;
-  } catch (error) {
-    if (signal.aborted) return; // the client left; nobody to tell
-    const failure = isGatewayError(error)
-      ? error
-      : new GatewayError('GW_UPSTREAM_STREAM_FAILED', { provider: providerName, message: `The stream from provider '${providerName}' failed part-way.`, cause: error });
-    request.log.warn({ code: failure.code, provider: providerName, err_message: failure.message }, 'upstream stream failed');
-    yield streamErrorEvent(surface, failure);
-  } finally {
-    if (!response.body.destroyed) response.body.destroy();
-  }
+  signal: UpstreamAbort,
+): Promise<void> {
+  const client = reply.raw;
+  const upstream = response.body;
+  reply.hijack();
+  client.writeHead(200, { ...(reply.getHeaders() as OutgoingHttpHeaders), ...streamHeaders });
+  return new Promise<void>((resolve) => {
+    let finished = false;
+    const finish = (tail: string | Buffer | undefined): void => {
+      if (finished) return;
+      finished = true;
+      upstream.off('data', onData);
+      client.off('drain', onDrain);
+      if (!upstream.destroyed) upstream.destroy();
+      if (!client.destroyed) {
+        if (tail !== undefined && tail.length > 0) client.end(tail);
+        else client.end();
+      }
+      resolve();
+    };
+    const fail = (error: unknown): void => {
+      if (finished) return;
+      if (signal.aborted || client.destroyed) return finish(undefined); // the client left; nobody to tell
+      const failure = isGatewayError(error)
+        ? error
+        : new GatewayError('GW_UPSTREAM_STREAM_FAILED', { provider: providerName, message: `The stream from provider '${providerName}' failed part-way.`, cause: error });
+      request.log.warn({ code: failure.code, provider: providerName, err_message: failure.message }, 'upstream stream failed');
+      finish(streamErrorEvent(surface, failure));
+    };
+    // Coalescing without delay: undici emits one 'data' per upstream HTTP chunk, often twenty from
+    // one socket read, and each write would be its own syscall. The socket is corked at the first
+    // write of a tick and uncorked in a microtask, which runs after the pending process.nextTick
+    // callbacks (among them the upstream's 'end'): everything relayed in this tick, the final piece
+    // and the end of the response included, leaves in one writev. Nothing waits for more I/O.
+    let corked = false;
+    const uncork = (): void => {
+      corked = false;
+      client.uncork();
+    };
+    const write = (output: string | Buffer): boolean => {
+      if (!corked) {
+        corked = true;
+        client.cork();
+        queueMicrotask(uncork);
+      }
+      return client.write(output);
+    };
+    const onDrain = (): void => {
+      upstream.resume();
+    };
+    const onData = (piece: Buffer): void => {
+      let output: string | Buffer;
+      try {
+        output = transformer.push(piece);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      if (output.length > 0 && !write(output)) upstream.pause();
+    };
+    upstream.on('data', onData);
+    upstream.once('error', fail);
+    upstream.once('end', () => {
+      let tail: string | Buffer;
+      try {
+        tail = transformer.flush();
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      finish(tail);
+    });
+    client.on('drain', onDrain);
+    client.once('close', () => finish(undefined));
+  });
 }

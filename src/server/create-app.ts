@@ -3,8 +3,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import secureJsonParse from 'secure-json-parse';
 import { GatewayError } from '../errors/gateway-error.js';
 import { extractClientKey } from '../security/client-auth.js';
-import { redactUrl } from '../security/redact.js';
 import type { UpstreamClient } from '../upstream/client.js';
+import { createAccessLogWriter } from './access-log.js';
 import type { ChatPipelineDependencies } from './chat-pipeline.js';
 import { installErrorHandlers, sendGatewayError } from './error-handler.js';
 import './request-context.js';
@@ -16,6 +16,8 @@ import type { Runtime } from './runtime.js';
 export interface AppOptions {
   runtime: () => Runtime;
   upstream: UpstreamClient;
+  /** OAuth refresh before each upstream attempt and on a 401 (credentials/refresh.ts). */
+  credentials?: ChatPipelineDependencies['credentials'];
   logger: FastifyBaseLogger;
   now: () => number;
   isShuttingDown: () => boolean;
@@ -93,29 +95,22 @@ export function createApp(options: AppOptions): FastifyInstance {
     done();
   });
 
+  const writeAccessLine = options.accessLog ? createAccessLogWriter(options.logger) : undefined;
   app.addHook('onResponse', (request, reply, done) => {
     // While draining, a keep-alive socket that just went idle would hold shutdown open until its
     // keep-alive timeout; close idle sockets as each in-flight response completes.
     if (options.isShuttingDown()) setImmediate(() => app.server.closeIdleConnections());
-    if (options.accessLog) {
-      request.log.info(
-        {
-          method: request.method,
-          url: redactUrl(request.url),
-          status: reply.statusCode,
-          ms: Math.round(reply.elapsedTime * 10) / 10,
-          key_id: request.clientKeyId,
-          provider: request.routedProvider,
-          code: request.gatewayErrorCode,
-        },
-        'request',
-      );
-    }
+    if (writeAccessLine !== undefined) writeAccessLine(request, reply);
     done();
   });
 
   installErrorHandlers(app);
-  const dependencies: ChatPipelineDependencies = { runtime: options.runtime, upstream: options.upstream, now: options.now };
+  const dependencies: ChatPipelineDependencies = {
+    runtime: options.runtime,
+    upstream: options.upstream,
+    now: options.now,
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+  };
   registerHealthRoutes(app, options.isShuttingDown);
   registerOpenAIRoutes(app, dependencies);
   registerAnthropicRoutes(app, dependencies);

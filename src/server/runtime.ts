@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { ProviderConfig } from '../config/schema.js';
 import { adapterFor } from '../providers/registry.js';
-import type { ProviderAdapter } from '../providers/types.js';
+import type { ProviderAdapter, UpstreamCredential } from '../providers/types.js';
 import { CredentialPool, credentialsFromConfig } from '../routing/credential-pool.js';
 import { createModelRouter } from '../routing/model-router.js';
 import { collectClientKeys, createClientKeyAuthenticator, type ClientKeyAuthenticator } from '../security/client-keys.js';
@@ -31,6 +31,11 @@ export interface RuntimeOptions {
   now: () => number;
   /** The runtime being replaced: pools of unchanged providers are kept, so cooldowns survive a reload. */
   previous?: Runtime;
+  /**
+   * Credentials from the encrypted store (OAuth tokens the refresher keeps fresh, stored API keys),
+   * by provider name; they join the config's keys in the provider's pool.
+   */
+  storedCredentials?: ReadonlyMap<string, readonly UpstreamCredential[]>;
 }
 
 function sameProvider(left: Readonly<ProviderConfig>, right: Readonly<ProviderConfig>): boolean {
@@ -40,8 +45,9 @@ function sameProvider(left: Readonly<ProviderConfig>, right: Readonly<ProviderCo
 export function buildRuntime(loaded: LoadedConfig, options: RuntimeOptions): Runtime {
   const providers = new Map<string, ProviderRuntime>();
   for (const [name, providerConfig] of Object.entries(loaded.config.providers)) {
-    const credentials = credentialsFromConfig(name, providerConfig as ProviderConfig);
-    registerSecrets(credentials.map((credential) => credential.apiKey));
+    const configCredentials = credentialsFromConfig(name, providerConfig as ProviderConfig);
+    registerSecrets(configCredentials.map((credential) => credential.apiKey));
+    const credentials: UpstreamCredential[] = [...configCredentials, ...(options.storedCredentials?.get(name) ?? [])];
     const previous = options.previous?.providers.get(name);
     const pool =
       previous !== undefined && sameProvider(previous.config, providerConfig as ProviderConfig)

@@ -108,7 +108,7 @@ describe('cliproxyapi serve (the built binary)', () => {
 
   it('invalid config: exits non-zero listing every problem, before listening', async () => {
     const cwd = workDirectory();
-    writeFileSync(join(cwd, 'config.yaml'), 'server:\n  prot: 1\n  body_limit_bytes: lots\nproviders:\n  x:\n    type: openai\n    base_url: ftp://nope\n    api_keys: ["your-api-key"]\n    models: []\n');
+    writeFileSync(join(cwd, 'config.yaml'), 'server:\n  prot: 1\n  body_limit_bytes: lots\nproviders:\n  x:\n    type: openai\n    base_url: ftp://nope\n    api_keys: ["your-api-key"]\n    models: []\n', { mode: 0o600 });
     const started = run(['serve', '--config', 'config.yaml'], cwd);
     expect(await within(started.exit, 10_000, 'exit')).not.toBe(0);
     const output = started.output();
@@ -122,7 +122,7 @@ describe('cliproxyapi serve (the built binary)', () => {
 
   it('refuses a non-loopback bind when no client key exists', async () => {
     const cwd = workDirectory();
-    writeFileSync(join(cwd, 'config.yaml'), 'server:\n  host: 0.0.0.0\n');
+    writeFileSync(join(cwd, 'config.yaml'), 'server:\n  host: 0.0.0.0\n', { mode: 0o600 });
     // An existing, empty key file: the operator revoked every key.
     const data = join(cwd, 'data');
     await import('node:fs').then((fs) => fs.mkdirSync(data, { mode: 0o700 }));
@@ -137,7 +137,7 @@ describe('cliproxyapi serve (the built binary)', () => {
     const cwd = workDirectory();
     const provider = (models: string) =>
       `providers:\n  oai:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    api_keys: ["test-upstream-key-e2e-0001"]\n    models: [${models}]\n`;
-    writeFileSync(join(cwd, 'config.yaml'), provider('{ name: model-a }'));
+    writeFileSync(join(cwd, 'config.yaml'), provider('{ name: model-a }'), { mode: 0o600 });
     const server = run(['serve', '--config', 'config.yaml'], cwd);
     const url = await within(server.url, 10_000, 'listening');
     const key = /cpa_[A-Za-z0-9_-]{40,}/.exec(server.output())![0];
@@ -148,13 +148,13 @@ describe('cliproxyapi serve (the built binary)', () => {
     };
     expect(await modelIds()).toEqual(['model-a']);
 
-    writeFileSync(join(cwd, 'config.yaml'), provider('{ name: model-a }, { name: model-b }'));
+    writeFileSync(join(cwd, 'config.yaml'), provider('{ name: model-a }, { name: model-b }'), { mode: 0o600 });
     await until(async () => (await modelIds()).includes('model-b'), 5_000, 'model-b after reload');
 
-    writeFileSync(join(cwd, 'config.yaml'), `${provider('{ name: model-c }')}server:\n  prot: 1\n`);
-    await until(async () => server.output().includes('config reload failed'), 5_000, 'the reload failure log');
+    writeFileSync(join(cwd, 'config.yaml'), `${provider('{ name: model-c }')}server:\n  prot: 1\n`, { mode: 0o600 });
+    await until(() => Promise.resolve(server.output().includes('config reload failed')), 5_000, 'the reload failure log');
     expect(await modelIds()).toEqual(['model-a', 'model-b']);
-    writeFileSync(join(cwd, 'config.yaml'), provider('{ name: model-a }, { name: model-b }')); // repaired
+    writeFileSync(join(cwd, 'config.yaml'), provider('{ name: model-a }, { name: model-b }'), { mode: 0o600 }); // repaired
 
     const created = run(['keys', 'create', '--id', 'bob', '--config', 'config.yaml'], cwd);
     expect(await within(created.exit, 10_000, 'keys create')).toBe(0);
@@ -167,5 +167,30 @@ describe('cliproxyapi serve (the built binary)', () => {
     expect(server.output()).not.toContain(bobKey);
     server.child.kill('SIGTERM');
     expect(await within(server.exit, 10_000, 'exit')).toBe(0);
+  });
+});
+
+describe('cliproxyapi serve: credential security at start', () => {
+  it('refuses a config holding an upstream key that others can read, naming the fix; --fix-permissions repairs it', async () => {
+    const cwd = workDirectory();
+    const configFile = join(cwd, 'config.yaml');
+    writeFileSync(
+      configFile,
+      'providers:\n  oai:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    api_keys: ["test-upstream-key-e2e-0002"]\n    models: [{ name: model-a }]\n',
+      { mode: 0o644 },
+    );
+    await import('node:fs').then((fs) => fs.chmodSync(configFile, 0o644));
+    const refused = run(['serve', '--config', 'config.yaml'], cwd);
+    expect(await within(refused.exit, 10_000, 'exit')).not.toBe(0);
+    expect(refused.output()).toContain(configFile);
+    expect(refused.output()).toContain(`chmod 600 ${configFile}`);
+    expect(refused.output()).not.toContain('test-upstream-key-e2e-0002');
+    expect(refused.output()).not.toContain('"cliproxyapi listening"');
+
+    const repaired = run(['serve', '--config', 'config.yaml', '--fix-permissions'], cwd);
+    await within(repaired.url, 10_000, 'listening after --fix-permissions');
+    expect(modeOf(configFile)).toBe(0o600);
+    repaired.child.kill('SIGTERM');
+    expect(await within(repaired.exit, 10_000, 'exit')).toBe(0);
   });
 });

@@ -10,6 +10,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .command('serve')
     .description('start the proxy server')
     .option('-c, --config <file>', 'config file (default: $CLIPROXY_CONFIG, then ./config.yaml, then the built-in default)')
+    .option('--fix-permissions', 'repair insecure modes of the credential dir, key file and a config holding secrets (audited) instead of refusing to start')
+    .option('--migrate', 'encrypt plaintext credential files found in auth.dir instead of refusing to start')
     .addHelpText(
       'after',
       `
@@ -21,9 +23,9 @@ Examples:
   $ cliproxyapi serve --config /etc/cliproxyapi/config.yaml
   $ CLIPROXY_SERVER_PORT=9000 cliproxyapi serve -c config.yaml`,
     )
-    .action(async (options: { config?: string }) => {
+    .action(async (options: { config?: string; fixPermissions?: boolean; migrate?: boolean }) => {
       const configPath = resolveConfigPath(options.config, io);
       const runServe = io.runServe ?? (await import('../../main.js')).runServe;
-      await runServe({ configPath });
+      await runServe({ configPath, fixPermissions: options.fixPermissions === true, migrate: options.migrate === true });
     });
 }

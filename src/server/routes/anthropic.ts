@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AnthropicCountTokensRequest, AnthropicMessagesRequest } from '../../formats/anthropic/messages-request.js';
 import type { AnthropicCountTokensResponse } from '../../formats/anthropic/messages-response.js';
 import { estimateAnthropicInputTokens } from '../../translate/anthropic-to-openai/estimate-tokens.js';
-import { abortOnClientClose, resolveProvider, runChat, sendUpstream, type ChatPipelineDependencies } from '../chat-pipeline.js';
-import { readBody } from '../../upstream/client.js';
+import { abortOnClientClose, resolveProvider, runChat, sendUpstreamBuffered, type ChatPipelineDependencies } from '../chat-pipeline.js';
 import { enforceMaxTokens, validateAnthropicCountTokens, validateAnthropicMessages } from '../validate-body.js';
 
 /** Anthropic surface: messages and count_tokens. */
@@ -36,9 +35,8 @@ export function registerAnthropicRoutes(app: FastifyInstance, dependencies: Chat
       return reply.header('x-token-count-estimated', 'true').send(estimate);
     }
     const upstreamBody = upstreamModel === body.model ? (request.rawBody ?? JSON.stringify(body)) : JSON.stringify({ ...body, model: upstreamModel });
-    const controller = abortOnClientClose(reply);
-    const response = await sendUpstream(dependencies, request, provider, 'count_tokens', upstreamBody, false, controller.signal);
-    const answer = await readBody(response.body, 1024 * 1024, provider.name);
+    const call = { request, provider, operation: 'count_tokens' as const, body: upstreamBody, signal: abortOnClientClose(reply) };
+    const answer = await sendUpstreamBuffered(dependencies, call, 1024 * 1024);
     return reply.header('content-type', 'application/json').send(answer);
   });
 }

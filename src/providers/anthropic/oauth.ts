@@ -1,0 +1,17 @@
+import type { OAuthProfile } from '../oauth-grant.js';
+
+/**
+ * Claude Code's OAuth login ("Claude Pro/Max"): the public client id Claude Code ships, its token
+ * endpoint, and a JSON body (`{grant_type, refresh_token, client_id}`), as Claude Code sends it.
+ * Access tokens live about 8 hours; refreshing 4 hours ahead leaves room for a long upstream
+ * outage of the token endpoint before a token actually expires. The refresh token rotates on
+ * every refresh, so the new one must be persisted before it is used (see credentials/refresh.ts).
+ * Requests with the token need `anthropic-beta: oauth-2025-04-20` (the adapter adds it).
+ */
+export const anthropicOAuthProfile: OAuthProfile = {
+  id: 'anthropic',
+  tokenUrl: 'https://console.anthropic.com/v1/oauth/token',
+  clientId: '9d1c250a-e61b-44d9-88ed-5944d1962f5e',
+  bodyFormat: 'json',
+  refreshLeadMs: 4 * 60 * 60 * 1000, // 4 h
+};

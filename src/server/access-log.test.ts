@@ -1,0 +1,75 @@
+import { Writable } from 'node:stream';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { clearRegisteredSecrets, registerSecrets } from '../security/redact.js';
+import { createAccessLogWriter } from './access-log.js';
+import { createLogger } from './logger.js';
+
+function capture(): { stream: Writable; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
+      callback();
+    },
+  });
+  return { stream, lines };
+}
+
+function exchange(fields: Partial<Record<'id' | 'url' | 'clientKeyId' | 'routedProvider' | 'gatewayErrorCode', string>>): [FastifyRequest, FastifyReply] {
+  const request = { id: 'req-0001', method: 'POST', url: '/v1/chat/completions', clientKeyId: undefined, routedProvider: undefined, gatewayErrorCode: undefined, ...fields };
+  const reply = { statusCode: 200, elapsedTime: 1.26 };
+  return [request as unknown as FastifyRequest, reply as unknown as FastifyReply];
+}
+
+afterEach(() => clearRegisteredSecrets());
+
+describe('createAccessLogWriter', () => {
+  it("writes pino's line format with the request's fields, omitting the unset ones", () => {
+    const { stream, lines } = capture();
+    const write = createAccessLogWriter(createLogger({ level: 'info', destination: stream }));
+    write(...exchange({ clientKeyId: 'alice', routedProvider: 'openai' }));
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 30, reqId: 'req-0001', method: 'POST', url: '/v1/chat/completions', status: 200, ms: 1.3, key_id: 'alice', provider: 'openai', msg: 'request' });
+    expect(typeof line.time).toBe('number');
+    expect(line).not.toHaveProperty('code');
+  });
+
+  it('redacts the client-controlled values: URL query keys, key shapes in the path, registered secrets, the request id', () => {
+    registerSecrets(['test-upstream-key-0001']);
+    const { stream, lines } = capture();
+    const write = createAccessLogWriter(createLogger({ level: 'info', destination: stream }));
+    write(...exchange({ url: '/v1/models?key=test-client-key-abcdef' }));
+    write(...exchange({ url: '/v1beta/models/sk-abcdefghijklmnop:generateContent' }));
+    write(...exchange({ url: '/v1/x/test-upstream-key-0001' }));
+    write(...exchange({ id: 'sk-abcdefghijklmnopqrst' }));
+    const text = lines.join('\n');
+    expect(text).not.toContain('test-client-key-abcdef');
+    expect(text).not.toContain('abcdefghijklmnop');
+    expect(text).not.toContain('test-upstream-key-0001');
+    for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
+  });
+
+  it('escapes what would break the JSON line', () => {
+    const { stream, lines } = capture();
+    const write = createAccessLogWriter(createLogger({ level: 'info', destination: stream }));
+    write(...exchange({ url: '/v1/"quoted"\\path', gatewayErrorCode: 'GW_NOT_FOUND' }));
+    expect(JSON.parse(lines[0]!)).toMatchObject({ url: '/v1/"quoted"\\path', code: 'GW_NOT_FOUND' });
+  });
+
+  it('writes nothing when the level is above info', () => {
+    const { stream, lines } = capture();
+    const write = createAccessLogWriter(createLogger({ level: 'warn', destination: stream }));
+    write(...exchange({}));
+    expect(lines).toEqual([]);
+  });
+
+  it('falls back to logger.info for a logger that is not pino', () => {
+    const calls: unknown[][] = [];
+    const logger = { info: (...parameters: unknown[]) => calls.push(parameters), level: 'info' } as unknown as FastifyBaseLogger;
+    createAccessLogWriter(logger)(...exchange({ url: '/v1/models?key=test-client-key-abcdef' }));
+    expect(calls).toHaveLength(1);
+    expect(JSON.stringify(calls[0])).not.toContain('test-client-key-abcdef');
+  });
+});

@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { LockLease, StateBackend, StateMessageListener } from './types.js';
+
+export interface MemoryStateOptions {
+  /** Clock in epoch milliseconds; injected so tests can expire locks without sleeping. */
+  now?: () => number;
+  /**
+   * Upper bound of live keys (values + counters + locks). Expired entries are swept first; if the
+   * map is still full, the oldest entries go. Bounded so a key derived from client input (an IP)
+   * cannot grow the map without limit.
+   */
+  maxEntries?: number;
+}
+
+interface Entry {
+  value: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+}
+
+/**
+ * Single-process state. Locks here only exclude callers inside this process: correct for one
+ * replica, and the reference behaviour the Redis backend is tested against.
+ */
+export class MemoryStateBackend implements StateBackend {
+  readonly kind = 'memory' as const;
+  private readonly entries = new Map<string, Entry>();
+  private readonly emitter = new EventEmitter();
+  private readonly now: () => number;
+  private readonly maxEntries: number;
+
+  constructor(options: MemoryStateOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.maxEntries = options.maxEntries ?? 100_000;
+    this.emitter.setMaxListeners(0); // many requests may wait on one credential's refresh
+  }
+
+  private live(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private put(key: string, value: string, ttlMs: number): void {
+    this.entries.delete(key); // re-insert: Map order doubles as age order for eviction
+    if (this.entries.size >= this.maxEntries) this.evict();
+    this.entries.set(key, { value, expiresAt: this.now() + ttlMs });
+  }
+
+  private evict(): void {
+    const now = this.now();
+    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+    for (const key of this.entries.keys()) {
+      if (this.entries.size < this.maxEntries) break;
+      this.entries.delete(key);
+    }
+  }
+
+  tryLock(name: string, ttlMs: number): Promise<LockLease | undefined> {
+    const key = `lock:${name}`;
+    if (this.live(key) !== undefined) return Promise.resolve(undefined);
+    const owner = randomBytes(16).toString('hex');
+    this.put(key, owner, ttlMs);
+    return Promise.resolve({ name, owner, ttlMs });
+  }
+
+  unlock(lease: LockLease): Promise<boolean> {
+    const key = `lock:${lease.name}`;
+    const entry = this.live(key);
+    if (entry === undefined || entry.value !== lease.owner) return Promise.resolve(false);
+    this.entries.delete(key);
+    return Promise.resolve(true);
+  }
+
+  isLocked(name: string): Promise<boolean> {
+    return Promise.resolve(this.live(`lock:${name}`) !== undefined);
+  }
+
+  setValue(key: string, value: string, ttlMs: number): Promise<void> {
+    this.put(`value:${key}`, value, ttlMs);
+    return Promise.resolve();
+  }
+
+  getValue(key: string): Promise<string | undefined> {
+    return Promise.resolve(this.live(`value:${key}`)?.value);
+  }
+
+  deleteKeys(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      this.entries.delete(`value:${key}`);
+      this.entries.delete(`counter:${key}`);
+    }
+    return Promise.resolve();
+  }
+
+  increment(key: string, amount: number, windowMs: number): Promise<number> {
+    const entryKey = `counter:${key}`;
+    const entry = this.live(entryKey);
+    if (entry === undefined) {
+      this.put(entryKey, String(amount), windowMs);
+      return Promise.resolve(amount);
+    }
+    const total = Number(entry.value) + amount;
+    entry.value = String(total);
+    return Promise.resolve(total);
+  }
+
+  publish(channel: string, message: string): Promise<void> {
+    // Deferred like a network round trip, so a publisher never runs subscribers inside its own call stack.
+    setImmediate(() => this.emitter.emit(channel, message));
+    return Promise.resolve();
+  }
+
+  subscribe(channel: string, listener: StateMessageListener): Promise<() => Promise<void>> {
+    this.emitter.on(channel, listener);
+    return Promise.resolve(() => {
+      this.emitter.off(channel, listener);
+      return Promise.resolve();
+    });
+  }
+
+  close(): Promise<void> {
+    this.entries.clear();
+    this.emitter.removeAllListeners();
+    return Promise.resolve();
+  }
+}
