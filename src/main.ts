@@ -50,6 +50,9 @@ function restartOnlySettings(loaded: LoadedConfig): string {
     server: { host, port, body_limit_bytes, timeouts, tls },
     upstream: { connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms, max_connections_per_origin },
     client_keys_file: loaded.config.auth.client_keys_file,
+    // The credential store, keyring and state backend are opened once at start.
+    credential_store: { dir: loaded.config.auth.dir, encryption: loaded.config.auth.encryption },
+    state: loaded.config.state,
     logging: loaded.config.logging,
   });
 }
@@ -137,7 +140,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       activeLoaded = loaded;
       if (next.authenticator.size === 0) logger.warn('No client keys remain: every API request is refused with 401.');
       if (restartOnlySettings(loaded) !== startedSettings) {
-        logger.warn('Config reloaded, but server.*, upstream timeouts, auth.client_keys_file and logging change only on restart.');
+        logger.warn('Config reloaded, but server.*, upstream timeouts, auth.client_keys_file, auth.dir, auth.encryption, state and logging change only on restart.');
       }
       for (const warning of loaded.warnings) logger.warn(warning);
       logger.info({ providers: [...next.providers.keys()], client_keys: next.authenticator.size }, 'config reloaded');

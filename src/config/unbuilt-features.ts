@@ -31,10 +31,5 @@ export function checkUnbuiltFeatures(config: Config): UnbuiltFeatureReport {
   // Harmless to accept: no IP-based decision exists yet, so no X-Forwarded-For can be believed wrongly.
   if (config.server.trusted_proxies.length > 0) notActive.push('X-Forwarded-For handling (server.trusted_proxies)');
   if (config.audit.enabled) notActive.push('audit log (audit.*)');
-  // Accepted: the backend exists (src/state); its first user, the OAuth refresh lock, runs once stored credentials are served.
-  if (config.state.backend === 'redis') notActive.push('shared state in Redis (state.backend: redis is accepted; it coordinates OAuth refresh across replicas once stored credentials are served)');
-  // The encrypted store exists (src/credentials, `cliproxyapi creds|encryption`); `serve` does not
-  // route with stored credentials until prepareCredentialStore is wired into main.ts. Drop this line then.
-  if (config.auth.encryption.enabled) notActive.push('serving stored credentials (the encrypted store is managed with `cliproxyapi creds`, but requests use only the upstream keys in the config)');
   return { errors, notActive: `Security layers not active in this version: ${notActive.join('; ')}.` };
 }

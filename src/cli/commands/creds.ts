@@ -148,7 +148,7 @@ Examples:
 
   creds
     .command('delete')
-    .description('erase credentials (right to erasure): removes the files; a running proxy drops its copies')
+    .description('erase credentials (right to erasure): removes the files; restart a running proxy so it drops its in-memory copies')
     .argument('[id]', 'credential id')
     .option('--account <email>', 'every credential of this account')
     .option(configOptionFlags, configOptionHelp)

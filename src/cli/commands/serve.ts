@@ -15,8 +15,10 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .addHelpText(
       'after',
       `
-With no config file the proxy starts on 127.0.0.1:8317 with a ./data directory it creates (0700)
-and a generated client key, printed once (only its SHA-256 hash is stored, in ./data/client-keys.json).
+With no config file the proxy starts on 127.0.0.1:8317 with a ./data directory it creates (0700):
+a generated client key, printed once (only its SHA-256 hash is stored, in ./data/client-keys.json),
+an encryption key for stored credentials (./data/encryption.key, 0600) and ./data/auths/ (0700).
+A config file that holds secrets must be mode 0600 (see --fix-permissions).
 
 Examples:
   $ cliproxyapi serve
