@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { redactText } from '../security/redact.js';
+import { accessLineSinkOf } from './logger.js';
 
 /** pino's numeric level for `info`, the access line's level. */
 const infoLevel = 30;
@@ -38,7 +39,7 @@ function pinoDestinationOf(logger: FastifyBaseLogger): LineSink | undefined {
  * Falls back to `logger.info` when the logger is not pino (then the sink's own redaction applies).
  */
 export function createAccessLogWriter(logger: FastifyBaseLogger): AccessLogWriter {
-  const destination = pinoDestinationOf(logger);
+  const destination = accessLineSinkOf(logger) ?? pinoDestinationOf(logger);
   if (destination === undefined) {
     return (request, reply) => {
       logger.info({ reqId: request.id, ...accessFields(request, reply) }, 'request');

@@ -2,7 +2,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { runWithFailover } from '../routing/failover.js';
-import { readErrorBody, UpstreamAbort, type UpstreamClient, type UpstreamResponse } from '../upstream/client.js';
+import { UpstreamAbort, type StreamingUpstreamResponse, type UpstreamClient } from '../upstream/client.js';
 import { sendWithFreshCredential, type UpstreamCredentialHooks } from '../credentials/refresh-retry.js';
 import type { MapErrorInput, UpstreamCredential, UpstreamOperation, UpstreamRequestTarget } from '../providers/types.js';
 import { deviceFingerprintHeaders } from '../security/fingerprint.js';
@@ -13,6 +13,9 @@ import { streamErrorEvent, type Surface } from './surface.js';
 
 /** A non-streamed upstream answer is read at most this far (32 MiB) before it is called bad. */
 const maxUpstreamJsonBytes = 32 * 1024 * 1024;
+
+/** An upstream error body is read at most this far (16 KiB): enough for any real error message. */
+const maxErrorBodyBytes = 16 * 1024;
 
 export interface ChatPipelineDependencies {
   runtime: () => Runtime;
@@ -109,14 +112,14 @@ async function withFailover<Response extends { statusCode: number }>(
 }
 
 /** A streamed call: resolves with the unread body once the upstream answered 2xx/3xx. */
-export function sendUpstream(dependencies: ChatPipelineDependencies, call: UpstreamCall): Promise<UpstreamResponse> {
+export function sendUpstream(dependencies: ChatPipelineDependencies, call: UpstreamCall): Promise<StreamingUpstreamResponse> {
   const provider = call.provider.name;
   return withFailover(dependencies, call, true, {
-    send: (target) => dependencies.upstream.send({ provider, url: target.url, headers: target.headers, body: call.body, signal: call.signal }),
+    send: (target) => dependencies.upstream.sendStreaming({ provider, url: target.url, headers: target.headers, body: call.body, signal: call.signal }),
     discard: async (response) => {
-      await readErrorBody(response.body);
+      await response.body.readText(maxErrorBodyBytes);
     },
-    errorDetails: async (response) => ({ headers: response.headers, bodyText: await readErrorBody(response.body) }),
+    errorDetails: async (response) => ({ headers: response.headers, bodyText: await response.body.readText(maxErrorBodyBytes) }),
   });
 }
 
@@ -184,7 +187,7 @@ const streamHeaders = {
 function relayStream(
   request: FastifyRequest,
   reply: FastifyReply,
-  response: UpstreamResponse,
+  response: StreamingUpstreamResponse,
   transformer: StreamTransformer,
   surface: Surface,
   providerName: string,
@@ -199,9 +202,8 @@ function relayStream(
     const finish = (tail: string | Buffer | undefined): void => {
       if (finished) return;
       finished = true;
-      upstream.off('data', onData);
       client.off('drain', onDrain);
-      if (!upstream.destroyed) upstream.destroy();
+      upstream.destroy();
       if (!client.destroyed) {
         if (tail !== undefined && tail.length > 0) client.end(tail);
         else client.end();
@@ -217,11 +219,11 @@ function relayStream(
       request.log.warn({ code: failure.code, provider: providerName, err_message: failure.message }, 'upstream stream failed');
       finish(streamErrorEvent(surface, failure));
     };
-    // Coalescing without delay: undici emits one 'data' per upstream HTTP chunk, often twenty from
-    // one socket read, and each write would be its own syscall. The socket is corked at the first
-    // write of a tick and uncorked in a microtask, which runs after the pending process.nextTick
-    // callbacks (among them the upstream's 'end'): everything relayed in this tick, the final piece
-    // and the end of the response included, leaves in one writev. Nothing waits for more I/O.
+    // Coalescing without delay: the upstream body arrives as one piece per upstream HTTP chunk,
+    // often twenty from one socket read, and each write would be its own syscall. The socket is
+    // corked at the first write of a tick and uncorked in a microtask, which runs once the current
+    // socket read is fully handled (its last piece and the end of the answer included): everything
+    // relayed from one read leaves in one writev. Nothing waits for more I/O.
     let corked = false;
     const uncork = (): void => {
       corked = false;
@@ -235,32 +237,33 @@ function relayStream(
       }
       return client.write(output);
     };
-    const onDrain = (): void => {
-      upstream.resume();
-    };
-    const onData = (piece: Buffer): void => {
-      let output: string | Buffer;
-      try {
-        output = transformer.push(piece);
-      } catch (error) {
-        fail(error);
-        return;
-      }
-      if (output.length > 0 && !write(output)) upstream.pause();
-    };
-    upstream.on('data', onData);
-    upstream.once('error', fail);
-    upstream.once('end', () => {
-      let tail: string | Buffer;
-      try {
-        tail = transformer.flush();
-      } catch (error) {
-        fail(error);
-        return;
-      }
-      finish(tail);
-    });
+    const onDrain = (): void => upstream.resume();
     client.on('drain', onDrain);
     client.once('close', () => finish(undefined));
+    upstream.attach({
+      onData: (piece) => {
+        if (finished) return;
+        let output: string | Buffer;
+        try {
+          output = transformer.push(piece);
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        if (output.length > 0 && !write(output)) upstream.pause();
+      },
+      onEnd: () => {
+        if (finished) return;
+        let tail: string | Buffer;
+        try {
+          tail = transformer.flush();
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        finish(tail);
+      },
+      onError: fail,
+    });
   });
 }

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGatewayError } from '../errors/gateway-error.js';
-import { isAbortError, UpstreamAbort, UpstreamClient } from './client.js';
+import { isAbortError, UpstreamAbort, UpstreamClient, type UpstreamBody } from './client.js';
 
 /** A local upstream whose answer each test picks by path. */
 let server: Server;
@@ -18,6 +18,27 @@ const routes: Record<string, (request: IncomingMessage, response: ServerResponse
   '/error': (_request, response) => {
     response.writeHead(429, { 'retry-after': '7', 'content-type': 'application/json' });
     response.end(`{"error":"${'e'.repeat(40 * 1024)}"}`);
+  },
+  '/sse': (_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    response.write('data: 1\n\n');
+    setTimeout(() => {
+      response.write('data: 2\n\n');
+      response.end('data: [DONE]\n\n');
+    }, 10);
+  },
+  '/flood': (_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    const piece = Buffer.alloc(64 * 1024, 'x');
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < 8 * 1024 * 1024) {
+        sent += piece.length;
+        if (!response.write(piece)) return void response.once('drain', pump);
+      }
+      response.end();
+    };
+    pump();
   },
   '/silent': () => {
     // never answers; the test aborts
@@ -111,6 +132,86 @@ describe('UpstreamClient.sendBuffered', () => {
     expect(isGatewayError(failure) && failure.code).toBe('GW_UPSTREAM_UNREACHABLE');
     expect(isGatewayError(failure) && failure.retryable).toBe(true);
     expect(String((failure as Error).message)).not.toContain('test-upstream-key-0001');
+    await upstream.close();
+  });
+});
+
+/** Collects a streamed body through its sink. */
+function collect(body: UpstreamBody): Promise<{ text: string; error?: Error }> {
+  return new Promise((resolve) => {
+    const pieces: Buffer[] = [];
+    body.attach({
+      onData: (piece) => pieces.push(piece),
+      onEnd: () => resolve({ text: Buffer.concat(pieces).toString() }),
+      onError: (error) => resolve({ text: Buffer.concat(pieces).toString(), error }),
+    });
+  });
+}
+
+describe('UpstreamClient.sendStreaming', () => {
+  it('delivers every piece, also those that arrived before attach, then the end', async () => {
+    const upstream = client();
+    const response = await upstream.sendStreaming(input('/sse'));
+    expect(response.statusCode).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 30)); // everything arrives before attach
+    expect(await collect(response.body)).toEqual({ text: 'data: 1\n\ndata: 2\n\ndata: [DONE]\n\n' });
+    await upstream.close();
+  });
+
+  it('reads an error body as text, cut at the limit, with parsed headers', async () => {
+    const upstream = client();
+    const response = await upstream.sendStreaming(input('/error'));
+    expect(response.statusCode).toBe(429);
+    expect(response.headers['retry-after']).toBe('7');
+    expect((await response.body.readText(1024)).length).toBe(1024);
+    await upstream.close();
+  });
+
+  it('stops reading the upstream while paused, and finishes after resume', async () => {
+    const upstream = client();
+    const response = await upstream.sendStreaming(input('/flood'));
+    let received = 0;
+    const ended = new Promise<void>((resolve) => {
+      response.body.attach({
+        onData: (piece) => {
+          received += piece.length;
+          response.body.pause();
+        },
+        onEnd: resolve,
+        onError: () => resolve(),
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const whilePaused = received;
+    expect(whilePaused).toBeLessThan(8 * 1024 * 1024);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(received).toBe(whilePaused);
+    const timer = setInterval(() => response.body.resume(), 1);
+    await ended;
+    clearInterval(timer);
+    expect(received).toBe(8 * 1024 * 1024);
+    await upstream.close();
+  });
+
+  it('reports an abort after the headers to the sink, unmapped', async () => {
+    const upstream = client();
+    const abort = new UpstreamAbort();
+    const response = await upstream.sendStreaming(input('/flood', abort));
+    const result = collect(response.body);
+    abort.abort();
+    const { error } = await result;
+    expect(isAbortError(error)).toBe(true);
+    await upstream.close();
+  });
+
+  it('rejects before the headers like sendBuffered: abort unmapped, unreachable mapped', async () => {
+    const upstream = client();
+    const abort = new UpstreamAbort();
+    const pending = upstream.sendStreaming(input('/silent', abort)).catch((error: unknown) => error);
+    setTimeout(() => abort.abort(), 20);
+    expect(isAbortError(await pending)).toBe(true);
+    const failure = await upstream.sendStreaming({ ...input('/ok'), url: 'http://127.0.0.1:1/v1/chat' }).catch((error: unknown) => error);
+    expect(isGatewayError(failure) && failure.code).toBe('GW_UPSTREAM_UNREACHABLE');
     await upstream.close();
   });
 });

@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { Agent, errors as undiciErrors, util as undiciUtil, type Dispatcher } from 'undici';
 import { GatewayError } from '../errors/gateway-error.js';
+import { UpstreamBody } from './upstream-body.js';
+
+export { UpstreamBody, type UpstreamBodySink } from './upstream-body.js';
 
 /** Upstream timeouts, in milliseconds (config `upstream.*`). */
 export interface UpstreamTimeouts {
@@ -51,12 +54,6 @@ function removeAbortListener(signal: AbortSignal | UpstreamAbort, listener: () =
 /** Parsed upstream URLs kept at most (a handful per provider in practice); cleared whole when full. */
 const maxCachedTargets = 1024;
 
-export interface UpstreamResponse {
-  statusCode: number;
-  headers: Dispatcher.ResponseData['headers'];
-  body: Dispatcher.ResponseData['body'];
-}
-
 /** A non-streamed upstream answer, read whole. */
 export interface BufferedUpstreamResponse {
   statusCode: number;
@@ -64,6 +61,13 @@ export interface BufferedUpstreamResponse {
   headers: Dispatcher.ResponseData['headers'];
   /** The body; for an error status at most `maxErrorBodyBytes`. */
   body: Buffer;
+}
+
+/** A streamed upstream answer: status, headers (parsed only for error statuses) and the unread body. */
+export interface StreamingUpstreamResponse {
+  statusCode: number;
+  headers: Dispatcher.ResponseData['headers'];
+  body: UpstreamBody;
 }
 
 /** An upstream error body is read at most this far: enough for any real error, bounded against a hostile upstream. */
@@ -90,23 +94,6 @@ export class UpstreamClient {
       keepAliveMaxTimeout: 600_000,
       connections: timeouts.maxConnectionsPerOrigin,
     });
-  }
-
-  /**
-   * Sends one request. Resolves with status, headers and the unread body stream; rejects with a
-   * GatewayError for transport failures (unreachable, timeout), never with a raw undici error,
-   * and never with a message that includes the URL's query (which may carry a key).
-   */
-  async send(input: UpstreamSendInput): Promise<UpstreamResponse> {
-    try {
-      const { origin, path } = this.target(input.url);
-      const response = await this.agent.request({ origin, path, method: 'POST', headers: input.headers, body: input.body, signal: input.signal });
-      return { statusCode: response.statusCode, headers: response.headers, body: response.body };
-    } catch (error) {
-      // The client went away: not the credential's fault, so no cooldown and no failover.
-      if (input.signal.aborted || isAbortError(error)) throw error;
-      throw transportError(error, input.provider);
-    }
   }
 
   /**
@@ -191,6 +178,65 @@ export class UpstreamClient {
     });
   }
 
+  /**
+   * Sends one request whose answer is streamed. Same contract as `send`; the body comes as an
+   * UpstreamBody (callbacks, backpressure, destroy) instead of a Readable. Failures after the
+   * headers reach the body's sink: aborts as they are, anything else through `transportError`.
+   */
+  sendStreaming(input: UpstreamSendInput): Promise<StreamingUpstreamResponse> {
+    return new Promise<StreamingUpstreamResponse>((resolve, reject) => {
+      const { origin, path } = this.target(input.url);
+      const { signal, provider } = input;
+      let body: UpstreamBody | undefined;
+      let done = false;
+      let abortUpstream: ((error?: Error) => void) | undefined;
+      const onAbort = (): void => abortUpstream?.(signal.reason as Error);
+      const close = (): void => {
+        if (done) return;
+        done = true;
+        removeAbortListener(signal, onAbort);
+      };
+      const handler: Dispatcher.DispatchHandler = {
+        onConnect(abort) {
+          abortUpstream = abort;
+          if (signal.aborted) abort(signal.reason as Error);
+        },
+        onHeaders(status, rawHeaders, resume) {
+          if (status < 200) return true; // 1xx: informational, the answer follows
+          const headers = status >= 400 ? (undiciUtil.parseHeaders(rawHeaders) as Dispatcher.ResponseData['headers']) : {};
+          body = new UpstreamBody(resume, (error) => abortUpstream?.(error));
+          resolve({ statusCode: status, headers, body });
+          return true;
+        },
+        onData(chunk) {
+          return body === undefined ? true : body.push(chunk);
+        },
+        onComplete() {
+          close();
+          body?.end();
+        },
+        onError(error) {
+          close();
+          const mapped = signal.aborted || isAbortError(error) ? error : transportError(error, provider);
+          if (body === undefined) reject(mapped);
+          else body.fail(mapped);
+        },
+      };
+      if (signal.aborted) {
+        done = true;
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        return;
+      }
+      addAbortListener(signal, onAbort);
+      try {
+        this.agent.dispatch({ origin, path, method: 'POST', headers: input.headers, body: input.body }, handler);
+      } catch (error) {
+        close();
+        reject(transportError(error, provider));
+      }
+    });
+  }
+
   /** The same split `undici.request(url)` makes, done once per distinct URL. */
   private target(url: string): { origin: string; path: string } {
     let target = this.targets.get(url);
@@ -241,52 +287,5 @@ export function transportError(error: unknown, provider: string): GatewayError {
     retryable: true,
     message: `Provider '${provider}' could not be reached${reason}.`,
     cause: error,
-  });
-}
-
-/** Reads at most `maxErrorBodyBytes` of an error body, then drops the rest. */
-export async function readErrorBody(body: UpstreamResponse['body']): Promise<string> {
-  const pieces: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const piece of body) {
-      const buffer = piece as Buffer;
-      pieces.push(buffer);
-      total += buffer.length;
-      if (total >= maxErrorBodyBytes) break;
-    }
-  } catch {
-    // A body that fails part-way still yields what arrived; the status code alone is enough to map.
-  } finally {
-    body.destroy();
-  }
-  return Buffer.concat(pieces).subarray(0, maxErrorBodyBytes).toString('utf8');
-}
-
-/**
- * Reads a whole success body, bounded by `limitBytes` (a non-streamed completion is small). Plain
- * 'data'/'end' listeners rather than `for await`: the async iterator costs a promise and several
- * listeners per piece, and this runs on every non-streamed request.
- */
-export function readBody(body: UpstreamResponse['body'], limitBytes: number, provider: string): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    const pieces: Buffer[] = [];
-    let total = 0;
-    body.on('data', (buffer: Buffer) => {
-      total += buffer.length;
-      if (total > limitBytes) {
-        body.destroy();
-        reject(
-          new GatewayError('GW_UPSTREAM_BAD_RESPONSE', {
-            provider,
-            message: `Provider '${provider}' sent a response larger than ${limitBytes} bytes.`,
-          }),
-        );
-        return;
-      }
-      pieces.push(buffer);
-    });
-    body.once('end', () => resolve(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, total)));
-    body.once('error', (error: Error) => reject(isAbortError(error) ? error : transportError(error, provider)));
   });
 }
