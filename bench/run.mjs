@@ -37,8 +37,27 @@ const { values } = parseArgs({
     'no-proxy': { type: 'boolean', default: false },
     'no-layers': { type: 'boolean', default: false },
     'no-tls': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (values.help) {
+  process.stdout.write(`Usage: node bench/run.mjs [options]   (npm run bench builds first)
+
+  --quick              3 scenarios, 2 rounds x 2 s, no layer matrix (~1 min)
+  --scenario NAME      only this scenario (repeatable, or comma-separated): chat-c1, chat-c32, chat-c64,
+                       stream-c32, body100k-c32, anthropic-json-c32, anthropic-stream-c32,
+                       slow-streams-1000, first-byte
+  --rounds N           measured rounds per target (default 3)
+  --duration SECONDS   length of one round (default 3)
+  --no-proxy           baselines only (stub-direct and the undici floor)
+  --no-layers          skip the one-layer-off variants
+  --no-tls             skip the TLS variant
+
+Needs wrk (Debian: apt-get install wrk) and taskset. Results: bench/results/<timestamp>.json and a
+markdown table; docs/benchmarks.md explains the method.
+`);
+  process.exit(0);
+}
 const quick = values.quick;
 const rounds = Number(values.rounds ?? (quick ? 2 : 3));
 const durationSeconds = Number(values.duration ?? (quick ? 2 : 3));
