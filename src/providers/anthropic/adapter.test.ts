@@ -1,25 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { GatewayError } from '../../errors/gateway-error.js';
+import { providerErrorFixtures } from '../../../test/helpers/provider-testing.js';
 import type { ApiKeyCredential, BuildRequestInput, OAuthCredential } from '../types.js';
 import { anthropicAdapter } from './adapter.js';
 import { mapAnthropicError } from './errors.js';
 
-interface ErrorFixture {
-  status: number;
-  headers: Record<string, string>;
-  body: unknown;
-}
-
-function loadFixture(name: string): ErrorFixture {
-  return JSON.parse(readFileSync(new URL(`./__fixtures__/${name}.json`, import.meta.url), 'utf8')) as ErrorFixture;
-}
-
-function mapFixture(name: string): GatewayError {
-  const fixture = loadFixture(name);
-  const bodyText = typeof fixture.body === 'string' ? fixture.body : JSON.stringify(fixture.body);
-  return mapAnthropicError({ provider: 'claude', status: fixture.status, headers: fixture.headers, bodyText });
-}
+const { loadFixture, mapFixture } = providerErrorFixtures(new URL('./__fixtures__/', import.meta.url), mapAnthropicError, 'claude');
 
 const apiKey: ApiKeyCredential = { id: 'claude-key-1', provider: 'claude', priority: 0, kind: 'api_key', apiKey: 'test-upstream-key-0001' };
 const oauth: OAuthCredential = { id: 'claude-oauth-1', provider: 'claude', priority: 0, kind: 'oauth', accessToken: 'test-access-token-0001', expiresAt: 1_900_000_000_000 };

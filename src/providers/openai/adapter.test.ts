@@ -1,25 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { providerErrorFixtures } from '../../../test/helpers/provider-testing.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { ApiKeyCredential, BuildRequestInput, OAuthCredential } from '../types.js';
 import { openaiAdapter } from './adapter.js';
 import { mapOpenAIError } from './errors.js';
 
-interface ErrorFixture {
-  status: number;
-  headers: Record<string, string>;
-  body: unknown;
-}
-
-function loadFixture(name: string): ErrorFixture {
-  return JSON.parse(readFileSync(new URL(`./__fixtures__/${name}.json`, import.meta.url), 'utf8')) as ErrorFixture;
-}
-
-function mapFixture(name: string): GatewayError {
-  const fixture = loadFixture(name);
-  const bodyText = typeof fixture.body === 'string' ? fixture.body : JSON.stringify(fixture.body);
-  return mapOpenAIError({ provider: 'openai', status: fixture.status, headers: fixture.headers, bodyText });
-}
+const { loadFixture, mapFixture } = providerErrorFixtures(new URL('./__fixtures__/', import.meta.url), mapOpenAIError, 'openai');
 
 const apiKey: ApiKeyCredential = { id: 'openai-key-1', provider: 'openai', priority: 0, kind: 'api_key', apiKey: 'test-upstream-key-0001' };
 const oauth: OAuthCredential = { id: 'codex-1', provider: 'openai', priority: 0, kind: 'oauth', accessToken: 'test-access-token-0001', expiresAt: undefined };
