@@ -28,7 +28,6 @@ export interface ChatPipelineDependencies {
 export interface ChatInput {
   surface: Surface;
   body: Record<string, unknown>;
-  raw: Buffer;
   model: string;
   stream: boolean;
 }
@@ -134,6 +133,14 @@ export async function sendUpstreamBuffered(dependencies: ChatPipelineDependencie
   return response.body;
 }
 
+/**
+ * The client's original body bytes. The JSON content-type parser always keeps them; the
+ * re-serialisation is only a fallback for a request that reached a route without that parser.
+ */
+export function rawBodyOf(request: FastifyRequest): Buffer {
+  return request.rawBody ?? Buffer.from(JSON.stringify(request.body));
+}
+
 /** Handles one chat request (OpenAI chat completion or Anthropic message), streamed or not. */
 export async function runChat(dependencies: ChatPipelineDependencies, request: FastifyRequest, reply: FastifyReply, input: ChatInput): Promise<void> {
   const runtime = dependencies.runtime();
@@ -152,7 +159,7 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
     requestId: request.id,
     clientBody: input.body,
   };
-  const upstreamBody = bridge.upstreamBody(context, input.raw, { defaultMaxTokens: runtime.loaded.config.upstream.default_max_tokens });
+  const upstreamBody = bridge.upstreamBody(context, rawBodyOf(request), { defaultMaxTokens: runtime.loaded.config.upstream.default_max_tokens });
   const call: UpstreamCall = { request, provider, operation: 'chat', body: upstreamBody, signal: abortOnClientClose(reply) };
   if (!input.stream) {
     const body = await sendUpstreamBuffered(dependencies, call, maxUpstreamJsonBytes);

@@ -7,18 +7,26 @@ const identityStream: StreamTransformer = {
 };
 
 /**
- * Same format in and out. The client's bytes go upstream unchanged unless the model name must be
- * rewritten (an alias or a `provider/model` prefix): re-serialising a 100 KB body costs about a
- * millisecond, so it happens only when the upstream would otherwise see a name it does not know.
+ * The body for an upstream that speaks the client's format. The client's bytes go upstream
+ * unchanged unless the model name must be rewritten (an alias or a `provider/model` prefix):
+ * re-serialising a 100 KB body costs about a millisecond, so it happens only when the upstream
+ * would otherwise see a name it does not know.
  */
+export function sameFormatBody(
+  raw: Buffer,
+  clientBody: Readonly<Record<string, unknown>>,
+  requestedModel: string,
+  upstreamModel: string,
+): string | Buffer {
+  return upstreamModel === requestedModel ? raw : JSON.stringify({ ...clientBody, model: upstreamModel });
+}
+
+/** Same format in and out: bytes forwarded (see sameFormatBody), answers relayed untouched. */
 export function createPassThroughBridge(surface: Surface): FormatBridge {
   return {
     surface,
     upstreamFormat: surface,
-    upstreamBody(context, raw) {
-      if (context.upstreamModel === context.requestedModel) return raw;
-      return JSON.stringify({ ...context.clientBody, model: context.upstreamModel });
-    },
+    upstreamBody: (context, raw) => sameFormatBody(raw, context.clientBody, context.requestedModel, context.upstreamModel),
     jsonResponse: (upstreamBody) => upstreamBody,
     streamTransformer: () => identityStream,
   };

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AnthropicCountTokensRequest, AnthropicMessagesRequest } from '../../formats/anthropic/messages-request.js';
 import type { AnthropicCountTokensResponse } from '../../formats/anthropic/messages-response.js';
 import { estimateAnthropicInputTokens } from '../../translate/anthropic-to-openai/estimate-tokens.js';
-import { abortOnClientClose, resolveProvider, runChat, sendUpstreamBuffered, type ChatPipelineDependencies } from '../chat-pipeline.js';
+import { sameFormatBody } from '../bridges/pass-through.js';
+import { abortOnClientClose, rawBodyOf, resolveProvider, runChat, sendUpstreamBuffered, type ChatPipelineDependencies } from '../chat-pipeline.js';
 import { enforceMaxTokens, validateAnthropicCountTokens, validateAnthropicMessages } from '../validate-body.js';
 
 /** Anthropic surface: messages and count_tokens. */
@@ -14,7 +15,6 @@ export function registerAnthropicRoutes(app: FastifyInstance, dependencies: Chat
     await runChat(dependencies, request, reply, {
       surface: 'anthropic',
       body,
-      raw: request.rawBody ?? Buffer.from(JSON.stringify(body)),
       model: body.model,
       stream: body.stream === true,
     });
@@ -34,7 +34,7 @@ export function registerAnthropicRoutes(app: FastifyInstance, dependencies: Chat
       const estimate: AnthropicCountTokensResponse = { input_tokens: estimateAnthropicInputTokens(body) };
       return reply.header('x-token-count-estimated', 'true').send(estimate);
     }
-    const upstreamBody = upstreamModel === body.model ? (request.rawBody ?? JSON.stringify(body)) : JSON.stringify({ ...body, model: upstreamModel });
+    const upstreamBody = sameFormatBody(rawBodyOf(request), body, body.model, upstreamModel);
     const call = { request, provider, operation: 'count_tokens' as const, body: upstreamBody, signal: abortOnClientClose(reply) };
     const answer = await sendUpstreamBuffered(dependencies, call, 1024 * 1024);
     return reply.header('content-type', 'application/json').send(answer);

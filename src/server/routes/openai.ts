@@ -16,7 +16,6 @@ export function registerOpenAIRoutes(app: FastifyInstance, dependencies: ChatPip
     await runChat(dependencies, request, reply, {
       surface: 'openai',
       body,
-      raw: request.rawBody ?? Buffer.from(JSON.stringify(body)),
       model: body.model,
       stream: body.stream === true,
     });
