@@ -21,7 +21,8 @@ export async function sendWithFreshCredential<Response extends { statusCode: num
   send: (credential: UpstreamCredential) => Promise<Response>,
   discard: (response: Response) => Promise<void>,
 ): Promise<Response> {
-  if (hooks === undefined) return send(credential);
+  // API keys need no refresh and get no 401 retry: skip the hooks (and their promise hop) on the hot path.
+  if (hooks === undefined || credential.kind !== 'oauth') return send(credential);
   const fresh = await hooks.ensureFresh(credential);
   const usedToken = fresh.kind === 'oauth' ? fresh.accessToken : undefined;
   const response = await send(fresh);
