@@ -22,6 +22,7 @@ set -euo pipefail
 PROTECTED_PATHS=(
   src/translate/
   src/credentials/
+  src/files/
   src/providers/
   src/security/
   MAINTAINERS

@@ -90,4 +90,9 @@ describe('import boundaries (DESIGN.md)', () => {
     );
     expect(bad).toEqual([]);
   });
+
+  it('files/ (the private-file and secret-path primitives) depends on nothing of ours', () => {
+    const bad = violations((edge) => topFolder(edge.from) === 'files' && !edge.to.startsWith('package:') && topFolder(edge.to) !== 'files');
+    expect(bad).toEqual([]);
+  });
 });

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canaryAccessToken, temporaryDirectory } from './__fixtures__/test-support.js';
 import { CredentialFileError, credentialAad, decryptEnvelope, encryptEnvelope, parseCredentialFile } from './crypto.js';
 import { generateKey } from './keyring.js';
-import { removeStaleTemporaryFiles } from './permissions.js';
+import { removeStaleTemporaryFiles } from '../files/private-file.js';
 
 describe('credential envelope', () => {
   const key = generateKey();
@@ -52,7 +52,7 @@ describe('removeStaleTemporaryFiles', () => {
   });
   afterEach(() => directory.remove());
 
-  it('removes only old temp files of writeFileAtomic, and only for the named target when asked', async () => {
+  it('removes only old temp files of writePrivateFile, and only for the named target when asked', async () => {
     const stale = join(directory.path, '.alice.json.0123456789ab.tmp');
     const fresh = join(directory.path, '.bob.json.0123456789ab.tmp');
     const keyTemp = join(directory.path, '.encryption.key.0123456789ab.tmp');

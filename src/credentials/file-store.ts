@@ -2,7 +2,8 @@ import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CredentialFileError, decryptEnvelope, encryptEnvelope, parseCredentialFile, type CredentialEnvelope } from './crypto.js';
 import type { Keyring } from './keyring.js';
-import { ensurePrivateDirectory, fsyncDirectory, readFileNoFollow, writeFileAtomic } from './permissions.js';
+import { ensurePrivateDirectory, fsyncDirectory, writePrivateFile } from '../files/private-file.js';
+import { readFileNoFollow } from '../files/read-file.js';
 import type { CredentialListing, CredentialStore, StoredCredentialRecord } from './types.js';
 
 /** Same rule as types.ts: a file name that cannot escape the directory or hide as a dotfile. */
@@ -184,7 +185,7 @@ export class EncryptedFileStore implements CredentialStore {
       plaintext.fill(0);
     }
     await ensurePrivateDirectory(this.dir);
-    await writeFileAtomic(file, `${JSON.stringify(envelope)}\n`);
+    await writePrivateFile(file, `${JSON.stringify(envelope)}\n`);
   }
 
   async delete(id: string): Promise<void> {

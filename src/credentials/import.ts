@@ -2,7 +2,8 @@ import { unlink } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { EncryptedFileStore } from './file-store.js';
 import { sanitizeCredentialId } from './file-store.js';
-import { fsyncDirectory, readFileNoFollow } from './permissions.js';
+import { fsyncDirectory } from '../files/private-file.js';
+import { readFileNoFollow } from '../files/read-file.js';
 import type { StoredCredentialRecord } from './types.js';
 
 /**

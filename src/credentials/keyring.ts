@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isPlaceholderSecret } from '../security/placeholders.js';
 import { encryptionKeyBytes } from './crypto.js';
-import { readFileNoFollow, writeFileAtomic } from './permissions.js';
+import { writePrivateFile } from '../files/private-file.js';
+import { readFileNoFollow } from '../files/read-file.js';
 
 /**
  * The keyring: every key credential files may be encrypted under, by key id (`kid`).
@@ -143,7 +144,7 @@ export async function writeKeyFile(path: string, keys: readonly KeyringKey[]): P
     'utf8',
   );
   try {
-    await writeFileAtomic(path, serialized);
+    await writePrivateFile(path, serialized);
   } finally {
     serialized.fill(0);
   }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decryptEnvelope, encryptEnvelope } from './crypto.js';
 import type { EncryptedFileStore } from './file-store.js';
 import { generateKey, Keyring, readKeyFile, writeKeyFile } from './keyring.js';
-import { writeFileAtomic } from './permissions.js';
+import { writePrivateFile } from '../files/private-file.js';
 
 /**
  * Key rotation, crash-safe at every step:
@@ -94,7 +94,7 @@ export async function rotateEncryptionKey(options: RotationOptions): Promise<Rot
           result.changedDuringRotation.push(id);
           continue;
         }
-        await writeFileAtomic(file, `${JSON.stringify(next)}\n`);
+        await writePrivateFile(file, `${JSON.stringify(next)}\n`);
       } finally {
         plaintext.fill(0);
       }

@@ -4,7 +4,8 @@ import type { LoadedConfig } from '../config/load.js';
 import { EncryptedFileStore, listCredentialFileIds } from './file-store.js';
 import { importCredentialFile } from './import.js';
 import { generateKey, loadKeyring, writeKeyFile, type Keyring } from './keyring.js';
-import { checkSecretPath, ensurePrivateDirectory, formatFinding, pathExists, removeStaleTemporaryFiles, type PermissionFinding } from './permissions.js';
+import { ensurePrivateDirectory, removeStaleTemporaryFiles } from '../files/private-file.js';
+import { checkSecretPath, formatFinding, pathExists, type PermissionFinding } from '../files/secret-path-check.js';
 import { createStderrSecurityEvents, type SecurityEventSink } from './security-events.js';
 import type { CredentialListing, CredentialStore, StoredCredentialRecord } from './types.js';
 

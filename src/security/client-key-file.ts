@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from '../config/config-error.js';
+import { writePrivateFileSync } from '../files/private-file.js';
 
 /** Longest key file read: 10,000 keys fit in about 1.5 MB; anything larger is not ours. 4 MiB. */
 const maxKeyFileBytes = 4 * 1_048_576;
@@ -63,61 +62,10 @@ export function readClientKeyFile(path: string): StoredClientKey[] {
 }
 
 /**
- * Writes the key file atomically with mode 0600 in a directory of mode 0700: a temp file in the
- * same directory, fsync, rename over the target, fsync the directory. A crash leaves either the old
- * or the new file, never a truncated one that would lock every client out (or a half-written hash).
+ * Writes the key file atomically with mode 0600 in a directory of mode 0700 (files/private-file.ts):
+ * a crash leaves either the old or the new file, never a truncated one that would lock every client
+ * out (or a half-written hash).
  */
 export function writeClientKeyFile(path: string, keys: readonly StoredClientKey[]): void {
-  const directory = dirname(path);
-  ensurePrivateDirectory(directory);
-  const content = `${JSON.stringify({ v: 1, keys }, null, 2)}\n`;
-  const temporary = join(directory, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const descriptor = openSync(temporary, 'wx', 0o600);
-  try {
-    try {
-      // The umask can only remove bits; chmod makes the mode exact whatever the umask.
-      chmodSync(temporary, 0o600);
-      writeSync(descriptor, content);
-      fsyncSync(descriptor);
-    } finally {
-      closeSync(descriptor);
-    }
-    renameSync(temporary, path);
-  } catch (error) {
-    try {
-      unlinkSync(temporary);
-    } catch {
-      // Already renamed or never created: nothing to clean.
-    }
-    throw error;
-  }
-  fsyncDirectory(directory);
-}
-
-/**
- * Creates `directory` (and missing parents) with mode 0700. Directories that already exist keep
- * their mode: tightening an operator's existing directory is not this function's call.
- */
-export function ensurePrivateDirectory(directory: string): void {
-  const firstCreated = mkdirSync(directory, { recursive: true, mode: 0o700 });
-  if (firstCreated === undefined) return;
-  // mkdir applies the umask; chmod every directory this call created to exactly 0700.
-  let current = directory;
-  for (;;) {
-    chmodSync(current, 0o700);
-    if (current === firstCreated) break;
-    const parent = dirname(current);
-    if (parent === current) break;
-    current = parent;
-  }
-}
-
-function fsyncDirectory(directory: string): void {
-  if (process.platform === 'win32') return;
-  const descriptor = openSync(directory, 'r');
-  try {
-    fsyncSync(descriptor);
-  } finally {
-    closeSync(descriptor);
-  }
+  writePrivateFileSync(path, `${JSON.stringify({ v: 1, keys }, null, 2)}\n`);
 }

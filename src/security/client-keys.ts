@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import type { LoadedConfig } from '../config/load.js';
-import { ensurePrivateDirectory, readClientKeyFile, writeClientKeyFile, type StoredClientKey } from './client-key-file.js';
+import { ensurePrivateDirectorySync } from '../files/private-file.js';
+import { readClientKeyFile, writeClientKeyFile, type StoredClientKey } from './client-key-file.js';
 
 export { readClientKeyFile, writeClientKeyFile, type StoredClientKey } from './client-key-file.js';
 
@@ -91,7 +92,7 @@ export function listClientKeys(loaded: LoadedConfig): { id: string; source: 'con
 export function ensureInitialClientKey(loaded: LoadedConfig): { id: string; key: string } | undefined {
   const file = loaded.config.auth.client_keys_file;
   if (loaded.config.auth.api_keys.length > 0 || existsSync(file)) return undefined;
-  ensurePrivateDirectory(dirname(file));
+  ensurePrivateDirectorySync(dirname(file));
   return createClientKey(loaded, 'default');
 }
 

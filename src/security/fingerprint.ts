@@ -1,7 +1,8 @@
 import { createHash, randomBytes as cryptoRandomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { hostname as osHostname, networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createPrivateFileExclusiveSync } from '../files/private-file.js';
 
 /**
  * The device fingerprint sent upstream as `X-Device-Fingerprint` (only to providers with
@@ -93,7 +94,7 @@ export function loadOrCreateFingerprint(path: string, environment: FingerprintEn
     created_at: new Date(environment.now()).toISOString(),
   };
   salt.fill(0);
-  if (!createExclusively(path, `${JSON.stringify(file, null, 2)}\n`)) {
+  if (!createPrivateFileExclusiveSync(path, `${JSON.stringify(file, null, 2)}\n`)) {
     const winner = readFingerprintFile(path); // another process created it first: its value wins
     if (winner === undefined) throw new Error(`${path} vanished while being created`);
     return { value: winner.fingerprint, source: winner.source, path, created: false };
@@ -128,35 +129,6 @@ function readFingerprintFile(path: string): FingerprintFile | undefined {
   } finally {
     closeSync(descriptor);
   }
-}
-
-/** Writes a temp file 0600, fsyncs it, then links it into place; false when `path` already exists. */
-function createExclusively(path: string, text: string): boolean {
-  const directory = dirname(path);
-  mkdirSync(directory, { recursive: true, mode: 0o700 });
-  const temporary = join(directory, `.fingerprint.${process.pid}.${cryptoRandomBytes(6).toString('hex')}.tmp`);
-  const descriptor = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    writeSync(descriptor, text);
-    fsyncSync(descriptor);
-  } finally {
-    closeSync(descriptor);
-  }
-  try {
-    linkSync(temporary, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  } finally {
-    unlinkSync(temporary);
-  }
-  const directoryDescriptor = openSync(directory, constants.O_RDONLY);
-  try {
-    fsyncSync(directoryDescriptor);
-  } finally {
-    closeSync(directoryDescriptor);
-  }
-  return true;
 }
 
 const headersByAuthDir = new Map<string, Readonly<Record<string, string>>>();

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { createCredentialService, type CredentialSelector } from '../../credentials/gdpr.js';
 import { importCredentialFile } from '../../credentials/import.js';
-import { pathExists, readFileNoFollow, writeFileAtomic } from '../../credentials/permissions.js';
+import { writePrivateFile } from '../../files/private-file.js';
+import { readFileNoFollow } from '../../files/read-file.js';
+import { pathExists } from '../../files/secret-path-check.js';
 import { prepareCredentialStore } from '../../credentials/startup-checks.js';
 import { CliExit, environmentOf, workingDirectoryOf, type CliIo } from '../cli-io.js';
 import { cliSecurityEvents, configOptionFlags, configOptionHelp, loadConfigFor, openStoreFor, printingStartupErrors } from './encryption.js';
@@ -137,7 +139,7 @@ Examples:
       try {
         const exported = await createCredentialService({ store, events, actor: 'cli' }).export(selector, passphrase === undefined ? {} : { passphrase });
         if (target === undefined) io.stdout(exported.content.toString('utf8'));
-        else await writeFileAtomic(target, exported.content);
+        else await writePrivateFile(target, exported.content);
         exported.content.fill(0);
         io.stderr(`exported ${exported.ids.length} credential(s)${exported.encrypted ? ', passphrase-encrypted' : ', UNENCRYPTED'}${target === undefined ? '' : ` to ${target} (mode 0600)`}\n`);
       } finally {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { listCredentialFileIds, type EncryptedFileStore } from '../../credentials/file-store.js';
 import { generateKey, writeKeyFile } from '../../credentials/keyring.js';
-import { pathExists } from '../../credentials/permissions.js';
+import { pathExists } from '../../files/secret-path-check.js';
 import { maximumRotationPauseMs, rotateEncryptionKey } from '../../credentials/rotate.js';
 import { createStderrSecurityEvents, type SecurityEventSink } from '../../credentials/security-events.js';
 import { CredentialStartupError, prepareCredentialStore } from '../../credentials/startup-checks.js';
