@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import { watchConfig } from './config/watch.js';
-import type { Config } from './config/schema.js';
 import { checkUnbuiltFeatures } from './config/unbuilt-features.js';
 import { createApp } from './server/create-app.js';
 import { createLogger } from './server/logger.js';
@@ -76,7 +75,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const config = options.loaded.config;
   const logger = createLogger({ level: config.logging.level, ...(options.logStream ? { destination: options.logStream } : {}) });
   for (const warning of options.loaded.warnings) logger.warn({ source: options.loaded.configPath ?? 'embedded default' }, warning);
-  logger.warn(checkUnbuiltFeatures(config as Config).notActive);
+  logger.warn(checkUnbuiltFeatures(config).notActive);
 
   // Credential security before anything listens: modes, owners and symlinks of every secret file,
   // the keyring, plaintext files (refused, or migrated). A refusal names each path and its fix.
@@ -89,7 +88,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   for (const warning of credentialStore.warnings) logger.warn(warning);
   preloadDeviceFingerprint(config);
   let activeLoaded = options.loaded; // replaced on each accepted reload
-  const oauth = await startOAuthRuntime({ config: () => activeLoaded.config as Config, store: credentialStore.store, logger });
+  const oauth = await startOAuthRuntime({ config: () => activeLoaded.config, store: credentialStore.store, logger });
   credentialStore.encryptedStore?.onDeleted((id) => oauth.refresher.untrack(id));
 
   let runtime = buildRuntime(options.loaded, { now, storedCredentials: oauth.credentialsByProvider });

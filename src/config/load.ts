@@ -3,10 +3,10 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from './config-error.js';
 import { isPlainRecord } from './config-path.js';
-import { deepFreeze, type DeepReadonly } from './deep-freeze.js';
+import { deepFreeze } from './deep-freeze.js';
 import { defaultConfig } from './defaults.js';
 import { applyEnvOverrides } from './env-overrides.js';
-import type { Config } from './schema.js';
+import type { Config, ReadonlyConfig } from './schema.js';
 import { schemaProblems } from './validate-schema.js';
 import { semanticChecks } from './validate-semantics.js';
 import { checkUnbuiltFeatures } from './unbuilt-features.js';
@@ -16,7 +16,7 @@ export type { DeepReadonly } from './deep-freeze.js';
 
 /** A validated, deep-frozen config and where it came from. Replaced whole on hot reload. */
 export interface LoadedConfig {
-  readonly config: DeepReadonly<Config>;
+  readonly config: ReadonlyConfig;
   /** Absolute path of the file, or undefined when running on the embedded default. */
   readonly configPath: string | undefined;
   /** Directory relative paths were resolved against: the file's directory, else the working directory. */

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { DeepReadonly } from './deep-freeze.js';
 
 /**
  * The one config schema. Every object is closed (`additionalProperties: false`), so a typo such as
@@ -150,6 +151,12 @@ export const ConfigSchema = closed({
 
 export type Config = Static<typeof ConfigSchema>;
 export type ProviderConfig = Static<typeof ProviderConfig>;
+/**
+ * What every consumer receives: the loader deep-freezes the config, so its type says read-only at
+ * every depth, and a function that only reads config takes these rather than a cast to `Config`.
+ */
+export type ReadonlyConfig = DeepReadonly<Config>;
+export type ReadonlyProviderConfig = DeepReadonly<ProviderConfig>;
 export type ClientKeyConfig = Static<typeof ClientKey>;
 export type UpstreamKeyConfig = Static<typeof UpstreamKey>;
 export type ConfigSchemaType = TSchema;

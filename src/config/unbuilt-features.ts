@@ -1,4 +1,4 @@
-import type { Config } from './schema.js';
+import type { ReadonlyConfig } from './schema.js';
 
 /**
  * Config keys that DESIGN.md names but whose layer has not landed yet. Fail closed: a user who
@@ -13,7 +13,7 @@ export interface UnbuiltFeatureReport {
   notActive: string;
 }
 
-export function checkUnbuiltFeatures(config: Config): UnbuiltFeatureReport {
+export function checkUnbuiltFeatures(config: ReadonlyConfig): UnbuiltFeatureReport {
   const errors: string[] = [];
   const notActive: string[] = [];
   const refuse = (path: string, layer: string) => errors.push(`${path}: ${layer} is not available in this version yet; remove the setting`);

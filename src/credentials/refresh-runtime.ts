@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.js';
+import type { ReadonlyConfig } from '../config/schema.js';
 import type { OAuthProfile } from '../providers/oauth-grant.js';
 import { oauthProfileFor } from '../providers/oauth-profiles.js';
 import type { UpstreamCredential } from '../providers/types.js';
@@ -12,7 +12,7 @@ import type { CredentialStore } from './types.js';
 
 export interface OAuthRuntimeOptions {
   /** The current config; a getter so a hot reload's `providers.<name>.oauth` changes apply to the next refresh. */
-  config: () => Readonly<Config>;
+  config: () => ReadonlyConfig;
   /** The encrypted store (part A's EncryptedFileStore in the server). */
   store: CredentialStore;
   logger: RefreshLogger;

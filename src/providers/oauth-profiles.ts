@@ -1,4 +1,4 @@
-import type { ProviderConfig } from '../config/schema.js';
+import type { ReadonlyProviderConfig } from '../config/schema.js';
 import { anthropicOAuthProfile } from './anthropic/oauth.js';
 import type { OAuthProfile, OAuthProfileId } from './oauth-grant.js';
 import { openaiCodexOAuthProfile } from './openai/oauth.js';
@@ -28,7 +28,7 @@ export const oauthProfiles: Readonly<Record<OAuthProfileId, OAuthProfile>> = {
  * The profile a provider's OAuth credentials refresh with: `oauth.profile` when set, else by
  * adapter type (anthropic → Claude Code, openai → Codex), with each `oauth.*` override applied.
  */
-export function oauthProfileFor(provider: Readonly<ProviderConfig>): OAuthProfile {
+export function oauthProfileFor(provider: ReadonlyProviderConfig): OAuthProfile {
   const settings = provider.oauth;
   const base = oauthProfiles[settings?.profile ?? (provider.type === 'anthropic' ? 'anthropic' : 'openai-codex')];
   if (settings === undefined) return base;

@@ -11,7 +11,7 @@ describe('provider registry', () => {
 
   it('lists exactly the two adapters, each speaking its own wire format', () => {
     expect(Object.keys(providerAdapters).sort()).toEqual(['anthropic', 'openai']);
-    expect(providerAdapters.openai.format).toBe('openai');
-    expect(providerAdapters.anthropic.format).toBe('anthropic');
+    expect(providerAdapters.openai.format).toBe('openai-chat');
+    expect(providerAdapters.anthropic.format).toBe('anthropic-messages');
   });
 });

@@ -1,9 +1,7 @@
 import type { GatewayError } from '../errors/gateway-error.js';
+import type { WireFormat } from '../formats/wire-format.js';
 
-/** The wire formats the gateway speaks. A provider's adapter speaks exactly one upstream. */
-export type WireFormat = 'openai' | 'anthropic' | 'gemini';
-
-/** The operations a surface can ask an upstream for. */
+/** The operations a client route can ask an upstream for. */
 export type UpstreamOperation = 'chat' | 'count_tokens';
 
 interface CredentialBase {
@@ -65,6 +63,7 @@ export interface MapErrorInput {
  */
 export interface ProviderAdapter {
   readonly type: string;
+  /** The one wire format this upstream speaks. */
   readonly format: WireFormat;
   /** Whether the upstream can count tokens itself (Anthropic can; OpenAI-compatible servers cannot). */
   readonly supportsCountTokens: boolean;

@@ -1,4 +1,4 @@
-import type { ProviderConfig } from '../config/schema.js';
+import type { ReadonlyProviderConfig } from '../config/schema.js';
 import type { ApiKeyCredential, UpstreamCredential } from '../providers/types.js';
 import { cooldownMs, type FailureKind } from './cooldown.js';
 
@@ -138,7 +138,7 @@ export class CredentialPool {
  * config order, so they are stable across restarts and safe to log (they never contain the key);
  * reordering `api_keys` renumbers them. Priority defaults to 0 (the first tier).
  */
-export function credentialsFromConfig(providerName: string, provider: ProviderConfig): ApiKeyCredential[] {
+export function credentialsFromConfig(providerName: string, provider: ReadonlyProviderConfig): ApiKeyCredential[] {
   return provider.api_keys.map((entry, index) => ({
     id: `${providerName}-key-${index + 1}`,
     provider: providerName,

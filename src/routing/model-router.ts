@@ -1,4 +1,4 @@
-import type { ProviderConfig } from '../config/schema.js';
+import type { ReadonlyProviderConfig } from '../config/schema.js';
 
 /** Where a client's model name goes: which provider, and the model name the upstream expects. */
 export interface ModelRoute {
@@ -36,7 +36,7 @@ interface ProviderModels {
  *
  * Maps, not plain objects, hold client-controlled keys, so `__proto__/x` or `constructor` find nothing.
  */
-export function createModelRouter(providers: Readonly<Record<string, ProviderConfig>>): ModelRouter {
+export function createModelRouter(providers: Readonly<Record<string, ReadonlyProviderConfig>>): ModelRouter {
   const exact = new Map<string, { provider: string; upstreamModel: string }>();
   const byProvider = new Map<string, ProviderModels>();
 

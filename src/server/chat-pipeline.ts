@@ -4,12 +4,13 @@ import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { runWithFailover } from '../routing/failover.js';
 import { UpstreamAbort, type StreamingUpstreamResponse, type UpstreamClient } from '../upstream/client.js';
 import { sendWithFreshCredential, type UpstreamCredentialHooks } from '../credentials/refresh-retry.js';
+import type { WireFormat } from '../formats/wire-format.js';
 import type { MapErrorInput, UpstreamCredential, UpstreamOperation, UpstreamRequestTarget } from '../providers/types.js';
 import { deviceFingerprintHeaders } from '../security/fingerprint.js';
 import { bridgeFor } from './bridges/registry.js';
 import type { BridgeContext, StreamTransformer } from './bridges/types.js';
 import type { ProviderRuntime, Runtime } from './runtime.js';
-import { streamErrorEvent, type Surface } from './surface.js';
+import { errorShapeOf, streamErrorEvent, type ErrorShape } from './error-shape.js';
 
 /** A non-streamed upstream answer is read at most this far (32 MiB) before it is called bad. */
 const maxUpstreamJsonBytes = 32 * 1024 * 1024;
@@ -26,7 +27,8 @@ export interface ChatPipelineDependencies {
 }
 
 export interface ChatInput {
-  surface: Surface;
+  /** The wire format of the client's route; with the provider's format it picks the bridge. */
+  clientFormat: WireFormat;
   body: Record<string, unknown>;
   model: string;
   stream: boolean;
@@ -146,10 +148,10 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
   const runtime = dependencies.runtime();
   const { provider, upstreamModel } = resolveProvider(runtime, input.model);
   request.routedProvider = provider.name;
-  const bridge = bridgeFor(input.surface, provider.adapter.format);
+  const bridge = bridgeFor(input.clientFormat, provider.adapter.format);
   if (bridge === undefined) {
     throw new GatewayError('GW_UNSUPPORTED_CONTENT', {
-      message: `The ${input.surface} surface cannot reach provider '${provider.name}' (${provider.adapter.format}) yet.`,
+      message: `The ${input.clientFormat} format cannot reach provider '${provider.name}' (${provider.adapter.format}) yet.`,
     });
   }
   const context: BridgeContext = {
@@ -168,7 +170,7 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
   }
   const response = await sendUpstream(dependencies, call);
   const transformer = bridge.streamTransformer(context);
-  await relayStream(request, reply, response, transformer, input.surface, provider.name, call.signal);
+  await relayStream(request, reply, response, transformer, errorShapeOf(request.url, request.headers), provider.name, call.signal);
 }
 
 /** Headers of an SSE answer, on top of those the hooks set (x-request-id, security headers). */
@@ -196,7 +198,7 @@ function relayStream(
   reply: FastifyReply,
   response: StreamingUpstreamResponse,
   transformer: StreamTransformer,
-  surface: Surface,
+  errorShape: ErrorShape,
   providerName: string,
   signal: UpstreamAbort,
 ): Promise<void> {
@@ -224,7 +226,7 @@ function relayStream(
         ? error
         : new GatewayError('GW_UPSTREAM_STREAM_FAILED', { provider: providerName, message: `The stream from provider '${providerName}' failed part-way.`, cause: error });
       request.log.warn({ code: failure.code, provider: providerName, err_message: failure.message }, 'upstream stream failed');
-      finish(streamErrorEvent(surface, failure));
+      finish(streamErrorEvent(errorShape, failure));
     };
     // Coalescing without delay: the upstream body arrives as one piece per upstream HTTP chunk,
     // often twenty from one socket read, and each write would be its own syscall. The socket is

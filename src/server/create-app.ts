@@ -48,7 +48,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     requestTimeout: options.timeouts.requestMs,
     keepAliveTimeout: options.timeouts.keepAliveMs,
     connectionTimeout: 0, // idle sockets are bounded by keep-alive; streams may be silent for minutes
-    return503OnClosing: false, // answered by our own hook below, in the surface's error shape
+    return503OnClosing: false, // answered by our own hook below, in the path's error shape
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 256 },
     genReqId: (request) => {

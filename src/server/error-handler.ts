@@ -1,11 +1,11 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { isAbortError } from '../upstream/client.js';
-import { errorBody, surfaceOf } from './surface.js';
+import { errorBody, errorShapeOf } from './error-shape.js';
 
 /**
  * Fastify's own failures (body too large, bad content type, broken JSON) mapped to the catalog,
- * so a client sees our stable codes in its surface's shape and never Fastify's internals.
+ * so a client sees our stable codes in its path's error shape and never Fastify's internals.
  */
 const fastifyCodeMap: Record<string, GatewayError['code']> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'GW_BODY_TOO_LARGE',
@@ -31,7 +31,7 @@ export function sendGatewayError(request: FastifyRequest, reply: FastifyReply, e
   return reply
     .code(error.status)
     .header('content-type', 'application/json; charset=utf-8')
-    .send(JSON.stringify(errorBody(surfaceOf(request.url, request.headers), error)));
+    .send(JSON.stringify(errorBody(errorShapeOf(request.url, request.headers), error)));
 }
 
 export function installErrorHandlers(app: FastifyInstance): void {

@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '../config/load.js';
-import type { ProviderConfig } from '../config/schema.js';
+import type { ReadonlyProviderConfig } from '../config/schema.js';
 import { adapterFor } from '../providers/registry.js';
 import type { ProviderAdapter, UpstreamCredential } from '../providers/types.js';
 import { CredentialPool, credentialsFromConfig } from '../routing/credential-pool.js';
@@ -9,7 +9,7 @@ import { registerSecrets } from '../security/redact.js';
 
 export interface ProviderRuntime {
   readonly name: string;
-  readonly config: Readonly<ProviderConfig>;
+  readonly config: ReadonlyProviderConfig;
   readonly adapter: ProviderAdapter;
   readonly baseUrl: URL;
   readonly pool: CredentialPool;
@@ -38,24 +38,24 @@ export interface RuntimeOptions {
   storedCredentials?: ReadonlyMap<string, readonly UpstreamCredential[]>;
 }
 
-function sameProvider(left: Readonly<ProviderConfig>, right: Readonly<ProviderConfig>): boolean {
+function sameProvider(left: ReadonlyProviderConfig, right: ReadonlyProviderConfig): boolean {
   return JSON.stringify(left) === JSON.stringify(right);
 }
 
 export function buildRuntime(loaded: LoadedConfig, options: RuntimeOptions): Runtime {
   const providers = new Map<string, ProviderRuntime>();
   for (const [name, providerConfig] of Object.entries(loaded.config.providers)) {
-    const configCredentials = credentialsFromConfig(name, providerConfig as ProviderConfig);
+    const configCredentials = credentialsFromConfig(name, providerConfig);
     registerSecrets(configCredentials.map((credential) => credential.apiKey));
     const credentials: UpstreamCredential[] = [...configCredentials, ...(options.storedCredentials?.get(name) ?? [])];
     const previous = options.previous?.providers.get(name);
     const pool =
-      previous !== undefined && sameProvider(previous.config, providerConfig as ProviderConfig)
+      previous !== undefined && sameProvider(previous.config, providerConfig)
         ? previous.pool
         : new CredentialPool(credentials, { now: options.now });
     providers.set(name, {
       name,
-      config: providerConfig as ProviderConfig,
+      config: providerConfig,
       adapter: adapterFor(providerConfig.type),
       baseUrl: new URL(providerConfig.base_url),
       pool,
@@ -64,7 +64,7 @@ export function buildRuntime(loaded: LoadedConfig, options: RuntimeOptions): Run
   return {
     loaded,
     authenticator: createClientKeyAuthenticator(collectClientKeys(loaded)),
-    router: createModelRouter(loaded.config.providers as Record<string, ProviderConfig>),
+    router: createModelRouter(loaded.config.providers),
     providers,
   };
 }

@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.js';
+import type { ReadonlyConfig } from '../config/schema.js';
 import { registerSecrets } from '../security/redact.js';
 import { MemoryStateBackend } from './memory.js';
 import { RedisStateBackend } from './redis.js';
@@ -9,7 +9,7 @@ import type { StateBackend } from './types.js';
  * (bounded by their timeout). A password in the URL is registered with the redactor first, so a
  * client library error that quotes the URL cannot put it in a log.
  */
-export function createStateBackend(state: Config['state']): StateBackend {
+export function createStateBackend(state: ReadonlyConfig['state']): StateBackend {
   if (state.backend === 'memory') return new MemoryStateBackend();
   const password = new URL(state.url).password;
   if (password !== '') registerSecrets([decodeURIComponent(password)]);

@@ -68,7 +68,7 @@ function buildAnthropicRequest(input: BuildRequestInput): UpstreamRequestTarget 
 
 export const anthropicAdapter: ProviderAdapter = {
   type: 'anthropic',
-  format: 'anthropic',
+  format: 'anthropic-messages',
   supportsCountTokens: true,
   buildRequest: buildAnthropicRequest,
   mapError: mapAnthropicError,

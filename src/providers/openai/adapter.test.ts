@@ -87,7 +87,7 @@ describe('openai adapter: request building', () => {
 
   it('declares its type and wire format', () => {
     expect(openaiAdapter.type).toBe('openai');
-    expect(openaiAdapter.format).toBe('openai');
+    expect(openaiAdapter.format).toBe('openai-chat');
   });
 });
 

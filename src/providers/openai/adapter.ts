@@ -36,7 +36,7 @@ function buildOpenAIRequest(input: BuildRequestInput): UpstreamRequestTarget {
 
 export const openaiAdapter: ProviderAdapter = {
   type: 'openai',
-  format: 'openai',
+  format: 'openai-chat',
   supportsCountTokens: false,
   buildRequest: buildOpenAIRequest,
   mapError: mapOpenAIError,

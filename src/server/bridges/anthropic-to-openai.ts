@@ -9,8 +9,8 @@ import type { FormatBridge } from './types.js';
 
 /** An Anthropic client (SDK, Claude Code) served by an OpenAI-compatible upstream. */
 export const anthropicToOpenAIBridge: FormatBridge = {
-  surface: 'anthropic',
-  upstreamFormat: 'openai',
+  clientFormat: 'anthropic-messages',
+  upstreamFormat: 'openai-chat',
   upstreamBody(context) {
     const request = context.clientBody as AnthropicMessagesRequest;
     return JSON.stringify(translateAnthropicRequestToOpenAI(request, { upstreamModel: context.upstreamModel }));

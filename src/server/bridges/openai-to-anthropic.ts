@@ -19,8 +19,8 @@ export function parseUpstreamJson(body: Buffer): unknown {
 
 /** An OpenAI client (SDK, Codex, Cursor) served by an Anthropic upstream. */
 export const openaiToAnthropicBridge: FormatBridge = {
-  surface: 'openai',
-  upstreamFormat: 'anthropic',
+  clientFormat: 'openai-chat',
+  upstreamFormat: 'anthropic-messages',
   upstreamBody(context, _raw, options) {
     const request = context.clientBody as OpenAIChatRequest;
     return JSON.stringify(

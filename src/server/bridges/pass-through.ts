@@ -1,4 +1,4 @@
-import type { Surface } from '../surface.js';
+import type { WireFormat } from '../../formats/wire-format.js';
 import type { FormatBridge, StreamTransformer } from './types.js';
 
 const identityStream: StreamTransformer = {
@@ -22,10 +22,10 @@ export function sameFormatBody(
 }
 
 /** Same format in and out: bytes forwarded (see sameFormatBody), answers relayed untouched. */
-export function createPassThroughBridge(surface: Surface): FormatBridge {
+export function createPassThroughBridge(format: WireFormat): FormatBridge {
   return {
-    surface,
-    upstreamFormat: surface,
+    clientFormat: format,
+    upstreamFormat: format,
     upstreamBody: (context, raw) => sameFormatBody(raw, context.clientBody, context.requestedModel, context.upstreamModel),
     jsonResponse: (upstreamBody) => upstreamBody,
     streamTransformer: () => identityStream,

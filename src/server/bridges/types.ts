@@ -1,4 +1,4 @@
-import type { Surface } from '../surface.js';
+import type { WireFormat } from '../../formats/wire-format.js';
 
 /** What a bridge knows about one exchange; fixed before the upstream call. */
 export interface BridgeContext {
@@ -23,12 +23,12 @@ export interface StreamTransformer {
 }
 
 /**
- * One (client surface, upstream format) pair. Same-format bridges forward bytes; translating
+ * One (client format, upstream format) pair. Same-format bridges forward bytes; translating
  * bridges call the pure translators in `src/translate/`.
  */
 export interface FormatBridge {
-  readonly surface: Surface;
-  readonly upstreamFormat: Surface;
+  readonly clientFormat: WireFormat;
+  readonly upstreamFormat: WireFormat;
   /** The upstream request body. `raw` is the client's original bytes, forwarded untouched when possible. */
   upstreamBody(context: BridgeContext, raw: Buffer, options: { defaultMaxTokens: number }): string | Buffer;
   /** A non-streamed upstream answer turned into the client's format. */

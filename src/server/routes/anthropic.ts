@@ -6,14 +6,14 @@ import { sameFormatBody } from '../bridges/pass-through.js';
 import { abortOnClientClose, rawBodyOf, resolveProvider, runChat, sendUpstreamBuffered, type ChatPipelineDependencies } from '../chat-pipeline.js';
 import { enforceMaxTokens, validateAnthropicCountTokens, validateAnthropicMessages } from '../validate-body.js';
 
-/** Anthropic surface: messages and count_tokens. */
+/** Anthropic routes: messages and count_tokens. */
 export function registerAnthropicRoutes(app: FastifyInstance, dependencies: ChatPipelineDependencies): void {
   app.post('/v1/messages', async (request, reply) => {
     validateAnthropicMessages(request.body);
     const body = request.body as AnthropicMessagesRequest;
     enforceMaxTokens(body.max_tokens, dependencies.runtime().loaded.config.server.validation.max_tokens);
     await runChat(dependencies, request, reply, {
-      surface: 'anthropic',
+      clientFormat: 'anthropic-messages',
       body,
       model: body.model,
       stream: body.stream === true,

@@ -5,7 +5,7 @@ import type { OpenAIModelList } from '../../formats/openai/chat-response.js';
 import { runChat, type ChatPipelineDependencies } from '../chat-pipeline.js';
 import { enforceMaxTokens, validateOpenAIChat } from '../validate-body.js';
 
-/** OpenAI surface: chat completions and the model list (Anthropic-shaped when `anthropic-version` is sent). */
+/** OpenAI routes: chat completions and the model list (Anthropic-shaped when `anthropic-version` is sent). */
 export function registerOpenAIRoutes(app: FastifyInstance, dependencies: ChatPipelineDependencies): void {
   app.post('/v1/chat/completions', async (request, reply) => {
     validateOpenAIChat(request.body);
@@ -14,7 +14,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, dependencies: ChatPip
     enforceMaxTokens(body.max_tokens, cap);
     enforceMaxTokens(body.max_completion_tokens, cap);
     await runChat(dependencies, request, reply, {
-      surface: 'openai',
+      clientFormat: 'openai-chat',
       body,
       model: body.model,
       stream: body.stream === true,

@@ -3,11 +3,17 @@ import type { GatewayError } from '../errors/gateway-error.js';
 import { encodeSseEvent } from '../formats/sse.js';
 import { redactText } from '../security/redact.js';
 
-/** The client-facing wire format of a request, decided by its path (and for /v1/models a header). */
-export type Surface = 'openai' | 'anthropic' | 'gemini';
+/**
+ * How an error is rendered for a request: the body of its error answers and of its mid-stream error
+ * event. Decided by the path (and for /v1/models a header) alone, so it is known before anything can
+ * fail, the body included. This is not the request's wire format (`formats/wire-format.ts`): OpenAI's
+ * chat and Responses formats share the `openai` shape, and `/v1beta/…` answers in Gemini's shape
+ * although no Gemini format is built yet.
+ */
+export type ErrorShape = 'openai' | 'anthropic' | 'gemini';
 
-/** Decides the surface once per request, before anything can fail, so every error has the right shape. */
-export function surfaceOf(url: string, headers: Readonly<Record<string, string | string[] | undefined>>): Surface {
+/** Decides the error shape once per request, before anything can fail, so every error has the right shape. */
+export function errorShapeOf(url: string, headers: Readonly<Record<string, string | string[] | undefined>>): ErrorShape {
   if (url.startsWith('/v1/messages')) return 'anthropic';
   if (url.startsWith('/v1beta/')) return 'gemini';
   if (url.startsWith('/v1/models') && headers['anthropic-version'] !== undefined) return 'anthropic';
@@ -19,10 +25,10 @@ function publicMessage(error: GatewayError): string {
   return redactText(error.message);
 }
 
-/** The error body in the surface's own shape. `code` is our stable catalog code. */
-export function errorBody(surface: Surface, error: GatewayError): Record<string, unknown> {
+/** The error body in the given shape. `code` is our stable catalog code. */
+export function errorBody(shape: ErrorShape, error: GatewayError): Record<string, unknown> {
   const message = publicMessage(error);
-  switch (surface) {
+  switch (shape) {
     case 'anthropic':
       return { type: 'error', error: { type: anthropicTypeByKind[error.kind], message } };
     case 'gemini':
@@ -33,7 +39,7 @@ export function errorBody(surface: Surface, error: GatewayError): Record<string,
 }
 
 /** The error as one SSE event, for failures after the stream's headers went out. */
-export function streamErrorEvent(surface: Surface, error: GatewayError): string {
-  const body = JSON.stringify(errorBody(surface, error));
-  return surface === 'anthropic' ? encodeSseEvent(body, 'error') : encodeSseEvent(body);
+export function streamErrorEvent(shape: ErrorShape, error: GatewayError): string {
+  const body = JSON.stringify(errorBody(shape, error));
+  return shape === 'anthropic' ? encodeSseEvent(body, 'error') : encodeSseEvent(body);
 }
