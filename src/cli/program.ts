@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isConfigError } from '../config/config-error.js';
 import { CredentialStartupError } from '../credentials/startup-checks.js';
+import { operatorCodeOf } from '../errors/operator-codes.js';
 import { redactText } from '../security/redact.js';
 import { CliExit, processIo, type CliIo } from './cli-io.js';
 import { registerConfigCommand } from './commands/config-check.js';
@@ -68,10 +69,16 @@ function exitCodeFor(error: unknown, io: CliIo): number {
   // Errors that list several problems (config, credential startup checks) print every line:
   // each names a path and its fix.
   if (isConfigError(error) || error instanceof CredentialStartupError) {
-    io.stderr(`error: ${redactText(error.message)}\n`);
+    io.stderr(`error: ${redactText(error.message)}\n${codeLine(error)}`);
     return 1;
   }
   const message = error instanceof Error ? error.message : String(error);
-  io.stderr(`error: ${redactText(message.split('\n')[0] ?? message)}\n`);
+  io.stderr(`error: ${redactText(message.split('\n')[0] ?? message)}\n${codeLine(error)}`);
   return 1;
+}
+
+/** `code: CONFIG_INVALID (docs/errors.md)` for errors from the operator catalog, so the fix can be looked up. */
+export function codeLine(error: unknown): string {
+  const code = operatorCodeOf(error);
+  return code === undefined ? '' : `code: ${code} (docs/errors.md)\n`;
 }

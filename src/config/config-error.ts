@@ -1,3 +1,5 @@
+import type { OperatorCodeFor } from '../errors/operator-codes.js';
+
 /** Longest problem list kept: a pathological file must not produce an unbounded error message. */
 const maxProblems = 100;
 
@@ -9,8 +11,10 @@ const maxProblems = 100;
  */
 export class ConfigError extends Error {
   readonly problems: readonly string[];
+  /** Catalog code (docs/errors.md, operator errors). */
+  readonly code: OperatorCodeFor<'ConfigError'>;
 
-  constructor(sourceName: string, problems: readonly string[]) {
+  constructor(sourceName: string, problems: readonly string[], code: OperatorCodeFor<'ConfigError'> = 'CONFIG_INVALID') {
     const kept = problems.slice(0, maxProblems);
     const omitted = problems.length - kept.length;
     const lines = omitted > 0 ? [...kept, `... and ${omitted} more`] : kept;
@@ -18,6 +22,7 @@ export class ConfigError extends Error {
     super(`invalid config ${sourceName} (${count}):\n${lines.map((line) => `  - ${line}`).join('\n')}`);
     this.name = 'ConfigError';
     this.problems = Object.freeze([...lines]);
+    this.code = code;
   }
 }
 

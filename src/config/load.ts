@@ -75,12 +75,12 @@ export function parseConfigText(text: string, options: { sourceName: string; bas
 function readConfigFile(configPath: string): string {
   try {
     const size = statSync(configPath).size;
-    if (size > maxConfigBytes) throw new ConfigError(configPath, [`file is ${size} bytes; the limit is ${maxConfigBytes}`]);
+    if (size > maxConfigBytes) throw new ConfigError(configPath, [`file is ${size} bytes; the limit is ${maxConfigBytes}`], 'CONFIG_UNREADABLE');
     return readFileSync(configPath, 'utf8');
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new ConfigError(configPath, [code === 'ENOENT' ? 'file not found' : `cannot read the file (${code})`]);
+    throw new ConfigError(configPath, [code === 'ENOENT' ? 'file not found' : `cannot read the file (${code})`], 'CONFIG_UNREADABLE');
   }
 }
 
@@ -90,7 +90,7 @@ function readConfigFile(configPath: string): string {
  * contain a secret from a neighbouring line.
  */
 function parseYaml(text: string, sourceName: string): unknown {
-  if (Buffer.byteLength(text, 'utf8') > maxConfigBytes) throw new ConfigError(sourceName, [`config is larger than ${maxConfigBytes} bytes`]);
+  if (Buffer.byteLength(text, 'utf8') > maxConfigBytes) throw new ConfigError(sourceName, [`config is larger than ${maxConfigBytes} bytes`], 'CONFIG_UNREADABLE');
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, merge: false, version: '1.2' });
   const problems = [...document.errors, ...document.warnings].map((issue) => {
@@ -98,11 +98,11 @@ function parseYaml(text: string, sourceName: string): unknown {
     const where = `line ${position.line}, column ${position.col}: `;
     return `${where}${issue.message.split('\n')[0] ?? issue.message} (YAML ${issue.code})`;
   });
-  if (problems.length > 0) throw new ConfigError(sourceName, problems);
+  if (problems.length > 0) throw new ConfigError(sourceName, problems, 'CONFIG_YAML_INVALID');
   try {
     return document.toJS({ maxAliasCount });
   } catch (error) {
-    throw new ConfigError(sourceName, [`YAML could not be expanded: ${(error as Error).message}`]);
+    throw new ConfigError(sourceName, [`YAML could not be expanded: ${(error as Error).message}`], 'CONFIG_YAML_INVALID');
   }
 }
 

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { OperatorCodeFor } from '../errors/operator-codes.js';
 
 /**
  * The AES-256-GCM envelope of a credential file (DESIGN.md "Stored formats"):
@@ -29,16 +30,27 @@ export const ivBytes = 12;
 /** Full 128-bit tags only: truncated tags weaken forgery resistance. */
 const tagBytes = 16;
 
+const credentialFileCodes = {
+  'tampered-or-moved': 'CREDENTIAL_FILE_TAMPERED_OR_MOVED',
+  'unknown-key': 'CREDENTIAL_FILE_UNKNOWN_KEY',
+  malformed: 'CREDENTIAL_FILE_MALFORMED',
+  unreadable: 'CREDENTIAL_FILE_UNREADABLE',
+  plaintext: 'CREDENTIAL_FILE_PLAINTEXT',
+} as const satisfies Record<string, OperatorCodeFor<'CredentialFileError'>>;
+
 /** Thrown when a credential file cannot be read back; the message names the file, never its content. */
 export class CredentialFileError extends Error {
   readonly file: string;
-  readonly reason: 'tampered-or-moved' | 'unknown-key' | 'malformed' | 'unreadable' | 'plaintext';
+  readonly reason: keyof typeof credentialFileCodes;
+  /** Catalog code (docs/errors.md, operator errors), one per reason. */
+  readonly code: OperatorCodeFor<'CredentialFileError'>;
 
   constructor(file: string, reason: CredentialFileError['reason'], detail: string) {
     super(`${file}: ${detail}`);
     this.name = 'CredentialFileError';
     this.file = file;
     this.reason = reason;
+    this.code = credentialFileCodes[reason];
   }
 }
 

@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors/gateway-error.js';
+import type { OperatorCodeFor } from '../errors/operator-codes.js';
 import { redactText } from '../security/redact.js';
 
 /** Why a refresh failed; decides the error code (and so the pool's cooldown) and the backoff. */
@@ -18,6 +19,15 @@ export function refreshBackoffMs(kind: RefreshFailureKind, consecutiveFailures: 
   return Math.min(refreshBackoffBaseMs * 2 ** exponent, refreshBackoffMaxMs);
 }
 
+const refreshFailureCodes = {
+  timeout: 'OAUTH_REFRESH_TIMEOUT',
+  rejected: 'OAUTH_REFRESH_REJECTED',
+  unreachable: 'OAUTH_REFRESH_UNREACHABLE',
+  upstream_error: 'OAUTH_REFRESH_UPSTREAM_ERROR',
+  not_persisted: 'OAUTH_REFRESH_NOT_PERSISTED',
+  misconfigured: 'OAUTH_REFRESH_MISCONFIGURED',
+} as const satisfies Record<RefreshFailureKind, OperatorCodeFor<'RefreshFailure'>>;
+
 /**
  * A failed refresh as a gateway error: always `retryable`, so failover moves on to the provider's
  * next credential and the pool cools this one (timeout → 60 s, rejected → 30 min, by the code's
@@ -25,12 +35,16 @@ export function refreshBackoffMs(kind: RefreshFailureKind, consecutiveFailures: 
  * `detail` is redacted anyway.
  */
 export class RefreshFailure extends Error {
+  /** Catalog code (docs/errors.md, operator errors), one per kind; logged with the failure. */
+  readonly code: OperatorCodeFor<'RefreshFailure'>;
+
   constructor(
     readonly kind: RefreshFailureKind,
     readonly detail: string,
   ) {
     super(redactText(detail));
     this.name = 'RefreshFailure';
+    this.code = refreshFailureCodes[kind];
   }
 
   toGatewayError(credentialId: string, provider: string): GatewayError {

@@ -221,7 +221,7 @@ export class CredentialRefresher {
       entry.lastFailure = failure;
       entry.unavailableUntil = this.now() + refreshBackoffMs(failure.kind, entry.consecutiveFailures);
       this.logger.warn(
-        { ...fields, outcome: 'failed', failure: failure.kind, detail: redactText(failure.detail), duration_ms: this.now() - started, unavailable_until: entry.unavailableUntil },
+        { ...fields, outcome: 'failed', failure: failure.kind, code: failure.code, detail: redactText(failure.detail), duration_ms: this.now() - started, unavailable_until: entry.unavailableUntil },
         'credential refresh failed',
       );
       throw failure.toGatewayError(entry.id, entry.provider);

@@ -67,6 +67,9 @@ describe('prepareCredentialStore', () => {
     for (const fixPermissions of [false, true]) {
       const error = await refusal(prepareCredentialStore(loaded, { env: {}, fixPermissions }));
       expect(error.problems.join('\n')).toContain(`${join(authDir, 'bob.json')}: is a symlink pointing out of ${authDir} (to ${outside}); fix: rm ${join(authDir, 'bob.json')}`);
+      // --fix-permissions refuses symlinks, so it must not be offered as the fix.
+      expect(error.problems.join('\n')).not.toContain('--fix-permissions');
+      expect(error.code).toBe('CREDENTIAL_PERMISSIONS_UNSAFE');
     }
   });
 

@@ -1,6 +1,7 @@
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
+import type { OperatorCodeFor } from '../errors/operator-codes.js';
 import { EncryptedFileStore, listCredentialFileIds } from './file-store.js';
 import { importCredentialFile } from './import.js';
 import { generateKey, loadKeyring, writeKeyFile, type Keyring } from './keyring.js';
@@ -27,6 +28,8 @@ export interface PrepareCredentialStoreOptions {
   allowPlaintext?: boolean;
   /** Generate a key file at first start when no key exists and auth.dir holds no credential. Default true. */
   createKeyIfMissing?: boolean;
+  /** Status commands: create no directory, sweep no temp file, generate no key (implies createKeyIfMissing false). */
+  readOnly?: boolean;
   actor?: string;
 }
 
@@ -41,7 +44,11 @@ export interface PreparedCredentialStore {
 export class CredentialStartupError extends Error {
   readonly problems: string[];
 
-  constructor(problems: string[]) {
+  constructor(
+    problems: string[],
+    /** Catalog code (docs/errors.md, operator errors): which check refused. */
+    readonly code: OperatorCodeFor<'CredentialStartupError'>,
+  ) {
     super(`credential store refused to start:\n  ${problems.join('\n  ')}`);
     this.name = 'CredentialStartupError';
     this.problems = problems;
@@ -120,11 +127,11 @@ async function obtainKeyring(loaded: LoadedConfig, options: PrepareCredentialSto
     return loadedKeyring.keyring;
   }
   const ids = await listCredentialFileIds(dir);
-  if (ids.length > 0 || options.createKeyIfMissing === false) {
+  if (ids.length > 0 || options.createKeyIfMissing === false || options.readOnly === true) {
     throw new CredentialStartupError([
       `${keyFile}: no encryption key (not in CLIPROXY_ENCRYPTION_KEY, not in this key file, not in auth.encryption.key)` +
         (ids.length > 0 ? ` but ${dir} holds ${ids.length} credential file(s); restore the key that encrypted them` : '; create one with `cliproxyapi encryption keygen`'),
-    ]);
+    ], 'CREDENTIAL_KEY_MISSING');
   }
   const key = generateKey();
   await writeKeyFile(keyFile, [key]);
@@ -153,8 +160,13 @@ export async function prepareCredentialStore(loaded: LoadedConfig, options: Prep
     findings = await permissionFindings(loaded, dir, keyFile);
   }
   if (findings.length > 0) {
+    // --fix-permissions only helps findings it can repair (modes, owners); a symlink keeps its own fix.
     const hint = options.fixPermissions === true ? '' : ' (or start with --fix-permissions to repair modes)';
-    throw new CredentialStartupError(findings.map((finding, index) => `${formatFinding(finding)}${index === findings.length - 1 ? hint : ''}`));
+    const lastRepairable = findings.findLastIndex((finding) => finding.repair !== undefined);
+    throw new CredentialStartupError(
+      findings.map((finding, index) => `${formatFinding(finding)}${index === lastRepairable ? hint : ''}`),
+      'CREDENTIAL_PERMISSIONS_UNSAFE',
+    );
   }
 
   if (!loaded.config.auth.encryption.enabled) {
@@ -162,9 +174,11 @@ export async function prepareCredentialStore(loaded: LoadedConfig, options: Prep
     return { store: new DisabledCredentialStore(), warnings };
   }
 
-  await ensurePrivateDirectory(dir);
-  for (const removed of [...(await removeStaleTemporaryFiles(dir)), ...(await removeStaleTemporaryFiles(dirname(keyFile), { forTarget: basename(keyFile) }))]) {
-    warnings.push(`${removed}: removed a temp file left by an interrupted write`);
+  if (options.readOnly !== true) {
+    await ensurePrivateDirectory(dir);
+    for (const removed of [...(await removeStaleTemporaryFiles(dir)), ...(await removeStaleTemporaryFiles(dirname(keyFile), { forTarget: basename(keyFile) }))]) {
+      warnings.push(`${removed}: removed a temp file left by an interrupted write`);
+    }
   }
   const keyring = await obtainKeyring(loaded, options, dir, warnings);
   const store = new EncryptedFileStore({ dir, keyring, onUnreadable: (problem) => events.record({ event_type: 'credential-unreadable', result: 'failure', actor, credential_ids: [problem.id], detail: problem.message }) });
@@ -183,12 +197,13 @@ export async function prepareCredentialStore(loaded: LoadedConfig, options: Prep
           failures.push(`${file}: could not be migrated (${(error as Error).message.replace(`${file}: `, '')}); import it with \`cliproxyapi creds import ${file} --provider NAME --delete-source\``);
         }
       }
-      if (failures.length > 0) throw new CredentialStartupError(failures);
+      if (failures.length > 0) throw new CredentialStartupError(failures, 'CREDENTIAL_MIGRATION_FAILED');
     } else if (options.allowPlaintext === true) {
       for (const file of scan.plaintext) warnings.push(`${file}: holds a credential in clear; encrypt it with \`cliproxyapi creds check --migrate\``);
     } else {
       throw new CredentialStartupError(
         scan.plaintext.map((file) => `${file}: holds a credential in clear while auth.encryption.enabled is true; fix: start with --migrate, or run \`cliproxyapi creds import ${file} --delete-source\``),
+        'CREDENTIAL_PLAINTEXT_FOUND',
       );
     }
   }

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import type { LoadedConfig } from '../config/load.js';
+import type { OperatorCodeFor } from '../errors/operator-codes.js';
 import { ensurePrivateDirectorySync } from '../files/private-file.js';
 import { readClientKeyFile, writeClientKeyFile, type StoredClientKey } from './client-key-file.js';
 
@@ -17,9 +18,17 @@ const keyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  */
 const maxPresentedKeyLength = 1024;
 
-/** Refusals of the key store (duplicate id, bad id); the CLI prints the message as is. */
+/** Refusals of the key store (duplicate id, bad id, unknown id); the CLI prints the message and the code. */
 export class ClientKeyError extends Error {
   override readonly name = 'ClientKeyError';
+
+  constructor(
+    /** Catalog code (docs/errors.md, operator errors). */
+    readonly code: OperatorCodeFor<'ClientKeyError'>,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A client key ready for authentication: its id and the 32-byte SHA-256 of the key. */
@@ -46,12 +55,12 @@ function sha256(text: string): Buffer {
  */
 export function createClientKey(loaded: LoadedConfig, id: string): { id: string; key: string } {
   if (!keyIdPattern.test(id)) {
-    throw new ClientKeyError(`invalid key id '${id}': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    throw new ClientKeyError('CLIENT_KEY_INVALID_ID', `invalid key id '${id}': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
   const file = loaded.config.auth.client_keys_file;
   const stored = readClientKeyFile(file);
-  if (loaded.config.auth.api_keys.some((key) => key.id === id)) throw new ClientKeyError(`a client key with id '${id}' is defined in the config file`);
-  if (stored.some((key) => key.id === id)) throw new ClientKeyError(`a client key with id '${id}' already exists in ${file}`);
+  if (loaded.config.auth.api_keys.some((key) => key.id === id)) throw new ClientKeyError('CLIENT_KEY_DUPLICATE_ID', `a client key with id '${id}' is defined in the config file`);
+  if (stored.some((key) => key.id === id)) throw new ClientKeyError('CLIENT_KEY_DUPLICATE_ID', `a client key with id '${id}' already exists in ${file}`);
   const key = generateClientKey();
   const entry: StoredClientKey = { id, key_sha256: sha256(key).toString('hex'), created_at: new Date().toISOString() };
   writeClientKeyFile(file, [...stored, entry]);

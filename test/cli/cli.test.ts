@@ -77,7 +77,7 @@ describe('cliproxyapi CLI (in-process)', () => {
     expect(await run(['keys', 'revoke', 'alice'])).toEqual({ code: 0, stdout: "revoked client key 'alice'\n", stderr: '' });
     const again = await run(['keys', 'revoke', 'alice']);
     expect(again.code).toBe(1);
-    expect(again.stderr).toBe("no client key 'alice'\n");
+    expect(again.stderr).toBe("error: no client key 'alice'\ncode: CLIENT_KEY_NOT_FOUND (docs/errors.md)\n");
     expect((await run(['keys', 'list'])).stdout).toContain('no client keys');
   });
 

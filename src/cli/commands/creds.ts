@@ -64,9 +64,11 @@ Examples:
     .option(configOptionFlags, configOptionHelp)
     .action(async (options: { config?: string }) => {
       const events = cliSecurityEvents(io);
-      const store = await openStoreFor(loadConfigFor(options.config, io), io, events);
+      const loaded = loadConfigFor(options.config, io);
+      const store = await openStoreFor(loaded, io, events);
       const scan = await createCredentialService({ store, events, actor: 'cli' }).list();
-      if (scan.credentials.length === 0) io.stdout("no stored credentials; import one with 'cliproxyapi creds import FILE'\n");
+      if (scan.credentials.length === 0 && scan.unreadable.length === 0) io.stdout("no stored credentials; import one with 'cliproxyapi creds import FILE'\n");
+      else if (scan.credentials.length === 0) io.stdout('no readable credentials\n');
       else {
         const rows = scan.credentials.map((entry) => [
           entry.id,
@@ -81,6 +83,11 @@ Examples:
       }
       for (const problem of scan.unreadable) io.stderr(`unreadable: ${problem.message}\n`);
       store.keyring.destroy();
+      // An unreadable file is a credential the proxy cannot use (often the wrong key): never a silent success.
+      if (scan.unreadable.length > 0) {
+        const total = scan.credentials.length + scan.unreadable.length;
+        fail(io, `${scan.unreadable.length} of ${total} credential file(s) in ${loaded.config.auth.dir} cannot be read (see above; a wrong encryption key makes every file unreadable)`);
+      }
     });
 
   creds

@@ -29,6 +29,7 @@ export async function printingStartupErrors<T>(io: CliIo, prepare: () => Promise
     if (!(error instanceof CredentialStartupError)) throw error;
     io.stderr('error: the credential store refused to start:\n');
     for (const problem of error.problems) io.stderr(`  ${problem}\n`);
+    io.stderr(`code: ${error.code} (docs/errors.md)\n`);
     throw new CliExit(1);
   }
 }
@@ -37,8 +38,10 @@ export async function printingStartupErrors<T>(io: CliIo, prepare: () => Promise
  * Opens the encrypted store for a maintenance command: the same permission and key checks as
  * `serve`, but plaintext files are reported instead of refusing (the command may be the fix).
  */
-export async function openStoreFor(loaded: LoadedConfig, io: CliIo, events: SecurityEventSink): Promise<EncryptedFileStore> {
-  const prepared = await printingStartupErrors(io, () => prepareCredentialStore(loaded, { env: environmentOf(io), events, allowPlaintext: true, actor: 'cli' }));
+export async function openStoreFor(loaded: LoadedConfig, io: CliIo, events: SecurityEventSink, options: { readOnly?: boolean } = {}): Promise<EncryptedFileStore> {
+  const prepared = await printingStartupErrors(io, () =>
+    prepareCredentialStore(loaded, { env: environmentOf(io), events, allowPlaintext: true, actor: 'cli', readOnly: options.readOnly === true }),
+  );
   for (const warning of prepared.warnings) io.stderr(`warning: ${warning}\n`);
   if (prepared.encryptedStore === undefined) {
     io.stderr('error: auth.encryption.enabled is false; the encrypted credential store is off\n');
@@ -140,7 +143,15 @@ Examples:
     .option(configOptionFlags, configOptionHelp)
     .action(async (options: { config?: string }) => {
       const loaded = loadConfigFor(options.config, io);
-      const store = await openStoreFor(loaded, io, cliSecurityEvents(io));
+      const { key_file: keyFile, key: configKey } = loaded.config.auth.encryption;
+      const environmentKey = environmentOf(io)['CLIPROXY_ENCRYPTION_KEY'];
+      // A status command writes nothing: with no key anywhere yet, report that instead of generating one.
+      if ((environmentKey === undefined || environmentKey === '') && configKey === undefined && !(await pathExists(keyFile))) {
+        io.stdout(`key source: none yet (${keyFile} is created by the first 'cliproxyapi serve' or by 'cliproxyapi encryption keygen')\n`);
+        io.stdout(`credential files: ${(await listCredentialFileIds(loaded.config.auth.dir)).length}\n`);
+        return;
+      }
+      const store = await openStoreFor(loaded, io, cliSecurityEvents(io), { readOnly: true });
       const counts = new Map<string, number>();
       for (const id of await store.fileIds()) {
         const kid = await store.readEnvelope(id).then((envelope) => envelope.kid, () => '(unreadable)');

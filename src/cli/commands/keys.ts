@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
-import { createClientKey, listClientKeys, revokeClientKey } from '../../security/client-keys.js';
-import { CliExit, environmentOf, resolveConfigPath, workingDirectoryOf, type CliIo } from '../cli-io.js';
+import { ClientKeyError, createClientKey, listClientKeys, revokeClientKey } from '../../security/client-keys.js';
+import { environmentOf, resolveConfigPath, workingDirectoryOf, type CliIo } from '../cli-io.js';
 
 const configOptionFlags = '-c, --config <file>';
 const configOptionHelp = 'config file (default: $CLIPROXY_CONFIG, then ./config.yaml, then the built-in default)';
@@ -69,11 +69,10 @@ Examples:
         io.stdout(`revoked client key '${id}'\n`);
         return;
       }
+      // Thrown, not printed here, so these refusals read like every other error: `error: …` and the code.
       if (outcome === 'in-config') {
-        io.stderr(`client key '${id}' is defined in ${loaded.configPath ?? 'the config'} under auth.api_keys; remove it there (the running server applies it on reload).\n`);
-      } else {
-        io.stderr(`no client key '${id}'\n`);
+        throw new ClientKeyError('CLIENT_KEY_IN_CONFIG', `client key '${id}' is defined in ${loaded.configPath ?? 'the config'} under auth.api_keys; remove it there (the running server applies it on reload).`);
       }
-      throw new CliExit(1);
+      throw new ClientKeyError('CLIENT_KEY_NOT_FOUND', `no client key '${id}'`);
     });
 }
