@@ -10,8 +10,9 @@ import { buildRuntime, type Runtime } from './server/runtime.js';
 import { ensureInitialClientKey } from './security/client-keys.js';
 import { preloadDeviceFingerprint } from './security/fingerprint.js';
 import { prepareCredentialStore } from './credentials/startup-checks.js';
-import { startOAuthRuntime } from './credentials/refresh-runtime.js';
+import { startOAuthRuntime } from './oauth/refresh-runtime.js';
 import { createStderrSecurityEvents } from './credentials/security-events.js';
+import { createStateBackend } from './state/create-state-backend.js';
 import { UpstreamClient } from './upstream/client.js';
 
 export interface StartGatewayOptions {
@@ -88,7 +89,12 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   for (const warning of credentialStore.warnings) logger.warn(warning);
   preloadDeviceFingerprint(config);
   let activeLoaded = options.loaded; // replaced on each accepted reload
-  const oauth = await startOAuthRuntime({ config: () => activeLoaded.config, store: credentialStore.store, logger });
+  // The one state backend of the process: created here, passed to whoever needs it, closed last.
+  const state = createStateBackend(config.state);
+  const oauth = await startOAuthRuntime({ config: () => activeLoaded.config, store: credentialStore.store, logger, state }).catch(async (error: unknown) => {
+    await state.close();
+    throw error;
+  });
   credentialStore.encryptedStore?.onDeleted((id) => oauth.refresher.untrack(id));
 
   let runtime = buildRuntime(options.loaded, { now, storedCredentials: oauth.credentialsByProvider });
@@ -96,6 +102,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     assertSafeToListen(options.loaded, runtime);
   } catch (error) {
     await oauth.close();
+    await state.close();
     throw error;
   }
   if (runtime.authenticator.size === 0) {
@@ -163,6 +170,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       clearTimeout(grace);
       await upstream.close();
       await oauth.close();
+      await state.close();
     }
   }
 }

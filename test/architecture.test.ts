@@ -95,4 +95,36 @@ describe('import boundaries (DESIGN.md)', () => {
     const bad = violations((edge) => topFolder(edge.from) === 'files' && !edge.to.startsWith('package:') && topFolder(edge.to) !== 'files');
     expect(bad).toEqual([]);
   });
+
+  it('credentials/ (the store) never imports oauth/ (the refresh that uses the store)', () => {
+    const bad = violations((edge) => topFolder(edge.from) === 'credentials' && topFolder(edge.to) === 'oauth');
+    expect(bad).toEqual([]);
+  });
+
+  it('no two source files import each other, directly or through others (no import cycle)', () => {
+    const importsByFile = new Map<string, string[]>();
+    for (const edge of edges) {
+      if (edge.to.startsWith('package:')) continue;
+      const list = importsByFile.get(edge.from) ?? [];
+      list.push(edge.to.replace(/\.js$/, '.ts'));
+      importsByFile.set(edge.from, list);
+    }
+    const cycles: string[] = [];
+    const visiting = new Set<string>();
+    const done = new Set<string>();
+    const path: string[] = [];
+    const visit = (file: string): void => {
+      visiting.add(file);
+      path.push(file);
+      for (const next of importsByFile.get(file) ?? []) {
+        if (visiting.has(next)) cycles.push([...path.slice(path.indexOf(next)), next].join(' -> '));
+        else if (!done.has(next)) visit(next);
+      }
+      path.pop();
+      visiting.delete(file);
+      done.add(file);
+    };
+    for (const file of importsByFile.keys()) if (!done.has(file)) visit(file);
+    expect(cycles).toEqual([]);
+  });
 });

@@ -74,7 +74,7 @@ const UpstreamKey = Type.Union([
 const ModelEntry = closed({ name: NonEmpty, alias: Type.Optional(NonEmpty) });
 
 /**
- * OAuth refresh settings for the provider's stored OAuth credentials (credentials/refresh.ts). All
+ * OAuth refresh settings for the provider's stored OAuth credentials (oauth/refresh.ts). All
  * optional: the profile's defaults (providers/oauth-profiles.ts) are the real endpoints; tests and
  * private deployments point `token_url` elsewhere. `refresh_lead_ms`: refresh this long before expiry.
  */

@@ -1,6 +1,6 @@
 /**
  * The OAuth 2.0 `refresh_token` grant (RFC 6749 §6), as pure functions: build the token request,
- * parse the answer. The HTTP call itself lives in credentials/refresh-http.ts; providers stay free
+ * parse the answer. The HTTP call itself lives in oauth/refresh-http.ts; providers stay free
  * of I/O. Each provider's quirks (JSON or form body, client secret, scope) are data in an
  * `OAuthProfile` (anthropic/oauth.ts, openai/oauth.ts, oauth-profiles.ts).
  */

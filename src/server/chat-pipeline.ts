@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { runWithFailover } from '../routing/failover.js';
 import { UpstreamAbort, type StreamingUpstreamResponse, type UpstreamClient } from '../upstream/client.js';
-import { sendWithFreshCredential, type UpstreamCredentialHooks } from '../credentials/refresh-retry.js';
+import { sendWithFreshCredential, type UpstreamCredentialHooks } from '../oauth/refresh-retry.js';
 import type { WireFormat } from '../formats/wire-format.js';
 import type { MapErrorInput, UpstreamCredential, UpstreamOperation, UpstreamRequestTarget } from '../providers/types.js';
 import { deviceFingerprintHeaders } from '../security/fingerprint.js';
@@ -22,7 +22,7 @@ export interface ChatPipelineDependencies {
   runtime: () => Runtime;
   upstream: UpstreamClient;
   now: () => number;
-  /** OAuth refresh before each attempt and on a 401 (credentials/refresh.ts); absent = credentials used as they are. */
+  /** OAuth refresh before each attempt and on a 401 (oauth/refresh.ts); absent = credentials used as they are. */
   credentials?: UpstreamCredentialHooks;
 }
 

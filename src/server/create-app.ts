@@ -16,7 +16,7 @@ import type { Runtime } from './runtime.js';
 export interface AppOptions {
   runtime: () => Runtime;
   upstream: UpstreamClient;
-  /** OAuth refresh before each upstream attempt and on a 401 (credentials/refresh.ts). */
+  /** OAuth refresh before each upstream attempt and on a 401 (oauth/refresh.ts). */
   credentials?: ChatPipelineDependencies['credentials'];
   logger: FastifyBaseLogger;
   now: () => number;

@@ -6,7 +6,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load.js';
-import { canary, oauthRecord, TokenStub } from '../../src/credentials/__fixtures__/refresh-support.js';
+import { canary, oauthRecord, TokenStub } from '../../src/oauth/__fixtures__/refresh-support.js';
 import { prepareCredentialStore } from '../../src/credentials/startup-checks.js';
 import { startGateway, type RunningGateway } from '../../src/main.js';
 import { startAnthropicStub, type StubUpstream } from '../fixtures/stub-upstreams/index.js';

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canaryAccessToken, canaryApiKey, canaryRefreshToken, temporaryDirectory, writeTestConfig } from '../../credentials/__fixtures__/test-support.js';
-import { decryptExport, type EncryptedExport } from '../../credentials/gdpr.js';
+import { decryptExport, type EncryptedExport } from '../../credentials/export-encryption.js';
 import type { CliIo } from '../cli-io.js';
 import { runCli } from '../program.js';
 

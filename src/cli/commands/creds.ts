@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { createCredentialService, type CredentialSelector } from '../../credentials/gdpr.js';
+import { createCredentialService, type CredentialSelector } from '../../credentials/credential-service.js';
 import { importCredentialFile } from '../../credentials/import.js';
 import { writePrivateFile } from '../../files/private-file.js';
 import { readFileNoFollow } from '../../files/read-file.js';

@@ -5,7 +5,7 @@ import type { OAuthProfile } from '../oauth-grant.js';
  * endpoint, and a JSON body (`{grant_type, refresh_token, client_id}`), as Claude Code sends it.
  * Access tokens live about 8 hours; refreshing 4 hours ahead leaves room for a long upstream
  * outage of the token endpoint before a token actually expires. The refresh token rotates on
- * every refresh, so the new one must be persisted before it is used (see credentials/refresh.ts).
+ * every refresh, so the new one must be persisted before it is used (see oauth/refresh.ts).
  * Requests with the token need `anthropic-beta: oauth-2025-04-20` (the adapter adds it).
  */
 export const anthropicOAuthProfile: OAuthProfile = {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const distRoot = process.env.DIST_ROOT;
-const { CredentialRefresher } = await import(join(distRoot, 'credentials/refresh.js'));
+const { CredentialRefresher } = await import(join(distRoot, 'oauth/refresh.js'));
 const { RedisStateBackend } = await import(join(distRoot, 'state/redis.js'));
 const { anthropicOAuthProfile } = await import(join(distRoot, 'providers/anthropic/oauth.js'));
 

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canaryAccessToken, canaryRefreshToken, oauthRecord, temporaryDirectory, testKeyring } from './__fixtures__/test-support.js';
 import { EncryptedFileStore } from './file-store.js';
-import { createCredentialService, decryptExport, type EncryptedExport } from './gdpr.js';
+import { createCredentialService } from './credential-service.js';
+import { decryptExport, type EncryptedExport } from './export-encryption.js';
 import { createMemorySecurityEvents, createStderrSecurityEvents } from './security-events.js';
 import type { StoredCredentialRecord } from './types.js';
 

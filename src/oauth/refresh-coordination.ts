@@ -1,9 +1,9 @@
+import type { StoredCredentialRecord } from '../credentials/types.js';
 import { buildRefreshRequest, isTokenGrant, parseTokenResponse } from '../providers/oauth-grant.js';
 import { registerSecrets } from '../security/redact.js';
-import type { CredentialRefresher, TrackedCredential } from './refresh.js';
 import { isRefreshFailure, raceDeadline, RefreshFailure } from './refresh-errors.js';
 import { TokenCallAbortedError } from './refresh-http.js';
-import type { StoredCredentialRecord } from './types.js';
+import type { RefreshContext, TrackedCredential } from './refresh-types.js';
 
 /** `refreshed`: this process called the token endpoint; `adopted`: another replica did, we re-read the store. */
 export type RefreshOutcome = 'refreshed' | 'adopted';
@@ -23,7 +23,7 @@ const lockMarginMs = 5_000;
  * covers a holder that died: its lock expires and the next tick takes it) and re-reads the store.
  * With the memory backend the same code runs and the lock only spans this process.
  */
-export async function coordinateRefresh(refresher: CredentialRefresher, entry: TrackedCredential, signal: AbortSignal): Promise<RefreshOutcome> {
+export async function coordinateRefresh(refresher: RefreshContext, entry: TrackedCredential, signal: AbortSignal): Promise<RefreshOutcome> {
   const name = `refresh:${entry.id}`;
   let announced: RefreshMessage | undefined;
   let wake: (() => void) | undefined;
@@ -77,7 +77,7 @@ export async function coordinateRefresh(refresher: CredentialRefresher, entry: T
   }
 }
 
-async function refreshUnderLock(refresher: CredentialRefresher, entry: TrackedCredential, signal: AbortSignal): Promise<RefreshOutcome> {
+async function refreshUnderLock(refresher: RefreshContext, entry: TrackedCredential, signal: AbortSignal): Promise<RefreshOutcome> {
   if (entry.unpersisted !== undefined) {
     await persist(refresher, entry, entry.unpersisted, signal);
     return 'refreshed';
@@ -127,7 +127,7 @@ async function refreshUnderLock(refresher: CredentialRefresher, entry: TrackedCr
 }
 
 /** Writes first, swaps second: the token is handed out only once the store holds it. */
-async function persist(refresher: CredentialRefresher, entry: TrackedCredential, record: StoredCredentialRecord, signal: AbortSignal): Promise<void> {
+async function persist(refresher: RefreshContext, entry: TrackedCredential, record: StoredCredentialRecord, signal: AbortSignal): Promise<void> {
   try {
     await raceDeadline(refresher.store.write(record), signal, 'persisting the new tokens');
   } catch (error) {
@@ -138,7 +138,7 @@ async function persist(refresher: CredentialRefresher, entry: TrackedCredential,
   refresher.swap(entry, record);
 }
 
-async function announce(refresher: CredentialRefresher, name: string, message: RefreshMessage): Promise<void> {
+async function announce(refresher: RefreshContext, name: string, message: RefreshMessage): Promise<void> {
   // Best effort: waiting replicas also poll the store, so a lost message costs a poll interval.
   await refresher.state.publish(name, JSON.stringify(message)).catch(() => undefined);
 }

@@ -1,3 +1,4 @@
+import type { CredentialStore, StoredCredentialRecord } from '../credentials/types.js';
 import type { OAuthProfile } from '../providers/oauth-grant.js';
 import type { OAuthCredential, UpstreamCredential } from '../providers/types.js';
 import { redactText, registerSecrets } from '../security/redact.js';
@@ -5,7 +6,7 @@ import type { StateBackend } from '../state/types.js';
 import { coordinateRefresh, type RefreshOutcome } from './refresh-coordination.js';
 import { isRefreshFailure, refreshBackoffMs, RefreshFailure } from './refresh-errors.js';
 import { createTokenHttpCall, type TokenHttpCall } from './refresh-http.js';
-import type { CredentialStore, StoredCredentialRecord } from './types.js';
+import type { RefreshContext, RefreshLogger, TrackedCredential } from './refresh-types.js';
 
 /**
  * OAuth token refresh, isolated from the request path's failures:
@@ -23,11 +24,6 @@ import type { CredentialStore, StoredCredentialRecord } from './types.js';
  *   parsing and the store interface produce strings too; strings are immutable and freed by the GC
  *   whenever it likes, so no code can guarantee they are wiped from memory.
  */
-export interface RefreshLogger {
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-}
-
 export interface CredentialRefresherOptions {
   store: CredentialStore;
   state: StateBackend;
@@ -45,21 +41,6 @@ export interface CredentialRefresherOptions {
   tokenCall?: TokenHttpCall;
 }
 
-export interface TrackedCredential {
-  readonly id: string;
-  readonly provider: string;
-  /** The one object the pool and adapters see; refreshed in place so every holder sees the new token. */
-  readonly credential: OAuthCredential;
-  refreshToken: Buffer | undefined;
-  inFlight: Promise<OAuthCredential> | undefined;
-  /** Epoch milliseconds until which requests fail fast instead of calling the token endpoint. */
-  unavailableUntil: number;
-  consecutiveFailures: number;
-  lastFailure: RefreshFailure | undefined;
-  /** New tokens whose store write failed: written again (under the lock) before any new token call. */
-  unpersisted: StoredCredentialRecord | undefined;
-}
-
 /** Health of one OAuth credential for status output: no token. */
 export interface RefreshStatus {
   id: string;
@@ -72,7 +53,7 @@ export interface RefreshStatus {
 
 const noopLogger: RefreshLogger = { info: () => undefined, warn: () => undefined };
 
-export class CredentialRefresher {
+export class CredentialRefresher implements RefreshContext {
   readonly store: CredentialStore;
   readonly state: StateBackend;
   readonly profileFor: (provider: string) => OAuthProfile | undefined;

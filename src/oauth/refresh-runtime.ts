@@ -3,12 +3,12 @@ import type { OAuthProfile } from '../providers/oauth-grant.js';
 import { oauthProfileFor } from '../providers/oauth-profiles.js';
 import type { UpstreamCredential } from '../providers/types.js';
 import { registerSecrets } from '../security/redact.js';
-import { createStateBackend } from '../state/create-state-backend.js';
 import type { StateBackend } from '../state/types.js';
-import { CredentialRefresher, type RefreshLogger } from './refresh.js';
+import { CredentialRefresher } from './refresh.js';
+import type { RefreshLogger } from './refresh-types.js';
 import { loadStoredCredentials } from './refresh-load.js';
 import { RefreshScheduler } from './refresh-scheduler.js';
-import type { CredentialStore } from './types.js';
+import type { CredentialStore } from '../credentials/types.js';
 
 export interface OAuthRuntimeOptions {
   /** The current config; a getter so a hot reload's `providers.<name>.oauth` changes apply to the next refresh. */
@@ -17,17 +17,20 @@ export interface OAuthRuntimeOptions {
   store: CredentialStore;
   logger: RefreshLogger;
   now?: () => number;
-  /** Defaults to the backend `state:` in config asks for. */
-  state?: StateBackend;
+  /**
+   * The shared state backend (locks and announcements across replicas). Created once by the
+   * composition root (src/main.ts), which also closes it: limiters and alerts will share it.
+   */
+  state: StateBackend;
 }
 
-/** What the composition root keeps for the life of the process (refresher and state survive reloads). */
+/** What the composition root keeps for the life of the process (the refresher survives reloads). */
 export interface OAuthRuntime {
   readonly refresher: CredentialRefresher;
   readonly scheduler: RefreshScheduler;
-  readonly state: StateBackend;
   /** Stored credentials by provider name, to add to each provider's CredentialPool. */
   readonly credentialsByProvider: ReadonlyMap<string, UpstreamCredential[]>;
+  /** Stops the background scheduler. The state backend is its creator's to close. */
   close(): Promise<void>;
 }
 
@@ -35,11 +38,11 @@ export interface OAuthRuntime {
 const fallbackLeadMs = 5 * 60_000;
 
 /**
- * Composition for the server: state backend, refresher, stored credentials, background scheduler.
+ * Composition for the server: refresher (on the given state backend), stored credentials, background scheduler.
  * OAuth client secrets from config are registered with the redactor here, like upstream keys.
  */
 export async function startOAuthRuntime(options: OAuthRuntimeOptions): Promise<OAuthRuntime> {
-  const state = options.state ?? createStateBackend(options.config().state);
+  const state = options.state;
   const profileFor = (provider: string): OAuthProfile | undefined => {
     const providerConfig = options.config().providers[provider];
     if (providerConfig === undefined) return undefined;
@@ -54,11 +57,10 @@ export async function startOAuthRuntime(options: OAuthRuntimeOptions): Promise<O
   return {
     refresher,
     scheduler,
-    state,
     credentialsByProvider,
-    close: async () => {
+    close: () => {
       scheduler.stop();
-      await state.close();
+      return Promise.resolve();
     },
   };
 }

@@ -24,7 +24,8 @@ it('loads stored OAuth and API-key credentials by provider, skips an unreadable 
   const originalRead = store.read.bind(store);
   store.read = (id) => (id === 'broken' ? Promise.reject(new Error('broken.json: authentication tag mismatch')) : originalRead(id));
   const logger = captureLogger();
-  const runtime = await startOAuthRuntime({ config: () => config, store, logger, state: new MemoryStateBackend() });
+  const state = new MemoryStateBackend();
+  const runtime = await startOAuthRuntime({ config: () => config, store, logger, state });
   try {
     expect(runtime.credentialsByProvider.get('claude')?.map((credential) => `${credential.id}:${credential.kind}`).sort()).toEqual([
       'claude-key-stored:api_key',
@@ -35,5 +36,6 @@ it('loads stored OAuth and API-key credentials by provider, skips an unreadable 
     expect(redactText(`x ${storedKey} ${clientSecret}`)).toBe('x *** ***');
   } finally {
     await runtime.close();
+    await state.close();
   }
 });

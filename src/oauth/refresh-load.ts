@@ -1,7 +1,8 @@
 import type { UpstreamCredential } from '../providers/types.js';
 import { redactText, registerSecrets } from '../security/redact.js';
-import type { CredentialRefresher, RefreshLogger } from './refresh.js';
-import type { CredentialStore } from './types.js';
+import type { CredentialRefresher } from './refresh.js';
+import type { RefreshLogger } from './refresh-types.js';
+import type { CredentialStore } from '../credentials/types.js';
 
 /**
  * Reads every stored credential for the providers' pools: OAuth ones are tracked by the

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CredentialListing, CredentialStore, StoredCredentialRecord } from '../types.js';
+import type { CredentialListing, CredentialStore, StoredCredentialRecord } from '../../credentials/types.js';
 
 /** A canary token made at run time (nothing secret-shaped lives in the source). */
 export function canary(label: string): string {
