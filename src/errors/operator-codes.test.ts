@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../config/config-error.js';
 import { CredentialFileError } from '../credentials/crypto.js';
-import { RefreshFailure, type RefreshFailureKind } from '../credentials/refresh-errors.js';
+import { RefreshFailure, type RefreshFailureKind } from '../oauth/refresh-errors.js';
 import { CredentialStartupError } from '../credentials/startup-checks.js';
 import { ClientKeyError } from '../security/client-keys.js';
 import { operatorCodeOf, operatorErrorCatalog, type OperatorErrorClass } from './operator-codes.js';
