@@ -78,6 +78,22 @@ describe('translateAnthropicResponseToOpenAI', () => {
     expect(empty.choices[0]?.message.content).toBe('');
   });
 
+  it('gives a tool_use block without a usable input the arguments "{}", never "" or a non-object', () => {
+    const response = translateAnthropicResponseToOpenAI(
+      {
+        id: 'msg_3',
+        content: [
+          { type: 'tool_use', id: 'toolu_missing', name: 'a' },
+          { type: 'tool_use', id: 'toolu_empty_string', name: 'b', input: '' },
+          { type: 'tool_use', id: 'toolu_null', name: 'c', input: null },
+        ],
+        stop_reason: 'tool_use',
+      },
+      context,
+    );
+    expect(response.choices[0]?.message.tool_calls?.map((call) => call.function.arguments)).toEqual(['{}', '{}', '{}']);
+  });
+
   it('reads leniently: missing id, usage and stop_reason, and malformed blocks', () => {
     const response = translateAnthropicResponseToOpenAI(
       { content: [null, 'text', { type: 'text' }, { type: 'tool_use', name: 'no_id' }, { type: 'redacted_thinking', data: 'xyz' }, { type: 'text', text: 'ok' }] },

@@ -61,7 +61,9 @@ export function translateAnthropicResponseToOpenAI(body: unknown, context: Anthr
       const id = readString(block, 'id');
       const name = readString(block, 'name');
       if (id === undefined || name === undefined) continue;
-      toolCalls.push({ id, type: 'function', function: { name, arguments: JSON.stringify(block['input'] ?? {}) } });
+      // OpenAI clients parse `arguments` as a JSON object: anything else in `input` reads as none.
+      const input = isRecord(block['input']) ? block['input'] : {};
+      toolCalls.push({ id, type: 'function', function: { name, arguments: JSON.stringify(input) } });
     }
   }
 

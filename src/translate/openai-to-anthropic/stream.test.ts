@@ -95,6 +95,37 @@ describe('createAnthropicToOpenAIStreamTranslator', () => {
     expect(translatePieces(oddPieces(text.replaceAll('\n', '\r\n'), [5, 1, 17]), true)).toEqual(whole);
   });
 
+  it('gives a tool call whose block had no input_json_delta the arguments "{}" (valid JSON), once, before the finish chunk', () => {
+    const chunks = translateFixture('tool-use-no-input.chunks.txt', false);
+    const toolDeltas = chunks.flatMap((chunk) => chunk.choices[0]?.delta.tool_calls ?? []);
+    expect(toolDeltas).toEqual([
+      { index: 0, id: 'toolu_01NoInputClockFixture01', type: 'function', function: { name: 'get_current_time', arguments: '' } },
+      { index: 0, function: { arguments: '{}' } },
+      { index: 1, id: 'toolu_01NoInputDateFixture002', type: 'function', function: { name: 'get_current_date', arguments: '' } },
+      { index: 1, function: { arguments: '{}' } },
+    ]);
+    const joined = (index: number): string =>
+      toolDeltas.filter((delta) => delta.index === index).map((delta) => delta.function?.arguments ?? '').join('');
+    expect(JSON.parse(joined(0))).toEqual({});
+    expect(JSON.parse(joined(1))).toEqual({});
+    expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('tool_calls');
+  });
+
+  it('sends a complete input from content_block_start when no delta follows, and "{}" when the stream skips content_block_stop', () => {
+    const translator = createAnthropicToOpenAIStreamTranslator({ model: 'sonnet', created, includeUsage: false });
+    const event = (data: object): SseEvent => ({ event: (data as { type: string }).type, data: JSON.stringify(data) });
+    translator.push(event({ type: 'message_start', message: { id: 'msg_abc' } }));
+    translator.push(event({ type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_a', name: 'a', input: { path: '/tmp' } } }));
+    expect(translator.push(event({ type: 'content_block_stop', index: 0 })).map((chunk) => chunk.choices[0]?.delta)).toEqual([
+      { tool_calls: [{ index: 0, function: { arguments: '{"path":"/tmp"}' } }] },
+    ]);
+    translator.push(event({ type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'toolu_b', name: 'b', input: {} } }));
+    expect(translator.push(event({ type: 'message_delta', delta: { stop_reason: 'tool_use' } })).map((chunk) => chunk.choices[0])).toEqual([
+      { index: 0, delta: { tool_calls: [{ index: 1, function: { arguments: '{}' } }] }, finish_reason: null, logprobs: null },
+      { index: 0, delta: {}, finish_reason: 'tool_calls', logprobs: null },
+    ]);
+  });
+
   it('usage reflects cumulative message_delta counts when they carry input tokens', () => {
     const translator = createAnthropicToOpenAIStreamTranslator({ model: 'sonnet', created, includeUsage: true });
     const event = (data: object): SseEvent => ({ event: (data as { type: string }).type, data: JSON.stringify(data) });

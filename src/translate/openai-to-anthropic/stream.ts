@@ -29,8 +29,20 @@ export interface AnthropicToOpenAIStreamState {
   chunkId: string;
   /** Cumulative token counts: input (and cache) from message_start, output from message_delta. */
   tokens: Partial<AnthropicTokenCounts>;
-  /** Anthropic content-block index → OpenAI `tool_calls[].index` (0-based count of tool_use blocks). */
-  toolCallIndexByBlockIndex: Map<number, number>;
+  /** Anthropic content-block index → the OpenAI tool call it opened (0-based count of tool_use blocks). */
+  toolCallByBlockIndex: Map<number, OpenToolCall>;
+}
+
+/** A tool_use block being streamed as an OpenAI tool call. */
+interface OpenToolCall {
+  /** OpenAI `tool_calls[].index`. */
+  toolIndex: number;
+  /** True once a non-empty argument piece went out; false at the block's end means arguments are still "". */
+  argumentsSent: boolean;
+  /** `content_block_start.input`: `{}` from Anthropic itself, a complete input from some proxies. */
+  startInput: unknown;
+  /** True once the block's arguments are complete (content_block_stop, or message_delta for a stream that skipped it). */
+  closed: boolean;
 }
 
 export interface AnthropicToOpenAIStreamTranslator {
@@ -41,7 +53,7 @@ export interface AnthropicToOpenAIStreamTranslator {
 }
 
 /** Event types this translator reads; anything else (ping, future types) is ignored. */
-const knownEventTypes = new Set(['message_start', 'content_block_start', 'content_block_delta', 'message_delta', 'message_stop']);
+const knownEventTypes = new Set(['message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
 
 /**
  * Translates an Anthropic Messages SSE stream into OpenAI `chat.completion.chunk`s.
@@ -51,14 +63,15 @@ const knownEventTypes = new Set(['message_start', 'content_block_start', 'conten
  * client like a short but finished answer, so `flush()` throws GW_UPSTREAM_STREAM_FAILED, as does
  * an `event: error` (e.g. overloaded_error part-way). Its message is the upstream's; the caller
  * redacts it before writing it to the client. Thinking and server-tool blocks are dropped: an
- * OpenAI client has no place for them.
+ * OpenAI client has no place for them. A tool call's arguments always join to a JSON object: a
+ * tool_use block without input_json_delta gets `{}` at its content_block_stop (see closeToolCall).
  */
 export function createAnthropicToOpenAIStreamTranslator(context: AnthropicToOpenAIStreamContext): AnthropicToOpenAIStreamTranslator {
   const state: AnthropicToOpenAIStreamState = {
     phase: 'awaiting-start',
     chunkId: toChatCompletionId(undefined, context.created),
     tokens: {},
-    toolCallIndexByBlockIndex: new Map(),
+    toolCallByBlockIndex: new Map(),
   };
 
   const chunk = (delta: OpenAIChunkDelta, finishReason: OpenAIFinishReason | null = null): OpenAIChatChunk => {
@@ -82,6 +95,19 @@ export function createAnthropicToOpenAIStreamTranslator(context: AnthropicToOpen
     return [chunk({ role: 'assistant', content: '' })];
   };
 
+  /**
+   * A tool_use block ended. Anthropic streams a tool without parameters as `input: {}` and no
+   * (or only empty) input_json_delta, which would leave the OpenAI client with `arguments: ""`,
+   * not JSON: such a call gets its start input (`{}`, or the complete input a proxy put there).
+   */
+  const closeToolCall = (toolCall: OpenToolCall): OpenAIChatChunk[] => {
+    if (toolCall.closed) return [];
+    toolCall.closed = true;
+    if (toolCall.argumentsSent) return [];
+    const input = isRecord(toolCall.startInput) ? toolCall.startInput : {};
+    return [chunk({ tool_calls: [{ index: toolCall.toolIndex, function: { arguments: JSON.stringify(input) } }] })];
+  };
+
   const handlers: Record<string, (payload: Record<string, unknown>) => OpenAIChatChunk[]> = {
     message_start(payload) {
       const message = isRecord(payload['message']) ? payload['message'] : {};
@@ -97,8 +123,8 @@ export function createAnthropicToOpenAIStreamTranslator(context: AnthropicToOpen
         if (text !== '') chunks.push(chunk({ content: text }));
       } else if (type === 'tool_use') {
         const blockIndex = readCount(payload, 'index');
-        const toolIndex = state.toolCallIndexByBlockIndex.size;
-        if (blockIndex !== undefined) state.toolCallIndexByBlockIndex.set(blockIndex, toolIndex);
+        const toolIndex = state.toolCallByBlockIndex.size;
+        if (blockIndex !== undefined) state.toolCallByBlockIndex.set(blockIndex, { toolIndex, argumentsSent: false, startInput: block['input'], closed: false });
         const id = readString(block, 'id') ?? '';
         const name = readString(block, 'name') ?? '';
         chunks.push(chunk({ tool_calls: [{ index: toolIndex, id, type: 'function', function: { name, arguments: '' } }] }));
@@ -115,13 +141,19 @@ export function createAnthropicToOpenAIStreamTranslator(context: AnthropicToOpen
       } else if (type === 'input_json_delta') {
         const blockIndex = readCount(payload, 'index');
         // Deltas of blocks that are not client tool calls (server tools) have no OpenAI place.
-        const toolIndex = blockIndex === undefined ? undefined : state.toolCallIndexByBlockIndex.get(blockIndex);
+        const toolCall = blockIndex === undefined ? undefined : state.toolCallByBlockIndex.get(blockIndex);
         const partialJson = readString(delta, 'partial_json') ?? '';
-        if (toolIndex !== undefined && partialJson !== '') {
-          chunks.push(chunk({ tool_calls: [{ index: toolIndex, function: { arguments: partialJson } }] }));
+        if (toolCall !== undefined && !toolCall.closed && partialJson !== '') {
+          toolCall.argumentsSent = true;
+          chunks.push(chunk({ tool_calls: [{ index: toolCall.toolIndex, function: { arguments: partialJson } }] }));
         }
       }
       return chunks;
+    },
+    content_block_stop(payload) {
+      const blockIndex = readCount(payload, 'index');
+      const toolCall = blockIndex === undefined ? undefined : state.toolCallByBlockIndex.get(blockIndex);
+      return toolCall === undefined ? [] : closeToolCall(toolCall);
     },
     message_delta(payload) {
       // Anthropic's message_delta usage is cumulative: later counts replace earlier ones.
@@ -129,6 +161,8 @@ export function createAnthropicToOpenAIStreamTranslator(context: AnthropicToOpen
       const delta = isRecord(payload['delta']) ? payload['delta'] : {};
       const finishReason = mapAnthropicStopReason(readString(delta, 'stop_reason'));
       const chunks = start(undefined);
+      // A lenient read: a block whose content_block_stop never came is complete by now.
+      for (const toolCall of state.toolCallByBlockIndex.values()) chunks.push(...closeToolCall(toolCall));
       if (finishReason !== null) chunks.push(chunk({}, finishReason));
       return chunks;
     },
