@@ -81,13 +81,15 @@ describe('createOpenAIToAnthropicStreamTranslator', () => {
 
   it('translates two parallel tool calls into two tool_use blocks whose partial_json joins to the full arguments', () => {
     const events = translateBytePieces([fixtureBytes('tool-calls.chunks.txt')]);
+    // The first call streams live; the second is complete only at finish_reason (it could still
+    // interleave until then) and arrives as one delta.
     expect(events.map((event) => event.type)).toEqual([
       'message_start',
       'content_block_start',
       ...Array<string>(6).fill('content_block_delta'),
       'content_block_stop',
       'content_block_start',
-      ...Array<string>(6).fill('content_block_delta'),
+      'content_block_delta',
       'content_block_stop',
       'message_delta',
       'message_stop',
@@ -218,7 +220,7 @@ describe('createOpenAIToAnthropicStreamTranslator', () => {
       [1, { type: 'tool_use', id: 'call_b', name: 'b', input: {} }],
       [2, { type: 'tool_use', id: 'call_c', name: 'c', input: {} }],
     ]);
-    expect(events.filter((event) => event.type === 'content_block_delta')).toEqual([jsonDelta(0, '{}'), jsonDelta(1, '{"x":1}'), jsonDelta(2, '{"y"'), jsonDelta(2, ':2}')]);
+    expect(events.filter((event) => event.type === 'content_block_delta')).toEqual([jsonDelta(0, '{}'), jsonDelta(1, '{"x":1}'), jsonDelta(2, '{"y":2}')]);
     // finish_reason `stop` after tool calls still tells the Anthropic client to run the tools.
     expect(events.at(-2)).toMatchObject({ type: 'message_delta', delta: { stop_reason: 'tool_use' } });
   });
@@ -228,12 +230,63 @@ describe('createOpenAIToAnthropicStreamTranslator', () => {
     expect(events[1]).toEqual({ type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_gateway0001_0', name: 'ls', input: {} } });
   });
 
-  it('fails rather than corrupting arguments when a server interleaves two tool calls', () => {
+  it('reassembles tool calls whose argument deltas interleave by index into complete tool_use blocks in index order', () => {
+    const events = translateBytePieces([fixtureBytes('tool-calls-interleaved.chunks.txt')]);
+    const toolStart = (index: number, id: string, name: string): AnthropicStreamEvent => ({
+      type: 'content_block_start',
+      index,
+      content_block: { type: 'tool_use', id, name, input: {} },
+    });
+    expect(events).toEqual([
+      messageStart,
+      { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+      textDelta(0, 'Checking both cities.'),
+      { type: 'content_block_stop', index: 0 },
+      // Tool call 0 streams live; the calls that interleave with it wait until the finish.
+      toolStart(1, 'call_InterleavedParis01', 'get_weather'),
+      jsonDelta(1, '{"location": '),
+      jsonDelta(1, '"Paris, France"'),
+      jsonDelta(1, ', "unit": "celsius"}'),
+      { type: 'content_block_stop', index: 1 },
+      toolStart(2, 'call_InterleavedTokyo02', 'get_weather'),
+      jsonDelta(2, '{"location": "Tōkyō, Japan", "unit": "celsius"}'),
+      { type: 'content_block_stop', index: 2 },
+      toolStart(3, 'call_InterleavedClock03', 'get_time'),
+      { type: 'content_block_stop', index: 3 },
+      { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 58, input_tokens: 96, cache_read_input_tokens: 0 } },
+      { type: 'message_stop' },
+    ]);
+  });
+
+  it('holds text that arrives while a tool call streams until that call is complete, so a resumed call never splits', () => {
+    const events = run([
+      chunk({ tool_calls: [{ index: 0, id: 'call_a', function: { name: 'a', arguments: '{"p":' } }] }),
+      chunk({ content: 'Meanwhile.' }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '1}' } }] }),
+      chunk({}, 'tool_calls'),
+      done,
+    ]);
+    expect(events.slice(1, -2)).toEqual([
+      { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'call_a', name: 'a', input: {} } },
+      jsonDelta(0, '{"p":'),
+      jsonDelta(0, '1}'),
+      { type: 'content_block_stop', index: 0 },
+      { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } },
+      textDelta(1, 'Meanwhile.'),
+      { type: 'content_block_stop', index: 1 },
+    ]);
+  });
+
+  it('fails the stream instead of holding more than the bound of interleaved arguments', () => {
     const translator = createOpenAIToAnthropicStreamTranslator(context);
-    translator.push(chunk({ tool_calls: [{ index: 0, id: 'call_a', function: { name: 'a', arguments: '{"p":' } }] }));
+    translator.push(chunk({ tool_calls: [{ index: 0, id: 'call_a', function: { name: 'a', arguments: '{' } }] }));
     translator.push(chunk({ tool_calls: [{ index: 1, id: 'call_b', function: { name: 'b', arguments: '{' } }] }));
-    const error = thrown(() => translator.push(chunk({ tool_calls: [{ index: 0, function: { arguments: '1}' } }] })));
+    const piece = 'x'.repeat(1024 * 1024);
+    const error = thrown(() => {
+      for (let count = 0; count < 9; count++) translator.push(chunk({ tool_calls: [{ index: 1, function: { arguments: piece } }] }));
+    });
     expect(error.code).toBe('GW_UPSTREAM_STREAM_FAILED');
+    expect(error.message).toMatch(/more than 8 MiB/);
   });
 
   it('emits the full sequence for [DONE] without any content, and nothing after message_stop', () => {

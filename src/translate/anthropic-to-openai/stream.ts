@@ -17,6 +17,19 @@ export interface OpenAIToAnthropicStreamContext {
 /** The Anthropic content block currently open (Anthropic streams one block at a time). */
 type OpenBlock = { kind: 'text'; index: number } | { kind: 'tool_use'; index: number; upstreamToolIndex: number };
 
+/**
+ * One upstream tool call. `live`: streamed as it arrives, in the open block. `held`: collected
+ * until the live call is known complete (finish_reason), then sent as one complete block. `sent`:
+ * its block is closed; a later delta (a server bug) is dropped rather than reopening a block.
+ */
+type ToolCallEntry = { kind: 'live' } | { kind: 'held'; id: string; name: string; argumentsText: string } | { kind: 'sent' };
+
+/**
+ * 8 MiB: what the translator holds at most (text and arguments waiting behind a live tool call).
+ * Real interleaved calls hold a few KiB; past this the upstream is broken or hostile.
+ */
+export const maxHeldBytes = 8 * 1024 * 1024;
+
 /** Everything the translator remembers between upstream chunks. */
 export interface OpenAIToAnthropicStreamState {
   /**
@@ -27,10 +40,16 @@ export interface OpenAIToAnthropicStreamState {
   openBlock: OpenBlock | undefined;
   /** Anthropic content-block index of the next block (0-based, counts every block opened). */
   nextBlockIndex: number;
-  /** OpenAI `tool_calls[].index` → the Anthropic block index it opened. */
-  blockIndexByToolIndex: Map<number, number>;
+  /** OpenAI `tool_calls[].index` → that call, live or held. */
+  toolCalls: Map<number, ToolCallEntry>;
   /** Tool call ids seen, for servers that omit `index` (id → upstream tool index). */
   toolIndexById: Map<string, number>;
+  /** The upstream index of the last tool call a delta named, for servers that omit both index and id. */
+  lastToolIndex: number | undefined;
+  /** Text that arrived while a live tool call was open; it follows that call's block. */
+  heldText: string;
+  /** UTF-8 bytes of heldText and every held call's arguments (bounded by maxHeldBytes). */
+  heldBytes: number;
   /** The raw finish_reason, once a chunk carried one. */
   finishReason: string | undefined;
   /** The last usage the upstream reported (include_usage sends it after the finish chunk). */
@@ -44,6 +63,12 @@ export interface OpenAIToAnthropicStreamTranslator {
   push(event: SseEvent): AnthropicStreamEvent[];
   /** The upstream stream ended. Throws if it ended before a finish_reason or [DONE]. */
   flush(): AnthropicStreamEvent[];
+  /**
+   * The stream failed (a push or flush threw, or the upstream connection broke): the events the
+   * translator still holds (text and tool calls waiting behind a live tool call), so the client
+   * gets everything received before the failure, then the error. No message_delta or message_stop.
+   */
+  abort(): AnthropicStreamEvent[];
 }
 
 function streamFailed(message: string): GatewayError {
@@ -59,10 +84,12 @@ function streamFailed(message: string): GatewayError {
  * - With include_usage the finish chunk comes BEFORE the usage chunk (`choices: []`), so
  *   message_delta waits for `[DONE]` (or flush() after a finish_reason when a server omits [DONE]).
  * - Tool-call deltas carry `index`; `id` and `function.name` only on a call's first delta. Each
- *   call becomes its own tool_use block; argument pieces pass through as input_json_delta
- *   unchanged, so their concatenation is exactly the upstream's arguments. A server that
- *   interleaves two calls' arguments cannot be expressed as sequential Anthropic blocks and
- *   fails the stream rather than corrupting either call.
+ *   call becomes its own tool_use block. Anthropic blocks are sequential while some servers
+ *   (vLLM, llama.cpp-style parallel calls) interleave several calls' argument deltas by index, and
+ *   a call is only known complete at finish_reason. So the first call (index 0) streams live, its
+ *   argument pieces passed through unchanged as input_json_delta; later calls, and text that
+ *   arrives while it is open, are held (bounded by maxHeldBytes) and follow at finish_reason as
+ *   complete blocks in index order. Concatenated partial_json is exactly the upstream's arguments.
  * - `{"error":{…}}` mid-stream (vLLM, LiteLLM, OpenAI itself) and a stream that ends without a
  *   finish_reason or [DONE] both throw GW_UPSTREAM_STREAM_FAILED: a cut stream must not look like
  *   a short but finished answer. The upstream message is passed on; the caller redacts it.
@@ -74,8 +101,11 @@ export function createOpenAIToAnthropicStreamTranslator(context: OpenAIToAnthrop
     phase: 'awaiting-start',
     openBlock: undefined,
     nextBlockIndex: 0,
-    blockIndexByToolIndex: new Map(),
+    toolCalls: new Map(),
     toolIndexById: new Map(),
+    lastToolIndex: undefined,
+    heldText: '',
+    heldBytes: 0,
     finishReason: undefined,
     usage: undefined,
     generatedBytes: 0,
@@ -108,8 +138,21 @@ export function createOpenAIToAnthropicStreamTranslator(context: OpenAIToAnthrop
     state.openBlock = undefined;
   }
 
+  function hold(bytes: number): void {
+    state.heldBytes += bytes;
+    if (state.heldBytes > maxHeldBytes) throw streamFailed('upstream sent more than 8 MiB of text and tool-call arguments behind an unfinished tool call');
+  }
+
   function pushText(text: string, into: AnthropicStreamEvent[]): void {
     if (text === '') return;
+    if (state.openBlock?.kind === 'tool_use') {
+      // The live call may resume after this text: the text waits until the call is complete.
+      const bytes = Buffer.byteLength(text, 'utf8');
+      state.generatedBytes += bytes;
+      hold(bytes);
+      state.heldText += text;
+      return;
+    }
     if (state.openBlock?.kind !== 'text') {
       closeBlock(into);
       state.openBlock = { kind: 'text', index: state.nextBlockIndex++ };
@@ -119,40 +162,71 @@ export function createOpenAIToAnthropicStreamTranslator(context: OpenAIToAnthrop
     into.push({ type: 'content_block_delta', index: state.openBlock.index, delta: { type: 'text_delta', text } });
   }
 
-  /** The upstream tool index of a delta; servers that omit `index` are matched by id, else the open call. */
+  /** The upstream tool index of a delta; servers that omit `index` are matched by id, else the last call named. */
   function toolIndexOf(call: Record<string, unknown>): number {
     const index = readCount(call, 'index');
     if (index !== undefined) return index;
     const id = readString(call, 'id');
-    if (id !== undefined && id !== '') {
-      const known = state.toolIndexById.get(id);
-      if (known !== undefined) return known;
-      return state.blockIndexByToolIndex.size;
-    }
-    return state.openBlock?.kind === 'tool_use' ? state.openBlock.upstreamToolIndex : 0;
+    if (id !== undefined && id !== '') return state.toolIndexById.get(id) ?? state.toolCalls.size;
+    return state.lastToolIndex ?? 0;
   }
 
   function pushToolCall(call: Record<string, unknown>, into: AnthropicStreamEvent[]): void {
     const toolIndex = toolIndexOf(call);
+    state.lastToolIndex = toolIndex;
     const fields = readRecord(call, 'function') ?? {};
-    const blockIndex = state.blockIndexByToolIndex.get(toolIndex);
-    if (blockIndex === undefined) {
-      closeBlock(into);
-      const index = state.nextBlockIndex++;
+    let entry = state.toolCalls.get(toolIndex);
+    if (entry === undefined) {
       const upstreamId = readString(call, 'id');
       const id = upstreamId === undefined || upstreamId === '' ? `${toolIdPrefix}${toolIndex}` : upstreamId;
-      state.blockIndexByToolIndex.set(toolIndex, index);
-      state.toolIndexById.set(id, toolIndex);
-      state.openBlock = { kind: 'tool_use', index, upstreamToolIndex: toolIndex };
       const name = readString(fields, 'name') ?? '';
-      into.push({ type: 'content_block_start', index, content_block: { type: 'tool_use', id, name, input: {} } });
-    } else if (state.openBlock?.index !== blockIndex) {
-      throw streamFailed(`upstream interleaved the arguments of parallel tool calls (tool call ${toolIndex} resumed after another began)`);
+      state.toolIndexById.set(id, toolIndex);
+      // Only index 0 can stream live: it is first in index order, whatever follows.
+      if (state.toolCalls.size === 0 && toolIndex === 0) {
+        closeBlock(into);
+        const index = state.nextBlockIndex++;
+        state.openBlock = { kind: 'tool_use', index, upstreamToolIndex: toolIndex };
+        entry = { kind: 'live' };
+        into.push({ type: 'content_block_start', index, content_block: { type: 'tool_use', id, name, input: {} } });
+      } else {
+        entry = { kind: 'held', id, name, argumentsText: '' };
+      }
+      state.toolCalls.set(toolIndex, entry);
     }
     const argumentsPiece = readString(fields, 'arguments') ?? '';
-    if (argumentsPiece === '' || state.openBlock === undefined) return;
-    state.generatedBytes += Buffer.byteLength(argumentsPiece, 'utf8');
-    into.push({ type: 'content_block_delta', index: state.openBlock.index, delta: { type: 'input_json_delta', partial_json: argumentsPiece } });
+    if (argumentsPiece === '') return;
+    const bytes = Buffer.byteLength(argumentsPiece, 'utf8');
+    state.generatedBytes += bytes;
+    if (entry.kind === 'held') {
+      hold(bytes);
+      entry.argumentsText += argumentsPiece;
+    } else if (entry.kind === 'live' && state.openBlock?.kind === 'tool_use') {
+      into.push({ type: 'content_block_delta', index: state.openBlock.index, delta: { type: 'input_json_delta', partial_json: argumentsPiece } });
+    }
+  }
+
+  /** Closes the open block, then sends what was held: the text, then each held call complete, in index order. */
+  function release(into: AnthropicStreamEvent[]): void {
+    closeBlock(into);
+    if (state.heldText !== '') {
+      const index = state.nextBlockIndex++;
+      into.push({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
+      into.push({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: state.heldText } });
+      into.push({ type: 'content_block_stop', index });
+      state.heldText = '';
+    }
+    const calls = [...state.toolCalls.entries()].sort(([left], [right]) => left - right);
+    for (const [toolIndex, entry] of calls) {
+      state.toolCalls.set(toolIndex, { kind: 'sent' });
+      if (entry.kind !== 'held') continue;
+      const index = state.nextBlockIndex++;
+      into.push({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: entry.id, name: entry.name, input: {} } });
+      if (entry.argumentsText !== '') {
+        into.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: entry.argumentsText } });
+      }
+      into.push({ type: 'content_block_stop', index });
+    }
+    state.heldBytes = 0;
   }
 
   function readChunk(chunk: Record<string, unknown>): AnthropicStreamEvent[] {
@@ -175,7 +249,7 @@ export function createOpenAIToAnthropicStreamTranslator(context: OpenAIToAnthrop
     if (finishReason !== undefined) {
       state.finishReason = finishReason;
       state.phase = 'finished';
-      closeBlock(events);
+      release(events);
     }
     return events;
   }
@@ -183,8 +257,8 @@ export function createOpenAIToAnthropicStreamTranslator(context: OpenAIToAnthrop
   /** message_delta + message_stop, closing an open block first. */
   function finish(): AnthropicStreamEvent[] {
     const events = start();
-    closeBlock(events);
-    const stopReason: AnthropicStopReason = finalStopReason(state.finishReason, state.blockIndexByToolIndex.size > 0);
+    release(events);
+    const stopReason: AnthropicStopReason = finalStopReason(state.finishReason, state.toolCalls.size > 0);
     const usage: Extract<AnthropicStreamEvent, { type: 'message_delta' }>['usage'] =
       state.usage === undefined
         ? { output_tokens: Math.ceil(state.generatedBytes / estimatedBytesPerToken) }
@@ -223,6 +297,14 @@ export function createOpenAIToAnthropicStreamTranslator(context: OpenAIToAnthrop
       if (state.phase === 'stopped') return [];
       if (state.phase !== 'finished') throw streamFailed('upstream stream ended before finish');
       return finish();
+    },
+    abort() {
+      const holdsSomething = state.heldText !== '' || [...state.toolCalls.values()].some((entry) => entry.kind === 'held');
+      // Nothing held: the open block stays open, as when Anthropic itself fails part-way.
+      if (!holdsSomething) return [];
+      const events: AnthropicStreamEvent[] = [];
+      release(events);
+      return events;
     },
   };
 }
