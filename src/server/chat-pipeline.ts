@@ -8,6 +8,7 @@ import type { WireFormat } from '../formats/wire-format.js';
 import type { MapErrorInput, UpstreamCredential, UpstreamOperation, UpstreamRequestTarget } from '../providers/types.js';
 import { deviceFingerprintHeaders } from '../security/fingerprint.js';
 import { bridgeFor } from './bridges/registry.js';
+import { outputBeforeFailure } from './bridges/sse-transformer.js';
 import type { BridgeContext, StreamTransformer } from './bridges/types.js';
 import type { ProviderRuntime, Runtime } from './runtime.js';
 import { errorShapeOf, streamErrorEvent, type ErrorShape } from './error-shape.js';
@@ -222,9 +223,12 @@ function relayStream(
     const fail = (error: unknown): void => {
       if (finished) return;
       if (signal.aborted || client.destroyed) return finish(undefined); // the client left; nobody to tell
-      const failure = isGatewayError(error)
-        ? error
-        : new GatewayError('GW_UPSTREAM_STREAM_FAILED', { provider: providerName, message: `The stream from provider '${providerName}' failed part-way.`, cause: error });
+      // Everything the upstream sent before the failure reaches the client first, then the error.
+      const { output, cause } = outputBeforeFailure(transformer, error);
+      if (output.length > 0) write(output);
+      const failure = isGatewayError(cause)
+        ? cause
+        : new GatewayError('GW_UPSTREAM_STREAM_FAILED', { provider: providerName, message: `The stream from provider '${providerName}' failed part-way.`, cause });
       request.log.warn({ code: failure.code, provider: providerName, err_message: failure.message }, 'upstream stream failed');
       finish(streamErrorEvent(errorShape, failure));
     };

@@ -40,6 +40,6 @@ export const openaiToAnthropicBridge: FormatBridge = {
       }),
       encodeOpenAIChunk,
     );
-    return { push: (piece) => inner.push(piece), flush: () => `${inner.flush() as string}${done}` };
+    return { push: (piece) => inner.push(piece), flush: () => `${inner.flush() as string}${done}`, abort: () => inner.abort() };
   },
 };

@@ -4,6 +4,7 @@ import type { FormatBridge, StreamTransformer } from './types.js';
 const identityStream: StreamTransformer = {
   push: (piece) => piece,
   flush: () => '',
+  abort: () => '', // bytes are forwarded as they arrive: nothing is ever held
 };
 
 /**

@@ -15,11 +15,29 @@ export interface BridgeContext {
 
 /**
  * Turns upstream stream bytes into client stream bytes. `push` may return '' when a piece completes
- * no event. Throws a GatewayError when the upstream reports an error mid-stream or ends early.
+ * no event. `push` and `flush` throw a StreamTransformFailure when the upstream reports an error
+ * mid-stream or ends early; `abort` drains what is held when the upstream connection breaks.
  */
 export interface StreamTransformer {
   push(piece: Buffer): string | Buffer;
   flush(): string | Buffer;
+  /** The upstream failed: output still held for the client (never throws). */
+  abort(): string | Buffer;
+}
+
+/**
+ * A stream failure part-way. `output` is what the client must get before the error event (the
+ * translation of the events before the failure in the same piece, and what the translator held);
+ * `cause` is the failure (a GatewayError from the translator, or a parser error).
+ */
+export class StreamTransformFailure extends Error {
+  constructor(
+    readonly output: string,
+    override readonly cause: unknown,
+  ) {
+    super('the upstream stream failed part-way');
+    this.name = 'StreamTransformFailure';
+  }
 }
 
 /**

@@ -50,6 +50,11 @@ export interface AnthropicToOpenAIStreamTranslator {
   push(event: SseEvent): OpenAIChatChunk[];
   /** The upstream stream ended. Throws if it ended before message_stop. */
   flush(): OpenAIChatChunk[];
+  /**
+   * The stream failed: the chunks still held for the client. Always none here (every event is
+   * translated as it arrives); the method exists so every stream translator can be drained alike.
+   */
+  abort(): OpenAIChatChunk[];
 }
 
 /** Event types this translator reads; anything else (ping, future types) is ignored. */
@@ -200,6 +205,9 @@ export function createAnthropicToOpenAIStreamTranslator(context: AnthropicToOpen
       if (state.phase !== 'stopped') {
         throw new GatewayError('GW_UPSTREAM_STREAM_FAILED', { message: 'upstream stream ended before message_stop' });
       }
+      return [];
+    },
+    abort() {
       return [];
     },
   };
