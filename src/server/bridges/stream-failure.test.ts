@@ -74,7 +74,7 @@ describe('a stream that fails part-way', () => {
   });
 
   it('gives a pass-through client the upstream bytes as they came (nothing held)', () => {
-    const bridge = createPassThroughBridge('openai');
+    const bridge = createPassThroughBridge('openai-chat');
     const bytes = fixture('anthropic-to-openai', 'error.chunks.txt');
     const { output, error } = relay(bridge, [bytes], true);
     expect(output).toBe(bytes.toString('utf8'));
