@@ -26,6 +26,7 @@ PROTECTED_PATHS=(
   src/oauth/
   src/providers/
   src/security/
+  src/config/placeholders.ts
   MAINTAINERS
   .github/
   scripts/

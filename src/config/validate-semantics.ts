@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { isIP } from 'node:net';
-import { isPlaceholderSecret, isPlaceholderSha256 } from '../security/placeholders.js';
+import { isPlaceholderSecret, isPlaceholderSha256 } from './placeholders.js';
 import { formatConfigPath, isPlainRecord, type ConfigPathSegments } from './config-path.js';
 import { ConfigSchema } from './schema.js';
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { isPlaceholderSecret } from '../security/placeholders.js';
+import { isPlaceholderSecret } from '../config/placeholders.js';
 import { encryptionKeyBytes } from './crypto.js';
 import { writePrivateFile } from '../files/private-file.js';
 import { readFileNoFollow } from '../files/read-file.js';

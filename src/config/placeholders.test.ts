@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generateClientKey } from './client-keys.js';
+import { generateClientKey } from '../security/client-keys.js';
 import { isPlaceholderSecret, isPlaceholderSha256, placeholderSha256Set } from './placeholders.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
