@@ -9,6 +9,7 @@ import { createLogger } from './server/logger.js';
 import { buildRuntime, type Runtime } from './server/runtime.js';
 import { ensureInitialClientKey } from './security/client-keys.js';
 import { preloadDeviceFingerprint } from './security/fingerprint.js';
+import { registerSecrets } from './security/redact.js';
 import { prepareCredentialStore } from './credentials/startup-checks.js';
 import { startOAuthRuntime } from './oauth/refresh-runtime.js';
 import { createStderrSecurityEvents } from './credentials/security-events.js';
@@ -90,7 +91,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   preloadDeviceFingerprint(config);
   let activeLoaded = options.loaded; // replaced on each accepted reload
   // The one state backend of the process: created here, passed to whoever needs it, closed last.
-  const state = createStateBackend(config.state);
+  const state = createStateBackend(config.state, { registerSecrets });
   const oauth = await startOAuthRuntime({ config: () => activeLoaded.config, store: credentialStore.store, logger, state }).catch(async (error: unknown) => {
     await state.close();
     throw error;
