@@ -1,103 +1,99 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import {
+  allowedImports,
+  boundaryViolations,
+  importsOf,
+  sourceEdges,
+  sourceParts,
+  sourceRoot,
+  tableCycle,
+  type ImportRule,
+} from './import-boundaries.js';
 
 /**
- * The import boundaries of DESIGN.md, enforced: dependencies point down. A translator that
- * imports a provider, or a provider that reaches into the server, fails here.
+ * The import boundaries, enforced from one table (test/import-boundaries.ts) that docs/architecture.md
+ * shows: dependencies point down. A translator that imports a provider, a provider that reaches into
+ * the server, or a new folder nobody placed in the graph fails here.
  */
-const sourceRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
+const edges = sourceEdges();
 
-function sourceFiles(directory: string): string[] {
-  return readdirSync(directory).flatMap((name) => {
-    const path = join(directory, name);
-    if (statSync(path).isDirectory()) return name === '__fixtures__' ? [] : sourceFiles(path);
-    return path.endsWith('.ts') && !path.endsWith('.test.ts') ? [path] : [];
-  });
-}
-
-interface ImportEdge {
-  from: string;
-  to: string;
-}
-
-function importsOf(file: string): ImportEdge[] {
-  const text = readFileSync(file, 'utf8');
-  const edges: ImportEdge[] = [];
-  for (const match of text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
-    const specifier = match[1] ?? match[2] ?? '';
-    const to = specifier.startsWith('.') ? relative(sourceRoot, resolve(dirname(file), specifier)) : `package:${specifier}`;
-    edges.push({ from: relative(sourceRoot, file), to });
+/** The table as docs/architecture.md shows it: the rows under the header `| part of src/ | may import | packages |`. */
+function documentedTable(): Record<string, ImportRule> {
+  const lines = readFileSync(join(sourceRoot, '../docs/architecture.md'), 'utf8').split('\n');
+  const header = lines.findIndex((line) => line.startsWith('| part of src/ | may import | packages |'));
+  expect(header, 'docs/architecture.md has the import table').toBeGreaterThan(-1);
+  const names = (cell: string): string[] =>
+    cell.trim() === '—'
+      ? []
+      : cell.split(',').map((name) => name.trim().replaceAll('`', '').replace(/\/$/, ''));
+  const table: Record<string, ImportRule> = {};
+  for (const line of lines.slice(header + 2)) {
+    if (!line.startsWith('|')) break;
+    const [part = '', folders = '', packages = ''] = line.split('|').slice(1);
+    table[names(part)[0] ?? ''] = { folders: names(folders), packages: names(packages) };
   }
-  return edges;
+  return table;
 }
 
-const edges = sourceFiles(sourceRoot).flatMap(importsOf);
-const topFolder = (path: string) => path.split('/')[0] ?? '';
+const sorted = (table: Readonly<Record<string, ImportRule>>) =>
+  Object.fromEntries(
+    Object.entries(table)
+      .sort(([left], [right]) => left.localeCompare(right))
+      .map(([part, rule]) => [part, { folders: [...rule.folders].sort(), packages: [...rule.packages].sort() }]),
+  );
 
-function violations(rule: (edge: ImportEdge) => boolean): string[] {
-  return edges.filter(rule).map((edge) => `${edge.from} -> ${edge.to}`);
-}
-
-describe('import boundaries (DESIGN.md)', () => {
+describe('import boundaries (one table: test/import-boundaries.ts, shown in docs/architecture.md)', () => {
   it('finds the source files it checks', () => {
-    expect(edges.length).toBeGreaterThan(20);
+    expect(edges.length).toBeGreaterThan(100);
   });
 
-  it('translate/ imports only formats/ and errors/ (and its own folder), and no package', () => {
-    const bad = violations((edge) => {
-      if (topFolder(edge.from) !== 'translate') return false;
-      if (edge.to.startsWith('package:')) return true;
-      const target = topFolder(edge.to);
-      if (target === 'formats' || target === 'errors') return false;
-      return !(target === 'translate' && edge.to.split('/')[1] === edge.from.split('/')[1]);
-    });
-    expect(bad).toEqual([]);
+  it('gives every part of src/ a row, and no row to a part that does not exist', () => {
+    expect(sourceParts().sort()).toEqual(Object.keys(allowedImports).sort());
+  });
+
+  it('allows only imports that point down: the table has no cycle', () => {
+    expect(tableCycle()).toBeUndefined();
+    expect(tableCycle({ a: { folders: ['b'], packages: [] }, b: { folders: ['a'], packages: [] } })).toEqual(['a', 'b', 'a']);
+  });
+
+  it('every import of every source file is allowed by the table', () => {
+    expect(boundaryViolations(edges)).toEqual([]);
+  });
+
+  it('docs/architecture.md shows the same table', () => {
+    expect(sorted(documentedTable())).toEqual(sorted(allowedImports));
+  });
+
+  it('refuses a new cross-folder import the table does not allow (synthetic files)', () => {
+    const translator = join(sourceRoot, 'translate/openai-to-anthropic/request.ts');
+    const synthetic = [
+      ...importsOf(translator, "import { runChat } from '../../server/chat-pipeline.js';\nimport { Agent } from 'undici';\n"),
+      ...importsOf(join(sourceRoot, 'state/redis.ts'), "import { redactText } from '../security/redact.js';"),
+      ...importsOf(join(sourceRoot, 'errors/codes.ts'), "export { x } from '../config/schema.js';\nimport('../server/runtime.js');"),
+      ...importsOf(join(sourceRoot, 'metrics/registry.ts'), "import { Type } from '@sinclair/typebox/value';"),
+    ];
+    expect(boundaryViolations(synthetic)).toEqual([
+      'translate/openai-to-anthropic/request.ts -> server/chat-pipeline.ts: translate may not import server',
+      'translate/openai-to-anthropic/request.ts -> undici: translate may not import the package undici',
+      'state/redis.ts -> security/redact.ts: state may not import security',
+      'errors/codes.ts -> config/schema.ts: errors may not import config',
+      'errors/codes.ts -> server/runtime.ts: errors may not import server',
+      'metrics/registry.ts: src/metrics has no row in the import table (test/import-boundaries.ts)',
+    ]);
+    // The same imports inside their own folder, and allowed ones, pass.
+    expect(
+      boundaryViolations([
+        ...importsOf(translator, "import { x } from './request-messages.js';\nimport type { GatewayError } from '../../errors/gateway-error.js';"),
+        ...importsOf(join(sourceRoot, 'config/load.ts'), "import { parseDocument } from 'yaml';\nimport { readFileSync } from 'node:fs';"),
+      ]),
+    ).toEqual([]);
   });
 
   it('one translator never imports another translator', () => {
-    const bad = violations(
-      (edge) => topFolder(edge.from) === 'translate' && topFolder(edge.to) === 'translate' && edge.to.split('/')[1] !== edge.from.split('/')[1],
-    );
-    expect(bad).toEqual([]);
-  });
-
-  it('providers/ imports only formats/, errors/, config types and other provider files', () => {
-    const allowed = new Set(['formats', 'errors', 'providers', 'config']);
-    const bad = violations((edge) => topFolder(edge.from) === 'providers' && !edge.to.startsWith('package:') && !allowed.has(topFolder(edge.to)));
-    expect(bad).toEqual([]);
-  });
-
-  it('nothing outside server/ and cli/ imports server/ (main.ts, the composition root, excepted)', () => {
-    const bad = violations(
-      (edge) => topFolder(edge.to) === 'server' && !['server', 'cli', 'main.ts'].includes(topFolder(edge.from)),
-    );
-    expect(bad).toEqual([]);
-  });
-
-  it('nothing imports cli/ except cli/ itself', () => {
-    const bad = violations((edge) => topFolder(edge.to) === 'cli' && topFolder(edge.from) !== 'cli');
-    expect(bad).toEqual([]);
-  });
-
-  it('formats/ and errors/ depend on nothing of ours but each other', () => {
-    const bad = violations(
-      (edge) =>
-        ['formats', 'errors'].includes(topFolder(edge.from)) &&
-        !edge.to.startsWith('package:') &&
-        !['formats', 'errors'].includes(topFolder(edge.to)),
-    );
-    expect(bad).toEqual([]);
-  });
-
-  it('files/ (the private-file and secret-path primitives) depends on nothing of ours', () => {
-    const bad = violations((edge) => topFolder(edge.from) === 'files' && !edge.to.startsWith('package:') && topFolder(edge.to) !== 'files');
-    expect(bad).toEqual([]);
-  });
-
-  it('credentials/ (the store) never imports oauth/ (the refresh that uses the store)', () => {
-    const bad = violations((edge) => topFolder(edge.from) === 'credentials' && topFolder(edge.to) === 'oauth');
+    const pairOf = (path: string) => path.split('/')[1];
+    const bad = edges.filter((edge) => edge.from.startsWith('translate/') && edge.to.startsWith('translate/') && pairOf(edge.to) !== pairOf(edge.from));
     expect(bad).toEqual([]);
   });
 
@@ -105,9 +101,7 @@ describe('import boundaries (DESIGN.md)', () => {
     const importsByFile = new Map<string, string[]>();
     for (const edge of edges) {
       if (edge.to.startsWith('package:')) continue;
-      const list = importsByFile.get(edge.from) ?? [];
-      list.push(edge.to.replace(/\.js$/, '.ts'));
-      importsByFile.set(edge.from, list);
+      importsByFile.set(edge.from, [...(importsByFile.get(edge.from) ?? []), edge.to]);
     }
     const cycles: string[] = [];
     const visiting = new Set<string>();
