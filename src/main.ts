@@ -4,6 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import { watchConfig } from './config/watch.js';
 import { checkUnbuiltFeatures } from './config/unbuilt-features.js';
+import { changedRestartOnlySettings, restartOnlySettings } from './config/restart-only.js';
+import { ConfigSchema } from './config/schema.js';
+import { ShutdownRegistry } from './lifecycle/shutdown-registry.js';
 import { createApp } from './server/create-app.js';
 import { createLogger } from './server/logger.js';
 import { buildRuntime, type Runtime } from './server/runtime.js';
@@ -35,6 +38,8 @@ export interface RunningGateway {
   logger: Logger;
   /** Swaps in a new config (already validated). Settings fixed at start are reported, not applied. */
   reload(loaded: LoadedConfig): void;
+  /** What close() closes, in that order: the reverse of creation. */
+  readonly shutdownOrder: readonly string[];
   /** Graceful: stop accepting, let in-flight requests and streams finish up to the grace period, then close. */
   close(): Promise<void>;
 }
@@ -43,20 +48,8 @@ function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-/** Settings compiled into the listening server; a reload that changes them needs a restart. */
-function restartOnlySettings(loaded: LoadedConfig): string {
-  const { host, port, body_limit_bytes, timeouts, tls } = loaded.config.server;
-  const { connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms, max_connections_per_origin } = loaded.config.upstream;
-  return JSON.stringify({
-    server: { host, port, body_limit_bytes, timeouts, tls },
-    upstream: { connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms, max_connections_per_origin },
-    client_keys_file: loaded.config.auth.client_keys_file,
-    // The credential store, keyring and state backend are opened once at start.
-    credential_store: { dir: loaded.config.auth.dir, encryption: loaded.config.auth.encryption },
-    state: loaded.config.state,
-    logging: loaded.config.logging,
-  });
-}
+/** Settings read once at start, from the schema's `restartOnly` marks: a reload that changes one names it. */
+const startOnlySettings = restartOnlySettings(ConfigSchema);
 
 /**
  * Refuses configurations that would expose the gateway: a non-loopback bind with no client key
@@ -90,22 +83,25 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   for (const warning of credentialStore.warnings) logger.warn(warning);
   preloadDeviceFingerprint(config);
   let activeLoaded = options.loaded; // replaced on each accepted reload
+  // Everything that must be closed, registered right after it is created and closed in reverse, at
+  // shutdown or when a later step of this start fails (src/lifecycle/shutdown-registry.ts).
+  const shutdown = new ShutdownRegistry({
+    onError: (name, error) => logger.error({ err_message: (error as Error).message }, `closing the ${name} failed`),
+  });
   // The one state backend of the process: created here, passed to whoever needs it, closed last.
   const state = createStateBackend(config.state, { registerSecrets });
-  const oauth = await startOAuthRuntime({ config: () => activeLoaded.config, store: credentialStore.store, logger, state }).catch(async (error: unknown) => {
-    await state.close();
-    throw error;
-  });
+  shutdown.add('state backend', () => state.close());
+  const oauth = await shutdown.closeOnFailure(() =>
+    startOAuthRuntime({ config: () => activeLoaded.config, store: credentialStore.store, logger, state }),
+  );
+  shutdown.add('OAuth refresh', () => oauth.close());
   credentialStore.encryptedStore?.onDeleted((id) => oauth.refresher.untrack(id));
 
-  let runtime = buildRuntime(options.loaded, { now, storedCredentials: oauth.credentialsByProvider });
-  try {
-    assertSafeToListen(options.loaded, runtime);
-  } catch (error) {
-    await oauth.close();
-    await state.close();
-    throw error;
-  }
+  let runtime = await shutdown.closeOnFailure(() => {
+    const built = buildRuntime(options.loaded, { now, storedCredentials: oauth.credentialsByProvider });
+    assertSafeToListen(options.loaded, built);
+    return built;
+  });
   if (runtime.authenticator.size === 0) {
     logger.warn('No client keys are configured: every API request will be refused with 401. Run `cliproxyapi keys create --id NAME`.');
   }
@@ -116,6 +112,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     idleTimeoutMs: config.upstream.idle_timeout_ms,
     maxConnectionsPerOrigin: config.upstream.max_connections_per_origin,
   });
+  shutdown.add('upstream client', () => upstream.close());
   const app = createApp({
     runtime: () => runtime,
     credentials: oauth.refresher,
@@ -127,12 +124,23 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     timeouts: { headersMs: config.server.timeouts.headers_ms, requestMs: config.server.timeouts.request_ms, keepAliveMs: config.server.timeouts.keep_alive_ms },
     accessLog: config.logging.access_log,
   });
-  await app.listen({ host: config.server.host, port: config.server.port });
+  shutdown.add('http server', async () => {
+    // In-flight requests and streams may finish within the grace period; then they are cut.
+    const grace = setTimeout(() => {
+      logger.warn('Shutdown grace period over: closing the remaining connections.');
+      app.server.closeAllConnections();
+    }, config.server.timeouts.shutdown_grace_ms);
+    grace.unref();
+    try {
+      await app.close();
+    } finally {
+      clearTimeout(grace);
+    }
+  });
+  await shutdown.closeOnFailure(() => app.listen({ host: config.server.host, port: config.server.port }));
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
-  const startedSettings = restartOnlySettings(options.loaded);
-  let closing: Promise<void> | undefined;
 
   return {
     url: `http://${hostForUrl}:${port}`,
@@ -146,34 +154,17 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       runtime = next;
       activeLoaded = loaded;
       if (next.authenticator.size === 0) logger.warn('No client keys remain: every API request is refused with 401.');
-      if (restartOnlySettings(loaded) !== startedSettings) {
-        logger.warn('Config reloaded, but server.*, upstream timeouts, auth.client_keys_file, auth.dir, auth.encryption, state and logging change only on restart.');
-      }
+      const needRestart = changedRestartOnlySettings(startOnlySettings, options.loaded.config, loaded.config);
+      if (needRestart.length > 0) logger.warn({ settings: needRestart }, `Config reloaded, but these settings change only on restart: ${needRestart.join(', ')}.`);
       for (const warning of loaded.warnings) logger.warn(warning);
       logger.info({ providers: [...next.providers.keys()], client_keys: next.authenticator.size }, 'config reloaded');
     },
+    shutdownOrder: shutdown.closeOrder,
     close() {
-      closing ??= closeOnce();
-      return closing;
+      shuttingDown = true; // new requests get 503 while the server drains
+      return shutdown.closeAll();
     },
   };
-
-  async function closeOnce(): Promise<void> {
-    shuttingDown = true;
-    const grace = setTimeout(() => {
-      logger.warn('Shutdown grace period over: closing the remaining connections.');
-      app.server.closeAllConnections();
-    }, config.server.timeouts.shutdown_grace_ms);
-    grace.unref();
-    try {
-      await app.close();
-    } finally {
-      clearTimeout(grace);
-      await upstream.close();
-      await oauth.close();
-      await state.close();
-    }
-  }
 }
 
 export interface RunServeOptions {

@@ -22,6 +22,7 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
   errors: { folders: [], packages: [] },
   formats: { folders: ['errors'], packages: ['@sinclair/typebox'] },
   files: { folders: [], packages: ['node:*'] },
+  lifecycle: { folders: [], packages: [] },
   config: { folders: ['errors'], packages: ['@sinclair/typebox', 'yaml', 'node:*'] },
   security: { folders: ['config', 'errors', 'files'], packages: ['@sinclair/typebox', 'node:*'] },
   state: { folders: ['config'], packages: ['ioredis', 'node:*'] },
@@ -35,7 +36,7 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
     folders: ['config', 'errors', 'formats', 'oauth', 'providers', 'routing', 'security', 'translate', 'upstream'],
     packages: ['@sinclair/typebox', 'fastify', 'pino', 'secure-json-parse', 'node:*'],
   },
-  'main.ts': { folders: ['config', 'credentials', 'oauth', 'security', 'server', 'state', 'upstream'], packages: ['fastify', 'pino', 'node:*'] },
+  'main.ts': { folders: ['config', 'credentials', 'lifecycle', 'oauth', 'security', 'server', 'state', 'upstream'], packages: ['fastify', 'pino', 'node:*'] },
   cli: { folders: ['config', 'credentials', 'errors', 'files', 'main.ts', 'security'], packages: ['commander', 'node:*'] },
 };
 

@@ -1,10 +1,13 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { DeepReadonly } from './deep-freeze.js';
+import { restartOnly } from './restart-only.js';
 
 /**
  * The one config schema. Every object is closed (`additionalProperties: false`), so a typo such as
  * `server.prot` is an error naming its path instead of a silently ignored key. Defaults live in
  * `defaults.ts`, not here, so this file reads as the shape alone. Units are in the key names.
+ * `restartOnly(…)` marks what the running process reads once at start (restart-only.ts): a reload
+ * that changes it is reported, and docs/configuration.md lists exactly these.
  */
 const closed = <T extends Parameters<typeof Type.Object>[0]>(properties: T) =>
   Type.Object(properties, { additionalProperties: false });
@@ -40,12 +43,12 @@ const ServerTimeouts = closed({
 });
 
 const ServerConfig = closed({
-  host: NonEmpty,
-  port: Port,
+  host: restartOnly(NonEmpty),
+  port: restartOnly(Port),
   trusted_proxies: Type.Array(NonEmpty),
-  body_limit_bytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 }),
-  timeouts: ServerTimeouts,
-  tls: TlsConfig,
+  body_limit_bytes: restartOnly(Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 })),
+  timeouts: restartOnly(ServerTimeouts),
+  tls: restartOnly(TlsConfig),
   security: SecurityConfig,
   validation: closed({ max_tokens: PositiveInt }),
 });
@@ -57,11 +60,12 @@ const ClientKey = Type.Union([
 ]);
 
 const AuthConfig = closed({
-  dir: NonEmpty,
-  /** Where `cliproxyapi keys create` keeps client key hashes (0600, beside the credential dir). */
-  client_keys_file: NonEmpty,
+  /** The credential store and its keyring are opened once at start. */
+  dir: restartOnly(NonEmpty),
+  /** Where `cliproxyapi keys create` keeps client key hashes (0600, beside the credential dir). Read on reload, but watched from start. */
+  client_keys_file: restartOnly(NonEmpty),
   /** `key`: the seed's form (base64 of 32 bytes, or a 32-character string), accepted with a warning; prefer key_file or CLIPROXY_ENCRYPTION_KEY. */
-  encryption: closed({ enabled: Type.Boolean(), key_file: NonEmpty, key: Type.Optional(Type.String({ minLength: 1 })) }),
+  encryption: restartOnly(closed({ enabled: Type.Boolean(), key_file: NonEmpty, key: Type.Optional(Type.String({ minLength: 1 })) })),
   api_keys: Type.Array(ClientKey),
 });
 
@@ -96,15 +100,15 @@ const ProviderConfig = closed({
   oauth: Type.Optional(ProviderOAuthConfig),
 });
 
-/** Upstream HTTP behaviour, in milliseconds. */
+/** Upstream HTTP behaviour, in milliseconds. The timeouts and pool size are the upstream client's, built once at start. */
 const UpstreamConfig = closed({
-  connect_timeout_ms: PositiveInt,
+  connect_timeout_ms: restartOnly(PositiveInt),
   /** Time to the response headers; LLMs answering non-streamed can take minutes. */
-  first_byte_timeout_ms: PositiveInt,
+  first_byte_timeout_ms: restartOnly(PositiveInt),
   /** Longest silence between two body chunks. */
-  idle_timeout_ms: PositiveInt,
+  idle_timeout_ms: restartOnly(PositiveInt),
   /** Sockets per upstream origin (keep-alive pool size); requests beyond it wait for a free socket. */
-  max_connections_per_origin: Type.Integer({ minimum: 1, maximum: 65_536 }),
+  max_connections_per_origin: restartOnly(Type.Integer({ minimum: 1, maximum: 65_536 })),
   /** Upper bound of attempts across credentials for one request. */
   max_attempts: Type.Integer({ minimum: 1, maximum: 10 }),
   /** Anthropic requires max_tokens; used when an OpenAI client sends none. */
@@ -142,11 +146,12 @@ export const ConfigSchema = closed({
   auth: AuthConfig,
   providers: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' }), ProviderConfig),
   upstream: UpstreamConfig,
-  state: StateConfig,
+  /** The state backend is opened once at start. */
+  state: restartOnly(StateConfig),
   audit: AuditConfig,
   alerts: Type.Array(AlertConfig),
   management: ManagementConfig,
-  logging: LoggingConfig,
+  logging: restartOnly(LoggingConfig),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -143,6 +143,10 @@ describe('graceful shutdown', () => {
     }
   });
 
+  it('closes in reverse order of creation: the server first, what it uses after', () => {
+    expect(setup.testGateway.gateway.shutdownOrder).toEqual(['http server', 'upstream client', 'OAuth refresh', 'state backend']);
+  });
+
   it('tolerates close() being called twice (SIGTERM then SIGINT)', async () => {
     const own = await startStandardSetup();
     try {
@@ -169,6 +173,38 @@ describe('reload', () => {
       expect((own.openaiStub.requests.at(-1)?.body as { model?: string }).model).toBe('gpt-new');
       expect((await chat('gpt-test')).status).toBe(404);
       expect((await chat('claude-test')).status).toBe(404);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('reports the restart-only settings a reload changed (by name, never by value), and applies the rest', async () => {
+    const own = await startStandardSetup();
+    try {
+      const { testGateway } = own;
+      const providers = {
+        oai: { type: 'openai' as const, base_url: own.openaiStub.baseUrl, api_keys: ['test-upstream-key-0001'], models: [{ name: 'gpt-test' }] },
+      };
+      const restartWarnings = () => testGateway.logs.filter((line) => line.includes('change only on restart'));
+      testGateway.gateway.reload(testGateway.buildConfig({ providers, extra: { upstream: { max_attempts: 2 } } }));
+      expect(restartWarnings()).toEqual([]);
+
+      const encryptionKeyFile = `${testGateway.baseDir}/elsewhere/encryption.key`;
+      testGateway.gateway.reload(
+        testGateway.buildConfig({
+          providers,
+          extra: { server: { port: 1, timeouts: { headers_ms: 7_000 } }, auth: { encryption: { key_file: encryptionKeyFile } }, logging: { level: 'debug' } },
+        }),
+      );
+      const [warning] = restartWarnings();
+      expect(JSON.parse(warning ?? '{}')).toMatchObject({
+        settings: ['server.port', 'server.timeouts.*', 'auth.encryption.*', 'logging.*'],
+        msg: 'Config reloaded, but these settings change only on restart: server.port, server.timeouts.*, auth.encryption.*, logging.*.',
+      });
+      expect(warning).not.toContain('elsewhere');
+      // The rest of the reload applied: the provider list is the new one.
+      const models = await post(`${testGateway.url}/v1/chat/completions`, { model: 'claude-test', messages: [{ role: 'user', content: 'hi' }] }, { authorization: `Bearer ${testGateway.clientKey}` });
+      expect(models.status).toBe(404);
     } finally {
       await own.stop();
     }
