@@ -45,6 +45,7 @@ export const defaultConfig: Config = {
     idle_timeout_ms: 120_000, // 2 min of silence mid-body
     max_connections_per_origin: 2_048, // bounds sockets per provider; 1,000 concurrent streams fit
     max_attempts: 3,
+    failover_on_first_byte_timeout: false, // a sent request may be billed; its slowness says nothing about the key
     default_max_tokens: 4096,
   },
   state: { backend: 'memory' },

@@ -111,6 +111,8 @@ const UpstreamConfig = closed({
   max_connections_per_origin: restartOnly(Type.Integer({ minimum: 1, maximum: 65_536 })),
   /** Upper bound of attempts across credentials for one request. */
   max_attempts: Type.Integer({ minimum: 1, maximum: 10 }),
+  /** Resend a request that was sent but got no response headers in time to the next credential (may be billed twice). */
+  failover_on_first_byte_timeout: Type.Boolean(),
   /** Anthropic requires max_tokens; used when an OpenAI client sends none. */
   default_max_tokens: PositiveInt,
 });

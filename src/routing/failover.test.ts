@@ -55,13 +55,46 @@ describe('runWithFailover', () => {
     expect(pool.earliestRecoveryMs()).toBeUndefined();
   });
 
-  it('cools but does not retry a non-retryable error the credential is blamed for', async () => {
+  it('neither retries nor cools on a sent request that got no answer in time (not retryable)', async () => {
     const { pool } = setup([key('a'), key('b')]);
-    const fatal = () => new GatewayError('GW_UPSTREAM_ERROR', { provider: 'claude', retryable: false });
-    const { calls, attempt } = scripted({ a: fatal, b: () => 'unused' });
-    await expect(runWithFailover({ pool, provider: 'claude', maxAttempts: 3, attempt })).rejects.toMatchObject({ code: 'GW_UPSTREAM_ERROR' });
+    const slow = () => new GatewayError('GW_UPSTREAM_TIMEOUT', { provider: 'claude', retryable: false });
+    const { calls, attempt } = scripted({ a: slow, b: () => 'unused' });
+    await expect(runWithFailover({ pool, provider: 'claude', maxAttempts: 3, attempt })).rejects.toMatchObject({ code: 'GW_UPSTREAM_TIMEOUT' });
     expect(calls).toEqual(['a']);
-    expect(pool.earliestRecoveryMs()).toBe(60_000);
+    expect(pool.earliestRecoveryMs()).toBeUndefined();
+  });
+
+  it('fails over on every 5xx but cools only the first credential of one request', async () => {
+    const { pool } = setup([key('a'), key('b'), key('c')]);
+    const serverError = () => new GatewayError('GW_UPSTREAM_ERROR', { provider: 'claude', retryable: true });
+    const { calls, attempt } = scripted({ a: serverError, b: serverError, c: serverError });
+    await expect(runWithFailover({ pool, provider: 'claude', maxAttempts: 3, attempt })).rejects.toMatchObject({ code: 'GW_UPSTREAM_ERROR' });
+    expect(calls).toEqual(['a', 'b', 'c']);
+    expect(pool.snapshot().filter((entry) => entry.coolingUntil !== undefined).map((entry) => entry.id)).toEqual(['a']);
+  });
+
+  it('stops at the second auth failure of one request and cools only the first credential', async () => {
+    const { pool } = setup([key('a'), key('b'), key('c')]);
+    const rejected = () => new GatewayError('GW_UPSTREAM_AUTH_FAILED', { provider: 'claude', retryable: true });
+    const { calls, attempt } = scripted({ a: rejected, b: rejected, c: () => 'unused' });
+    await expect(runWithFailover({ pool, provider: 'claude', maxAttempts: 3, attempt })).rejects.toMatchObject({ code: 'GW_UPSTREAM_AUTH_FAILED' });
+    expect(calls).toEqual(['a', 'b']);
+    expect(pool.snapshot().filter((entry) => entry.coolingUntil !== undefined).map((entry) => entry.id)).toEqual(['a']);
+  });
+
+  it('cools every credential that answers 429 (a fact about the credential, not the request)', async () => {
+    const { pool } = setup([key('a'), key('b')]);
+    const { attempt } = scripted({ a: rateLimited, b: rateLimited });
+    await expect(runWithFailover({ pool, provider: 'claude', maxAttempts: 3, attempt })).rejects.toMatchObject({ code: 'GW_UPSTREAM_RATE_LIMITED' });
+    expect(pool.snapshot().filter((entry) => entry.coolingUntil !== undefined)).toHaveLength(2);
+  });
+
+  it('reports each failed attempt to onFailure', async () => {
+    const { pool } = setup([key('a'), key('b')]);
+    const failures: string[] = [];
+    const { attempt } = scripted({ a: rateLimited, b: () => 'ok' });
+    await runWithFailover({ pool, provider: 'claude', maxAttempts: 3, attempt, onFailure: (credential, error) => failures.push(`${credential.id}:${error.code}`) });
+    expect(failures).toEqual(['a:GW_UPSTREAM_RATE_LIMITED']);
   });
 
   it('rethrows a non-gateway error at once without cooldown', async () => {

@@ -23,15 +23,29 @@ export interface FailoverOptions<T> {
    * must be GatewayErrors (the adapter's mapError, or the upstream client's timeout/unreachable).
    */
   attempt: (credential: UpstreamCredential) => Promise<T>;
+  /** Called for every attempt that failed with a GatewayError, before failover decides (the per-request record). */
+  onFailure?: (credential: UpstreamCredential, error: GatewayError) => void;
 }
+
+/**
+ * Failures that the request itself may have caused: an upstream that answers 5xx to one poisonous
+ * body, or 401/403 to a request it refuses, would answer every credential the same way. Each
+ * request may cool down at most one credential for such a reason, so one request cannot bench a
+ * pool; a 429 or a connection failure says something about the credential or the upstream
+ * whatever the request, and cools every credential it hits.
+ */
+const mayBeTheRequestsFault: ReadonlySet<string> = new Set(['GW_UPSTREAM_AUTH_FAILED', 'GW_UPSTREAM_ERROR', 'GW_UPSTREAM_OVERLOADED']);
 
 /**
  * Runs `attempt` with credentials from the pool until one succeeds.
  * - Success: `reportSuccess`, return.
- * - GatewayError, retryable: cool the credential (when `failureKindOf` blames it) and try the next
- *   one this request has not tried, up to `maxAttempts`.
- * - GatewayError, not retryable: rethrow at once; the credential is cooled only if
- *   `failureKindOf` says it was at fault.
+ * - GatewayError, retryable (429, 5xx, 401/403, connection failures): cool the credential (when
+ *   `failureKindOf` blames it, and at most once per request for a reason the request may have
+ *   caused) and try the next one this request has not tried, up to `maxAttempts`. A second
+ *   auth failure within one request stops: two credentials refusing it point at the request.
+ * - GatewayError, not retryable (other 4xx, a sent request that got no answer in time): rethrow
+ *   at once, no cooldown. A timeout after the request was sent is not proof that the credential is
+ *   bad, and a resend may be billed (`upstream.failover_on_first_byte_timeout` opts in, upstream).
  * - Anything else (a bug, an abort): rethrow at once, no cooldown; it says nothing about the key.
  * When attempts run out, or the pool runs out after at least one attempt, the LAST upstream error
  * is rethrown: the upstream's own 429/401 tells the client and operator more than a generic 503.
@@ -43,6 +57,7 @@ export async function runWithFailover<T>(options: FailoverOptions<T>): Promise<T
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`maxAttempts must be an integer >= 1, got ${maxAttempts}`);
   const tried = new Set<string>();
   let lastError: GatewayError | undefined;
+  let cooledForRequestFault = false;
 
   for (let attemptNumber = 1; attemptNumber <= maxAttempts; attemptNumber += 1) {
     if (signal?.aborted === true) throw lastError ?? abortReason(signal);
@@ -55,9 +70,16 @@ export async function runWithFailover<T>(options: FailoverOptions<T>): Promise<T
       return result;
     } catch (error) {
       if (!isGatewayError(error)) throw error;
-      const kind = failureKindOf(error);
-      if (kind !== undefined) pool.reportFailure(credential.id, kind, error.retryAfterSeconds);
+      options.onFailure?.(credential, error);
       if (!error.retryable) throw error;
+      const kind = failureKindOf(error);
+      const requestMayBeAtFault = mayBeTheRequestsFault.has(error.code);
+      if (requestMayBeAtFault && cooledForRequestFault) {
+        if (error.code === 'GW_UPSTREAM_AUTH_FAILED') throw error;
+      } else if (kind !== undefined) {
+        pool.reportFailure(credential.id, kind, error.retryAfterSeconds);
+        if (requestMayBeAtFault) cooledForRequestFault = true;
+      }
       lastError = error;
     }
   }

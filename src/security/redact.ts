@@ -16,6 +16,8 @@ const minimumSecretLength = 8;
 
 const knownSecrets = new Set<string>();
 let knownSecretsPattern: RegExp | undefined;
+/** Bumped whenever the registered set changes, so compiled copies (the stream redactor's) know to rebuild. */
+let knownSecretsGeneration = 0;
 
 const shapePatterns: [RegExp, string][] = [
   // Authorization: Bearer <token> / Basic <creds>, in headers or in prose.
@@ -40,6 +42,7 @@ function escapeForRegExp(text: string): string {
 }
 
 function rebuildKnownSecretsPattern(): void {
+  knownSecretsGeneration += 1;
   if (knownSecrets.size === 0) {
     knownSecretsPattern = undefined;
     return;
@@ -64,6 +67,21 @@ export function registerSecrets(secrets: Iterable<string>): void {
 export function clearRegisteredSecrets(): void {
   knownSecrets.clear();
   knownSecretsPattern = undefined;
+  knownSecretsGeneration += 1;
+}
+
+/**
+ * The registered secrets and a generation number that changes with them, for the byte-level
+ * stream redactor (`secret-stream-redactor.ts`), which compiles its own matcher and must know
+ * when to compile it again.
+ */
+export function registeredSecrets(): { generation: number; secrets: readonly string[] } {
+  return { generation: knownSecretsGeneration, secrets: [...knownSecrets] };
+}
+
+/** The current generation alone: a cheap check before `registeredSecrets()` copies the set. */
+export function registeredSecretsGeneration(): number {
+  return knownSecretsGeneration;
 }
 
 /** Returns `text` with every known secret and every secret-shaped value masked. */

@@ -2,14 +2,17 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { runWithFailover } from '../routing/failover.js';
-import { UpstreamAbort, type StreamingUpstreamResponse, type UpstreamClient } from '../upstream/client.js';
+import { isFirstByteTimeout, UpstreamAbort, type StreamingUpstreamResponse, type UpstreamClient } from '../upstream/client.js';
 import { sendWithFreshCredential, type UpstreamCredentialHooks } from '../oauth/refresh-retry.js';
 import type { WireFormat } from '../formats/wire-format.js';
 import type { MapErrorInput, UpstreamCredential, UpstreamOperation, UpstreamRequestTarget } from '../providers/types.js';
 import { deviceFingerprintHeaders } from '../security/fingerprint.js';
+import { redactText } from '../security/redact.js';
+import { createSecretStreamRedactor, redactRegisteredSecrets } from '../security/secret-stream-redactor.js';
 import { bridgeFor } from './bridges/registry.js';
 import { outputBeforeFailure } from './bridges/sse-transformer.js';
 import type { BridgeContext, StreamTransformer } from './bridges/types.js';
+import { parseUpstreamJson } from './bridges/upstream-json.js';
 import type { ProviderRuntime, Runtime } from './runtime.js';
 import { errorShapeOf, streamErrorEvent, type ErrorShape } from './error-shape.js';
 
@@ -71,7 +74,11 @@ interface UpstreamCall {
  * the first byte reaches the client, which is what makes retrying safe. Each attempt keeps its
  * credential fresh (sendWithFreshCredential: refresh before use, one refresh-and-resend on a 401)
  * and adds the provider's opt-in X-Device-Fingerprint; an error status left after that becomes the
- * adapter's GatewayError, which failover acts on.
+ * adapter's GatewayError, which failover acts on. A redirect counts as an error status: the gateway
+ * follows none, and relaying a 3xx body as a 200 answer would hand the client an HTML page.
+ *
+ * The error body is redacted before the adapter reads it: the adapter cuts the message to a few
+ * hundred characters, and a key straddling that cut would no longer be recognisable afterwards.
  */
 async function withFailover<Response extends { statusCode: number }>(
   dependencies: ChatPipelineDependencies,
@@ -88,6 +95,7 @@ async function withFailover<Response extends { statusCode: number }>(
   const { provider } = call;
   const runtime = dependencies.runtime();
   const extraHeaders = deviceFingerprintHeaders(provider.config, runtime.loaded.config.auth.dir);
+  const failoverOnFirstByteTimeout = runtime.loaded.config.upstream.failover_on_first_byte_timeout;
   return runWithFailover({
     pool: provider.pool,
     provider: provider.name,
@@ -103,10 +111,19 @@ async function withFailover<Response extends { statusCode: number }>(
           clientHeaders: call.request.headers,
           ...(extraHeaders === undefined ? {} : { extraHeaders }),
         });
-      const response = await sendWithFreshCredential(dependencies.credentials, credential, (fresh) => io.send(build(fresh)), io.discard);
-      if (response.statusCode >= 400) {
+      let response: Response;
+      try {
+        response = await sendWithFreshCredential(dependencies.credentials, credential, (fresh) => io.send(build(fresh)), io.discard);
+      } catch (error) {
+        // Opt-in only: the request was sent, a resend may be billed twice (see transportError).
+        if (failoverOnFirstByteTimeout && isFirstByteTimeout(error)) {
+          throw new GatewayError(error.code, { provider: provider.name, retryable: true, message: error.message, cause: error.cause });
+        }
+        throw error;
+      }
+      if (response.statusCode >= 300) {
         const details = await io.errorDetails(response);
-        throw provider.adapter.mapError({ provider: provider.name, status: response.statusCode, ...details });
+        throw provider.adapter.mapError({ provider: provider.name, status: response.statusCode, headers: details.headers, bodyText: redactText(details.bodyText) });
       }
       return response;
     },
@@ -125,15 +142,28 @@ export function sendUpstream(dependencies: ChatPipelineDependencies, call: Upstr
   });
 }
 
-/** A non-streamed call: resolves with the whole success body (at most `limitBytes`). */
-export async function sendUpstreamBuffered(dependencies: ChatPipelineDependencies, call: UpstreamCall, limitBytes: number): Promise<Buffer> {
+/**
+ * A non-streamed call: resolves with the whole success body (at most `limitBytes`), registered
+ * secrets masked (an upstream echoing its key in a 200 answer must not hand it to the client).
+ */
+async function fetchUpstreamAnswer(dependencies: ChatPipelineDependencies, call: UpstreamCall, limitBytes: number): Promise<Buffer> {
   const provider = call.provider.name;
   const response = await withFailover(dependencies, call, false, {
     send: (target) => dependencies.upstream.sendBuffered({ provider, url: target.url, headers: target.headers, body: call.body, signal: call.signal }, limitBytes),
     discard: () => Promise.resolve(),
     errorDetails: (answer) => Promise.resolve({ headers: answer.headers, bodyText: answer.body.toString('utf8') }),
   });
-  return response.body;
+  return redactRegisteredSecrets(response.body);
+}
+
+/**
+ * A non-streamed call whose answer is relayed as it is (count_tokens): like the chat path, a body
+ * that is not JSON (an HTML page from a proxy in front of the upstream) is GW_UPSTREAM_BAD_RESPONSE.
+ */
+export async function sendUpstreamBuffered(dependencies: ChatPipelineDependencies, call: UpstreamCall, limitBytes: number): Promise<Buffer> {
+  const body = await fetchUpstreamAnswer(dependencies, call, limitBytes);
+  parseUpstreamJson(body);
+  return body;
 }
 
 /**
@@ -165,7 +195,7 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
   const upstreamBody = bridge.upstreamBody(context, rawBodyOf(request), { defaultMaxTokens: runtime.loaded.config.upstream.default_max_tokens });
   const call: UpstreamCall = { request, provider, operation: 'chat', body: upstreamBody, signal: abortOnClientClose(reply) };
   if (!input.stream) {
-    const body = await sendUpstreamBuffered(dependencies, call, maxUpstreamJsonBytes);
+    const body = await fetchUpstreamAnswer(dependencies, call, maxUpstreamJsonBytes);
     await reply.code(200).header('content-type', 'application/json').send(bridge.jsonResponse(body, context));
     return;
   }
@@ -188,6 +218,10 @@ const streamHeaders = {
  * byte leaves when it arrives (no buffering). Backpressure is explicit: when the client's socket
  * buffer is full (`write` returns false) the upstream body is paused until `drain`, so a slow
  * client slows the upstream read (TCP backpressure) instead of growing a buffer in the gateway.
+ *
+ * Every upstream piece first passes the secret stream redactor (registered upstream keys and tokens
+ * masked, on every bridge; it holds back only a tail that could start a secret, which an SSE piece
+ * ending in '\n' never has), then the bridge's transformer.
  *
  * After the first byte there is no failover: a mid-stream failure becomes one error event in the
  * client's own format, then the stream ends cleanly. A client that hangs up aborts the upstream
@@ -250,6 +284,7 @@ function relayStream(
       }
       return client.write(output);
     };
+    const secretRedactor = createSecretStreamRedactor();
     const onDrain = (): void => upstream.resume();
     client.on('drain', onDrain);
     client.once('close', () => finish(undefined));
@@ -258,7 +293,7 @@ function relayStream(
         if (finished) return;
         let output: string | Buffer;
         try {
-          output = transformer.push(piece);
+          output = transformer.push(secretRedactor === undefined ? piece : secretRedactor.push(piece));
         } catch (error) {
           fail(error);
           return;
@@ -269,6 +304,11 @@ function relayStream(
         if (finished) return;
         let tail: string | Buffer;
         try {
+          const held = secretRedactor?.flush();
+          if (held !== undefined && held.length > 0) {
+            const output = transformer.push(held);
+            if (output.length > 0) write(output);
+          }
           tail = transformer.flush();
         } catch (error) {
           fail(error);

@@ -265,17 +265,24 @@ export function isAbortError(error: unknown): boolean {
   return name === 'AbortError';
 }
 
-/** Maps an undici/socket failure to the catalog: 504 for timeouts, 502 for everything else. */
+/**
+ * Maps an undici/socket failure to the catalog: 504 for timeouts, 502 for everything else.
+ *
+ * `retryable` says whether failover may resend to another credential. A failure to connect (refused,
+ * DNS, connect timeout, reset) is retryable: nothing reached the upstream, or what did cannot have
+ * been processed. A first-byte or idle timeout is not: the request was sent, the upstream may be
+ * working on it (and billing it), and its slowness says nothing about the credential.
+ * `upstream.failover_on_first_byte_timeout` opts back in (chat-pipeline, with `isFirstByteTimeout`).
+ */
 export function transportError(error: unknown, provider: string): GatewayError {
   if (error instanceof GatewayError) return error;
-  if (
-    error instanceof undiciErrors.ConnectTimeoutError ||
-    error instanceof undiciErrors.HeadersTimeoutError ||
-    error instanceof undiciErrors.BodyTimeoutError
-  ) {
+  if (error instanceof undiciErrors.ConnectTimeoutError) {
+    return new GatewayError('GW_UPSTREAM_TIMEOUT', { provider, retryable: true, message: `Provider '${provider}' could not be reached in time.`, cause: error });
+  }
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
     return new GatewayError('GW_UPSTREAM_TIMEOUT', {
       provider,
-      retryable: true,
+      retryable: false,
       message: `Provider '${provider}' did not answer in time.`,
       cause: error,
     });
@@ -288,4 +295,9 @@ export function transportError(error: unknown, provider: string): GatewayError {
     message: `Provider '${provider}' could not be reached${reason}.`,
     cause: error,
   });
+}
+
+/** True for the timeout of a request that was sent but got no response headers in time. */
+export function isFirstByteTimeout(error: unknown): error is GatewayError {
+  return error instanceof GatewayError && error.cause instanceof undiciErrors.HeadersTimeoutError;
 }

@@ -3,9 +3,9 @@ import { estimateAnthropicInputTokens } from '../../translate/anthropic-to-opena
 import { translateAnthropicRequestToOpenAI } from '../../translate/anthropic-to-openai/request.js';
 import { translateOpenAIResponseToAnthropic } from '../../translate/anthropic-to-openai/response.js';
 import { createOpenAIToAnthropicStreamTranslator } from '../../translate/anthropic-to-openai/stream.js';
-import { parseUpstreamJson } from './openai-to-anthropic.js';
 import { createSseTransformer, encodeAnthropicEvent } from './sse-transformer.js';
 import type { FormatBridge } from './types.js';
+import { parseUpstreamJson } from './upstream-json.js';
 
 /** An Anthropic client (SDK, Claude Code) served by an OpenAI-compatible upstream. */
 export const anthropicToOpenAIBridge: FormatBridge = {

@@ -1,21 +1,12 @@
 import type { OpenAIChatRequest } from '../../formats/openai/chat-request.js';
-import { GatewayError } from '../../errors/gateway-error.js';
 import { translateOpenAIRequestToAnthropic } from '../../translate/openai-to-anthropic/request.js';
 import { translateAnthropicResponseToOpenAI } from '../../translate/openai-to-anthropic/response.js';
 import { createAnthropicToOpenAIStreamTranslator } from '../../translate/openai-to-anthropic/stream.js';
 import { createSseTransformer, encodeOpenAIChunk } from './sse-transformer.js';
+import { parseUpstreamJson } from './upstream-json.js';
 import type { FormatBridge } from './types.js';
 
 const done = 'data: [DONE]\n\n';
-
-/** Parses an upstream JSON answer leniently; a body that is not JSON is the upstream's fault. */
-export function parseUpstreamJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8')) as unknown;
-  } catch (error) {
-    throw new GatewayError('GW_UPSTREAM_BAD_RESPONSE', { message: 'The upstream answer is not valid JSON.', cause: error });
-  }
-}
 
 /** An OpenAI client (SDK, Codex, Cursor) served by an Anthropic upstream. */
 export const openaiToAnthropicBridge: FormatBridge = {

@@ -1,5 +1,6 @@
 import type { WireFormat } from '../../formats/wire-format.js';
 import type { FormatBridge, StreamTransformer } from './types.js';
+import { parseUpstreamJson } from './upstream-json.js';
 
 const identityStream: StreamTransformer = {
   push: (piece) => piece,
@@ -28,7 +29,11 @@ export function createPassThroughBridge(format: WireFormat): FormatBridge {
     clientFormat: format,
     upstreamFormat: format,
     upstreamBody: (context, raw) => sameFormatBody(raw, context.clientBody, context.requestedModel, context.upstreamModel),
-    jsonResponse: (upstreamBody) => upstreamBody,
+    // Relayed byte for byte, but only once it is known to be JSON (an HTML page is a 502, not a 200).
+    jsonResponse: (upstreamBody) => {
+      parseUpstreamJson(upstreamBody);
+      return upstreamBody;
+    },
     streamTransformer: () => identityStream,
   };
 }
