@@ -7,6 +7,7 @@ import { checkUnbuiltFeatures } from './config/unbuilt-features.js';
 import { changedRestartOnlySettings, restartOnlySettings } from './config/restart-only.js';
 import { ConfigSchema } from './config/schema.js';
 import { ShutdownRegistry } from './lifecycle/shutdown-registry.js';
+import { providersWithoutCredentials } from './config/validate-semantics.js';
 import { createApp } from './server/create-app.js';
 import { createLogger } from './server/logger.js';
 import { buildRuntime, type Runtime } from './server/runtime.js';
@@ -97,6 +98,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   shutdown.add('OAuth refresh', () => oauth.close());
   credentialStore.encryptedStore?.onDeleted((id) => oauth.refresher.untrack(id));
 
+  const storedCountOf = (provider: string) => oauth.credentialsByProvider.get(provider)?.length ?? 0;
+  for (const warning of providersWithoutCredentials(config.providers, storedCountOf)) logger.warn(warning);
+
   let runtime = await shutdown.closeOnFailure(() => {
     const built = buildRuntime(options.loaded, { now, storedCredentials: oauth.credentialsByProvider });
     assertSafeToListen(options.loaded, built);
@@ -157,6 +161,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       const needRestart = changedRestartOnlySettings(startOnlySettings, options.loaded.config, loaded.config);
       if (needRestart.length > 0) logger.warn({ settings: needRestart }, `Config reloaded, but these settings change only on restart: ${needRestart.join(', ')}.`);
       for (const warning of loaded.warnings) logger.warn(warning);
+      for (const warning of providersWithoutCredentials(loaded.config.providers, storedCountOf)) logger.warn(warning);
       logger.info({ providers: [...next.providers.keys()], client_keys: next.authenticator.size }, 'config reloaded');
     },
     shutdownOrder: shutdown.closeOrder,

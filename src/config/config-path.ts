@@ -1,12 +1,18 @@
+import { displayKeyName } from './describe-found.js';
+
 /** A config location as segments: `['server', 'tls', 'cert_file']`, `['auth', 'api_keys', 0]`. */
 export type ConfigPathSegments = readonly (string | number)[];
 
-/** `server.tls.cert_file`, `auth.api_keys[0].key`: how problems name where they are. */
+/**
+ * `server.tls.cert_file`, `auth.api_keys[0].key`: how problems name where they are. A segment that
+ * could be a secret (one typed as a YAML key, or as a provider name) is masked: paths reach the CLI,
+ * the reload log line and the management API.
+ */
 export function formatConfigPath(segments: ConfigPathSegments): string {
   let text = '';
   for (const segment of segments) {
     if (typeof segment === 'number') text += `[${segment}]`;
-    else text += text === '' ? segment : `.${segment}`;
+    else text += text === '' ? displayKeyName(segment) : `.${displayKeyName(segment)}`;
   }
   return text === '' ? '(top level)' : text;
 }

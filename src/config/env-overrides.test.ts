@@ -66,7 +66,7 @@ describe('applyEnvOverrides through parseConfigText', () => {
   });
 
   it('names the variable when the schema or a semantic check refuses the coerced value', () => {
-    expect(problemsOf({ CLIPROXY_SERVER_PORT: '70000' })).toEqual(['server.port: expected integer to be less or equal to 65535 (set by CLIPROXY_SERVER_PORT)']);
+    expect(problemsOf({ CLIPROXY_SERVER_PORT: '70000' })).toEqual(['server.port: expected integer to be less or equal to 65535; found 70000 (set by CLIPROXY_SERVER_PORT)']);
     expect(problemsOf({ CLIPROXY_LOGGING_LEVEL: 'loud' })[0]).toMatch(/^logging\.level: expected one of .*\(set by CLIPROXY_LOGGING_LEVEL\)$/);
     expect(problemsOf({ CLIPROXY_SERVER_TRUSTED_PROXIES: '["10.0.0.0/33"]' })).toEqual([
       "server.trusted_proxies[0]: '10.0.0.0/33' is not an IP address or CIDR range",

@@ -1,11 +1,11 @@
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from './config-error.js';
 import { isPlainRecord } from './config-path.js';
 import { deepFreeze } from './deep-freeze.js';
 import { defaultConfig } from './defaults.js';
 import { applyEnvOverrides } from './env-overrides.js';
+import { maxConfigBytes, parseYaml } from './parse-yaml.js';
 import type { Config, ReadonlyConfig } from './schema.js';
 import { schemaProblems } from './validate-schema.js';
 import { semanticChecks } from './validate-semantics.js';
@@ -26,15 +26,6 @@ export interface LoadedConfig {
 }
 
 export type EnvSource = Readonly<Record<string, string | undefined>>;
-
-/** Config files are small; anything larger is a mistake or an attack on the parser. 1 MiB. */
-const maxConfigBytes = 1_048_576;
-
-/**
- * YAML aliases allowed per document. A "billion laughs" document expands a few aliases into
- * gigabytes; a real config needs a handful at most.
- */
-const maxAliasCount = 16;
 
 /** Path-valued keys, resolved against `baseDir` so the server does not depend on its working directory. */
 const pathKeys: readonly (readonly string[])[] = [
@@ -72,38 +63,37 @@ export function parseConfigText(text: string, options: { sourceName: string; bas
   return buildLoadedConfig(user, { sourceName: options.sourceName, baseDir: options.baseDir, env: options.env ?? process.env, configPath: undefined });
 }
 
+/**
+ * Reads the config file through one descriptor: opened non-blocking (a FIFO must not hang the
+ * start), checked to be a regular file (`-c /dev/null` would otherwise start on the defaults with
+ * `/dev` as the base of every relative data path), then read. A symlink to a regular file is fine.
+ */
 function readConfigFile(configPath: string): string {
+  let descriptor: number | undefined;
   try {
-    const size = statSync(configPath).size;
-    if (size > maxConfigBytes) throw new ConfigError(configPath, [`file is ${size} bytes; the limit is ${maxConfigBytes}`], 'CONFIG_UNREADABLE');
-    return readFileSync(configPath, 'utf8');
+    descriptor = openSync(configPath, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    const stats = fstatSync(descriptor);
+    if (!stats.isFile()) {
+      throw new ConfigError(configPath, [`is not a regular file (${describeFileType(stats)}); pass a YAML file, or no --config for the built-in default`], 'CONFIG_UNREADABLE');
+    }
+    if (stats.size > maxConfigBytes) throw new ConfigError(configPath, [`file is ${stats.size} bytes; the limit is ${maxConfigBytes}`], 'CONFIG_UNREADABLE');
+    return readFileSync(descriptor, 'utf8');
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
     throw new ConfigError(configPath, [code === 'ENOENT' ? 'file not found' : `cannot read the file (${code})`], 'CONFIG_UNREADABLE');
+  } finally {
+    if (descriptor !== undefined) closeSync(descriptor);
   }
 }
 
-/**
- * Parses YAML strictly: duplicate keys are errors (the yaml package's default, made explicit),
- * anchors are capped, and parser messages are reported without the source snippet, which could
- * contain a secret from a neighbouring line.
- */
-function parseYaml(text: string, sourceName: string): unknown {
-  if (Buffer.byteLength(text, 'utf8') > maxConfigBytes) throw new ConfigError(sourceName, [`config is larger than ${maxConfigBytes} bytes`], 'CONFIG_UNREADABLE');
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, merge: false, version: '1.2' });
-  const problems = [...document.errors, ...document.warnings].map((issue) => {
-    const position = lineCounter.linePos(issue.pos[0]);
-    const where = `line ${position.line}, column ${position.col}: `;
-    return `${where}${issue.message.split('\n')[0] ?? issue.message} (YAML ${issue.code})`;
-  });
-  if (problems.length > 0) throw new ConfigError(sourceName, problems, 'CONFIG_YAML_INVALID');
-  try {
-    return document.toJS({ maxAliasCount });
-  } catch (error) {
-    throw new ConfigError(sourceName, [`YAML could not be expanded: ${(error as Error).message}`], 'CONFIG_YAML_INVALID');
-  }
+function describeFileType(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isFIFO()) return 'a pipe';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a file';
 }
 
 function buildLoadedConfig(
@@ -128,10 +118,7 @@ function buildLoadedConfig(
   const semantic = semanticChecks(merged);
   problems.push(...semantic.problems);
   warnings.push(...semantic.warnings);
-  if (schemaFindings.length === 0) {
-    // Only a schema-valid config has the shape the unbuilt-feature check reads.
-    problems.push(...checkUnbuiltFeatures(merged as unknown as Config).errors);
-  }
+  problems.push(...checkUnbuiltFeatures(merged).errors);
 
   if (problems.length > 0) throw new ConfigError(context.sourceName, problems);
   return deepFreeze({

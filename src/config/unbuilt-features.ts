@@ -1,4 +1,4 @@
-import type { ReadonlyConfig } from './schema.js';
+import { formatConfigPath, isPlainRecord } from './config-path.js';
 
 /**
  * Config keys that DESIGN.md names but whose layer has not landed yet. Fail closed: a user who
@@ -13,23 +13,36 @@ export interface UnbuiltFeatureReport {
   notActive: string;
 }
 
-export function checkUnbuiltFeatures(config: ReadonlyConfig): UnbuiltFeatureReport {
+/**
+ * Reads the config defensively (over `unknown`, like the semantic checks), so it runs even when the
+ * schema check failed: `config check` lists "TLS is not available" together with a typo elsewhere,
+ * in one pass.
+ */
+export function checkUnbuiltFeatures(config: unknown): UnbuiltFeatureReport {
   const errors: string[] = [];
   const notActive: string[] = [];
   const refuse = (path: string, layer: string) => errors.push(`${path}: ${layer} is not available in this version yet; remove the setting`);
+  const listLength = (value: unknown) => (Array.isArray(value) ? value.length : 0);
 
-  if (config.server.tls.enabled) refuse('server.tls.enabled', 'TLS termination');
-  if (config.server.security.ip_allowlist.enabled) refuse('server.security.ip_allowlist.enabled', 'the IP allowlist');
-  if (config.server.security.ip_denylist.length > 0) refuse('server.security.ip_denylist', 'the IP denylist');
-  if (config.alerts.length > 0) refuse('alerts', 'alerting');
-  if (config.management.enabled) refuse('management.enabled', 'the management API');
-  for (const [name, provider] of Object.entries(config.providers)) {
-    if (provider.rate_limit !== undefined) refuse(`providers.${name}.rate_limit`, 'per-provider rate limiting');
+  if (valueAt(config, 'server', 'tls', 'enabled') === true) refuse('server.tls.enabled', 'TLS termination');
+  if (valueAt(config, 'server', 'security', 'ip_allowlist', 'enabled') === true) refuse('server.security.ip_allowlist.enabled', 'the IP allowlist');
+  if (listLength(valueAt(config, 'server', 'security', 'ip_denylist')) > 0) refuse('server.security.ip_denylist', 'the IP denylist');
+  if (listLength(valueAt(config, 'alerts')) > 0) refuse('alerts', 'alerting');
+  if (valueAt(config, 'management', 'enabled') === true) refuse('management.enabled', 'the management API');
+  const providers = valueAt(config, 'providers');
+  for (const [name, provider] of Object.entries(isPlainRecord(providers) ? providers : {})) {
+    if (isPlainRecord(provider) && provider['rate_limit'] !== undefined) refuse(formatConfigPath(['providers', name, 'rate_limit']), 'per-provider rate limiting');
   }
 
   notActive.push('per-IP rate limit (server.security.rate_limit)');
   // Harmless to accept: no IP-based decision exists yet, so no X-Forwarded-For can be believed wrongly.
-  if (config.server.trusted_proxies.length > 0) notActive.push('X-Forwarded-For handling (server.trusted_proxies)');
-  if (config.audit.enabled) notActive.push('audit log (audit.*)');
+  if (listLength(valueAt(config, 'server', 'trusted_proxies')) > 0) notActive.push('X-Forwarded-For handling (server.trusted_proxies)');
+  if (valueAt(config, 'audit', 'enabled') === true) notActive.push('audit log (audit.*)');
   return { errors, notActive: `Security layers not active in this version: ${notActive.join('; ')}.` };
+}
+
+function valueAt(root: unknown, ...path: string[]): unknown {
+  let node = root;
+  for (const key of path) node = isPlainRecord(node) ? node[key] : undefined;
+  return node;
 }

@@ -2,6 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import { formatConfigPath, segmentsFromPointer } from './config-path.js';
+import { couldBeSecret, describeFound, likelyKey } from './describe-found.js';
 import { ConfigSchema } from './schema.js';
 
 /** Errors read from TypeBox per variant of a union; more than this and the variant is clearly wrong. */
@@ -39,7 +40,7 @@ function collect(errors: Iterable<ValueError>): Problem[] {
 function describe(error: ValueError): Problem[] {
   switch (error.type) {
     case ValueErrorType.ObjectAdditionalProperties:
-      return [{ pointer: error.path, message: 'unknown key' }];
+      return [{ pointer: error.path, message: describeUnknownKey(error) }];
     case ValueErrorType.ObjectRequiredProperty:
       return [{ pointer: error.path, message: 'missing required key' }];
     case ValueErrorType.Union:
@@ -47,8 +48,21 @@ function describe(error: ValueError): Problem[] {
     case ValueErrorType.StringPattern:
       return [{ pointer: error.path, message: describePattern(error.schema) }];
     default:
-      return [{ pointer: error.path, message: lowerFirst(error.message) }];
+      return [{ pointer: error.path, message: `${lowerFirst(error.message)}; ${describeFound(error.value, segmentsFromPointer(error.path))}` }];
   }
+}
+
+/**
+ * `unknown key; did you mean 'api_keys'?`. The name itself is in the path (masked there when it
+ * could be a secret); a name that could be a secret gets a hint instead of a suggestion.
+ */
+function describeUnknownKey(error: ValueError): string {
+  const name = String(segmentsFromPointer(error.path).at(-1) ?? '');
+  if (couldBeSecret(name)) return 'unknown key that looks like a secret: was a list item (- value) meant? The name is masked here';
+  const properties: unknown = error.schema['properties'];
+  const known = properties !== null && typeof properties === 'object' ? Object.keys(properties) : [];
+  const suggestion = likelyKey(name, known);
+  return suggestion === undefined ? 'unknown key' : `unknown key; did you mean '${suggestion}'?`;
 }
 
 /**
@@ -62,7 +76,7 @@ function describeUnion(error: ValueError): Problem[] {
   if (allAtUnionPath) {
     const expectations = [...new Set(variants.flatMap((errors) => errors.map((inner) => lowerFirst(inner.message).replace(/^expected /, ''))))];
     const listed = expectations.length > 2 ? `one of ${expectations.join(', ')}` : expectations.join(' or ');
-    return [{ pointer: error.path, message: `expected ${listed}` }];
+    return [{ pointer: error.path, message: `expected ${listed}; ${describeFound(error.value, segmentsFromPointer(error.path))}` }];
   }
   const withoutLiteralMismatch = preferWhereSome(variants, (errors) => !errors.some((inner) => inner.type === ValueErrorType.Literal));
   // A variant whose type matched (errors only below the union's path) beats one that wanted another type.

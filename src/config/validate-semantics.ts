@@ -147,7 +147,7 @@ function checkProviders(result: SemanticResult, providers: unknown): void {
   const modelOwners = new Map<string, string>();
   for (const [name, provider] of Object.entries(providers)) {
     // TypeBox records do not reject keys outside their pattern; this does.
-    if (!providerNamePattern.test(name)) result.problems.push(`providers.${name}: provider name must match ${providerNamePattern.source}`);
+    if (!providerNamePattern.test(name)) result.problems.push(`${formatConfigPath(['providers', name])}: provider name must match ${providerNamePattern.source}`);
     if (!isPlainRecord(provider)) continue;
     checkUpstreamKeys(result, name, provider['api_keys']);
     const models = provider['models'];
@@ -167,10 +167,6 @@ function checkProviders(result: SemanticResult, providers: unknown): void {
 
 function checkUpstreamKeys(result: SemanticResult, providerName: string, keys: unknown): void {
   if (!Array.isArray(keys)) return;
-  if (keys.length === 0) {
-    result.warnings.push(`providers.${providerName}.api_keys: empty; every request to this provider will fail with GW_NO_CREDENTIAL_AVAILABLE until keys are added`);
-    return;
-  }
   keys.forEach((entry: unknown, index) => {
     const key = isPlainRecord(entry) ? entry['key'] : entry;
     if (typeof key === 'string' && isPlaceholderSecret(key)) {
@@ -182,4 +178,22 @@ function checkUpstreamKeys(result: SemanticResult, providerName: string, keys: u
 function recordAt(parent: Record<string, unknown> | undefined, key: string): Record<string, unknown> | undefined {
   const value = parent?.[key];
   return isPlainRecord(value) ? value : undefined;
+}
+
+/**
+ * Providers with no upstream credential at all: an empty `api_keys` AND no credential stored in
+ * auth.dir for that provider. Not part of `semanticChecks`: whether stored credentials serve a
+ * provider is known only once the store is open (at start and on each reload), and a provider
+ * served by an imported OAuth login must not be warned about.
+ */
+export function providersWithoutCredentials(
+  providers: Readonly<Record<string, { readonly api_keys: readonly unknown[] }>>,
+  storedCountOf: (providerName: string) => number,
+): string[] {
+  return Object.entries(providers)
+    .filter(([name, provider]) => provider.api_keys.length === 0 && storedCountOf(name) === 0)
+    .map(
+      ([name]) =>
+        `${formatConfigPath(['providers', name])}: no upstream credential (api_keys is empty and auth.dir holds none for it); every request to this provider fails with GW_NO_CREDENTIAL_AVAILABLE until a key is added or 'cliproxyapi creds import' stores one`,
+    );
 }

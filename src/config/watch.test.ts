@@ -75,7 +75,7 @@ describe('watchConfig', () => {
     writeFileSync(configPath, 'server:\n  port: not-a-port\n');
     await waitFor(() => errors.length === 1, 'an error');
     expect(errors[0]).toBeInstanceOf(ConfigError);
-    expect((errors[0] as ConfigError).problems).toEqual(['server.port: expected integer']);
+    expect((errors[0] as ConfigError).problems).toEqual(['server.port: expected integer; found "not-a-port"']);
     expect(reloads).toEqual([]);
 
     writeFileSync(configPath, 'server:\n  port: 9003\n');

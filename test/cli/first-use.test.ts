@@ -72,3 +72,70 @@ describe('first use: CLI errors and status commands', () => {
     expect(tree(directory)).toEqual([]);
   });
 });
+
+/** A secret typed where a key name goes: generated per run, token-shaped, matching no redactor pattern. */
+function canarySecret(): string {
+  return `Zq${randomBytes(24).toString('hex')}Xk`;
+}
+
+describe('first use: config check', () => {
+  async function check(text: string): Promise<Run> {
+    writeFileSync(join(directory, 'config.yaml'), text, { mode: 0o600 });
+    return run(['config', 'check', 'config.yaml']);
+  }
+
+  it('lists "TLS is not available" together with a schema error, in one pass', async () => {
+    const result = await check('server:\n  tls: { enabled: true }\n  prot: 1\n');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('server.prot: unknown key');
+    expect(result.stderr).toContain('server.tls.enabled: TLS termination is not available in this version yet');
+    expect(result.stderr).toContain('code: CONFIG_INVALID (docs/errors.md)');
+  });
+
+  it('reports an over-indented key at its own line, once', async () => {
+    const result = await check('server:\n  host: 127.0.0.1\n   port: 8317\n');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('(1 problem)');
+    expect(result.stderr).toContain('line 3, column 4: this key is indented deeper than the key above it');
+    expect(result.stderr).not.toContain('line 2');
+    expect(result.stderr).toContain('code: CONFIG_YAML_INVALID');
+  });
+
+  it('suggests the likely key for an unknown one and shows the value found for a wrong type', async () => {
+    const result = await check('server:\n  prot: 1\n  port: lots\nauth:\n  api_key: []\n');
+    expect(result.stderr).toContain("server.prot: unknown key; did you mean 'port'?");
+    expect(result.stderr).toContain("auth.api_key: unknown key; did you mean 'api_keys'?");
+    expect(result.stderr).toContain('server.port: expected integer; found "lots"');
+  });
+
+  it('never quotes a secret typed as a YAML key or as a wrong-typed value: path and a masked form instead', async () => {
+    const asKey = canarySecret();
+    const asValue = canarySecret();
+    const asProviderName = canarySecret();
+    const result = await check(
+      'auth:\n  api_keys:\n    - id: ops\n' +
+        `      ${asKey}: true\n` +
+        `providers:\n  oai:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    api_keys: ${asValue}\n    models: []\n` +
+        `  ${asProviderName}:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    api_keys: []\n    models: []\n`,
+    );
+    expect(result.code).toBe(1);
+    for (const secret of [asKey, asValue, asProviderName]) {
+      expect(result.stderr).not.toContain(secret);
+      expect(result.stderr).not.toContain(secret.slice(0, 6));
+    }
+    expect(result.stderr).toContain(`auth.api_keys[0].‹masked: Zq…, ${asKey.length} characters›: unknown key that looks like a secret`);
+    expect(result.stderr).toContain(`providers.oai.api_keys: expected array; found a string ‹masked: Zq…, ${asValue.length} characters›`);
+    expect(result.stderr).toContain(`providers.‹masked: Zq…, ${asProviderName.length} characters›: provider name must match`);
+  });
+
+  it('refuses a config path that is not a regular file (/dev/null, a directory)', async () => {
+    const deviceResult = await run(['config', 'check', '/dev/null']);
+    expect(deviceResult.code).toBe(1);
+    expect(deviceResult.stderr).toContain('/dev/null (1 problem)');
+    expect(deviceResult.stderr).toContain('is not a regular file (a character device)');
+    expect(deviceResult.stderr).toContain('code: CONFIG_UNREADABLE');
+    const directoryResult = await run(['keys', 'list', '-c', directory]);
+    expect(directoryResult.code).toBe(1);
+    expect(directoryResult.stderr).toContain('is not a regular file (a directory)');
+  });
+});
