@@ -9,6 +9,7 @@ import { ConfigSchema } from './config/schema.js';
 import { ShutdownRegistry } from './lifecycle/shutdown-registry.js';
 import { providersWithoutCredentials } from './config/validate-semantics.js';
 import { createApp } from './server/create-app.js';
+import type { ExchangeObserver } from './server/exchange.js';
 import { createLogger } from './server/logger.js';
 import { buildRuntime, type Runtime } from './server/runtime.js';
 import { ensureInitialClientKey } from './security/client-keys.js';
@@ -24,6 +25,8 @@ export interface StartGatewayOptions {
   loaded: LoadedConfig;
   /** pino JSON lines go here (stdout when omitted). */
   logStream?: NodeJS.WritableStream;
+  /** Subscribers of the per-request record (server/exchange.ts), after the access log; tests pass a recorder. */
+  exchangeObservers?: readonly ExchangeObserver[];
   now?: () => number;
   /** `serve --fix-permissions`: repair insecure modes of secret files instead of refusing to start. */
   fixPermissions?: boolean;
@@ -127,6 +130,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     bodyLimitBytes: config.server.body_limit_bytes,
     timeouts: { headersMs: config.server.timeouts.headers_ms, requestMs: config.server.timeouts.request_ms, keepAliveMs: config.server.timeouts.keep_alive_ms },
     accessLog: config.logging.access_log,
+    ...(options.exchangeObservers === undefined ? {} : { exchangeObservers: options.exchangeObservers }),
   });
   shutdown.add('http server', async () => {
     // In-flight requests and streams may finish within the grace period; then they are cut.

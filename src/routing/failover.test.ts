@@ -89,14 +89,6 @@ describe('runWithFailover', () => {
     expect(pool.snapshot().filter((entry) => entry.coolingUntil !== undefined)).toHaveLength(2);
   });
 
-  it('reports each failed attempt to onFailure', async () => {
-    const { pool } = setup([key('a'), key('b')]);
-    const failures: string[] = [];
-    const { attempt } = scripted({ a: rateLimited, b: () => 'ok' });
-    await runWithFailover({ pool, provider: 'claude', maxAttempts: 3, attempt, onFailure: (credential, error) => failures.push(`${credential.id}:${error.code}`) });
-    expect(failures).toEqual(['a:GW_UPSTREAM_RATE_LIMITED']);
-  });
-
   it('rethrows a non-gateway error at once without cooldown', async () => {
     const { pool } = setup([key('a'), key('b')]);
     const { calls, attempt } = scripted({ a: () => new TypeError('bug'), b: () => 'unused' });

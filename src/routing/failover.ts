@@ -23,8 +23,6 @@ export interface FailoverOptions<T> {
    * must be GatewayErrors (the adapter's mapError, or the upstream client's timeout/unreachable).
    */
   attempt: (credential: UpstreamCredential) => Promise<T>;
-  /** Called for every attempt that failed with a GatewayError, before failover decides (the per-request record). */
-  onFailure?: (credential: UpstreamCredential, error: GatewayError) => void;
 }
 
 /**
@@ -70,7 +68,6 @@ export async function runWithFailover<T>(options: FailoverOptions<T>): Promise<T
       return result;
     } catch (error) {
       if (!isGatewayError(error)) throw error;
-      options.onFailure?.(credential, error);
       if (!error.retryable) throw error;
       const kind = failureKindOf(error);
       const requestMayBeAtFault = mayBeTheRequestsFault.has(error.code);

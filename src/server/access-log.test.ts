@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clearRegisteredSecrets, registerSecrets } from '../security/redact.js';
-import { createAccessLogWriter } from './access-log.js';
+import { createAccessLogObserver } from './access-log.js';
+import type { Exchange } from './exchange.js';
 import { createLogger } from './logger.js';
 
 function capture(): { stream: Writable; lines: string[] } {
@@ -16,19 +17,35 @@ function capture(): { stream: Writable; lines: string[] } {
   return { stream, lines };
 }
 
-function exchange(fields: Partial<Record<'id' | 'url' | 'clientKeyId' | 'routedProvider' | 'gatewayErrorCode', string>>): [FastifyRequest, FastifyReply] {
-  const request = { id: 'req-0001', method: 'POST', url: '/v1/chat/completions', clientKeyId: undefined, routedProvider: undefined, gatewayErrorCode: undefined, ...fields };
-  const reply = { statusCode: 200, elapsedTime: 1.26 };
-  return [request as unknown as FastifyRequest, reply as unknown as FastifyReply];
+/** A finished record with the access log's fields; the keys mirror the request fields it replaced. */
+function exchange(fields: Partial<Record<'id' | 'url' | 'clientKeyId' | 'routedProvider' | 'gatewayErrorCode', string>>): Exchange {
+  return {
+    requestId: fields.id ?? 'req-0001',
+    clientIp: '127.0.0.1',
+    method: 'POST',
+    url: fields.url ?? '/v1/chat/completions',
+    startedAt: 0,
+    startedAtMonotonic: 0,
+    principal: fields.clientKeyId,
+    surface: undefined,
+    requestedModel: undefined,
+    route: fields.routedProvider === undefined ? undefined : { provider: fields.routedProvider, upstreamModel: 'm', bridge: 'openai-chat-pass-through' },
+    attempts: [],
+    firstByteMs: undefined,
+    usage: undefined,
+    outcome: { status: 200, errorCode: fields.gatewayErrorCode, clientAborted: false },
+    endedAt: 1,
+    durationMs: 1.3,
+  };
 }
 
 afterEach(() => clearRegisteredSecrets());
 
-describe('createAccessLogWriter', () => {
+describe('createAccessLogObserver', () => {
   it("writes pino's line format with the request's fields, omitting the unset ones", () => {
     const { stream, lines } = capture();
-    const write = createAccessLogWriter(createLogger({ level: 'info', destination: stream }));
-    write(...exchange({ clientKeyId: 'alice', routedProvider: 'openai' }));
+    const write = (record: Exchange): void => createAccessLogObserver(createLogger({ level: 'info', destination: stream })).end?.(record);
+    write(exchange({ clientKeyId: 'alice', routedProvider: 'openai' }));
     expect(lines).toHaveLength(1);
     const line = JSON.parse(lines[0]!) as Record<string, unknown>;
     expect(line).toMatchObject({ level: 30, reqId: 'req-0001', method: 'POST', url: '/v1/chat/completions', status: 200, ms: 1.3, key_id: 'alice', provider: 'openai', msg: 'request' });
@@ -39,11 +56,11 @@ describe('createAccessLogWriter', () => {
   it('redacts the client-controlled values: URL query keys, key shapes in the path, registered secrets, the request id', () => {
     registerSecrets(['test-upstream-key-0001']);
     const { stream, lines } = capture();
-    const write = createAccessLogWriter(createLogger({ level: 'info', destination: stream }));
-    write(...exchange({ url: '/v1/models?key=test-client-key-abcdef' }));
-    write(...exchange({ url: '/v1beta/models/sk-abcdefghijklmnop:generateContent' }));
-    write(...exchange({ url: '/v1/x/test-upstream-key-0001' }));
-    write(...exchange({ id: 'sk-abcdefghijklmnopqrst' }));
+    const write = (record: Exchange): void => createAccessLogObserver(createLogger({ level: 'info', destination: stream })).end?.(record);
+    write(exchange({ url: '/v1/models?key=test-client-key-abcdef' }));
+    write(exchange({ url: '/v1beta/models/sk-abcdefghijklmnop:generateContent' }));
+    write(exchange({ url: '/v1/x/test-upstream-key-0001' }));
+    write(exchange({ id: 'sk-abcdefghijklmnopqrst' }));
     const text = lines.join('\n');
     expect(text).not.toContain('test-client-key-abcdef');
     expect(text).not.toContain('abcdefghijklmnop');
@@ -53,22 +70,30 @@ describe('createAccessLogWriter', () => {
 
   it('escapes what would break the JSON line', () => {
     const { stream, lines } = capture();
-    const write = createAccessLogWriter(createLogger({ level: 'info', destination: stream }));
-    write(...exchange({ url: '/v1/"quoted"\\path', gatewayErrorCode: 'GW_NOT_FOUND' }));
+    const write = (record: Exchange): void => createAccessLogObserver(createLogger({ level: 'info', destination: stream })).end?.(record);
+    write(exchange({ url: '/v1/"quoted"\\path', gatewayErrorCode: 'GW_NOT_FOUND' }));
     expect(JSON.parse(lines[0]!)).toMatchObject({ url: '/v1/"quoted"\\path', code: 'GW_NOT_FOUND' });
+  });
+
+  it('marks a request whose client went away before the answer was complete', () => {
+    const { stream, lines } = capture();
+    const record = exchange({});
+    record.outcome = { status: 200, errorCode: undefined, clientAborted: true };
+    createAccessLogObserver(createLogger({ level: 'info', destination: stream })).end?.(record);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ status: 200, aborted: true });
   });
 
   it('writes nothing when the level is above info', () => {
     const { stream, lines } = capture();
-    const write = createAccessLogWriter(createLogger({ level: 'warn', destination: stream }));
-    write(...exchange({}));
+    const write = (record: Exchange): void => createAccessLogObserver(createLogger({ level: 'warn', destination: stream })).end?.(record);
+    write(exchange({}));
     expect(lines).toEqual([]);
   });
 
   it('falls back to logger.info for a logger that is not pino', () => {
     const calls: unknown[][] = [];
     const logger = { info: (...parameters: unknown[]) => calls.push(parameters), level: 'info' } as unknown as FastifyBaseLogger;
-    createAccessLogWriter(logger)(...exchange({ url: '/v1/models?key=test-client-key-abcdef' }));
+    createAccessLogObserver(logger).end?.(exchange({ url: '/v1/models?key=test-client-key-abcdef' }));
     expect(calls).toHaveLength(1);
     expect(JSON.stringify(calls[0])).not.toContain('test-client-key-abcdef');
   });

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import { redactText } from '../security/redact.js';
+import type { Exchange, ExchangeObserver } from './exchange.js';
 import { accessLineSinkOf } from './logger.js';
 
 /** pino's numeric level for `info`, the access line's level. */
@@ -8,9 +9,6 @@ const infoLevel = 30;
 
 /** pino's standard levels; `silent` disables everything. */
 const levelValues: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
-
-/** Writes one access-log line for a finished request. */
-export type AccessLogWriter = (request: FastifyRequest, reply: FastifyReply) => void;
 
 interface LineSink {
   write(line: string): unknown;
@@ -23,8 +21,10 @@ function pinoDestinationOf(logger: FastifyBaseLogger): LineSink | undefined {
 }
 
 /**
- * The access log: one JSON line per request, in pino's own line format (`level`, `time`, `reqId`,
- * fields, `msg`), written straight to the logger's destination (buffered stdout in production).
+ * The access log, the first subscriber of the per-request record (exchange.ts): at the record's
+ * end, one JSON line in pino's own line format (`level`, `time`, `reqId`, fields, `msg`), written
+ * straight to the logger's destination (buffered stdout in production). A request whose client went
+ * away before the answer was complete gets its line too, with `"aborted":true`.
  *
  * Why not `request.log.info(...)`: that path builds a child logger per request, serialises an
  * object through pino's generic machinery and then re-scans the whole finished line with the
@@ -38,37 +38,36 @@ function pinoDestinationOf(logger: FastifyBaseLogger): LineSink | undefined {
  *
  * Falls back to `logger.info` when the logger is not pino (then the sink's own redaction applies).
  */
-export function createAccessLogWriter(logger: FastifyBaseLogger): AccessLogWriter {
+export function createAccessLogObserver(logger: FastifyBaseLogger): ExchangeObserver {
   const destination = accessLineSinkOf(logger) ?? pinoDestinationOf(logger);
   if (destination === undefined) {
-    return (request, reply) => {
-      logger.info({ reqId: request.id, ...accessFields(request, reply) }, 'request');
-    };
+    return { name: 'access-log', end: (exchange) => logger.info({ reqId: exchange.requestId, ...accessFields(exchange) }, 'request') };
   }
   const enabled = (): boolean => (levelValues[logger.level] ?? infoLevel) <= infoLevel;
-  return (request, reply) => {
-    if (!enabled()) return;
-    let line = `{"level":${infoLevel},"time":${Date.now()},"reqId":${JSON.stringify(redactText(request.id))},"method":${JSON.stringify(request.method)},"url":${JSON.stringify(redactText(request.url))},"status":${reply.statusCode},"ms":${elapsedMs(reply)}`;
-    if (request.clientKeyId !== undefined) line += `,"key_id":${JSON.stringify(request.clientKeyId)}`;
-    if (request.routedProvider !== undefined) line += `,"provider":${JSON.stringify(request.routedProvider)}`;
-    if (request.gatewayErrorCode !== undefined) line += `,"code":${JSON.stringify(request.gatewayErrorCode)}`;
-    destination.write(`${line},"msg":"request"}\n`);
+  return {
+    name: 'access-log',
+    end(exchange) {
+      if (!enabled()) return;
+      const outcome = exchange.outcome;
+      let line = `{"level":${infoLevel},"time":${Date.now()},"reqId":${JSON.stringify(redactText(exchange.requestId))},"method":${JSON.stringify(exchange.method)},"url":${JSON.stringify(redactText(exchange.url))},"status":${outcome?.status ?? 0},"ms":${exchange.durationMs ?? 0}`;
+      if (exchange.principal !== undefined) line += `,"key_id":${JSON.stringify(exchange.principal)}`;
+      if (exchange.route !== undefined) line += `,"provider":${JSON.stringify(exchange.route.provider)}`;
+      if (outcome?.errorCode !== undefined) line += `,"code":${JSON.stringify(outcome.errorCode)}`;
+      if (outcome?.clientAborted === true) line += ',"aborted":true';
+      destination.write(`${line},"msg":"request"}\n`);
+    },
   };
 }
 
-/** Milliseconds with one decimal. */
-function elapsedMs(reply: FastifyReply): number {
-  return Math.round(reply.elapsedTime * 10) / 10;
-}
-
-function accessFields(request: FastifyRequest, reply: FastifyReply): Record<string, unknown> {
+function accessFields(exchange: Exchange): Record<string, unknown> {
   return {
-    method: request.method,
-    url: redactText(request.url),
-    status: reply.statusCode,
-    ms: elapsedMs(reply),
-    key_id: request.clientKeyId,
-    provider: request.routedProvider,
-    code: request.gatewayErrorCode,
+    method: exchange.method,
+    url: redactText(exchange.url),
+    status: exchange.outcome?.status,
+    ms: exchange.durationMs,
+    key_id: exchange.principal,
+    provider: exchange.route?.provider,
+    code: exchange.outcome?.errorCode,
+    ...(exchange.outcome?.clientAborted === true ? { aborted: true } : {}),
   };
 }

@@ -1,20 +1,22 @@
-import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { runWithFailover } from '../routing/failover.js';
+import { performance } from 'node:perf_hooks';
 import { isFirstByteTimeout, UpstreamAbort, type StreamingUpstreamResponse, type UpstreamClient } from '../upstream/client.js';
 import { sendWithFreshCredential, type UpstreamCredentialHooks } from '../oauth/refresh-retry.js';
 import type { WireFormat } from '../formats/wire-format.js';
 import type { MapErrorInput, UpstreamCredential, UpstreamOperation, UpstreamRequestTarget } from '../providers/types.js';
 import { deviceFingerprintHeaders } from '../security/fingerprint.js';
 import { redactText } from '../security/redact.js';
-import { createSecretStreamRedactor, redactRegisteredSecrets } from '../security/secret-stream-redactor.js';
+import { redactRegisteredSecrets } from '../security/secret-stream-redactor.js';
 import { bridgeFor } from './bridges/registry.js';
-import { outputBeforeFailure } from './bridges/sse-transformer.js';
-import type { BridgeContext, StreamTransformer } from './bridges/types.js';
+import type { BridgeContext } from './bridges/types.js';
+import { usageFromAnswer } from './bridges/usage.js';
 import { parseUpstreamJson } from './bridges/upstream-json.js';
 import type { ProviderRuntime, Runtime } from './runtime.js';
-import { errorShapeOf, streamErrorEvent, type ErrorShape } from './error-shape.js';
+import { errorShapeOf } from './error-shape.js';
+import { elapsedMs, type Exchange, type ExchangeObservers } from './exchange.js';
+import { relayStream } from './stream-relay.js';
 
 /** A non-streamed upstream answer is read at most this far (32 MiB) before it is called bad. */
 const maxUpstreamJsonBytes = 32 * 1024 * 1024;
@@ -28,6 +30,8 @@ export interface ChatPipelineDependencies {
   now: () => number;
   /** OAuth refresh before each attempt and on a 401 (oauth/refresh.ts); absent = credentials used as they are. */
   credentials?: UpstreamCredentialHooks;
+  /** The exchange observers registered at start; absent or inactive = no per-request record. */
+  observers?: ExchangeObservers;
 }
 
 export interface ChatInput {
@@ -96,39 +100,67 @@ async function withFailover<Response extends { statusCode: number }>(
   const runtime = dependencies.runtime();
   const extraHeaders = deviceFingerprintHeaders(provider.config, runtime.loaded.config.auth.dir);
   const failoverOnFirstByteTimeout = runtime.loaded.config.upstream.failover_on_first_byte_timeout;
+  const exchange = dependencies.observers === undefined ? undefined : call.request.exchange;
+  /** `seen.status` receives the upstream's status, for the exchange's attempt list. */
+  const attempt = async (credential: UpstreamCredential, seen: { status: number | undefined } | undefined): Promise<Response> => {
+    const build = (fresh: UpstreamCredential): UpstreamRequestTarget =>
+      provider.adapter.buildRequest({
+        operation: call.operation,
+        credential: fresh,
+        baseUrl: provider.baseUrl,
+        stream,
+        clientHeaders: call.request.headers,
+        ...(extraHeaders === undefined ? {} : { extraHeaders }),
+      });
+    let response: Response;
+    try {
+      response = await sendWithFreshCredential(dependencies.credentials, credential, (fresh) => io.send(build(fresh)), io.discard);
+    } catch (error) {
+      // Opt-in only: the request was sent, a resend may be billed twice (see transportError).
+      if (failoverOnFirstByteTimeout && isFirstByteTimeout(error)) {
+        throw new GatewayError(error.code, { provider: provider.name, retryable: true, message: error.message, cause: error.cause });
+      }
+      throw error;
+    }
+    if (seen !== undefined) seen.status = response.statusCode;
+    if (response.statusCode >= 300) {
+      const details = await io.errorDetails(response);
+      throw provider.adapter.mapError({ provider: provider.name, status: response.statusCode, headers: details.headers, bodyText: redactText(details.bodyText) });
+    }
+    return response;
+  };
   return runWithFailover({
     pool: provider.pool,
     provider: provider.name,
     maxAttempts: provider.pool.size === 0 ? 1 : Math.min(runtime.loaded.config.upstream.max_attempts, provider.pool.size),
     signal: call.signal,
-    attempt: async (credential) => {
-      const build = (fresh: UpstreamCredential): UpstreamRequestTarget =>
-        provider.adapter.buildRequest({
-          operation: call.operation,
-          credential: fresh,
-          baseUrl: provider.baseUrl,
-          stream,
-          clientHeaders: call.request.headers,
-          ...(extraHeaders === undefined ? {} : { extraHeaders }),
-        });
-      let response: Response;
-      try {
-        response = await sendWithFreshCredential(dependencies.credentials, credential, (fresh) => io.send(build(fresh)), io.discard);
-      } catch (error) {
-        // Opt-in only: the request was sent, a resend may be billed twice (see transportError).
-        if (failoverOnFirstByteTimeout && isFirstByteTimeout(error)) {
-          throw new GatewayError(error.code, { provider: provider.name, retryable: true, message: error.message, cause: error.cause });
-        }
-        throw error;
-      }
-      if (response.statusCode >= 300) {
-        const details = await io.errorDetails(response);
-        throw provider.adapter.mapError({ provider: provider.name, status: response.statusCode, headers: details.headers, bodyText: redactText(details.bodyText) });
-      }
-      return response;
-    },
+    attempt: exchange === undefined ? (credential) => attempt(credential, undefined) : (credential) => recordAttempt(dependencies.observers as ExchangeObservers, exchange, credential, attempt),
   });
 }
+
+/**
+ * Runs one attempt and adds it to the exchange: credential, the upstream's status (when it
+ * answered), milliseconds, and the catalog code it failed with (why failover moved on).
+ */
+async function recordAttempt<Response>(
+  observers: ExchangeObservers,
+  exchange: Exchange,
+  credential: UpstreamCredential,
+  attempt: (credential: UpstreamCredential, seen: { status: number | undefined }) => Promise<Response>,
+): Promise<Response> {
+  const started = performance.now();
+  const seen: { status: number | undefined } = { status: undefined };
+  const ms = (): number => Math.round((performance.now() - started) * 10) / 10;
+  try {
+    const response = await attempt(credential, seen);
+    observers.notifyAttempt(exchange, { credentialId: credential.id, status: seen.status, ms: ms(), failure: undefined });
+    return response;
+  } catch (error) {
+    observers.notifyAttempt(exchange, { credentialId: credential.id, status: seen.status, ms: ms(), failure: isGatewayError(error) ? error.code : 'aborted' });
+    throw error;
+  }
+}
+
 
 /** A streamed call: resolves with the unread body once the upstream answered 2xx/3xx. */
 export function sendUpstream(dependencies: ChatPipelineDependencies, call: UpstreamCall): Promise<StreamingUpstreamResponse> {
@@ -161,6 +193,14 @@ async function fetchUpstreamAnswer(dependencies: ChatPipelineDependencies, call:
  * that is not JSON (an HTML page from a proxy in front of the upstream) is GW_UPSTREAM_BAD_RESPONSE.
  */
 export async function sendUpstreamBuffered(dependencies: ChatPipelineDependencies, call: UpstreamCall, limitBytes: number): Promise<Buffer> {
+  const exchange = dependencies.observers === undefined ? undefined : call.request.exchange;
+  if (exchange !== undefined && exchange.route === undefined) {
+    const model = (call.request.body as { model?: unknown } | undefined)?.model;
+    exchange.principal = call.request.clientKeyId;
+    exchange.requestedModel = typeof model === 'string' ? model : undefined;
+    exchange.route = { provider: call.provider.name, upstreamModel: undefined, bridge: `${call.provider.adapter.format}-${call.operation}` };
+    dependencies.observers?.notify('routed', exchange);
+  }
   const body = await fetchUpstreamAnswer(dependencies, call, limitBytes);
   parseUpstreamJson(body);
   return body;
@@ -177,6 +217,13 @@ export function rawBodyOf(request: FastifyRequest): Buffer {
 /** Handles one chat request (OpenAI chat completion or Anthropic message), streamed or not. */
 export async function runChat(dependencies: ChatPipelineDependencies, request: FastifyRequest, reply: FastifyReply, input: ChatInput): Promise<void> {
   const runtime = dependencies.runtime();
+  const { observers } = dependencies;
+  const exchange = observers === undefined ? undefined : request.exchange;
+  if (exchange !== undefined) {
+    exchange.principal = request.clientKeyId;
+    exchange.surface = input.clientFormat;
+    exchange.requestedModel = input.model;
+  }
   const { provider, upstreamModel } = resolveProvider(runtime, input.model);
   request.routedProvider = provider.name;
   const bridge = bridgeFor(input.clientFormat, provider.adapter.format);
@@ -192,131 +239,34 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
     requestId: request.id,
     clientBody: input.body,
   };
+  if (exchange !== undefined) {
+    exchange.route = { provider: provider.name, upstreamModel, bridge: bridge.name };
+    observers?.notify('routed', exchange);
+  }
   const upstreamBody = bridge.upstreamBody(context, rawBodyOf(request), { defaultMaxTokens: runtime.loaded.config.upstream.default_max_tokens });
   const call: UpstreamCall = { request, provider, operation: 'chat', body: upstreamBody, signal: abortOnClientClose(reply) };
   if (!input.stream) {
     const body = await fetchUpstreamAnswer(dependencies, call, maxUpstreamJsonBytes);
-    await reply.code(200).header('content-type', 'application/json').send(bridge.jsonResponse(body, context));
+    // Parsed once for every bridge: a body that is not JSON is a 502 (same-format ones included),
+    // translators read the parsed answer, and the usage comes from it.
+    const answer = parseUpstreamJson(body);
+    const output = bridge.jsonResponse(body, answer, context);
+    if (exchange !== undefined) {
+      exchange.usage = usageFromAnswer(provider.adapter.format, answer);
+      if (exchange.usage !== undefined) observers?.notify('usage', exchange);
+      exchange.firstByteMs = elapsedMs(exchange);
+      observers?.notify('firstByte', exchange);
+    }
+    await reply.code(200).header('content-type', 'application/json').send(output);
     return;
   }
   const response = await sendUpstream(dependencies, call);
-  const transformer = bridge.streamTransformer(context);
-  await relayStream(request, reply, response, transformer, errorShapeOf(request.url, request.headers), provider.name, call.signal);
-}
-
-/** Headers of an SSE answer, on top of those the hooks set (x-request-id, security headers). */
-const streamHeaders = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache',
-  'x-accel-buffering': 'no', // reverse proxies must not buffer SSE
-} as const;
-
-/**
- * Relays the upstream stream to the client, one upstream piece at a time, written straight to the
- * socket's response (Fastify's stream piping costs a Readable, an async generator and a pipe per
- * stream, and several promise hops per chunk). Each piece is written as it arrives, so the first
- * byte leaves when it arrives (no buffering). Backpressure is explicit: when the client's socket
- * buffer is full (`write` returns false) the upstream body is paused until `drain`, so a slow
- * client slows the upstream read (TCP backpressure) instead of growing a buffer in the gateway.
- *
- * Every upstream piece first passes the secret stream redactor (registered upstream keys and tokens
- * masked, on every bridge; it holds back only a tail that could start a secret, which an SSE piece
- * ending in '\n' never has), then the bridge's transformer.
- *
- * After the first byte there is no failover: a mid-stream failure becomes one error event in the
- * client's own format, then the stream ends cleanly. A client that hangs up aborts the upstream
- * call (abortOnClientClose) and the relay stops without writing. Resolves when the relay is over;
- * never rejects.
- */
-function relayStream(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  response: StreamingUpstreamResponse,
-  transformer: StreamTransformer,
-  errorShape: ErrorShape,
-  providerName: string,
-  signal: UpstreamAbort,
-): Promise<void> {
-  const client = reply.raw;
-  const upstream = response.body;
-  reply.hijack();
-  client.writeHead(200, { ...(reply.getHeaders() as OutgoingHttpHeaders), ...streamHeaders });
-  return new Promise<void>((resolve) => {
-    let finished = false;
-    const finish = (tail: string | Buffer | undefined): void => {
-      if (finished) return;
-      finished = true;
-      client.off('drain', onDrain);
-      upstream.destroy();
-      if (!client.destroyed) {
-        if (tail !== undefined && tail.length > 0) client.end(tail);
-        else client.end();
-      }
-      resolve();
-    };
-    const fail = (error: unknown): void => {
-      if (finished) return;
-      if (signal.aborted || client.destroyed) return finish(undefined); // the client left; nobody to tell
-      // Everything the upstream sent before the failure reaches the client first, then the error.
-      const { output, cause } = outputBeforeFailure(transformer, error);
-      if (output.length > 0) write(output);
-      const failure = isGatewayError(cause)
-        ? cause
-        : new GatewayError('GW_UPSTREAM_STREAM_FAILED', { provider: providerName, message: `The stream from provider '${providerName}' failed part-way.`, cause });
-      request.log.warn({ code: failure.code, provider: providerName, err_message: failure.message }, 'upstream stream failed');
-      finish(streamErrorEvent(errorShape, failure));
-    };
-    // Coalescing without delay: the upstream body arrives as one piece per upstream HTTP chunk,
-    // often twenty from one socket read, and each write would be its own syscall. The socket is
-    // corked at the first write of a tick and uncorked in a microtask, which runs once the current
-    // socket read is fully handled (its last piece and the end of the answer included): everything
-    // relayed from one read leaves in one writev. Nothing waits for more I/O.
-    let corked = false;
-    const uncork = (): void => {
-      corked = false;
-      client.uncork();
-    };
-    const write = (output: string | Buffer): boolean => {
-      if (!corked) {
-        corked = true;
-        client.cork();
-        queueMicrotask(uncork);
-      }
-      return client.write(output);
-    };
-    const secretRedactor = createSecretStreamRedactor();
-    const onDrain = (): void => upstream.resume();
-    client.on('drain', onDrain);
-    client.once('close', () => finish(undefined));
-    upstream.attach({
-      onData: (piece) => {
-        if (finished) return;
-        let output: string | Buffer;
-        try {
-          output = transformer.push(secretRedactor === undefined ? piece : secretRedactor.push(piece));
-        } catch (error) {
-          fail(error);
-          return;
-        }
-        if (output.length > 0 && !write(output)) upstream.pause();
-      },
-      onEnd: () => {
-        if (finished) return;
-        let tail: string | Buffer;
-        try {
-          const held = secretRedactor?.flush();
-          if (held !== undefined && held.length > 0) {
-            const output = transformer.push(held);
-            if (output.length > 0) write(output);
-          }
-          tail = transformer.flush();
-        } catch (error) {
-          fail(error);
-          return;
-        }
-        finish(tail);
-      },
-      onError: fail,
-    });
+  await relayStream(request, reply, response, {
+    transformer: bridge.streamTransformer(context),
+    errorShape: errorShapeOf(request.url, request.headers),
+    providerName: provider.name,
+    upstreamFormat: provider.adapter.format,
+    signal: call.signal,
+    observers,
   });
 }

@@ -4,9 +4,10 @@ import secureJsonParse from 'secure-json-parse';
 import { GatewayError } from '../errors/gateway-error.js';
 import { extractClientKey } from '../security/client-auth.js';
 import type { UpstreamClient } from '../upstream/client.js';
-import { createAccessLogWriter } from './access-log.js';
+import { createAccessLogObserver } from './access-log.js';
 import type { ChatPipelineDependencies } from './chat-pipeline.js';
 import { installErrorHandlers, sendGatewayError } from './error-handler.js';
+import { ExchangeObservers, type ExchangeObserver } from './exchange.js';
 import './request-context.js';
 import { registerAnthropicRoutes } from './routes/anthropic.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -25,6 +26,8 @@ export interface AppOptions {
   bodyLimitBytes: number;
   timeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
   accessLog: boolean;
+  /** Subscribers of the per-request record, registered once here (after the access log, when it is on). */
+  exchangeObservers?: readonly ExchangeObserver[];
 }
 
 /** A client-sent request id is echoed only when it is a plain token; anything else is replaced. */
@@ -42,7 +45,7 @@ const publicPaths = new Set(['/healthz', '/readyz']);
 export function createApp(options: AppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger,
-    // Fastify's two lines per request are replaced by our one access-log line (onResponse below).
+    // Fastify's two lines per request are replaced by our one access-log line (a subscriber of the exchange).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,
     requestTimeout: options.timeouts.requestMs,
@@ -63,6 +66,20 @@ export function createApp(options: AppOptions): FastifyInstance {
   app.decorateRequest('clientKeyId', undefined);
   app.decorateRequest('routedProvider', undefined);
   app.decorateRequest('gatewayErrorCode', undefined);
+  app.decorateRequest('exchange', undefined);
+
+  // The per-request record starts before any other hook can answer (a 401 is recorded too). With no
+  // observer registered there is no hook at all.
+  const observers = new ExchangeObservers(
+    [...(options.accessLog ? [createAccessLogObserver(options.logger)] : []), ...(options.exchangeObservers ?? [])],
+    options.logger,
+  );
+  if (observers.active) {
+    app.addHook('onRequest', (request, reply, done) => {
+      request.exchange = observers.start(request, reply);
+      done();
+    });
+  }
 
   // One JSON parser that keeps the raw bytes (for pass-through) and refuses prototype poisoning.
   app.removeAllContentTypeParsers();
@@ -95,12 +112,10 @@ export function createApp(options: AppOptions): FastifyInstance {
     done();
   });
 
-  const writeAccessLine = options.accessLog ? createAccessLogWriter(options.logger) : undefined;
   app.addHook('onResponse', (request, reply, done) => {
     // While draining, a keep-alive socket that just went idle would hold shutdown open until its
     // keep-alive timeout; close idle sockets as each in-flight response completes.
     if (options.isShuttingDown()) setImmediate(() => app.server.closeIdleConnections());
-    if (writeAccessLine !== undefined) writeAccessLine(request, reply);
     done();
   });
 
@@ -110,6 +125,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     upstream: options.upstream,
     now: options.now,
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    ...(observers.active ? { observers } : {}),
   };
   registerHealthRoutes(app, options.isShuttingDown);
   registerOpenAIRoutes(app, dependencies);

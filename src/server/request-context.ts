@@ -1,3 +1,5 @@
+import type { Exchange } from './exchange.js';
+
 /** Per-request fields the hooks and handlers share; declared once so every file sees the same types. */
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,6 +11,8 @@ declare module 'fastify' {
     routedProvider: string | undefined;
     /** The catalog code of the error answered, for the access log. */
     gatewayErrorCode: string | undefined;
+    /** The per-request record (exchange.ts); undefined when no observer is registered. */
+    exchange: Exchange | undefined;
   }
 }
 

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { stringify } from 'yaml';
 import { parseConfigText, type LoadedConfig } from '../../src/config/load.js';
 import { startGateway, type RunningGateway } from '../../src/main.js';
+import type { ExchangeObserver } from '../../src/server/exchange.js';
 
 /**
  * Starts the real gateway for an integration test: real config pipeline (YAML text through
@@ -27,6 +28,8 @@ export interface StartTestGatewayOptions {
   providers: Record<string, TestProviderConfig>;
   /** Deep-merged over the test base config (objects merge, arrays and scalars replace). */
   extra?: Record<string, unknown>;
+  /** Subscribers of the per-request record (a recording subscriber in the exchange tests). */
+  exchangeObservers?: readonly ExchangeObserver[];
 }
 
 export interface TestGateway {
@@ -106,7 +109,7 @@ export async function startTestGateway(options: StartTestGatewayOptions): Promis
 
   let gateway: RunningGateway;
   try {
-    gateway = await startGateway({ loaded: buildConfig(options), logStream });
+    gateway = await startGateway({ loaded: buildConfig(options), logStream, ...(options.exchangeObservers === undefined ? {} : { exchangeObservers: options.exchangeObservers }) });
   } catch (error) {
     await rm(baseDir, { recursive: true, force: true });
     throw error;

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { startAnthropicStub, startOpenAIStub, type StubUpstream } from '../fixtures/stub-upstreams/index.js';
-import { startTestGateway, type TestGateway, type TestProviderConfig } from './gateway.js';
+import { startTestGateway, type StartTestGatewayOptions, type TestGateway, type TestProviderConfig } from './gateway.js';
 
 /**
  * The usual integration setup: one OpenAI stub and one Anthropic stub, and a gateway with provider
@@ -27,6 +27,7 @@ export interface StandardSetupOptions {
   extraProviders?: (stubs: { openaiStub: StubUpstream; anthropicStub: StubUpstream }) => Record<string, TestProviderConfig>;
   openaiKeys?: TestProviderConfig['api_keys'];
   anthropicKeys?: TestProviderConfig['api_keys'];
+  exchangeObservers?: StartTestGatewayOptions['exchangeObservers'];
 }
 
 /** An OpenAI SDK client aimed at the gateway, no SDK retries (tests see every status as sent). */
@@ -55,6 +56,7 @@ export async function startStandardSetup(options: StandardSetupOptions = {}): Pr
         ...options.extraProviders?.({ openaiStub, anthropicStub }),
       },
       extra: options.extra ?? {},
+      ...(options.exchangeObservers === undefined ? {} : { exchangeObservers: options.exchangeObservers }),
     });
     return {
       openaiStub,

@@ -5,18 +5,18 @@ import { translateOpenAIResponseToAnthropic } from '../../translate/anthropic-to
 import { createOpenAIToAnthropicStreamTranslator } from '../../translate/anthropic-to-openai/stream.js';
 import { createSseTransformer, encodeAnthropicEvent } from './sse-transformer.js';
 import type { FormatBridge } from './types.js';
-import { parseUpstreamJson } from './upstream-json.js';
 
 /** An Anthropic client (SDK, Claude Code) served by an OpenAI-compatible upstream. */
 export const anthropicToOpenAIBridge: FormatBridge = {
+  name: 'anthropic-messages-to-openai-chat',
   clientFormat: 'anthropic-messages',
   upstreamFormat: 'openai-chat',
   upstreamBody(context) {
     const request = context.clientBody as AnthropicMessagesRequest;
     return JSON.stringify(translateAnthropicRequestToOpenAI(request, { upstreamModel: context.upstreamModel }));
   },
-  jsonResponse(upstreamBody, context) {
-    return JSON.stringify(translateOpenAIResponseToAnthropic(parseUpstreamJson(upstreamBody), { model: context.requestedModel }));
+  jsonResponse(_upstreamBody, answer, context) {
+    return JSON.stringify(translateOpenAIResponseToAnthropic(answer, { model: context.requestedModel }));
   },
   streamTransformer(context) {
     const request = context.clientBody as AnthropicMessagesRequest;

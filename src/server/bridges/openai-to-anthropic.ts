@@ -3,13 +3,13 @@ import { translateOpenAIRequestToAnthropic } from '../../translate/openai-to-ant
 import { translateAnthropicResponseToOpenAI } from '../../translate/openai-to-anthropic/response.js';
 import { createAnthropicToOpenAIStreamTranslator } from '../../translate/openai-to-anthropic/stream.js';
 import { createSseTransformer, encodeOpenAIChunk } from './sse-transformer.js';
-import { parseUpstreamJson } from './upstream-json.js';
 import type { FormatBridge } from './types.js';
 
 const done = 'data: [DONE]\n\n';
 
 /** An OpenAI client (SDK, Codex, Cursor) served by an Anthropic upstream. */
 export const openaiToAnthropicBridge: FormatBridge = {
+  name: 'openai-chat-to-anthropic-messages',
   clientFormat: 'openai-chat',
   upstreamFormat: 'anthropic-messages',
   upstreamBody(context, _raw, options) {
@@ -18,8 +18,8 @@ export const openaiToAnthropicBridge: FormatBridge = {
       translateOpenAIRequestToAnthropic(request, { upstreamModel: context.upstreamModel, defaultMaxTokens: options.defaultMaxTokens }),
     );
   },
-  jsonResponse(upstreamBody, context) {
-    return JSON.stringify(translateAnthropicResponseToOpenAI(parseUpstreamJson(upstreamBody), { model: context.requestedModel, created: context.created }));
+  jsonResponse(_upstreamBody, answer, context) {
+    return JSON.stringify(translateAnthropicResponseToOpenAI(answer, { model: context.requestedModel, created: context.created }));
   },
   streamTransformer(context) {
     const request = context.clientBody as OpenAIChatRequest;

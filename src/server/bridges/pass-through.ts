@@ -1,6 +1,5 @@
 import type { WireFormat } from '../../formats/wire-format.js';
 import type { FormatBridge, StreamTransformer } from './types.js';
-import { parseUpstreamJson } from './upstream-json.js';
 
 const identityStream: StreamTransformer = {
   push: (piece) => piece,
@@ -26,14 +25,12 @@ export function sameFormatBody(
 /** Same format in and out: bytes forwarded (see sameFormatBody), answers relayed untouched. */
 export function createPassThroughBridge(format: WireFormat): FormatBridge {
   return {
+    name: `${format}-pass-through`,
     clientFormat: format,
     upstreamFormat: format,
     upstreamBody: (context, raw) => sameFormatBody(raw, context.clientBody, context.requestedModel, context.upstreamModel),
-    // Relayed byte for byte, but only once it is known to be JSON (an HTML page is a 502, not a 200).
-    jsonResponse: (upstreamBody) => {
-      parseUpstreamJson(upstreamBody);
-      return upstreamBody;
-    },
+    // Relayed byte for byte; the pipeline parsed it first (an HTML page is a 502, not a 200).
+    jsonResponse: (upstreamBody) => upstreamBody,
     streamTransformer: () => identityStream,
   };
 }

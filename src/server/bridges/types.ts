@@ -45,11 +45,17 @@ export class StreamTransformFailure extends Error {
  * bridges call the pure translators in `src/translate/`.
  */
 export interface FormatBridge {
+  /** For the per-request record: `openai-chat-pass-through`, `openai-chat-to-anthropic-messages`, … */
+  readonly name: string;
   readonly clientFormat: WireFormat;
   readonly upstreamFormat: WireFormat;
   /** The upstream request body. `raw` is the client's original bytes, forwarded untouched when possible. */
   upstreamBody(context: BridgeContext, raw: Buffer, options: { defaultMaxTokens: number }): string | Buffer;
-  /** A non-streamed upstream answer turned into the client's format. */
-  jsonResponse(upstreamBody: Buffer, context: BridgeContext): string | Buffer;
+  /**
+   * A non-streamed upstream answer turned into the client's format. `answer` is `upstreamBody`
+   * parsed once by the pipeline (which refused it if it was not JSON); same-format bridges return
+   * the bytes untouched.
+   */
+  jsonResponse(upstreamBody: Buffer, answer: unknown, context: BridgeContext): string | Buffer;
   streamTransformer(context: BridgeContext): StreamTransformer;
 }

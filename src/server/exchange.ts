@@ -1,0 +1,177 @@
+import { performance } from 'node:perf_hooks';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import type { WireFormat } from '../formats/wire-format.js';
+
+/**
+ * The per-request record ("exchange"): one object per request, created when it arrives and filled
+ * along the path, read by subscribers at five fixed observer points. Later per-request layers
+ * (usage accounting, audit, metrics, alerts) subscribe here instead of editing the pipeline. A
+ * layer that must decide (a limiter, a scope check) is a hook, not an observer: observers cannot
+ * change the answer, and one that throws is logged and ignored.
+ */
+
+/** One upstream attempt with one credential. */
+export interface ExchangeAttempt {
+  credentialId: string;
+  /** The upstream's HTTP status; undefined when it never answered (connection failure, timeout, abort). */
+  status: number | undefined;
+  /** Milliseconds from sending to the answer's headers (or the failure). */
+  ms: number;
+  /** The catalog code this attempt failed with (why the next credential was tried); undefined on success. */
+  failure: string | undefined;
+}
+
+/**
+ * Token counts as the upstream reported them, read from its JSON answer or its final SSE events.
+ * OpenAI: `prompt_tokens` (cached ones included), `completion_tokens`,
+ * `prompt_tokens_details.cached_tokens`. Anthropic: `input_tokens` (cache reads excluded, as
+ * Anthropic counts), `output_tokens`, `cache_read_input_tokens`. Absent fields stay undefined.
+ */
+export interface ExchangeUsage {
+  inputTokens: number | undefined;
+  outputTokens: number | undefined;
+  cachedTokens: number | undefined;
+}
+
+export interface ExchangeRoute {
+  provider: string;
+  /** Undefined for `count_tokens`, whose route forwards the client's body without naming it here. */
+  upstreamModel: string | undefined;
+  /** The bridge's name (`openai-pass-through`, `openai-to-anthropic`, …). */
+  bridge: string;
+}
+
+export interface ExchangeOutcome {
+  /** The status the client got (200 for a stream that later failed; see errorCode). */
+  status: number;
+  /** The catalog code of the error answered, or of the error event that ended a stream. */
+  errorCode: string | undefined;
+  /** True when the client went away before the answer was complete. */
+  clientAborted: boolean;
+}
+
+export interface Exchange {
+  readonly requestId: string;
+  /** The socket's address (trusted proxies are not built yet). */
+  readonly clientIp: string | undefined;
+  readonly method: string;
+  /** As the client sent it: may carry `?key=`. Subscribers that write it anywhere redact it. */
+  readonly url: string;
+  /** Epoch milliseconds. */
+  readonly startedAt: number;
+  /** Monotonic start (performance.now()), for the durations below. */
+  readonly startedAtMonotonic: number;
+  /** The authenticated principal's id (the client key id); undefined before or without authentication. */
+  principal: string | undefined;
+  /** The client's wire format; set when a chat route takes the request. */
+  surface: WireFormat | undefined;
+  requestedModel: string | undefined;
+  route: ExchangeRoute | undefined;
+  attempts: ExchangeAttempt[];
+  /** Milliseconds from arrival to the first byte of the answer's body leaving for the client. */
+  firstByteMs: number | undefined;
+  usage: ExchangeUsage | undefined;
+  outcome: ExchangeOutcome | undefined;
+  /** Epoch milliseconds. */
+  endedAt: number | undefined;
+  /** Milliseconds from arrival to the end, one decimal. */
+  durationMs: number | undefined;
+}
+
+/** A subscriber; each point is optional. Called synchronously: keep it cheap, hand slow work off. */
+export interface ExchangeObserver {
+  readonly name: string;
+  routed?(exchange: Exchange): void;
+  attempt?(exchange: Exchange, attempt: ExchangeAttempt): void;
+  firstByte?(exchange: Exchange): void;
+  usage?(exchange: Exchange): void;
+  end?(exchange: Exchange): void;
+}
+
+type Point = 'routed' | 'firstByte' | 'usage' | 'end';
+
+/**
+ * The observers registered at start, compiled into one list per point. With none registered
+ * `start` returns undefined, no record is built and every point below is a skipped `if`.
+ */
+export class ExchangeObservers {
+  private readonly byPoint: Record<Point, ExchangeObserver[]>;
+  private readonly attemptObservers: ExchangeObserver[];
+  readonly active: boolean;
+
+  constructor(
+    observers: readonly ExchangeObserver[],
+    private readonly logger: FastifyBaseLogger,
+  ) {
+    const having = (point: keyof ExchangeObserver): ExchangeObserver[] => observers.filter((observer) => typeof observer[point] === 'function');
+    this.byPoint = { routed: having('routed'), firstByte: having('firstByte'), usage: having('usage'), end: having('end') };
+    this.attemptObservers = having('attempt');
+    this.active = observers.length > 0;
+  }
+
+  /** Starts the record of a request that just arrived, and ends it when its response closes (finished or not). */
+  start(request: FastifyRequest, reply: FastifyReply): Exchange | undefined {
+    if (!this.active) return undefined;
+    const exchange: Exchange = {
+      requestId: request.id,
+      clientIp: request.raw.socket.remoteAddress,
+      method: request.method,
+      url: request.url,
+      startedAt: Date.now(),
+      startedAtMonotonic: performance.now(),
+      principal: undefined,
+      surface: undefined,
+      requestedModel: undefined,
+      route: undefined,
+      attempts: [],
+      firstByteMs: undefined,
+      usage: undefined,
+      outcome: undefined,
+      endedAt: undefined,
+      durationMs: undefined,
+    };
+    // 'close' fires once per response, after a normal finish and after a client abort alike, so
+    // every request ends exactly once ('finish' alone would miss the aborts).
+    reply.raw.once('close', () => {
+      const clientAborted = !reply.raw.writableFinished;
+      const end = (): void => {
+        exchange.principal ??= request.clientKeyId;
+        exchange.outcome = { status: reply.raw.statusCode, errorCode: request.gatewayErrorCode, clientAborted };
+        exchange.endedAt = Date.now();
+        exchange.durationMs = elapsedMs(exchange);
+        this.notify('end', exchange);
+      };
+      // An abort cancels the upstream call from another 'close' listener; its attempt settles a
+      // few promise steps later. Ending on the next turn lets that attempt into the record.
+      if (clientAborted) setImmediate(end);
+      else end();
+    });
+    return exchange;
+  }
+
+  notify(point: Point, exchange: Exchange): void {
+    for (const observer of this.byPoint[point]) {
+      try {
+        observer[point]?.(exchange);
+      } catch (error) {
+        this.logger.error({ err: error, observer: observer.name, point, reqId: exchange.requestId }, 'exchange observer failed');
+      }
+    }
+  }
+
+  notifyAttempt(exchange: Exchange, attempt: ExchangeAttempt): void {
+    exchange.attempts.push(attempt);
+    for (const observer of this.attemptObservers) {
+      try {
+        observer.attempt?.(exchange, attempt);
+      } catch (error) {
+        this.logger.error({ err: error, observer: observer.name, point: 'attempt', reqId: exchange.requestId }, 'exchange observer failed');
+      }
+    }
+  }
+}
+
+/** Milliseconds since the exchange started, one decimal. */
+export function elapsedMs(exchange: Exchange): number {
+  return Math.round((performance.now() - exchange.startedAtMonotonic) * 10) / 10;
+}
