@@ -19,7 +19,7 @@ import { packageVersion, registerVersionCommand } from './commands/version.js';
 export function buildProgram(io: CliIo = processIo): Command {
   const program = new Command('cliproxyapi');
   program
-    .description('security-hardened multi-provider LLM API proxy (OpenAI, Anthropic and Gemini wire formats)')
+    .description('security-hardened multi-provider LLM API proxy (OpenAI and Anthropic wire formats)')
     .version(packageVersion(), '-v, --version', 'print the version')
     .configureOutput({ writeOut: (text) => io.stdout(text), writeErr: (text) => io.stderr(text) })
     .exitOverride()

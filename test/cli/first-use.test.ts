@@ -1,10 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/cli-io.js';
 import { runCli } from '../../src/cli/main.js';
+import { repositoryRoot } from '../helpers/binary-process.js';
 
 /**
  * The first-use defects of issue #8, each as a user meets it through the CLI (in-process; the
@@ -137,5 +139,31 @@ describe('first use: config check', () => {
     const directoryResult = await run(['keys', 'list', '-c', directory]);
     expect(directoryResult.code).toBe(1);
     expect(directoryResult.stderr).toContain('is not a regular file (a directory)');
+  });
+});
+
+describe('first use: what the repository tells a new user', () => {
+  it('--help and package.json claim only the wire formats that exist (no Gemini yet)', async () => {
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('OpenAI and Anthropic wire formats');
+    expect(help.stdout).not.toMatch(/gemini/i);
+    const manifest = JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as { description: string };
+    expect(manifest.description).not.toMatch(/gemini/i);
+  });
+
+  it('the README runs the CLI through npx (nothing puts a bare cliproxyapi on PATH) and says how to install it', () => {
+    const readme = readFileSync(join(repositoryRoot, 'README.md'), 'utf8');
+    const bare = [...readme.matchAll(/(?<!npx )(?<![\w/.-])cliproxyapi (?:serve|config|keys|creds|encryption|fingerprint|version|--help)\b/g)].map((match) => match[0]);
+    expect(bare).toEqual([]);
+    expect(readme).toContain('npx cliproxyapi --help');
+    expect(readme).toContain('npm install -g .');
+  });
+
+  it('.gitignore keeps secret-holding local files out of commits (config.yaml anywhere, keyring, client keys)', () => {
+    for (const path of ['config.yaml', 'deploy/local/config.yaml', 'encryption.key', 'client-keys.json', 'data/auths/x.json']) {
+      // check-ignore exits 0 when the path is ignored (it need not exist); execFileSync throws otherwise.
+      expect(() => execFileSync('git', ['check-ignore', '--quiet', '--no-index', path], { cwd: repositoryRoot }), path).not.toThrow();
+    }
   });
 });
