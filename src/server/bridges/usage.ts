@@ -75,7 +75,11 @@ export class StreamUsageSniffer {
    * record that the stream ended in an error.
    */
   finish(): { usage: ExchangeUsage | undefined; upstreamError: boolean } {
-    const events = [...dataLines(Buffer.concat(this.head)), ...dataLines(Buffer.concat(this.tail))];
+    // OpenAI reports usage only at the end; only Anthropic's message_start needs the head.
+    const head = this.upstreamFormat === 'anthropic-messages' ? dataLines(Buffer.concat(this.head)) : [];
+    // The end window starts with the head's last piece, so an event cut between head and tail is whole.
+    const end = this.tail.length === 0 ? (this.upstreamFormat === 'openai-chat' ? this.head : []) : [...this.head.slice(-1), ...this.tail];
+    const events = [...head, ...dataLines(Buffer.concat(end))];
     let usage: ExchangeUsage | undefined;
     let upstreamError = false;
     for (const event of events) {
@@ -98,14 +102,28 @@ export class StreamUsageSniffer {
   }
 }
 
-/** The JSON `data:` lines of `bytes` that mention usage or an error; a line cut at the window's edge is skipped. */
+/**
+ * The JSON `data:` lines of `bytes` that carry a usage object or an error, in stream order. Found
+ * with `indexOf` rather than by splitting every line (a regex split of 8 KiB cost more than the
+ * rest of the relay); `"usage":null` (on every OpenAI chunk with include_usage) is skipped without
+ * parsing. A line cut at the window's edge fails to parse and is skipped.
+ */
 function dataLines(bytes: Buffer): unknown[] {
   if (bytes.length === 0) return [];
+  const text = bytes.toString('utf8');
+  const lineStarts = new Set<number>();
+  for (const needle of ['"usage"', '"error"']) {
+    for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) {
+      if (needle === '"usage"' && /^\s*:\s*null/.test(text.slice(at + needle.length, at + needle.length + 12))) continue;
+      lineStarts.add(text.lastIndexOf('\n', at) + 1);
+    }
+  }
   const found: unknown[] = [];
-  for (const line of bytes.toString('utf8').split(/\r\n|\r|\n/)) {
-    if (!line.startsWith('data:') || !(line.includes('"usage"') || line.includes('"error"'))) continue;
+  for (const start of [...lineStarts].sort((left, right) => left - right)) {
+    if (!text.startsWith('data:', start)) continue;
+    const end = text.indexOf('\n', start);
     try {
-      found.push(JSON.parse(line.slice(5)) as unknown);
+      found.push(JSON.parse(text.slice(start + 5, end === -1 ? text.length : end)) as unknown);
     } catch {
       // the first or last line of a window may be a fragment
     }
