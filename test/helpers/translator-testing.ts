@@ -24,3 +24,45 @@ export function oddPieces<T extends string | Buffer>(whole: T, sizes: number[]):
   }
   return pieces;
 }
+
+/** A deterministic PRNG (mulberry32): the same seed gives the same sequence in [0, 1), so a failing split reproduces. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let mixed = state;
+    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
+    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
+ * The seed of a randomized test: `SPLIT_SEED` from the environment to replay a failure, else a
+ * fresh one. The caller prints it, so every run can be reproduced.
+ */
+export function splitSeed(): number {
+  const fromEnvironment = process.env['SPLIT_SEED'];
+  if (fromEnvironment !== undefined && /^\d+$/.test(fromEnvironment)) return Number(fromEnvironment) >>> 0;
+  return Math.floor(Math.random() * 4_294_967_296);
+}
+
+/**
+ * Cuts `whole` at random places: each trial picks a cut density (from every byte to a few cuts per
+ * stream), so pieces range from single bytes (splitting UTF-8 characters, `\r\n` and JSON) to
+ * several whole events.
+ */
+export function randomPieces(whole: Buffer, random: () => number): Buffer[] {
+  const densities = [1, 0.5, 0.1, 0.02, 0.003];
+  const density = densities[Math.floor(random() * densities.length)] ?? 0.1;
+  const pieces: Buffer[] = [];
+  let start = 0;
+  for (let offset = 1; offset < whole.length; offset++) {
+    if (random() < density) {
+      pieces.push(whole.subarray(start, offset));
+      start = offset;
+    }
+  }
+  pieces.push(whole.subarray(start));
+  return pieces;
+}
