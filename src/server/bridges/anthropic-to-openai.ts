@@ -16,13 +16,13 @@ export const anthropicToOpenAIBridge: FormatBridge = {
     return JSON.stringify(translateAnthropicRequestToOpenAI(request, { upstreamModel: context.upstreamModel }));
   },
   jsonResponse(_upstreamBody, answer, context) {
-    return JSON.stringify(translateOpenAIResponseToAnthropic(answer, { model: context.requestedModel }));
+    return JSON.stringify(translateOpenAIResponseToAnthropic(answer, { model: context.upstreamModel }));
   },
   streamTransformer(context) {
     const request = context.clientBody as AnthropicMessagesRequest;
     return createSseTransformer(
       createOpenAIToAnthropicStreamTranslator({
-        model: context.requestedModel,
+        model: context.upstreamModel,
         // Anthropic message ids are `msg_` + opaque; the request id keeps logs and clients correlated.
         messageId: `msg_${context.requestId.replace(/[^A-Za-z0-9]/g, '')}`,
         estimatedInputTokens: estimateAnthropicInputTokens(request),

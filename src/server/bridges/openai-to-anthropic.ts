@@ -19,13 +19,13 @@ export const openaiToAnthropicBridge: FormatBridge = {
     );
   },
   jsonResponse(_upstreamBody, answer, context) {
-    return JSON.stringify(translateAnthropicResponseToOpenAI(answer, { model: context.requestedModel, created: context.created }));
+    return JSON.stringify(translateAnthropicResponseToOpenAI(answer, { model: context.upstreamModel, created: context.created }));
   },
   streamTransformer(context) {
     const request = context.clientBody as OpenAIChatRequest;
     const inner = createSseTransformer(
       createAnthropicToOpenAIStreamTranslator({
-        model: context.requestedModel,
+        model: context.upstreamModel,
         created: context.created,
         includeUsage: request.stream_options?.include_usage === true,
       }),

@@ -2,9 +2,12 @@ import type { WireFormat } from '../../formats/wire-format.js';
 
 /** What a bridge knows about one exchange; fixed before the upstream call. */
 export interface BridgeContext {
-  /** The model name the client asked for (an alias stays an alias in what the client sees). */
+  /** The model name the client asked for (an alias, a provider name, or `provider/model`). */
   requestedModel: string;
-  /** The provider's own model name. */
+  /**
+   * The provider's own model name: sent upstream, and what translated answers report when the
+   * upstream's answer names no model (answers carry the name the upstream reports).
+   */
   upstreamModel: string;
   /** Seconds since the epoch, for OpenAI's `created`. */
   created: number;

@@ -25,7 +25,7 @@ describe('translateOpenAIResponseToAnthropic', () => {
       id: 'msg_BqFixtureText0001',
       type: 'message',
       role: 'assistant',
-      model: 'sonnet',
+      model: 'gpt-4o-mini-2024-07-18',
       content: [{ type: 'text', text: 'Hello! How can I help you today?' }],
       stop_reason: 'end_turn',
       stop_sequence: null,
@@ -38,7 +38,7 @@ describe('translateOpenAIResponseToAnthropic', () => {
       id: 'msg_BqFixtureTools0002',
       type: 'message',
       role: 'assistant',
-      model: 'sonnet',
+      model: 'gpt-4o-mini-2024-07-18',
       content: [
         { type: 'tool_use', id: 'call_FixtureWeatherParis01', name: 'get_weather', input: { location: 'Paris, France', unit: 'celsius' } },
         { type: 'tool_use', id: 'call_FixtureWeatherTokyo02', name: 'get_weather', input: { location: 'Tokyo, Japan', unit: 'celsius' } },

@@ -4,7 +4,10 @@ import { estimateTextTokens } from './estimate-tokens.js';
 import { isRecord, readRecord, readString, readUpstreamUsage, toAnthropicMessageId, toAnthropicUsage } from './upstream-fields.js';
 
 export interface OpenAIToAnthropicResponseContext {
-  /** The model name the client asked for (its alias), not the upstream's model id. */
+  /**
+   * The model name when the upstream reports none: the provider's model name. Answers carry the
+   * name the upstream reports (docs/configuration.md, "Model names in answers").
+   */
   model: string;
   /** Used only when the upstream sent no `id` (a lenient read); ids stay deterministic in tests. */
   messageId?: string;
@@ -126,7 +129,7 @@ export function translateOpenAIResponseToAnthropic(body: unknown, context: OpenA
     id: toAnthropicMessageId(readString(root, 'id'), context.messageId ?? fallbackMessageId),
     type: 'message',
     role: 'assistant',
-    model: context.model,
+    model: readString(root, 'model') || context.model,
     content,
     stop_reason: finalStopReason(readString(choice, 'finish_reason'), toolUses.length > 0),
     stop_sequence: null,

@@ -37,19 +37,21 @@ function run(events: SseEvent[]): AnthropicStreamEvent[] {
   return [...output, ...translator.flush()];
 }
 
-const messageStart: AnthropicStreamEvent = {
+/** message_start as the translator sends it; `model` is the upstream's (hand-made chunks name none: the context's). */
+const messageStartFor = (model: string): AnthropicStreamEvent => ({
   type: 'message_start',
   message: {
     id: 'msg_gateway0001',
     type: 'message',
     role: 'assistant',
-    model: 'sonnet',
+    model,
     content: [],
     stop_reason: null,
     stop_sequence: null,
     usage: { input_tokens: 1500, output_tokens: 0 },
   },
-};
+});
+const messageStart = messageStartFor('sonnet');
 const textDelta = (index: number, text: string): AnthropicStreamEvent => ({ type: 'content_block_delta', index, delta: { type: 'text_delta', text } });
 const jsonDelta = (index: number, partial_json: string): AnthropicStreamEvent => ({
   type: 'content_block_delta',
@@ -60,7 +62,7 @@ const jsonDelta = (index: number, partial_json: string): AnthropicStreamEvent =>
 describe('createOpenAIToAnthropicStreamTranslator', () => {
   it('translates a text stream into the exact Anthropic event sequence, with real usage from the usage chunk', () => {
     expect(translateBytePieces([fixtureBytes('text.chunks.txt')])).toEqual([
-      messageStart,
+      messageStartFor('gpt-4o-mini-2024-07-18'),
       { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
       textDelta(0, 'Hello'),
       textDelta(0, '!'),
@@ -238,7 +240,7 @@ describe('createOpenAIToAnthropicStreamTranslator', () => {
       content_block: { type: 'tool_use', id, name, input: {} },
     });
     expect(events).toEqual([
-      messageStart,
+      messageStartFor('qwen2.5-coder-32b-instruct'),
       { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
       textDelta(0, 'Checking both cities.'),
       { type: 'content_block_stop', index: 0 },

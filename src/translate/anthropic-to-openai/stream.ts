@@ -6,7 +6,10 @@ import { finalStopReason } from './response.js';
 import { isRecord, readCount, readRecord, readString, readUpstreamUsage, type UpstreamTokenCounts } from './upstream-fields.js';
 
 export interface OpenAIToAnthropicStreamContext {
-  /** The model name the client asked for (its alias), not the upstream's model id. */
+  /**
+   * The model name when the upstream reports none: the provider's model name. Answers carry the
+   * name the upstream reports (docs/configuration.md, "Model names in answers").
+   */
   model: string;
   /** `msg_…`, injected so the translator stays pure and tests deterministic. */
   messageId: string;
@@ -112,7 +115,8 @@ export function createOpenAIToAnthropicStreamTranslator(context: OpenAIToAnthrop
   };
   const toolIdPrefix = `toolu_${context.messageId.replace(/^msg_/, '')}_`;
 
-  function start(): AnthropicStreamEvent[] {
+  /** message_start, once; `reportedModel` is the first chunk's `model`, the name the upstream reports. */
+  function start(reportedModel?: string): AnthropicStreamEvent[] {
     if (state.phase !== 'awaiting-start') return [];
     state.phase = 'streaming';
     return [
@@ -122,7 +126,7 @@ export function createOpenAIToAnthropicStreamTranslator(context: OpenAIToAnthrop
           id: context.messageId,
           type: 'message',
           role: 'assistant',
-          model: context.model,
+          model: reportedModel === undefined || reportedModel === '' ? context.model : reportedModel,
           content: [],
           stop_reason: null,
           stop_sequence: null,
@@ -230,7 +234,7 @@ export function createOpenAIToAnthropicStreamTranslator(context: OpenAIToAnthrop
   }
 
   function readChunk(chunk: Record<string, unknown>): AnthropicStreamEvent[] {
-    const events = start();
+    const events = start(readString(chunk, 'model'));
     const usage = readUpstreamUsage(chunk['usage']);
     if (usage !== undefined) state.usage = usage;
     const choices = Array.isArray(chunk['choices']) ? (chunk['choices'] as unknown[]) : [];

@@ -15,7 +15,7 @@ describe('translateAnthropicResponseToOpenAI', () => {
       id: 'chatcmpl-01XFDUDYJgAACzvnptvVoYEL',
       object: 'chat.completion',
       created: 1_735_689_600,
-      model: 'sonnet',
+      model: 'claude-sonnet-4-5-20250929',
       choices: [
         {
           index: 0,
@@ -33,7 +33,7 @@ describe('translateAnthropicResponseToOpenAI', () => {
       id: 'chatcmpl-01Aq9w938a90dw8q',
       object: 'chat.completion',
       created: 1_735_689_600,
-      model: 'sonnet',
+      model: 'claude-sonnet-4-5-20250929',
       choices: [
         {
           index: 0,

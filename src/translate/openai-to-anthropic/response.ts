@@ -3,7 +3,10 @@ import { GatewayError } from '../../errors/gateway-error.js';
 import { isRecord, readString, readTokenCounts, toChatCompletionId, toOpenAIUsage } from './upstream-fields.js';
 
 export interface AnthropicToOpenAIResponseContext {
-  /** The model name the client asked for (its alias), not the upstream's model id. */
+  /**
+   * The model name when the upstream reports none: the provider's model name. Answers carry the
+   * name the upstream reports (docs/configuration.md, "Model names in answers").
+   */
   model: string;
   /** Unix time in seconds, injected so the translator stays pure and tests deterministic. */
   created: number;
@@ -79,7 +82,7 @@ export function translateAnthropicResponseToOpenAI(body: unknown, context: Anthr
     id: toChatCompletionId(readString(body, 'id'), context.created),
     object: 'chat.completion',
     created: context.created,
-    model: context.model,
+    model: readString(body, 'model') || context.model,
     choices: [{ index: 0, message, finish_reason: mapAnthropicStopReason(readString(body, 'stop_reason')), logprobs: null }],
   };
   if (isRecord(body['usage'])) response.usage = toOpenAIUsage(readTokenCounts(body['usage']));

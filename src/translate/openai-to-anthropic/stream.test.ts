@@ -26,7 +26,8 @@ function translateFixture(name: string, includeUsage: boolean): OpenAIChatChunk[
   return translatePieces([fixtureText(name)], includeUsage);
 }
 
-const base = { id: 'chatcmpl-01QC4g3HwBThD4BaNtBckFDJ', object: 'chat.completion.chunk', created, model: 'sonnet' } as const;
+// `model` is what the upstream's message_start reports; `sonnet` (the context's) only where none was sent.
+const base = { id: 'chatcmpl-01QC4g3HwBThD4BaNtBckFDJ', object: 'chat.completion.chunk', created, model: 'claude-sonnet-4-5-20250929' } as const;
 const choice = (delta: object, finishReason: string | null = null) => [{ index: 0, delta, finish_reason: finishReason, logprobs: null }];
 
 describe('createAnthropicToOpenAIStreamTranslator', () => {

@@ -13,7 +13,10 @@ import {
 } from './upstream-fields.js';
 
 export interface AnthropicToOpenAIStreamContext {
-  /** The model name the client asked for (its alias), not the upstream's model id. */
+  /**
+   * The model name when the upstream reports none: the provider's model name. Answers carry the
+   * name the upstream reports (docs/configuration.md, "Model names in answers").
+   */
   model: string;
   /** Unix time in seconds, injected so the translator stays pure and tests deterministic. */
   created: number;
@@ -29,6 +32,8 @@ export interface AnthropicToOpenAIStreamState {
   chunkId: string;
   /** Cumulative token counts: input (and cache) from message_start, output from message_delta. */
   tokens: Partial<AnthropicTokenCounts>;
+  /** The model name every chunk reports: message_start's `message.model`, else the context's. */
+  model: string;
   /** Anthropic content-block index → the OpenAI tool call it opened (0-based count of tool_use blocks). */
   toolCallByBlockIndex: Map<number, OpenToolCall>;
 }
@@ -76,6 +81,7 @@ export function createAnthropicToOpenAIStreamTranslator(context: AnthropicToOpen
     phase: 'awaiting-start',
     chunkId: toChatCompletionId(undefined, context.created),
     tokens: {},
+    model: context.model,
     toolCallByBlockIndex: new Map(),
   };
 
@@ -84,7 +90,7 @@ export function createAnthropicToOpenAIStreamTranslator(context: AnthropicToOpen
       id: state.chunkId,
       object: 'chat.completion.chunk',
       created: context.created,
-      model: context.model,
+      model: state.model,
       choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
     };
     // OpenAI sends `usage: null` on every chunk but the last when include_usage is on.
@@ -117,6 +123,8 @@ export function createAnthropicToOpenAIStreamTranslator(context: AnthropicToOpen
     message_start(payload) {
       const message = isRecord(payload['message']) ? payload['message'] : {};
       Object.assign(state.tokens, readTokenCounts(message['usage']));
+      const reportedModel = readString(message, 'model');
+      if (reportedModel !== undefined && reportedModel !== '' && state.phase === 'awaiting-start') state.model = reportedModel;
       return start(readString(message, 'id'));
     },
     content_block_start(payload) {
@@ -179,7 +187,7 @@ export function createAnthropicToOpenAIStreamTranslator(context: AnthropicToOpen
           id: state.chunkId,
           object: 'chat.completion.chunk',
           created: context.created,
-          model: context.model,
+          model: state.model,
           choices: [],
           usage: toOpenAIUsage(state.tokens),
         },
