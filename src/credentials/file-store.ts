@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CredentialFileError, decryptEnvelope, encryptEnvelope, parseCredentialFile, type CredentialEnvelope } from './crypto.js';
 import type { Keyring } from './keyring.js';
 import { ensurePrivateDirectory, fsyncDirectory, writePrivateFile } from '../files/private-file.js';
+import { withFileLock } from '../files/file-lock.js';
 import { readFileNoFollow } from '../files/read-file.js';
 import type { CredentialListing, CredentialStore, StoredCredentialRecord } from './types.js';
 
@@ -174,7 +175,12 @@ export class EncryptedFileStore implements CredentialStore {
     }
   }
 
-  async write(record: StoredCredentialRecord): Promise<void> {
+  /**
+   * Encrypts and writes under the file's lock (files/file-lock.ts), so a write never lands between
+   * another process's check and write (rotation, an import). `mustNotExist` makes the existence
+   * check part of the same locked step: two imports of one id cannot both succeed.
+   */
+  async write(record: StoredCredentialRecord, options: { mustNotExist?: boolean } = {}): Promise<void> {
     const file = this.fileFor(record.id);
     if (record.provider === '') throw new Error(`credential '${record.id}' has no provider`);
     const plaintext = Buffer.from(JSON.stringify(record), 'utf8');
@@ -185,17 +191,24 @@ export class EncryptedFileStore implements CredentialStore {
       plaintext.fill(0);
     }
     await ensurePrivateDirectory(this.dir);
-    await writePrivateFile(file, `${JSON.stringify(envelope)}\n`);
+    await withFileLock(file, async () => {
+      if (options.mustNotExist === true && (await this.has(record.id))) {
+        throw new Error(`credential '${record.id}' already exists; pass --replace to overwrite it, or delete it first`);
+      }
+      await writePrivateFile(file, `${JSON.stringify(envelope)}\n`);
+    });
   }
 
   async delete(id: string): Promise<void> {
     const file = this.fileFor(id);
-    try {
-      await unlink(file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no credential '${id}' in ${this.dir}`);
-      throw error;
-    }
+    await withFileLock(file, async () => {
+      try {
+        await unlink(file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no credential '${id}' in ${this.dir}`);
+        throw error;
+      }
+    });
     await fsyncDirectory(this.dir);
     for (const listener of this.deletedListeners) listener(id);
   }

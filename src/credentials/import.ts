@@ -116,10 +116,12 @@ export async function importCredentialFile(store: EncryptedFileStore, source: st
   }
   // Migration in place: the plaintext file in auth.dir is replaced by its envelope in one rename.
   const inPlace = resolve(source) === resolve(store.fileFor(record.id));
-  if (!inPlace && options.replace !== true && (await store.has(record.id))) {
-    throw new Error(`${source}: credential '${record.id}' already exists; pass --replace to overwrite it, or delete it first`);
+  try {
+    // The existence check is made under the file's lock, in the same step as the write.
+    await store.write(record, { mustNotExist: !inPlace && options.replace !== true });
+  } catch (error) {
+    throw new Error(`${source}: ${(error as Error).message}`);
   }
-  await store.write(record);
   // Read back before the plaintext goes: a delete must never be the only copy's end.
   const check = await store.read(record.id);
   if (check.access_token !== record.access_token || check.refresh_token !== record.refresh_token || check.api_key !== record.api_key) {

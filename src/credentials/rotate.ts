@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decryptEnvelope, encryptEnvelope } from './crypto.js';
 import type { EncryptedFileStore } from './file-store.js';
 import { generateKey, Keyring, readKeyFile, writeKeyFile } from './keyring.js';
+import { withFileLock } from '../files/file-lock.js';
 import { writePrivateFile } from '../files/private-file.js';
 
 /**
@@ -90,11 +91,17 @@ export async function rotateEncryptionKey(options: RotationOptions): Promise<Rot
         const next = encryptEnvelope(plaintext, newest, { id, provider: envelope.provider });
         // A running proxy may have rewritten the file (a refresh) since we read it: never replace a
         // newer credential with an older one. The file stays under its key; --resume picks it up.
-        if ((await store.readEnvelope(id)).iv !== envelope.iv) {
+        // The re-read and the write happen under the file's lock, which every store write takes,
+        // so no refresh can land between them.
+        const written = await withFileLock(file, async () => {
+          if ((await store.readEnvelope(id)).iv !== envelope.iv) return false;
+          await writePrivateFile(file, `${JSON.stringify(next)}\n`);
+          return true;
+        });
+        if (!written) {
           result.changedDuringRotation.push(id);
           continue;
         }
-        await writePrivateFile(file, `${JSON.stringify(next)}\n`);
       } finally {
         plaintext.fill(0);
       }

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { OperatorCodeFor } from '../errors/operator-codes.js';
+import { withFileLockSync } from '../files/file-lock.js';
 import { ensurePrivateDirectorySync } from '../files/private-file.js';
 import { readClientKeyFile, writeClientKeyFile, type StoredClientKey } from './client-key-file.js';
 
@@ -58,13 +59,16 @@ export function createClientKey(loaded: LoadedConfig, id: string): { id: string;
     throw new ClientKeyError('CLIENT_KEY_INVALID_ID', `invalid key id '${id}': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
   const file = loaded.config.auth.client_keys_file;
-  const stored = readClientKeyFile(file);
   if (loaded.config.auth.api_keys.some((key) => key.id === id)) throw new ClientKeyError('CLIENT_KEY_DUPLICATE_ID', `a client key with id '${id}' is defined in the config file`);
-  if (stored.some((key) => key.id === id)) throw new ClientKeyError('CLIENT_KEY_DUPLICATE_ID', `a client key with id '${id}' already exists in ${file}`);
-  const key = generateClientKey();
-  const entry: StoredClientKey = { id, key_sha256: sha256(key).toString('hex'), created_at: new Date().toISOString() };
-  writeClientKeyFile(file, [...stored, entry]);
-  return { id, key };
+  // Read, add and write under the file's lock: a concurrent create or revoke cannot interleave.
+  return withFileLockSync(file, () => {
+    const stored = readClientKeyFile(file);
+    if (stored.some((key) => key.id === id)) throw new ClientKeyError('CLIENT_KEY_DUPLICATE_ID', `a client key with id '${id}' already exists in ${file}`);
+    const key = generateClientKey();
+    const entry: StoredClientKey = { id, key_sha256: sha256(key).toString('hex'), created_at: new Date().toISOString() };
+    writeClientKeyFile(file, [...stored, entry]);
+    return { id, key };
+  });
 }
 
 /**
@@ -74,11 +78,13 @@ export function createClientKey(loaded: LoadedConfig, id: string): { id: string;
 export function revokeClientKey(loaded: LoadedConfig, id: string): 'revoked' | 'in-config' | 'not-found' {
   if (loaded.config.auth.api_keys.some((key) => key.id === id)) return 'in-config';
   const file = loaded.config.auth.client_keys_file;
-  const stored = readClientKeyFile(file);
-  const remaining = stored.filter((key) => key.id !== id);
-  if (remaining.length === stored.length) return 'not-found';
-  writeClientKeyFile(file, remaining);
-  return 'revoked';
+  return withFileLockSync(file, () => {
+    const stored = readClientKeyFile(file);
+    const remaining = stored.filter((key) => key.id !== id);
+    if (remaining.length === stored.length) return 'not-found';
+    writeClientKeyFile(file, remaining);
+    return 'revoked';
+  });
 }
 
 /** Every client key id with where it is defined. Never hashes or keys: safe to print. */
