@@ -30,7 +30,7 @@ export const defaultConfig: Config = {
       ip_denylist: [],
       rate_limit: { requests_per_second: 10, burst: 20 },
     },
-    validation: { max_tokens: 32_768 },
+    validation: { max_tokens: 131_072 }, // 128 Ki tokens: admits Claude Code's 128,000 (docs/configuration.md)
   },
   auth: {
     dir: './data/auths',

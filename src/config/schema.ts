@@ -75,7 +75,8 @@ const UpstreamKey = Type.Union([
   closed({ key: Type.String({ minLength: 1 }), priority: Type.Optional(NonNegativeInt) }),
 ]);
 
-const ModelEntry = closed({ name: NonEmpty, alias: Type.Optional(NonEmpty) });
+/** `max_tokens`: this model's cap on a client's max_tokens, replacing `server.validation.max_tokens` for it. */
+const ModelEntry = closed({ name: NonEmpty, alias: Type.Optional(NonEmpty), max_tokens: Type.Optional(PositiveInt) });
 
 /**
  * OAuth refresh settings for the provider's stored OAuth credentials (oauth/refresh.ts). All

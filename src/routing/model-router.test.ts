@@ -83,4 +83,13 @@ describe('model router', () => {
     router.list().pop();
     expect(router.list()).toHaveLength(6);
   });
+
+  it("carries a model entry's own max_tokens cap through its name, alias and prefix form, and none otherwise", () => {
+    const capped = createModelRouter({
+      big: provider('anthropic', [{ name: 'claude-big', alias: 'big', max_tokens: 200_000 }, { name: 'claude-plain' }]),
+      any: provider('openai', []),
+    });
+    for (const model of ['claude-big', 'big', 'big/big', 'big/claude-big']) expect(capped.resolve(model)?.maxTokens).toBe(200_000);
+    for (const model of ['claude-plain', 'big/claude-plain', 'any/whatever']) expect(capped.resolve(model)).not.toHaveProperty('maxTokens');
+  });
 });

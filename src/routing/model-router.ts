@@ -8,6 +8,8 @@ export interface ModelRoute {
   upstreamModel: string;
   /** What the client asked for, verbatim; responses may echo it back. */
   requestedModel: string;
+  /** The model entry's own `max_tokens` cap, when it sets one (else the global cap applies). */
+  maxTokens?: number;
 }
 
 export interface ModelRouter {
@@ -17,11 +19,23 @@ export interface ModelRouter {
   list(): { id: string; provider: string }[];
 }
 
+/** What a configured name or alias leads to. */
+interface ModelTarget {
+  upstreamModel: string;
+  maxTokens: number | undefined;
+}
+
 interface ProviderModels {
-  /** name → name and alias → name, for the `provider/model` form. */
-  upstreamByModel: Map<string, string>;
+  /** name → its entry and alias → its entry, for the `provider/model` form. */
+  upstreamByModel: Map<string, ModelTarget>;
   /** A provider listing no models passes any model through, but only in the prefix form. */
   passThrough: boolean;
+}
+
+function route(provider: string, target: ModelTarget, requestedModel: string): ModelRoute {
+  const result: ModelRoute = { provider, upstreamModel: target.upstreamModel, requestedModel };
+  if (target.maxTokens !== undefined) result.maxTokens = target.maxTokens;
+  return result;
 }
 
 /**
@@ -37,14 +51,15 @@ interface ProviderModels {
  * Maps, not plain objects, hold client-controlled keys, so `__proto__/x` or `constructor` find nothing.
  */
 export function createModelRouter(providers: Readonly<Record<string, ReadonlyProviderConfig>>): ModelRouter {
-  const exact = new Map<string, { provider: string; upstreamModel: string }>();
+  const exact = new Map<string, ModelTarget & { provider: string }>();
   const byProvider = new Map<string, ProviderModels>();
 
   for (const [providerName, provider] of Object.entries(providers)) {
-    const upstreamByModel = new Map<string, string>();
+    const upstreamByModel = new Map<string, ModelTarget>();
     for (const model of provider.models) {
-      if (!upstreamByModel.has(model.name)) upstreamByModel.set(model.name, model.name);
-      if (!exact.has(model.name)) exact.set(model.name, { provider: providerName, upstreamModel: model.name });
+      const target = { upstreamModel: model.name, maxTokens: model.max_tokens };
+      if (!upstreamByModel.has(model.name)) upstreamByModel.set(model.name, target);
+      if (!exact.has(model.name)) exact.set(model.name, { provider: providerName, ...target });
     }
     byProvider.set(providerName, { upstreamByModel, passThrough: provider.models.length === 0 });
   }
@@ -52,8 +67,9 @@ export function createModelRouter(providers: Readonly<Record<string, ReadonlyPro
     const models = byProvider.get(providerName);
     for (const model of provider.models) {
       if (model.alias === undefined) continue;
-      if (models !== undefined && !models.upstreamByModel.has(model.alias)) models.upstreamByModel.set(model.alias, model.name);
-      if (!exact.has(model.alias)) exact.set(model.alias, { provider: providerName, upstreamModel: model.name });
+      const target = { upstreamModel: model.name, maxTokens: model.max_tokens };
+      if (models !== undefined && !models.upstreamByModel.has(model.alias)) models.upstreamByModel.set(model.alias, target);
+      if (!exact.has(model.alias)) exact.set(model.alias, { provider: providerName, ...target });
     }
   }
 
@@ -62,15 +78,15 @@ export function createModelRouter(providers: Readonly<Record<string, ReadonlyPro
   return {
     resolve(model: string): ModelRoute | undefined {
       const direct = exact.get(model);
-      if (direct !== undefined) return { provider: direct.provider, upstreamModel: direct.upstreamModel, requestedModel: model };
+      if (direct !== undefined) return route(direct.provider, direct, model);
       const slash = model.indexOf('/');
       if (slash <= 0) return undefined;
       const providerName = model.slice(0, slash);
       const rest = model.slice(slash + 1);
       const models = byProvider.get(providerName);
       if (models === undefined || rest === '') return undefined;
-      const upstreamModel = models.passThrough ? rest : models.upstreamByModel.get(rest);
-      return upstreamModel === undefined ? undefined : { provider: providerName, upstreamModel, requestedModel: model };
+      const target = models.passThrough ? { upstreamModel: rest, maxTokens: undefined } : models.upstreamByModel.get(rest);
+      return target === undefined ? undefined : route(providerName, target, model);
     },
     list() {
       return [...listing];

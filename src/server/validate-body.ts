@@ -3,6 +3,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { AnthropicCountTokensRequest, AnthropicMessagesRequest } from '../formats/anthropic/messages-request.js';
 import { OpenAIChatRequest } from '../formats/openai/chat-request.js';
 import { GatewayError } from '../errors/gateway-error.js';
+import type { Runtime } from './runtime.js';
 
 /**
  * Compiled once at start: TypeBox's compiler turns a schema into a plain JS check, which costs a
@@ -24,13 +25,29 @@ export const validateOpenAIChat = compile(OpenAIChatRequest);
 export const validateAnthropicMessages = compile(AnthropicMessagesRequest);
 export const validateAnthropicCountTokens = compile(AnthropicCountTokensRequest);
 
+/** The max_tokens cap that applies to one request. */
+export interface MaxTokensCap {
+  limit: number;
+  /** The model whose own `max_tokens` set the limit; absent when the global cap applies. */
+  model?: string;
+}
+
 /**
- * The gateway's max_tokens cap. Over it is a 400, never a silent clamp: a client that asked for
- * 100k tokens must learn it will not get them.
+ * The cap for a model: its entry's `max_tokens` when the config sets one (higher or lower than the
+ * global cap), else `server.validation.max_tokens`. An unknown model gets the global cap; routing
+ * answers 404 right after.
  */
-export function enforceMaxTokens(requested: number | null | undefined, cap: number): void {
-  if (requested === null || requested === undefined || requested <= cap) return;
-  throw new GatewayError('GW_MAX_TOKENS_EXCEEDED', {
-    message: `max_tokens ${requested} is above this gateway's limit of ${cap}.`,
-  });
+export function maxTokensCapFor(runtime: Runtime, model: string): MaxTokensCap {
+  const own = runtime.router.resolve(model)?.maxTokens;
+  return own === undefined ? { limit: runtime.loaded.config.server.validation.max_tokens } : { limit: own, model };
+}
+
+/**
+ * The gateway's max_tokens cap. Over it is a 400 naming the field, never a silent clamp: a client
+ * that asked for 200k tokens must learn it will not get them, not receive a truncated answer.
+ */
+export function enforceMaxTokens(requested: number | null | undefined, field: 'max_tokens' | 'max_completion_tokens', cap: MaxTokensCap): void {
+  if (requested === null || requested === undefined || requested <= cap.limit) return;
+  const whose = cap.model === undefined ? "this gateway's limit" : `the limit for model '${cap.model}'`;
+  throw new GatewayError('GW_MAX_TOKENS_EXCEEDED', { message: `${field} ${requested} is above ${whose} of ${cap.limit}.` });
 }

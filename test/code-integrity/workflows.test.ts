@@ -230,11 +230,11 @@ describe.skipIf(!lintersPresent)('yamllint and shellcheck', () => {
     expect(result.status).toBe(0);
   });
 
-  it('shellcheck accepts the scripts, the hook and the CI step', () => {
+  it('shellcheck accepts the scripts, the hook and the CI steps', () => {
     const scripts = readdirSync(join(projectRoot, 'scripts'))
       .filter((name) => name.endsWith('.sh'))
       .map((name) => join('scripts', name));
-    const result = run('shellcheck', ['--severity=style', ...scripts, '.githooks/pre-commit', '.ci/steps/code-integrity.sh'], { cwd: projectRoot });
+    const result = run('shellcheck', ['--severity=style', ...scripts, '.githooks/pre-commit', '.ci/steps/code-integrity.sh', '.ci/steps/real-clients.sh'], { cwd: projectRoot });
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
   });

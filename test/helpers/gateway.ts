@@ -21,7 +21,7 @@ export interface TestProviderConfig {
   type: 'openai' | 'anthropic';
   base_url: string;
   api_keys: (string | { key: string; priority?: number })[];
-  models: { name: string; alias?: string }[];
+  models: { name: string; alias?: string; max_tokens?: number }[];
 }
 
 export interface StartTestGatewayOptions {

@@ -53,8 +53,14 @@ export const AnthropicContentBlock = Type.Union([
   OtherBlock,
 ]);
 
+/**
+ * `system` inside `messages` is not in the public reference, but Claude Code (2.1.x) sends its
+ * environment section that way, mid-conversation, with the `per-turn-control` beta. Refusing it
+ * would break every Claude Code request; same-format traffic forwards it untouched and the
+ * translation to OpenAI turns it into a system message at the same position.
+ */
 export const AnthropicMessage = Type.Object({
-  role: Type.Union([Type.Literal('user'), Type.Literal('assistant')]),
+  role: Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('system')]),
   content: Type.Union([Type.String(), Type.Array(AnthropicContentBlock)]),
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AnthropicMessagesRequest } from '../../formats/anthropic/messages-request.js';
 import { estimateAnthropicInputTokens } from '../../translate/anthropic-to-openai/estimate-tokens.js';
 import { translateAnthropicRequestToOpenAI } from '../../translate/anthropic-to-openai/request.js';
@@ -6,6 +7,9 @@ import { createOpenAIToAnthropicStreamTranslator } from '../../translate/anthrop
 import { createSseTransformer, encodeAnthropicEvent } from './sse-transformer.js';
 import type { FormatBridge } from './types.js';
 
+/** SHA-256 hex of an over-long `metadata.user_id`, for OpenAI's 64-character `user` (openAIUserFor). */
+const digestUserId = (userId: string): string => createHash('sha256').update(userId, 'utf8').digest('hex');
+
 /** An Anthropic client (SDK, Claude Code) served by an OpenAI-compatible upstream. */
 export const anthropicToOpenAIBridge: FormatBridge = {
   name: 'anthropic-messages-to-openai-chat',
@@ -13,7 +17,7 @@ export const anthropicToOpenAIBridge: FormatBridge = {
   upstreamFormat: 'openai-chat',
   upstreamBody(context) {
     const request = context.clientBody as AnthropicMessagesRequest;
-    return JSON.stringify(translateAnthropicRequestToOpenAI(request, { upstreamModel: context.upstreamModel }));
+    return JSON.stringify(translateAnthropicRequestToOpenAI(request, { upstreamModel: context.upstreamModel, digestUserId }));
   },
   jsonResponse(_upstreamBody, answer, context) {
     return JSON.stringify(translateOpenAIResponseToAnthropic(answer, { model: context.upstreamModel }));

@@ -4,14 +4,14 @@ import type { AnthropicCountTokensResponse } from '../../formats/anthropic/messa
 import { estimateAnthropicInputTokens } from '../../translate/anthropic-to-openai/estimate-tokens.js';
 import { sameFormatBody } from '../bridges/pass-through.js';
 import { abortOnClientClose, rawBodyOf, resolveProvider, runChat, sendUpstreamBuffered, type ChatPipelineDependencies } from '../chat-pipeline.js';
-import { enforceMaxTokens, validateAnthropicCountTokens, validateAnthropicMessages } from '../validate-body.js';
+import { enforceMaxTokens, maxTokensCapFor, validateAnthropicCountTokens, validateAnthropicMessages } from '../validate-body.js';
 
 /** Anthropic routes: messages and count_tokens. */
 export function registerAnthropicRoutes(app: FastifyInstance, dependencies: ChatPipelineDependencies): void {
   app.post('/v1/messages', async (request, reply) => {
     validateAnthropicMessages(request.body);
     const body = request.body as AnthropicMessagesRequest;
-    enforceMaxTokens(body.max_tokens, dependencies.runtime().loaded.config.server.validation.max_tokens);
+    enforceMaxTokens(body.max_tokens, 'max_tokens', maxTokensCapFor(dependencies.runtime(), body.model));
     await runChat(dependencies, request, reply, {
       clientFormat: 'anthropic-messages',
       body,

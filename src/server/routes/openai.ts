@@ -3,16 +3,16 @@ import type { OpenAIChatRequest } from '../../formats/openai/chat-request.js';
 import type { AnthropicModelList } from '../../formats/anthropic/messages-response.js';
 import type { OpenAIModelList } from '../../formats/openai/chat-response.js';
 import { runChat, type ChatPipelineDependencies } from '../chat-pipeline.js';
-import { enforceMaxTokens, validateOpenAIChat } from '../validate-body.js';
+import { enforceMaxTokens, maxTokensCapFor, validateOpenAIChat } from '../validate-body.js';
 
 /** OpenAI routes: chat completions and the model list (Anthropic-shaped when `anthropic-version` is sent). */
 export function registerOpenAIRoutes(app: FastifyInstance, dependencies: ChatPipelineDependencies): void {
   app.post('/v1/chat/completions', async (request, reply) => {
     validateOpenAIChat(request.body);
     const body = request.body as OpenAIChatRequest;
-    const cap = dependencies.runtime().loaded.config.server.validation.max_tokens;
-    enforceMaxTokens(body.max_tokens, cap);
-    enforceMaxTokens(body.max_completion_tokens, cap);
+    const cap = maxTokensCapFor(dependencies.runtime(), body.model);
+    enforceMaxTokens(body.max_tokens, 'max_tokens', cap);
+    enforceMaxTokens(body.max_completion_tokens, 'max_completion_tokens', cap);
     await runChat(dependencies, request, reply, {
       clientFormat: 'openai-chat',
       body,

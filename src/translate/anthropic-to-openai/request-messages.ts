@@ -151,9 +151,27 @@ function translateAssistantBlocks(blocks: AnthropicContentBlock[], where: string
   return [message];
 }
 
+/**
+ * A `system` message inside `messages` (Claude Code's environment section): one OpenAI system
+ * message at the same position, its text blocks joined (cache_control has no OpenAI meaning).
+ * OpenAI system messages carry text only, so any other block is refused, naming it; thinking
+ * blocks are dropped as everywhere. A message left without text is dropped.
+ */
+function translateSystemBlocks(blocks: AnthropicContentBlock[], where: string): OpenAIMessage[] {
+  const texts: string[] = [];
+  blocks.forEach((block, index) => {
+    const blockWhere = `${where}.content[${index}]`;
+    if (block.type === 'text') texts.push(readText(block, blockWhere));
+    else if (block.type === 'image') throw unsupported('image', blockWhere, ' (OpenAI system messages carry text only)');
+    else dropOrRefuse(block.type, blockWhere);
+  });
+  return texts.length === 0 ? [] : [{ role: 'system', content: texts.join(textBlockSeparator) }];
+}
+
 /** One Anthropic message → zero or more OpenAI messages. `position` names it in error messages. */
 export function translateMessage(message: AnthropicMessage, position: number): OpenAIMessage[] {
   const where = `messages[${position}]`;
   if (typeof message.content === 'string') return [{ role: message.role, content: message.content }];
+  if (message.role === 'system') return translateSystemBlocks(message.content, where);
   return message.role === 'user' ? translateUserBlocks(message.content, where) : translateAssistantBlocks(message.content, where);
 }

@@ -4,7 +4,7 @@ import type { AnthropicContentBlock, AnthropicMessagesRequest } from '../../form
 import { translateAnthropicRequestToOpenAI } from './request.js';
 import { thrown } from '../../../test/helpers/translator-testing.js';
 
-const options = { upstreamModel: 'gpt-4o-mini' };
+const options = { upstreamModel: 'gpt-4o-mini', digestUserId: () => '0'.repeat(64) };
 
 function fixture(name: string): AnthropicMessagesRequest {
   return JSON.parse(readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url), 'utf8')) as AnthropicMessagesRequest;

@@ -8,6 +8,39 @@ export { toolErrorPrefix } from './request-messages.js';
 export interface AnthropicToOpenAIRequestOptions {
   /** The provider's own model id (after alias resolution); the client's model name is not sent. */
   upstreamModel: string;
+  /**
+   * A stable digest of a `metadata.user_id` too long for OpenAI's `user` (hex, at least 32
+   * digits). Passed in because translators import no package, `node:crypto` included.
+   */
+  digestUserId: (userId: string) => string;
+}
+
+/** OpenAI refuses a `user` longer than 64 characters (`string_above_max_length`). */
+export const openAIUserMaxLength = 64;
+/**
+ * Longer than this is not an id but abuse or a bug: refused. Claude Code's ids (a JSON object with
+ * device, account and session ids) are about 150 characters and must keep working.
+ */
+export const userIdMaxLength = 512;
+/** Hex digits of the digest kept in the short form: 128 bits, collisions out of reach. */
+const userIdDigestHexDigits = 32;
+// C0 and C1 control characters and DEL: no identifier contains them; a log line must not either.
+// eslint-disable-next-line no-control-regex
+const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * `metadata.user_id` → OpenAI `user`: as is up to 64 characters; a longer id (Claude Code's) becomes
+ * `sha256-` + 32 hex digits of its digest, the same for the same id, so per-user tracking upstream
+ * still works; over 512 characters or with a control character it is a 400 naming the field.
+ */
+export function openAIUserFor(userId: string, digestUserId: (userId: string) => string): string {
+  if (userId.length > userIdMaxLength || controlCharacters.test(userId)) {
+    throw new GatewayError('GW_INVALID_REQUEST', {
+      message: `Invalid request: metadata.user_id: must be at most ${userIdMaxLength} characters without control characters.`,
+    });
+  }
+  if (userId.length <= openAIUserMaxLength) return userId;
+  return `sha256-${digestUserId(userId).slice(0, userIdDigestHexDigits)}`;
 }
 
 /**
@@ -56,7 +89,9 @@ function systemText(system: AnthropicMessagesRequest['system']): string {
  * Translates a validated Anthropic Messages request into an OpenAI Chat Completions request.
  *
  * Mapping decisions an operator may need to know:
- * - `system` → one leading system message (blocks joined with a blank line).
+ * - `system` → one leading system message (blocks joined with a blank line); a `system` message
+ *   inside `messages` (Claude Code) → a system message at the same position.
+ * - `metadata.user_id` → `user`, bounded to what OpenAI accepts (see openAIUserFor).
  * - Text-only content → a plain string (adjacent text blocks joined with a blank line); any image
  *   → an array of parts. Images become `image_url` parts (base64 as a `data:` URL).
  * - `tool_result` → `tool` messages placed before the rest of that user message; `is_error: true`
@@ -66,8 +101,10 @@ function systemText(system: AnthropicMessagesRequest['system']): string {
  *   server tool (a tool with a `type` other than `custom`), is refused with GW_UNSUPPORTED_CONTENT.
  * - `tool_choice` and `disable_parallel_tool_use` are sent only with a non-empty tool list: OpenAI
  *   rejects both without tools.
- * - Dropped, no OpenAI equivalent: `top_k`, `thinking`, `cache_control`, `service_tier`, and any
- *   other top-level field this translator does not name. `temperature` is copied unchanged
+ * - Dropped, no OpenAI equivalent: `top_k`, `thinking`, `context_management`, `output_config`,
+ *   `cache_control`, `service_tier`, other `metadata` fields, tool fields other than name,
+ *   description and input_schema (`defer_loading`), and any other top-level field this translator
+ *   does not name (docs/architecture.md lists them). `temperature` is copied unchanged
  *   (Anthropic's range 0-1 lies inside OpenAI's 0-2).
  * - `stream: true` adds `stream_options.include_usage`, so the final chunk carries token usage for
  *   message_delta and for the gateway's own token accounting.
@@ -88,7 +125,7 @@ export function translateAnthropicRequestToOpenAI(
   if (request.top_p !== undefined) result.top_p = request.top_p;
   if (request.stop_sequences !== undefined && request.stop_sequences.length > 0) result.stop = request.stop_sequences;
   const userId = request.metadata?.user_id;
-  if (typeof userId === 'string' && userId !== '') result.user = userId;
+  if (typeof userId === 'string' && userId !== '') result.user = openAIUserFor(userId, options.digestUserId);
 
   const tools = (request.tools ?? []).map(translateTool);
   if (tools.length > 0) {

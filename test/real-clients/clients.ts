@@ -1,0 +1,122 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * The real coding clients the suite runs through the built gateway, one table entry each. An entry
+ * says where the pinned binary is (installed by .ci/steps/real-clients.sh outside the repository),
+ * how to run it non-interactively with one prompt, aimed at the gateway and kept offline, and which
+ * gateway surface it speaks. real-clients.test.ts runs every entry against every upstream kind.
+ *
+ * Codex CLI (`codex exec`, the Responses API on `/v1/responses`) and Gemini CLI (`gemini -p`, the
+ * `/v1beta` surface) join with one entry each once the gateway serves those surfaces: a pinned
+ * package in real-clients.sh, `locate`, `invocation`.
+ */
+
+/** Where real-clients.sh installs the tools; the same variable and default as there. */
+export const toolsDirectory = process.env['REAL_CLIENTS_TOOLS'] ?? join(homedir(), '.cache/cliproxyapi-ci-tools');
+
+export interface Invocation {
+  args: string[];
+  /** The whole environment of the client (nothing is inherited from the test's environment). */
+  env: Record<string, string>;
+}
+
+export interface InvocationInput {
+  /** `http://127.0.0.1:PORT` of the gateway, no trailing slash. */
+  gatewayUrl: string;
+  clientKey: string;
+  model: string;
+  prompt: string;
+  /** A fresh, empty directory used as HOME (and the client's config directory inside it). */
+  home: string;
+  /** An HTTP proxy that records and refuses every connection: anything not for the gateway. */
+  egressProxyUrl: string;
+}
+
+export interface RealClient {
+  name: string;
+  /** The pinned version; real-clients.sh installs exactly this one. */
+  version: string;
+  /** The model the client asks for; the gateway is configured to serve it. */
+  model: string;
+  /** The path of the binary, or undefined when it is not installed. */
+  locate(): string | undefined;
+  /** The version the binary reports, for the check that the pinned one is installed. */
+  reportedVersion(binary: string): string | undefined;
+  invocation(input: InvocationInput): Invocation;
+}
+
+/** Claude Code ships one native binary per platform in its own npm package. */
+function claudeCodePlatformPackage(): string | undefined {
+  const arch = process.arch === 'x64' || process.arch === 'arm64' ? process.arch : undefined;
+  if (arch === undefined) return undefined;
+  if (process.platform === 'darwin') return `@anthropic-ai/claude-code-darwin-${arch}`;
+  if (process.platform !== 'linux') return undefined;
+  const report = process.report.getReport() as { header?: { glibcVersionRuntime?: string } };
+  const musl = report.header?.glibcVersionRuntime === undefined;
+  return `@anthropic-ai/claude-code-linux-${arch}${musl ? '-musl' : ''}`;
+}
+
+const claudeCodeVersion = '2.1.332';
+
+export const claudeCode: RealClient = {
+  name: 'Claude Code',
+  version: claudeCodeVersion,
+  // 2.1.332's default model, asked for explicitly so the run does not depend on the default; its
+  // requests carry max_tokens 128000, thinking "adaptive", a system message inside messages.
+  model: 'claude-opus-5-5',
+  locate() {
+    const platformPackage = claudeCodePlatformPackage();
+    if (platformPackage === undefined) return undefined;
+    const binary = join(toolsDirectory, `claude-code-${claudeCodeVersion}`, 'node_modules', platformPackage, 'claude');
+    return existsSync(binary) ? binary : undefined;
+  },
+  reportedVersion(binary) {
+    const home = mkdtempSync(join(tmpdir(), 'cliproxy-version-probe-'));
+    try {
+      const result = spawnSync(binary, ['--version'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { PATH: '/usr/bin:/bin', HOME: home, CLAUDE_CONFIG_DIR: join(home, '.claude'), DISABLE_AUTOUPDATER: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
+      });
+      return /^(\d+\.\d+\.\d+)/.exec(result.stdout)?.[1];
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  },
+  invocation({ gatewayUrl, clientKey, model, prompt, home, egressProxyUrl }) {
+    return {
+      // -p: print the answer and exit (non-interactive); it streams from the API all the same.
+      args: ['-p', prompt, '--model', model, '--output-format', 'text'],
+      env: {
+        PATH: '/usr/bin:/bin',
+        HOME: home,
+        CLAUDE_CONFIG_DIR: join(home, '.claude'),
+        ANTHROPIC_BASE_URL: gatewayUrl,
+        // Sent as x-api-key: the gateway's client key, never an upstream key.
+        ANTHROPIC_API_KEY: clientKey,
+        // Background and helper calls (titles, summaries) go to the same model the gateway serves.
+        ANTHROPIC_SMALL_FAST_MODEL: model,
+        ANTHROPIC_DEFAULT_HAIKU_MODEL: model,
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        DISABLE_TELEMETRY: '1',
+        DISABLE_AUTOUPDATER: '1',
+        DISABLE_ERROR_REPORTING: '1',
+        DISABLE_BUG_COMMAND: '1',
+        // Anything that still tries the network goes to the recording proxy and is refused there.
+        // (Without the four DISABLE flags above, 2.1.332 opens three connections to
+        // api.anthropic.com:443 during a `-p` run; with them, none.)
+        HTTPS_PROXY: egressProxyUrl,
+        HTTP_PROXY: egressProxyUrl,
+        NO_PROXY: '127.0.0.1,localhost',
+        TERM: 'dumb',
+        NO_COLOR: '1',
+      },
+    };
+  },
+};
+
+/** Every client the suite runs. */
+export const realClients: readonly RealClient[] = [claudeCode];
