@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
+import { loggableUrl } from '../security/loggable-url.js';
 import { redactText } from '../security/redact.js';
 import type { Exchange, ExchangeObserver } from './exchange.js';
 import { accessLineSinkOf } from './logger.js';
@@ -31,7 +32,8 @@ function pinoDestinationOf(logger: FastifyBaseLogger): LineSink | undefined {
  * redactor, ~3 µs plus its garbage on every request. Here the line is one string concatenation.
  *
  * Redaction is kept where a secret can be: the only client-controlled values in the line are the
- * URL (`?key=…`, a key pasted into a path) and a client-sent request id, and both go through
+ * URL (`?key=…`, a key pasted into a path) and a client-sent request id: the URL is logged through
+ * `loggableUrl` (redacted after percent-decoding, known query parameters only), the id through
  * `redactText`, the same redactor the logger's sink applies. Every other value is ours: the method
  * (Node's HTTP parser accepts only known method tokens), numbers, and ids and names from the config
  * or the error catalog. All strings are JSON-escaped.
@@ -49,7 +51,7 @@ export function createAccessLogObserver(logger: FastifyBaseLogger): ExchangeObse
     end(exchange) {
       if (!enabled()) return;
       const outcome = exchange.outcome;
-      let line = `{"level":${infoLevel},"time":${Date.now()},"reqId":${JSON.stringify(redactText(exchange.requestId))},"method":${JSON.stringify(exchange.method)},"url":${JSON.stringify(redactText(exchange.url))},"status":${outcome?.status ?? 0},"ms":${exchange.durationMs ?? 0}`;
+      let line = `{"level":${infoLevel},"time":${Date.now()},"reqId":${JSON.stringify(redactText(exchange.requestId))},"method":${JSON.stringify(exchange.method)},"url":${JSON.stringify(loggableUrl(exchange.url))},"status":${outcome?.status ?? 0},"ms":${exchange.durationMs ?? 0}`;
       if (exchange.principal !== undefined) line += `,"key_id":${JSON.stringify(exchange.principal)}`;
       if (exchange.route !== undefined) line += `,"provider":${JSON.stringify(exchange.route.provider)}`;
       if (outcome?.errorCode !== undefined) line += `,"code":${JSON.stringify(outcome.errorCode)}`;
@@ -62,7 +64,7 @@ export function createAccessLogObserver(logger: FastifyBaseLogger): ExchangeObse
 function accessFields(exchange: Exchange): Record<string, unknown> {
   return {
     method: exchange.method,
-    url: redactText(exchange.url),
+    url: loggableUrl(exchange.url),
     status: exchange.outcome?.status,
     ms: exchange.durationMs,
     key_id: exchange.principal,

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import secureJsonParse from 'secure-json-parse';
-import { GatewayError } from '../errors/gateway-error.js';
-import { extractClientKey } from '../security/client-auth.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { createAccessLogObserver } from './access-log.js';
 import type { ChatPipelineDependencies } from './chat-pipeline.js';
-import { installErrorHandlers, sendGatewayError } from './error-handler.js';
+import { installErrorHandlers } from './error-handler.js';
 import { ExchangeObservers, type ExchangeObserver } from './exchange.js';
+import { createJsonBodyParser } from './hooks/body-parser.js';
+import { createClientKeyHook } from './hooks/client-key.js';
+import { createContinueHook, deferContinue } from './hooks/expect-continue.js';
+import { createShutdownGate } from './hooks/shutdown-gate.js';
 import './request-context.js';
 import { registerAnthropicRoutes } from './routes/anthropic.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -81,36 +82,20 @@ export function createApp(options: AppOptions): FastifyInstance {
     });
   }
 
-  // One JSON parser that keeps the raw bytes (for pass-through) and refuses prototype poisoning.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    const buffer = body as Buffer;
-    request.rawBody = buffer;
-    if (buffer.length === 0) return done(new GatewayError('GW_INVALID_JSON', { message: 'The request body is empty.' }), undefined);
-    try {
-      done(null, secureJsonParse.parse(buffer, undefined, { protoAction: 'error', constructorAction: 'error' }));
-    } catch {
-      done(new GatewayError('GW_INVALID_JSON'), undefined);
-    }
-  });
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, createJsonBodyParser());
+  // No `100 Continue` before the key is checked: the continue hook sends it after the onRequest hooks.
+  deferContinue(app.server);
 
+  const shutdownGate = createShutdownGate({ isShuttingDown: options.isShuttingDown });
+  const clientKey = createClientKeyHook({ authenticator: () => options.runtime().authenticator });
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     const path = request.url.split('?', 1)[0] ?? request.url;
     if (publicPaths.has(path)) return done();
-    if (options.isShuttingDown()) {
-      void reply.header('connection', 'close');
-      sendGatewayError(request, reply, new GatewayError('GW_SHUTTING_DOWN'));
-      return;
-    }
-    const clientKeyId = options.runtime().authenticator.authenticate(extractClientKey(request.headers, request.url));
-    if (clientKeyId === undefined) {
-      sendGatewayError(request, reply, new GatewayError('GW_UNAUTHORIZED'));
-      return;
-    }
-    request.clientKeyId = clientKeyId;
-    done();
+    shutdownGate.call(app, request, reply, () => clientKey.call(app, request, reply, done));
   });
+  app.addHook('preParsing', createContinueHook({ bodyLimitBytes: options.bodyLimitBytes }));
 
   app.addHook('onResponse', (request, reply, done) => {
     // While draining, a keep-alive socket that just went idle would hold shutdown open until its

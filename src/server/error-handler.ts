@@ -25,7 +25,31 @@ export function toGatewayError(error: unknown): GatewayError {
   return new GatewayError('GW_INTERNAL', { cause: error });
 }
 
+/**
+ * True when the request announced a body that has not been read to its end. An answer sent now
+ * (401 before the body, 413, 404 for an unknown path) closes the connection: keeping it alive
+ * would make Node read and discard the rest of the body to find the next request, so a client
+ * without a key could push gigabytes through the parser. With `Connection: close`, Node ends the
+ * socket as soon as the answer is flushed and reads no further.
+ */
+function bodyLeftUnread(request: FastifyRequest): boolean {
+  const raw = request.raw;
+  if (raw.complete) return false;
+  const length = raw.headers['content-length'];
+  return raw.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * True when the client is gone: its socket closed while the request was still being read or
+ * answered (a hang-up mid-upload surfaces as an 'aborted' ECONNRESET from the body reader).
+ */
+function clientWentAway(request: FastifyRequest, error: unknown): boolean {
+  if (isAbortError(error)) return true;
+  return request.raw.socket?.destroyed === true && (error as { code?: unknown } | null)?.code === 'ECONNRESET';
+}
+
 export function sendGatewayError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): FastifyReply {
+  if (bodyLeftUnread(request)) reply.header('connection', 'close');
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   request.gatewayErrorCode = error.code;
   return reply
@@ -36,8 +60,9 @@ export function sendGatewayError(request: FastifyRequest, reply: FastifyReply, e
 
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
-    if (isAbortError(error)) {
-      // The client hung up and its upstream call was cancelled: nobody to answer, nothing broken.
+    if (clientWentAway(request, error)) {
+      // The client hung up (mid-upload, or while its upstream call ran and was cancelled): a normal
+      // event with nobody to answer and nothing broken.
       request.log.info('client closed the connection before the answer');
       if (!reply.raw.destroyed) reply.raw.destroy();
       return;

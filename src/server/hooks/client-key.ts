@@ -1,0 +1,29 @@
+import type { onRequestHookHandler } from 'fastify';
+import { GatewayError } from '../../errors/gateway-error.js';
+import { extractClientKey } from '../../security/client-auth.js';
+import type { ClientKeyAuthenticator } from '../../security/client-keys.js';
+import { sendGatewayError } from '../error-handler.js';
+
+export interface ClientKeyHookOptions {
+  /** The current authenticator: a hot reload swaps it, so it is read per request. */
+  authenticator: () => ClientKeyAuthenticator;
+}
+
+/**
+ * Client-key authentication, before the body is read (onRequest): an unauthenticated client gets
+ * 401 `GW_UNAUTHORIZED` without a byte of its body parsed, and the connection is closed rather than
+ * drained (`sendGatewayError` closes any answer that leaves a body unread). The principal is kept
+ * on the request for every later layer (routing, the access log, later scopes and budgets).
+ */
+export function createClientKeyHook(options: ClientKeyHookOptions): onRequestHookHandler {
+  const { authenticator } = options;
+  return (request, reply, done) => {
+    const principal = authenticator().authenticate(extractClientKey(request.headers, request.url));
+    if (principal === undefined) {
+      sendGatewayError(request, reply, new GatewayError('GW_UNAUTHORIZED'));
+      return;
+    }
+    request.clientKeyId = principal;
+    done();
+  };
+}

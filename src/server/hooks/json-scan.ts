@@ -1,0 +1,219 @@
+/**
+ * One linear pass over a JSON body's bytes, before `JSON.parse`, for the two things the parser
+ * cannot refuse:
+ *
+ * - **Duplicate keys.** `JSON.parse` keeps the last value of a repeated key, other parsers keep the
+ *   first. The gateway validates the parsed body and forwards the original bytes, so
+ *   `{"max_tokens":999999,"max_tokens":10}` would pass the cap on 10 and reach an upstream that reads
+ *   999999: a parser differential. A repeated key in any object, at any depth, is refused. Keys are
+ *   compared after unescaping (`"mod\u0065l"` is `"model"`), as every parser reads them.
+ * - **Nesting depth.** `JSON.parse` is iterative and accepts 200,000 nested arrays, but
+ *   `JSON.stringify` (a rewritten body) and every recursive reader after it overflow the stack.
+ *
+ * The pass does not check syntax: that is the parser's job right after. On malformed input it
+ * still ends in linear time and either reports nothing or a problem the parser would refuse anyway.
+ * String contents are skipped with `indexOf` (native memchr), so a body made of long message texts
+ * costs little more than finding its quotes.
+ */
+
+const quote = 0x22;
+const backslash = 0x5c;
+const openObject = 0x7b;
+const closeObject = 0x7d;
+const openArray = 0x5b;
+const closeArray = 0x5d;
+const comma = 0x2c;
+
+/** Up to this many keys an object's keys are compared by hash in a list; above it, a Set of strings. */
+const keysBeforeSet = 16;
+
+/** Strings are first searched byte by byte for this many bytes: cheaper than a native call for short ones. */
+const shortStringBytes = 32;
+
+/** Keys named in error messages are cut to this length: the client chose them. */
+const maxReportedKeyLength = 64;
+
+export type JsonScanProblem = { kind: 'duplicate-key'; key: string } | { kind: 'too-deep'; maxDepth: number };
+
+/** True when the quote at `quoteIndex` is escaped: preceded by an odd run of backslashes. */
+function isEscaped(bytes: Buffer, quoteIndex: number, stringStart: number): boolean {
+  let backslashes = 0;
+  for (let index = quoteIndex - 1; index >= stringStart && bytes[index] === backslash; index -= 1) backslashes += 1;
+  return backslashes % 2 === 1;
+}
+
+/** The index of the quote that ends the string starting at `start`, or -1. */
+function endOfString(bytes: Buffer, start: number): number {
+  const shortEnd = Math.min(bytes.length, start + shortStringBytes);
+  let index = start;
+  for (; index < shortEnd; index += 1) {
+    const byte = bytes[index];
+    if (byte === quote) return index;
+    if (byte === backslash) index += 1;
+  }
+  // A long string (a message text): memchr from quote to quote, skipping escaped ones.
+  let end = bytes.indexOf(quote, index);
+  while (end !== -1 && isEscaped(bytes, end, start)) end = bytes.indexOf(quote, end + 1);
+  return end;
+}
+
+/** The key between the quotes at `start - 1` and `end`, as a parser reads it. */
+function decodeKey(bytes: Buffer, start: number, end: number, plain: boolean): string {
+  if (plain) return bytes.toString('latin1', start, end);
+  try {
+    return JSON.parse(bytes.toString('utf8', start - 1, end + 1)) as string;
+  } catch {
+    return bytes.toString('latin1', start, end); // malformed: JSON.parse refuses the body next
+  }
+}
+
+/** The same hash as the byte loop computes, over a decoded key's UTF-16 code units. */
+function hashOfString(text: string): number {
+  let hash = 0;
+  for (let index = 0; index < text.length; index += 1) hash = (Math.imul(hash, 31) + text.charCodeAt(index)) | 0;
+  return hash;
+}
+
+/**
+ * The keys of every object currently open, on one stack: each object owns the entries from its
+ * base to the top. Keys are kept as (hash, position) and compared as strings only when hashes
+ * agree, so the common case allocates nothing. An object with many keys switches to a Set of
+ * strings, so a body that is one huge object stays linear.
+ */
+class OpenObjectKeys {
+  readonly #hashes: number[] = [];
+  readonly #starts: number[] = [];
+  readonly #ends: number[] = [];
+  readonly #plain: boolean[] = [];
+  #top = 0;
+  readonly #bases: number[] = [];
+  readonly #sets: (Set<string> | undefined)[] = [];
+  bytes: Buffer = Buffer.alloc(0);
+
+  /** Starts a scan of `bytes`; the arrays are reused, so a small body allocates nothing here. */
+  begin(bytes: Buffer): void {
+    this.bytes = bytes;
+    this.#top = 0;
+  }
+
+  /** Drops the reference to the scanned body and any Set, so nothing large outlives the scan. */
+  end(): void {
+    this.bytes = Buffer.alloc(0);
+    this.#sets.length = 0;
+  }
+
+  open(depth: number): void {
+    this.#bases[depth] = this.#top;
+    this.#sets[depth] = undefined;
+  }
+
+  close(depth: number): void {
+    this.#top = this.#bases[depth] ?? 0;
+  }
+
+  /** Adds the key at `start..end` to the object at `depth`; returns it when it was already there. */
+  add(depth: number, start: number, end: number, plain: boolean, hash: number): string | undefined {
+    const set = this.#sets[depth];
+    if (set !== undefined) {
+      const key = decodeKey(this.bytes, start, end, plain);
+      if (set.has(key)) return key;
+      set.add(key);
+      return undefined;
+    }
+    const base = this.#bases[depth] ?? 0;
+    let key: string | undefined;
+    for (let index = base; index < this.#top; index += 1) {
+      if (this.#hashes[index] !== hash) continue;
+      key ??= decodeKey(this.bytes, start, end, plain);
+      if (decodeKey(this.bytes, this.#starts[index]!, this.#ends[index]!, this.#plain[index]!) === key) return key;
+    }
+    const top = this.#top;
+    this.#hashes[top] = hash;
+    this.#starts[top] = start;
+    this.#ends[top] = end;
+    this.#plain[top] = plain;
+    this.#top = top + 1;
+    if (this.#top - base > keysBeforeSet) {
+      const keys = new Set<string>();
+      for (let index = base; index < this.#top; index += 1) keys.add(decodeKey(this.bytes, this.#starts[index]!, this.#ends[index]!, this.#plain[index]!));
+      this.#sets[depth] = keys;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Scans `bytes` (a JSON text) for a key repeated in one object or nesting deeper than `maxDepth`
+ * objects and arrays. Returns the first problem found, or undefined.
+ */
+export function scanJsonStructure(bytes: Buffer, maxDepth: number): JsonScanProblem | undefined {
+  // The scan is synchronous, so one set of scratch state serves every call.
+  if (containerKinds.length < maxDepth + 1) containerKinds = new Uint8Array(maxDepth + 1);
+  scratchKeys.begin(bytes);
+  try {
+    return scan(bytes, maxDepth, containerKinds, scratchKeys);
+  } finally {
+    scratchKeys.end();
+  }
+}
+
+/** 1 = object, 0 = array, per open depth (index 0 is the top level, outside any container). */
+let containerKinds = new Uint8Array(0);
+const scratchKeys = new OpenObjectKeys();
+
+function scan(bytes: Buffer, maxDepth: number, containerIsObject: Uint8Array, keys: OpenObjectKeys): JsonScanProblem | undefined {
+  const length = bytes.length;
+  let depth = 0;
+  let expectKey = false;
+  let index = 0;
+  while (index < length) {
+    const byte = bytes[index];
+    if (byte === quote) {
+      if (!expectKey) {
+        const end = endOfString(bytes, index + 1);
+        if (end === -1) return undefined; // unterminated string: the parser refuses it
+        index = end + 1;
+        continue;
+      }
+      // A key: hashed while it is read; escapes and non-ASCII are decoded and hashed as text.
+      const start = index + 1;
+      let hash = 0;
+      let plain = true;
+      for (index = start; index < length; index += 1) {
+        const keyByte = bytes[index]!;
+        if (keyByte === quote) break;
+        if (keyByte === backslash) {
+          plain = false;
+          index += 1;
+        } else if (keyByte >= 0x80) plain = false;
+        hash = (Math.imul(hash, 31) + keyByte) | 0;
+      }
+      if (index >= length) return undefined;
+      if (!plain) hash = hashOfString(decodeKey(bytes, start, index, false));
+      const repeated = keys.add(depth, start, index, plain, hash);
+      if (repeated !== undefined) return { kind: 'duplicate-key', key: repeated.slice(0, maxReportedKeyLength) };
+      expectKey = false;
+      index += 1;
+      continue;
+    }
+    if (byte === openObject || byte === openArray) {
+      depth += 1;
+      if (depth > maxDepth) return { kind: 'too-deep', maxDepth };
+      const isObject = byte === openObject;
+      containerIsObject[depth] = isObject ? 1 : 0;
+      if (isObject) keys.open(depth);
+      expectKey = isObject;
+    } else if (byte === closeObject || byte === closeArray) {
+      if (depth > 0) {
+        if (containerIsObject[depth] === 1) keys.close(depth);
+        depth -= 1;
+      }
+      expectKey = false;
+    } else if (byte === comma) {
+      // In an object a comma is followed by a key; in an array, by a value.
+      expectKey = containerIsObject[depth] === 1;
+    }
+    index += 1;
+  }
+  return undefined;
+}
