@@ -116,7 +116,12 @@ describe.each(realClients.map((client) => [client.name, client] as const))('%s (
       }
       expect(stub.requests.some((request) => (request.body as { stream?: unknown } | undefined)?.stream === true), 'a streamed request').toBe(true);
 
-      const accessLines = gateway.output().split('\n').filter((line) => line.includes('"msg":"request"'));
+      // Access lines are written in batches (flushed every 250 ms): wait for them rather than race the flush.
+      const readAccessLines = () => gateway.output().split('\n').filter((line) => line.includes('"msg":"request"'));
+      for (const deadline = Date.now() + 5_000; readAccessLines().length === 0 && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const accessLines = readAccessLines();
       expect(accessLines.length).toBeGreaterThan(0);
       for (const line of accessLines) expect((JSON.parse(line) as { status: number }).status, line).toBeLessThan(400);
 
