@@ -1,17 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runBinary, until, within, type RunningProcess } from '../helpers/binary-process.js';
 
 /**
  * The real `cliproxyapi` binary as a user runs it: first start on the embedded default, a second
  * start, invalid config, an unsafe bind, hot reload of config and keys, and SIGTERM. Each process
  * is bounded in time and killed in afterEach.
  */
-const binary = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/cli/main.js');
 const children: ChildProcess[] = [];
 const directories: string[] = [];
 
@@ -26,51 +24,11 @@ function workDirectory(): string {
   return directory;
 }
 
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  url: Promise<string>;
-  exit: Promise<number | null>;
-}
-
-function run(args: string[], cwd: string, env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, [binary, ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', CLIPROXY_SERVER_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  let resolveUrl: (url: string) => void = () => undefined;
-  const url = new Promise<string>((resolvePromise) => (resolveUrl = resolvePromise));
-  const take = (piece: Buffer) => {
-    output += piece.toString();
-    const match = /"url":"(http:\/\/[^"]+)","config"/.exec(output);
-    if (match?.[1] !== undefined) resolveUrl(match[1]);
-  };
-  child.stdout?.on('data', take);
-  child.stderr?.on('data', take);
-  const exit = once(child, 'exit').then(([code]) => code as number | null);
-  return { child, output: () => output, url, exit };
-}
-
-async function within<T>(promise: Promise<T>, milliseconds: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), milliseconds)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function until(check: () => Promise<boolean>, milliseconds: number, what: string): Promise<void> {
-  const deadline = Date.now() + milliseconds;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolvePromise) => setTimeout(resolvePromise, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+/** The built binary, watched (test/helpers/binary-process.ts); killed in afterEach. */
+function run(args: string[], cwd: string, env: Record<string, string> = {}): RunningProcess & { exit: Promise<number | null> } {
+  const running = runBinary(args, cwd, env);
+  children.push(running.child);
+  return { ...running, exit: running.closed };
 }
 
 const modeOf = (path: string) => statSync(path).mode & 0o777;

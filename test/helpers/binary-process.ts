@@ -52,10 +52,10 @@ export async function within<T>(promise: Promise<T>, milliseconds: number, what:
 }
 
 /** Polls `check` every 100 ms until it holds, or throws naming `what`. */
-export async function until(check: () => boolean, milliseconds: number, what: string): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, milliseconds: number, what: string): Promise<void> {
   const deadline = Date.now() + milliseconds;
   while (Date.now() < deadline) {
-    if (check()) return;
+    if (await check()) return;
     await new Promise((resolvePromise) => setTimeout(resolvePromise, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
