@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/main.js';
+import { runCliCaptured, type CliRun as Run } from '../helpers/cli-in-process.js';
 import type { CliIo } from '../../src/cli/cli-io.js';
 
 const configKey = 'test-client-key-0001-abcdefghijklmnopqrstuvwxyz';
@@ -15,25 +15,7 @@ afterEach(() => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(args: string[], extra: Partial<CliIo> = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    env: {},
-    cwd: directory,
-    ...extra,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+const run = (args: string[], extra: Partial<CliIo> = {}): Promise<Run> => runCliCaptured(args, directory, extra);
 
 function expectNoStackTrace(result: Run): void {
   expect(result.stderr).not.toMatch(/^\s+at /m);

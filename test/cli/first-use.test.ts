@@ -4,8 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/cli-io.js';
-import { runCli } from '../../src/cli/main.js';
+import { runCliCaptured, type CliRun as Run } from '../helpers/cli-in-process.js';
 import { repositoryRoot } from '../helpers/binary-process.js';
 
 /**
@@ -20,19 +19,7 @@ afterEach(() => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), env, cwd: directory };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+const run = (args: string[], env: Record<string, string> = {}): Promise<Run> => runCliCaptured(args, directory, { env });
 
 /** Every path under `root`, relative, sorted: "writes nothing" is checked as "this list did not change". */
 function tree(root: string): string[] {
