@@ -113,7 +113,7 @@ describe('ensureInitialClientKey', () => {
     expect(initial?.id).toBe('default');
     expect(modeOf(join(directory, 'data'))).toBe(0o700);
     expect(modeOf(loaded.config.auth.client_keys_file)).toBe(0o600);
-    expect(createClientKeyAuthenticator(collectClientKeys(loaded)).authenticate(initial!.key)).toBe('default');
+    expect(createClientKeyAuthenticator(collectClientKeys(loaded)).authenticate(initial!.key)?.id).toBe('default');
     expect(ensureInitialClientKey(loaded)).toBeUndefined();
   });
 
@@ -136,9 +136,9 @@ describe('collectClientKeys + authenticator', () => {
     const created = createClientKey(loaded, 'filed');
     const authenticator = createClientKeyAuthenticator(collectClientKeys(loaded));
     expect(authenticator.size).toBe(3);
-    expect(authenticator.authenticate(configKey)).toBe('plain');
-    expect(authenticator.authenticate(hashedKey)).toBe('hashed');
-    expect(authenticator.authenticate(created.key)).toBe('filed');
+    expect(authenticator.authenticate(configKey)?.id).toBe('plain');
+    expect(authenticator.authenticate(hashedKey)?.id).toBe('hashed');
+    expect(authenticator.authenticate(created.key)?.id).toBe('filed');
   });
 
   it('rejects wrong, empty, undefined, near-miss and oversized keys', () => {
@@ -149,7 +149,15 @@ describe('collectClientKeys + authenticator', () => {
     expect(authenticator.authenticate('')).toBeUndefined();
     expect(authenticator.authenticate(undefined)).toBeUndefined();
     expect(authenticator.authenticate('a'.repeat(100_000))).toBeUndefined();
-    expect(authenticator.authenticate(configKey)).toBe('alice');
+    expect(authenticator.authenticate(configKey)?.id).toBe('alice');
+  });
+
+  it('returns the key\'s one principal: source client-key, empty policy, the same frozen object each time', () => {
+    const authenticator = createClientKeyAuthenticator([{ id: 'alice', sha256: sha256(configKey) }]);
+    const first = authenticator.authenticate(configKey);
+    expect(first).toEqual({ id: 'alice', source: 'client-key', policy: {} });
+    expect(authenticator.authenticate(configKey)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
   });
 
   it('with no keys refuses everything', () => {

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clearRegisteredSecrets, registerSecrets } from '../security/redact.js';
+import { createPrincipal } from '../security/principal.js';
 import { createAccessLogObserver } from './access-log.js';
 import type { Exchange } from './exchange.js';
 import { createLogger } from './logger.js';
@@ -26,7 +27,7 @@ function exchange(fields: Partial<Record<'id' | 'url' | 'clientKeyId' | 'routedP
     url: fields.url ?? '/v1/chat/completions',
     startedAt: 0,
     startedAtMonotonic: 0,
-    principal: fields.clientKeyId,
+    principal: fields.clientKeyId === undefined ? undefined : createPrincipal(fields.clientKeyId, 'client-key'),
     surface: undefined,
     requestedModel: undefined,
     route: fields.routedProvider === undefined ? undefined : { provider: fields.routedProvider, upstreamModel: 'm', bridge: 'openai-chat-pass-through' },

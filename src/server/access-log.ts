@@ -52,7 +52,7 @@ export function createAccessLogObserver(logger: FastifyBaseLogger): ExchangeObse
       if (!enabled()) return;
       const outcome = exchange.outcome;
       let line = `{"level":${infoLevel},"time":${Date.now()},"reqId":${JSON.stringify(redactText(exchange.requestId))},"method":${JSON.stringify(exchange.method)},"url":${JSON.stringify(loggableUrl(exchange.url))},"status":${outcome?.status ?? 0},"ms":${exchange.durationMs ?? 0}`;
-      if (exchange.principal !== undefined) line += `,"key_id":${JSON.stringify(exchange.principal)}`;
+      if (exchange.principal !== undefined) line += `,"key_id":${JSON.stringify(exchange.principal.id)}`;
       if (exchange.route !== undefined) line += `,"provider":${JSON.stringify(exchange.route.provider)}`;
       if (outcome?.errorCode !== undefined) line += `,"code":${JSON.stringify(outcome.errorCode)}`;
       if (outcome?.clientAborted === true) line += ',"aborted":true';
@@ -67,7 +67,7 @@ function accessFields(exchange: Exchange): Record<string, unknown> {
     url: loggableUrl(exchange.url),
     status: exchange.outcome?.status,
     ms: exchange.durationMs,
-    key_id: exchange.principal,
+    key_id: exchange.principal?.id,
     provider: exchange.route?.provider,
     code: exchange.outcome?.errorCode,
     ...(exchange.outcome?.clientAborted === true ? { aborted: true } : {}),

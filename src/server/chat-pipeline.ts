@@ -196,7 +196,6 @@ export async function sendUpstreamBuffered(dependencies: ChatPipelineDependencie
   const exchange = dependencies.observers === undefined ? undefined : call.request.exchange;
   if (exchange !== undefined && exchange.route === undefined) {
     const model = (call.request.body as { model?: unknown } | undefined)?.model;
-    exchange.principal = call.request.clientKeyId;
     exchange.requestedModel = typeof model === 'string' ? model : undefined;
     exchange.route = { provider: call.provider.name, upstreamModel: undefined, bridge: `${call.provider.adapter.format}-${call.operation}` };
     dependencies.observers?.notify('routed', exchange);
@@ -220,7 +219,6 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
   const { observers } = dependencies;
   const exchange = observers === undefined ? undefined : request.exchange;
   if (exchange !== undefined) {
-    exchange.principal = request.clientKeyId;
     exchange.surface = input.clientFormat;
     exchange.requestedModel = input.model;
   }

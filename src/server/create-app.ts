@@ -64,7 +64,7 @@ export function createApp(options: AppOptions): FastifyInstance {
   app.server.headersTimeout = Math.min(options.timeouts.headersMs, options.timeouts.requestMs);
 
   app.decorateRequest('rawBody', undefined);
-  app.decorateRequest('clientKeyId', undefined);
+  app.decorateRequest('principal', undefined);
   app.decorateRequest('routedProvider', undefined);
   app.decorateRequest('gatewayErrorCode', undefined);
   app.decorateRequest('exchange', undefined);

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { WireFormat } from '../formats/wire-format.js';
+import type { Principal } from '../security/principal.js';
 
 /**
  * The per-request record ("exchange"): one object per request, created when it arrives and filled
@@ -61,8 +62,8 @@ export interface Exchange {
   readonly startedAt: number;
   /** Monotonic start (performance.now()), for the durations below. */
   readonly startedAtMonotonic: number;
-  /** The authenticated principal's id (the client key id); undefined before or without authentication. */
-  principal: string | undefined;
+  /** Who the request acts as (set by the scope's authenticator hook); undefined before or without authentication. */
+  principal: Principal | undefined;
   /** The client's wire format; set when a chat route takes the request. */
   surface: WireFormat | undefined;
   requestedModel: string | undefined;
@@ -135,7 +136,6 @@ export class ExchangeObservers {
     reply.raw.once('close', () => {
       const clientAborted = !reply.raw.writableFinished;
       const end = (): void => {
-        exchange.principal ??= request.clientKeyId;
         exchange.outcome = { status: reply.raw.statusCode, errorCode: request.gatewayErrorCode, clientAborted };
         exchange.endedAt = Date.now();
         exchange.durationMs = elapsedMs(exchange);

@@ -1,3 +1,4 @@
+import type { Principal } from '../security/principal.js';
 import type { Exchange } from './exchange.js';
 
 /** Per-request fields the hooks and handlers share; declared once so every file sees the same types. */
@@ -5,8 +6,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The client's original body bytes, kept for same-format pass-through. */
     rawBody: Buffer | undefined;
-    /** The id of the client key that authenticated the request. */
-    clientKeyId: string | undefined;
+    /** Who the request acts as: set by the scope's authenticator hook (client key or management key). */
+    principal: Principal | undefined;
     /** The provider the request was routed to, for the access log. */
     routedProvider: string | undefined;
     /** The catalog code of the error answered, for the access log. */

@@ -109,7 +109,7 @@ describe('one record per request on every bridge', () => {
         const { status, record, points } = await exchangeOf(() => testCase.send(stream));
         expect(status).toBe(200);
         expect(record).toMatchObject({
-          principal: setup.testGateway.clientKeyId,
+          principal: { id: setup.testGateway.clientKeyId, source: 'client-key', policy: {} },
           surface: testCase.surface,
           route: { provider: testCase.provider, upstreamModel: testCase.upstreamModel, bridge: testCase.bridge },
           attempts: [{ status: 200, failure: undefined }],
@@ -187,7 +187,7 @@ describe('records on the failure paths', () => {
   it('records a 404 model with the model asked for and no route', async () => {
     const { status, record } = await exchangeOf(() => chat({ model: 'no-such-model' }));
     expect(status).toBe(404);
-    expect(record).toMatchObject({ principal: setup.testGateway.clientKeyId, requestedModel: 'no-such-model', route: undefined, outcome: { status: 404, errorCode: 'GW_MODEL_NOT_FOUND' } });
+    expect(record).toMatchObject({ principal: { id: setup.testGateway.clientKeyId, source: 'client-key' }, requestedModel: 'no-such-model', route: undefined, outcome: { status: 404, errorCode: 'GW_MODEL_NOT_FOUND' } });
   });
 
   it('records a 413', async () => {

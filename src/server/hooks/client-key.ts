@@ -12,8 +12,9 @@ export interface ClientKeyHookOptions {
 /**
  * Client-key authentication, before the body is read (onRequest): an unauthenticated client gets
  * 401 `GW_UNAUTHORIZED` without a byte of its body parsed, and the connection is closed rather than
- * drained (`sendGatewayError` closes any answer that leaves a body unread). The principal is kept
- * on the request for every later layer (routing, the access log, later scopes and budgets).
+ * drained (`sendGatewayError` closes any answer that leaves a body unread). The principal
+ * (`{ id, source: 'client-key', policy }`, built once per key) is kept on the request and in the
+ * per-request record for every later layer (scopes and budgets, the access log, audit).
  */
 export function createClientKeyHook(options: ClientKeyHookOptions): onRequestHookHandler {
   const { authenticator } = options;
@@ -23,7 +24,8 @@ export function createClientKeyHook(options: ClientKeyHookOptions): onRequestHoo
       sendGatewayError(request, reply, new GatewayError('GW_UNAUTHORIZED'));
       return;
     }
-    request.clientKeyId = principal;
+    request.principal = principal;
+    if (request.exchange !== undefined) request.exchange.principal = principal;
     done();
   };
 }

@@ -1,0 +1,31 @@
+/**
+ * Who a request acts as, once an authenticator accepted it: the one place scopes, budgets, the
+ * per-request record and the audit log read the caller from. Built once per key when the
+ * authenticator is compiled (a config load or reload), so authenticating a request allocates
+ * nothing: every request of one key carries the same frozen object.
+ */
+
+/** Which authenticator accepted the request: a client key (client API) or a management key (management scope). */
+export type PrincipalSource = 'client-key' | 'management-key';
+
+/**
+ * What the principal may do beyond being authenticated. Empty today: the key-governance issue adds
+ * per-key scopes (models, providers) and budgets here, compiled from config with the key and read
+ * by hooks after the authenticator, never parsed per request.
+ */
+export type PrincipalPolicy = Readonly<Record<never, never>>;
+
+export interface Principal {
+  /** The key's id from the config or key file (`alice`): safe in logs, audit records and metric labels. */
+  readonly id: string;
+  readonly source: PrincipalSource;
+  readonly policy: PrincipalPolicy;
+}
+
+/** The policy of a key with no restrictions configured. */
+export const unrestrictedPolicy: PrincipalPolicy = Object.freeze({});
+
+/** A principal for one key, frozen so a later layer cannot change who every request of the key is. */
+export function createPrincipal(id: string, source: PrincipalSource, policy: PrincipalPolicy = unrestrictedPolicy): Principal {
+  return Object.freeze({ id, source, policy });
+}
