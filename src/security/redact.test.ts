@@ -33,6 +33,8 @@ describe('redactText', () => {
     ['GET /v1beta/models?key=my-client-key-123&alt=sse', '?key=***&alt=sse'],
     ['{"access_token":"tok-123","refresh_token":"ref-456"}', '{"access_token":"***","refresh_token":"***"}'],
     ['x-api-key: some-key-value-1', 'x-api-key: ***'],
+    ['X-Management-Key: some-key-value-2', 'X-Management-Key: ***'],
+    ['{"x-management-key":"some-key-value-3"}', '{"x-management-key":"***"}'],
     ['key sk-abcdefghijklmnop', 'sk-***'],
     ['client key cpa_abcdefghijklmnopqrstuvwx', 'cpa_***'],
   ])('masks secret shapes in %s', (input, expected) => {

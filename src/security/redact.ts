@@ -26,11 +26,11 @@ const shapePatterns: [RegExp, string][] = [
   [/([?&](?:key|api_key|apikey|access_token|token|refresh_token)=)[^&#\s"']+/gi, `$1${mask}`],
   // JSON or header fields that hold secrets.
   [
-    /("(?:access_token|refresh_token|id_token|api_key|apiKey|client_secret|authorization|x-api-key|x-goog-api-key|password|secret)"\s*:\s*")[^"]*(")/gi,
+    /("(?:access_token|refresh_token|id_token|api_key|apiKey|client_secret|authorization|x-api-key|x-goog-api-key|x-management-key|password|secret)"\s*:\s*")[^"]*(")/gi,
     `$1${mask}$2`,
   ],
   // (a scheme word after `authorization:` is left for the Bearer/Basic rule above)
-  [/\b(x-api-key|x-goog-api-key|authorization)(\s*[:=]\s*)(?!(?:Bearer|Basic|\*\*\*)\b)[^\s,;"']{6,}/gi, `$1$2${mask}`],
+  [/\b(x-api-key|x-goog-api-key|x-management-key|authorization)(\s*[:=]\s*)(?!(?:Bearer|Basic|\*\*\*)\b)[^\s,;"']{6,}/gi, `$1$2${mask}`],
   // Well-known key formats: OpenAI/Anthropic style `sk-…`, Google `AIza…`, our own client keys `cpa_…`.
   [/\bsk-[A-Za-z0-9_-]{8,}/g, `sk-${mask}`],
   [/\bAIza[0-9A-Za-z_-]{20,}/g, `AIza${mask}`],

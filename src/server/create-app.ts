@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type onRequestHookHandler } from 'fastify';
 import type { UpstreamClient } from '../upstream/client.js';
 import { createAccessLogObserver } from './access-log.js';
 import type { ChatPipelineDependencies } from './chat-pipeline.js';
-import { installErrorHandlers } from './error-handler.js';
+import { installErrorHandler, installNotFoundHandler } from './error-handler.js';
 import { ExchangeObservers, type ExchangeObserver } from './exchange.js';
 import { createJsonBodyParser } from './hooks/body-parser.js';
-import { createClientKeyHook } from './hooks/client-key.js';
-import { createContinueHook, deferContinue } from './hooks/expect-continue.js';
-import { createShutdownGate } from './hooks/shutdown-gate.js';
+import { deferContinue } from './hooks/expect-continue.js';
+import { compileRequestHooks, requestHookOrder, type HookSlot } from './hooks/hook-order.js';
 import './request-context.js';
 import { registerAnthropicRoutes } from './routes/anthropic.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerManagementRoutes } from './routes/management.js';
 import { registerOpenAIRoutes } from './routes/openai.js';
 import type { Runtime } from './runtime.js';
 
@@ -29,19 +29,18 @@ export interface AppOptions {
   accessLog: boolean;
   /** Subscribers of the per-request record, registered once here (after the access log, when it is on). */
   exchangeObservers?: readonly ExchangeObserver[];
+  /** Hooks filling the named slots of the hook order (hooks/hook-order.ts); an absent one leaves its slot empty. */
+  slotHooks?: Readonly<Partial<Record<HookSlot, onRequestHookHandler>>>;
 }
 
 /** A client-sent request id is echoed only when it is a plain token; anything else is replaced. */
 const safeRequestId = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/** Paths that answer without a client key. They must reveal nothing. */
-const publicPaths = new Set(['/healthz', '/readyz']);
-
 /**
- * Builds the Fastify app. Order of the checks per request follows DESIGN.md (cheapest first):
- * client key (onRequest, before the body is read) → body limit + JSON parse → schema → route.
- * The IP filter and per-IP limiter of the network-security layer plug in as onRequest hooks
- * registered before the client-key hook.
+ * Builds the Fastify app: three encapsulated scopes (public, client API, management), each with
+ * the hooks of the one ordered list (hooks/hook-order.ts) that name it, then body limit + JSON
+ * parse → schema → route in the client routes. Which scope a path is in decides which checks run;
+ * no hook looks at the path.
  */
 export function createApp(options: AppOptions): FastifyInstance {
   const app = Fastify({
@@ -52,7 +51,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     requestTimeout: options.timeouts.requestMs,
     keepAliveTimeout: options.timeouts.keepAliveMs,
     connectionTimeout: 0, // idle sockets are bounded by keep-alive; streams may be silent for minutes
-    return503OnClosing: false, // answered by our own hook below, in the path's error shape
+    return503OnClosing: false, // answered by the shutdown-gate hook, in the path's error shape
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 256 },
     genReqId: (request) => {
@@ -69,33 +68,16 @@ export function createApp(options: AppOptions): FastifyInstance {
   app.decorateRequest('gatewayErrorCode', undefined);
   app.decorateRequest('exchange', undefined);
 
-  // The per-request record starts before any other hook can answer (a 401 is recorded too). With no
-  // observer registered there is no hook at all.
+  // With no observer registered the exchange-start hook is not installed and no record is built.
   const observers = new ExchangeObservers(
     [...(options.accessLog ? [createAccessLogObserver(options.logger)] : []), ...(options.exchangeObservers ?? [])],
     options.logger,
   );
-  if (observers.active) {
-    app.addHook('onRequest', (request, reply, done) => {
-      request.exchange = observers.start(request, reply);
-      done();
-    });
-  }
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, createJsonBodyParser());
   // No `100 Continue` before the key is checked: the continue hook sends it after the onRequest hooks.
   deferContinue(app.server);
-
-  const shutdownGate = createShutdownGate({ isShuttingDown: options.isShuttingDown });
-  const clientKey = createClientKeyHook({ authenticator: () => options.runtime().authenticator });
-  app.addHook('onRequest', (request, reply, done) => {
-    void reply.header('x-request-id', request.id);
-    const path = request.url.split('?', 1)[0] ?? request.url;
-    if (publicPaths.has(path)) return done();
-    shutdownGate.call(app, request, reply, () => clientKey.call(app, request, reply, done));
-  });
-  app.addHook('preParsing', createContinueHook({ bodyLimitBytes: options.bodyLimitBytes }));
 
   app.addHook('onResponse', (request, reply, done) => {
     // While draining, a keep-alive socket that just went idle would hold shutdown open until its
@@ -104,7 +86,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     done();
   });
 
-  installErrorHandlers(app);
+  installErrorHandler(app);
   const dependencies: ChatPipelineDependencies = {
     runtime: options.runtime,
     upstream: options.upstream,
@@ -112,8 +94,32 @@ export function createApp(options: AppOptions): FastifyInstance {
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     ...(observers.active ? { observers } : {}),
   };
-  registerHealthRoutes(app, options.isShuttingDown);
-  registerOpenAIRoutes(app, dependencies);
-  registerAnthropicRoutes(app, dependencies);
+  const hooks = compileRequestHooks(requestHookOrder, {
+    runtime: options.runtime,
+    isShuttingDown: options.isShuttingDown,
+    bodyLimitBytes: options.bodyLimitBytes,
+    observers,
+    slotHooks: options.slotHooks ?? {},
+  });
+  // Plain (not fastify-plugin) registrations: each is encapsulated, so its hooks reach its routes only.
+  app.register((scope, _options, done) => {
+    hooks.install(scope, 'public');
+    registerHealthRoutes(scope, options.isShuttingDown);
+    done();
+  });
+  app.register((scope, _options, done) => {
+    hooks.install(scope, 'client');
+    // Unknown paths belong here: without a client key they get 401 like the API, so an
+    // unauthenticated caller cannot map which paths exist.
+    installNotFoundHandler(scope);
+    registerOpenAIRoutes(scope, dependencies);
+    registerAnthropicRoutes(scope, dependencies);
+    done();
+  });
+  app.register((scope, _options, done) => {
+    hooks.install(scope, 'management');
+    registerManagementRoutes(scope);
+    done();
+  });
   return app;
 }

@@ -58,7 +58,8 @@ export function sendGatewayError(request: FastifyRequest, reply: FastifyReply, e
     .send(JSON.stringify(errorBody(errorShapeOf(request.url, request.headers), error)));
 }
 
-export function installErrorHandlers(app: FastifyInstance): void {
+/** The app's one error handler, set on the root so every scope inherits it. */
+export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     if (clientWentAway(request, error)) {
       // The client hung up (mid-upload, or while its upstream call ran and was cancelled): a normal
@@ -78,5 +79,12 @@ export function installErrorHandlers(app: FastifyInstance): void {
     }
     return sendGatewayError(request, reply, gatewayError);
   });
-  app.setNotFoundHandler((request, reply) => sendGatewayError(request, reply, new GatewayError('GW_NOT_FOUND')));
+}
+
+/**
+ * 404 `GW_NOT_FOUND` for a path no route matches. Set inside a scope without a prefix, it serves
+ * every unknown path with that scope's hooks (create-app.ts puts it in the client API scope).
+ */
+export function installNotFoundHandler(scope: FastifyInstance): void {
+  scope.setNotFoundHandler((request, reply) => sendGatewayError(request, reply, new GatewayError('GW_NOT_FOUND')));
 }

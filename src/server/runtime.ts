@@ -5,6 +5,8 @@ import type { ProviderAdapter, UpstreamCredential } from '../providers/types.js'
 import { CredentialPool, credentialsFromConfig } from '../routing/credential-pool.js';
 import { createModelRouter } from '../routing/model-router.js';
 import { collectClientKeys, createClientKeyAuthenticator, type ClientKeyAuthenticator } from '../security/client-keys.js';
+import type { KeyAuthenticator } from '../security/key-authenticator.js';
+import { createManagementAuthenticator } from '../security/management-keys.js';
 import { registerSecrets } from '../security/redact.js';
 
 export interface ProviderRuntime {
@@ -22,7 +24,10 @@ export interface ProviderRuntime {
  */
 export interface Runtime {
   readonly loaded: LoadedConfig;
+  /** The client API scope's authenticator (client keys). */
   readonly authenticator: ClientKeyAuthenticator;
+  /** The management scope's authenticator (management keys only; refuses everything while management is disabled). */
+  readonly managementAuthenticator: KeyAuthenticator;
   readonly router: ReturnType<typeof createModelRouter>;
   readonly providers: ReadonlyMap<string, ProviderRuntime>;
 }
@@ -61,9 +66,11 @@ export function buildRuntime(loaded: LoadedConfig, options: RuntimeOptions): Run
       pool,
     });
   }
+  const clientKeys = collectClientKeys(loaded);
   return {
     loaded,
-    authenticator: createClientKeyAuthenticator(collectClientKeys(loaded)),
+    authenticator: createClientKeyAuthenticator(clientKeys),
+    managementAuthenticator: createManagementAuthenticator(loaded.config.management, clientKeys, loaded.configPath ?? '(embedded default)'),
     router: createModelRouter(loaded.config.providers),
     providers,
   };

@@ -30,6 +30,27 @@ describe('health endpoints', () => {
   });
 });
 
+describe('management scope', () => {
+  it.each(['/v0/management', '/v0/management/config', '/metrics'])('%s answers 401 to a valid client key, wherever it is sent, and to none', async (path) => {
+    const { url, clientKey } = setup.testGateway;
+    const attempts: [string, Promise<JsonResponse>][] = [
+      ['no key', get(`${url}${path}`)],
+      ['Bearer', get(`${url}${path}`, { authorization: `Bearer ${clientKey}` })],
+      ['x-api-key', get(`${url}${path}`, { 'x-api-key': clientKey })],
+      ['x-management-key', get(`${url}${path}`, { 'x-management-key': clientKey })],
+      ['?key=', get(`${url}${path}?key=${clientKey}`)],
+      ['POST with Bearer', post(`${url}${path}`, {}, { authorization: `Bearer ${clientKey}` })],
+    ];
+    for (const [label, attempt] of attempts) {
+      const response = await attempt;
+      expect(response.status, label).toBe(401);
+      expect(response.json, label).toMatchObject({ error: { code: 'GW_UNAUTHORIZED' } });
+    }
+    // The same key opens the client API.
+    expect((await get(`${url}/v1/models`, { authorization: `Bearer ${clientKey}` })).status).toBe(200);
+  });
+});
+
 describe('x-request-id', () => {
   it('is on every response: success, stream, 400, 401, 404, 415, 502', async () => {
     const { url, clientKey } = setup.testGateway;
