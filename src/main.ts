@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, type LoadedConfig } from './config/load.js';
+import { isConfigError, loadConfig, type LoadedConfig } from './config/load.js';
 import { watchConfig } from './config/watch.js';
 import { checkUnbuiltFeatures } from './config/unbuilt-features.js';
 import { changedRestartOnlySettings, restartOnlySettings } from './config/restart-only.js';
@@ -197,6 +197,27 @@ function startWatching(gateway: RunningGateway, start: () => { close(): void }):
   }
 }
 
+/** The catalog code of an operator error, as the log field `code` (docs/errors.md). */
+function codeField(error: unknown): { code?: string } {
+  return isConfigError(error) ? { code: error.code } : {};
+}
+
+/**
+ * Applies a reloaded config, or keeps the running one and logs why at error level (the paths and
+ * rules that failed and the catalog code; a problem never quotes a key or a hash). Building the new
+ * runtime reads and checks the client key file again, so a key file another user replaced or
+ * loosened leaves the running keys in force. Returns whether the new config was applied.
+ */
+export function applyReload(gateway: RunningGateway, next: LoadedConfig): boolean {
+  try {
+    gateway.reload(next);
+    return true;
+  } catch (error) {
+    gateway.logger.error({ err_message: (error as Error).message, ...codeField(error) }, 'config reload refused; keeping the running config');
+    return false;
+  }
+}
+
 /** `cliproxyapi serve`: load, announce a first key, listen, hot-reload, shut down on signals. */
 export async function runServe(options: RunServeOptions): Promise<void> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -221,14 +242,8 @@ export async function runServe(options: RunServeOptions): Promise<void> {
     path: options.configPath ?? keysFile,
     extraPaths: options.configPath === undefined ? [] : [keysFile],
     load: reloadFrom,
-    onReload: (next) => {
-      try {
-        gateway.reload(next);
-      } catch (error) {
-        gateway.logger.error({ err_message: (error as Error).message }, 'config reload refused; keeping the running config');
-      }
-    },
-    onError: (error) => gateway.logger.error({ err_message: (error as Error).message }, 'config reload failed; keeping the running config'),
+    onReload: (next) => applyReload(gateway, next),
+    onError: (error) => gateway.logger.error({ err_message: (error as Error).message, ...codeField(error) }, 'config reload failed; keeping the running config'),
   }));
 
   const signal = await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);

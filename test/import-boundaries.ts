@@ -23,7 +23,7 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
   formats: { folders: ['errors'], packages: ['@sinclair/typebox'] },
   files: { folders: [], packages: ['node:*'] },
   lifecycle: { folders: [], packages: [] },
-  config: { folders: ['errors'], packages: ['@sinclair/typebox', 'yaml', 'node:*'] },
+  config: { folders: ['errors', 'files'], packages: ['@sinclair/typebox', 'yaml', 'node:*'] },
   security: { folders: ['config', 'errors', 'files'], packages: ['@sinclair/typebox', 'node:*'] },
   state: { folders: ['config'], packages: ['ioredis', 'node:*'] },
   translate: { folders: ['errors', 'formats'], packages: [] },

@@ -1,5 +1,5 @@
-import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { FileReadError, readRegularFileSync } from '../files/read-file.js';
 import { ConfigError } from './config-error.js';
 import { isPlainRecord } from './config-path.js';
 import { deepFreeze } from './deep-freeze.js';
@@ -64,36 +64,20 @@ export function parseConfigText(text: string, options: { sourceName: string; bas
 }
 
 /**
- * Reads the config file through one descriptor: opened non-blocking (a FIFO must not hang the
- * start), checked to be a regular file (`-c /dev/null` would otherwise start on the defaults with
- * `/dev` as the base of every relative data path), then read. A symlink to a regular file is fine.
+ * Reads the config file through one non-blocking descriptor (files/read-file.ts): a FIFO must not
+ * hang the start, and a path that is not a regular file (`-c /dev/null` would otherwise start on
+ * the defaults with `/dev` as the base of every relative data path, `/dev/zero` would never end)
+ * is an error. A symlink to a regular file is fine: config maps are mounted as symlinks.
  */
 function readConfigFile(configPath: string): string {
-  let descriptor: number | undefined;
   try {
-    descriptor = openSync(configPath, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-    const stats = fstatSync(descriptor);
-    if (!stats.isFile()) {
-      throw new ConfigError(configPath, [`is not a regular file (${describeFileType(stats)}); pass a YAML file, or no --config for the built-in default`], 'CONFIG_UNREADABLE');
-    }
-    if (stats.size > maxConfigBytes) throw new ConfigError(configPath, [`file is ${stats.size} bytes; the limit is ${maxConfigBytes}`], 'CONFIG_UNREADABLE');
-    return readFileSync(descriptor, 'utf8');
+    return readRegularFileSync(configPath, { maxBytes: maxConfigBytes, followSymlinks: true }).content.toString('utf8');
   } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new ConfigError(configPath, [code === 'ENOENT' ? 'file not found' : `cannot read the file (${code})`], 'CONFIG_UNREADABLE');
-  } finally {
-    if (descriptor !== undefined) closeSync(descriptor);
+    if (!(error instanceof FileReadError)) throw error;
+    const problem =
+      error.reason === 'missing' ? 'file not found' : error.reason === 'not-regular' ? `${error.problem}; pass a YAML file, or no --config for the built-in default` : error.problem;
+    throw new ConfigError(configPath, [problem], 'CONFIG_UNREADABLE');
   }
-}
-
-function describeFileType(stats: Stats): string {
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isFIFO()) return 'a pipe';
-  if (stats.isSocket()) return 'a socket';
-  return 'not a file';
 }
 
 function buildLoadedConfig(

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { FileReadError, readRegularFileSync } from '../files/read-file.js';
 import type { LoadedConfig } from './load.js';
 
 export interface WatchConfigOptions {
@@ -103,19 +104,25 @@ export function watchConfig(options: WatchConfigOptions): ConfigWatcher {
   };
 }
 
-/** SHA-256 over every watched file's bytes; a missing or unreadable file hashes as a marker. */
+/** Largest watched file hashed: the config's limit is 1 MiB, the client key file's 4 MiB. 8 MiB. */
+const maxWatchedFileBytes = 8 * 1_048_576;
+
+/**
+ * SHA-256 over every watched file's bytes; a missing or refused file hashes as a marker of why.
+ * Read like every other file (files/read-file.ts): a FIFO swapped in for the config must not block
+ * the event loop here, before load() gets to refuse it.
+ */
 function digestFiles(files: readonly string[]): string {
   const hash = createHash('sha256');
   for (const file of files) {
     hash.update(file).update('\u0000');
     let content: Buffer | undefined;
     try {
-      content = readFileSync(file);
-    } catch {
-      content = undefined;
+      content = readRegularFileSync(file, { maxBytes: maxWatchedFileBytes, followSymlinks: true }).content;
+    } catch (error) {
+      hash.update(error instanceof FileReadError ? error.reason : 'unreadable');
     }
-    if (content === undefined) hash.update('missing');
-    else hash.update('present\u0000').update(content);
+    if (content !== undefined) hash.update('present\u0000').update(content);
     hash.update('\u0000');
   }
   return hash.digest('hex');

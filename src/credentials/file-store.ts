@@ -4,7 +4,7 @@ import { CredentialFileError, decryptEnvelope, encryptEnvelope, parseCredentialF
 import type { Keyring } from './keyring.js';
 import { ensurePrivateDirectory, fsyncDirectory, writePrivateFile } from '../files/private-file.js';
 import { withFileLock } from '../files/file-lock.js';
-import { readFileNoFollow } from '../files/read-file.js';
+import { FileReadError, readRegularFile } from '../files/read-file.js';
 import type { CredentialListing, CredentialStore, StoredCredentialRecord } from './types.js';
 
 /** Same rule as types.ts: a file name that cannot escape the directory or hide as a dotfile. */
@@ -218,13 +218,13 @@ export class EncryptedFileStore implements CredentialStore {
     return (await this.fileIds()).includes(sanitizeCredentialId(id));
   }
 
+  /** Through one non-blocking, no-follow descriptor: a FIFO named `x.json` is reported, never waited on. */
   private async readFile(file: string): Promise<{ content: Buffer }> {
     try {
-      return await readFileNoFollow(file, maxCredentialFileBytes);
+      return await readRegularFile(file, { maxBytes: maxCredentialFileBytes });
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new CredentialFileError(file, 'unreadable', 'no such credential file');
-      throw new CredentialFileError(file, 'unreadable', code === undefined ? (error as Error).message.replace(`${file} `, '') : `cannot read (${code})`);
+      if (!(error instanceof FileReadError)) throw error;
+      throw new CredentialFileError(file, 'unreadable', error.reason === 'missing' ? 'no such credential file' : error.problem);
     }
   }
 }

@@ -69,6 +69,41 @@ describe('parseImportFile', () => {
   });
 });
 
+describe('parseImportFile refuses implausible credentials, naming the rule and never the value', () => {
+  const rule = 'a credential must be 8 to 16384 printable ASCII characters, no spaces or control characters';
+  function messageOf(content: string, provider?: string): string {
+    try {
+      parseImportFile(Buffer.from(content), '/x/source', provider === undefined ? {} : { provider });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return 'accepted';
+  }
+
+  it('a one-line "key" holding NULs (an environ-shaped file), an escape sequence, or DEL', () => {
+    for (const content of [`PATH=/bin\u0000HOME=/root\u0000SECRET=${canaryApiKey}\u0000`, `${canaryApiKey}\u001b[31m`, `${canaryApiKey}\u007f`]) {
+      const message = messageOf(content, 'openai');
+      expect(message).toBe(`/x/source: the API key is not a plausible credential (${content.trim().length} characters); ${rule}`);
+      expect(message).not.toContain(canaryApiKey);
+    }
+  });
+
+  it('a key too short or too long to be real', () => {
+    expect(messageOf('abc', 'openai')).toContain(`the API key is not a plausible credential (3 characters); ${rule}`);
+    expect(messageOf('k'.repeat(16_385), 'openai')).toContain('(16385 characters)');
+    expect(messageOf('k'.repeat(16_384), 'openai')).toBe('accepted');
+  });
+
+  it('tokens and keys inside a JSON auth file, by field name', () => {
+    for (const field of ['access_token', 'refresh_token', 'api_key', 'id_token']) {
+      const file = { type: 'claude', access_token: canaryAccessToken, [field]: `${canaryRefreshToken}\r\nX-Injected: 1` };
+      const message = messageOf(JSON.stringify(file));
+      expect(message).toContain(`/x/source: ${field} is not a plausible credential`);
+      expect(message).not.toContain(canaryRefreshToken);
+    }
+  });
+});
+
 describe('importCredentialFile', () => {
   it('stores encrypted, refuses a duplicate without --replace, deletes the source only on request', async () => {
     const source = join(directory.path, 'codex-me.json');

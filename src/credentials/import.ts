@@ -3,7 +3,7 @@ import { basename, dirname, resolve } from 'node:path';
 import type { EncryptedFileStore } from './file-store.js';
 import { sanitizeCredentialId } from './file-store.js';
 import { fsyncDirectory } from '../files/private-file.js';
-import { readFileNoFollow } from '../files/read-file.js';
+import { readRegularFile } from '../files/read-file.js';
 import type { StoredCredentialRecord } from './types.js';
 
 /**
@@ -35,6 +35,22 @@ const maxImportBytes = 262_144;
 /** Fields never copied into `extra`: anything that looks like a secret stays out of the plain part. */
 const secretFieldPattern = /token|secret|key|password|cookie|credential|session/i;
 const providerNamePattern = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+/**
+ * What a credential may look like: printable ASCII, no spaces (a bearer token, an API key, a JWT),
+ * 8 to 16,384 characters (the longest real tokens, ID-token JWTs, are a few KB). A control
+ * character would break or inject into the HTTP header it is sent in; an import of
+ * `/proc/self/environ` or a binary file is a mistake to report, not a key to store.
+ */
+const credentialValuePattern = /^[\x21-\x7e]{8,16384}$/;
+const credentialValueRule = '8 to 16384 printable ASCII characters, no spaces or control characters';
+
+/** Refuses an implausible credential value, naming the field and the rule, never the value. */
+function checkCredentialValue(value: string | undefined, field: string, source: string): string | undefined {
+  if (value !== undefined && !credentialValuePattern.test(value)) {
+    throw new Error(`${source}: ${field} is not a plausible credential (${value.length} characters); a credential must be ${credentialValueRule}`);
+  }
+  return value;
+}
 
 /** Parses one import file into a record (not yet stored). Errors name the file, never its content. */
 export function parseImportFile(content: Buffer, source: string, options: ImportOptions = {}): StoredCredentialRecord {
@@ -43,7 +59,8 @@ export function parseImportFile(content: Buffer, source: string, options: Import
   if (!text.startsWith('{')) {
     if (text === '' || /\s/.test(text)) throw new Error(`${source}: neither a JSON auth file nor a single-line API key`);
     if (options.provider === undefined) throw new Error(`${source}: a plain API key needs --provider NAME (the provider under providers: in config)`);
-    return { id: idFromSource(source, options.provider), provider: checkProvider(options.provider, source), kind: 'api_key', api_key: text, created_at: now, updated_at: now };
+    const apiKey = checkCredentialValue(text, 'the API key', source);
+    return { id: idFromSource(source, options.provider), provider: checkProvider(options.provider, source), kind: 'api_key', api_key: apiKey, created_at: now, updated_at: now };
   }
   let parsed: unknown;
   try {
@@ -60,9 +77,10 @@ export function parseImportFile(content: Buffer, source: string, options: Import
   };
   const type = pick('type');
   const provider = checkProvider(options.provider ?? type ?? '', source);
-  const accessToken = pick('access_token');
-  const refreshToken = pick('refresh_token');
-  const apiKey = pick('api_key');
+  const accessToken = checkCredentialValue(pick('access_token'), 'access_token', source);
+  const refreshToken = checkCredentialValue(pick('refresh_token'), 'refresh_token', source);
+  const apiKey = checkCredentialValue(pick('api_key'), 'api_key', source);
+  const idToken = checkCredentialValue(pick('id_token'), 'id_token', source);
   if (accessToken === undefined && refreshToken === undefined && apiKey === undefined) {
     throw new Error(`${source}: no access_token, refresh_token or api_key found`);
   }
@@ -84,7 +102,7 @@ export function parseImportFile(content: Buffer, source: string, options: Import
     ...(apiKey === undefined ? {} : { api_key: apiKey }),
     ...(accessToken === undefined ? {} : { access_token: accessToken }),
     ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
-    ...(pick('id_token') === undefined ? {} : { id_token: pick('id_token') }),
+    ...(idToken === undefined ? {} : { id_token: idToken }),
     ...(expiresAt === undefined ? {} : { expires_at: expiresAt }),
     created_at: now,
     updated_at: now,
@@ -107,7 +125,7 @@ function idFromSource(source: string, provider: string): string {
 
 /** Imports one file into `store`. */
 export async function importCredentialFile(store: EncryptedFileStore, source: string, options: ImportOptions = {}): Promise<ImportResult> {
-  const { content } = await readFileNoFollow(source, maxImportBytes);
+  const { content } = await readRegularFile(source, { maxBytes: maxImportBytes });
   let record: StoredCredentialRecord;
   try {
     record = parseImportFile(content, source, options);

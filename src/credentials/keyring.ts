@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { isPlaceholderSecret } from '../config/placeholders.js';
 import { encryptionKeyBytes } from './crypto.js';
 import { writePrivateFile } from '../files/private-file.js';
-import { readFileNoFollow } from '../files/read-file.js';
+import { readRegularFile } from '../files/read-file.js';
 
 /**
  * The keyring: every key credential files may be encrypted under, by key id (`kid`).
@@ -102,7 +102,8 @@ export function generateKey(now: Date = new Date()): KeyringKey {
  * symlink) readable by its owner only; a group- or world-readable key file is refused with the chmod.
  */
 export async function readKeyFile(path: string): Promise<Keyring> {
-  const { content, mode } = await readFileNoFollow(path, maxKeyFileBytes);
+  const { content, stats } = await readRegularFile(path, { maxBytes: maxKeyFileBytes });
+  const mode = stats.mode & 0o777;
   try {
     if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
       throw new Error(`${path}: key file mode ${mode.toString(8).padStart(4, '0')} lets group or others read it; fix: chmod 600 ${path}`);

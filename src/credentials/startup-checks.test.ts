@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rejectionOf } from '../../test/helpers/rejection.js';
 import { canaryAccessToken, canaryApiKey, canaryRefreshToken, oauthRecord, temporaryDirectory, writeTestConfig } from './__fixtures__/test-support.js';
 import type { EncryptedFileStore } from './file-store.js';
 import { createMemorySecurityEvents } from './security-events.js';
@@ -12,14 +13,7 @@ beforeEach(() => {
 });
 afterEach(() => directory.remove());
 
-async function refusal(promise: Promise<unknown>): Promise<CredentialStartupError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(CredentialStartupError);
-  return error as CredentialStartupError;
-}
+const refusal = (promise: Promise<unknown>) => rejectionOf(promise, CredentialStartupError);
 
 /** A first start: key file generated, one credential written. */
 async function seeded(): Promise<{ authDir: string; keyFile: string; loaded: ReturnType<typeof writeTestConfig>['loaded'] }> {

@@ -94,6 +94,17 @@ async function permissionFindings(loaded: LoadedConfig, dir: string, keyFile: st
     }
   }
   findings.push(...(await checkSecretPath(keyFile, { kind: 'file', containingDirectory: dirname(keyFile) })));
+  // The client key file decides who may use the proxy: the same rule, here so that the start names
+  // it with the others and --fix-permissions repairs it; every reload checks it again when reading.
+  const clientKeysFile = loaded.config.auth.client_keys_file;
+  const clientKeysDirectory = dirname(clientKeysFile);
+  // Like auth.dir, the directory may be a symlink to a volume: what counts is where it resolves.
+  const resolvedClientKeysDirectory = await realpath(clientKeysDirectory).catch(() => undefined);
+  if (resolvedClientKeysDirectory !== undefined) {
+    const directoryFindings = await checkSecretPath(resolvedClientKeysDirectory, { kind: 'containing-directory' });
+    findings.push(...directoryFindings.map((finding) => ({ ...finding, path: clientKeysDirectory })));
+    findings.push(...(await checkSecretPath(clientKeysFile, { kind: 'file', containingDirectory: clientKeysDirectory })));
+  }
   if (loaded.configPath !== undefined && configHoldsSecrets(loaded)) {
     const configFindings = await checkSecretPath(loaded.configPath, { kind: 'file', containingDirectory: dirname(loaded.configPath) });
     findings.push(...configFindings.map((finding) => ({ ...finding, problem: `${finding.problem} (the config holds secrets: upstream keys, client keys or an OAuth client secret)` })));

@@ -16,9 +16,11 @@ export interface OperatorErrorEntry {
 export type OperatorErrorClass = 'ConfigError' | 'CredentialStartupError' | 'CredentialFileError' | 'ClientKeyError' | 'RefreshFailure';
 
 export const operatorErrorCatalog = {
-  CONFIG_INVALID: { raisedBy: 'ConfigError', summary: 'The config (file, CLIPROXY_* overrides or client key file) breaks the schema or a semantic rule.' },
+  CONFIG_INVALID: { raisedBy: 'ConfigError', summary: 'The config (file or CLIPROXY_* overrides) breaks the schema or a semantic rule.' },
   CONFIG_UNREADABLE: { raisedBy: 'ConfigError', summary: 'The config path is missing, not a regular file, unreadable or too large.' },
   CONFIG_YAML_INVALID: { raisedBy: 'ConfigError', summary: 'The config file is not valid YAML.' },
+  CLIENT_KEY_FILE_UNSAFE: { raisedBy: 'ConfigError', summary: 'The client key file is a symlink or not a regular file, readable by others, owned by another user, or in a directory others can write.' },
+  CLIENT_KEY_FILE_INVALID: { raisedBy: 'ConfigError', summary: 'The client key file cannot be read, is too large, or is not { "v": 1, "keys": [...] }.' },
   CREDENTIAL_PERMISSIONS_UNSAFE: { raisedBy: 'CredentialStartupError', summary: 'A secret path has a loose mode, a foreign owner or is a symlink.' },
   CREDENTIAL_KEY_MISSING: { raisedBy: 'CredentialStartupError', summary: 'No encryption key is available for the credential store.' },
   CREDENTIAL_PLAINTEXT_FOUND: { raisedBy: 'CredentialStartupError', summary: 'auth.dir holds a credential in clear while encryption is on.' },

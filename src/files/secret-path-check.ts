@@ -1,4 +1,5 @@
-import { chmod, chown, lstat, realpath, stat } from 'node:fs/promises';
+import { constants as fsConstants, type Stats } from 'node:fs';
+import { lstat, open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
 import { privateDirectoryMode, privateFileMode } from './private-file.js';
 
@@ -33,12 +34,61 @@ function currentUid(): number | undefined {
 }
 
 /**
+ * What a secret path is: a `file` or `directory` holding secrets (no group/other bits at all), or
+ * the `containing-directory` of a secret file kept outside a directory of ours (the client key
+ * file's): others may list it, but nobody else may write to it, since whoever can write to a
+ * directory can rename another file over the secret one.
+ */
+export type SecretPathKind = 'file' | 'directory' | 'containing-directory';
+
+/** One broken rule, from the stats alone; `wanted` is what a repair would set. */
+export interface SecretPathProblem {
+  problem: string;
+  fix: string;
+  wanted: { mode: number } | { uid: number; gid: number };
+}
+
+/**
+ * The rule every secret path follows, decided from stats (an lstat by path, or the fstat of an open
+ * descriptor): mode and owner. Symlinks are the caller's business (an lstat shows them, an
+ * O_NOFOLLOW open refuses them).
+ */
+export function secretPathProblems(path: string, stats: Stats, kind: SecretPathKind): SecretPathProblem[] {
+  if (process.platform === 'win32') return [];
+  const problems: SecretPathProblem[] = [];
+  const quoted = shellQuote(path);
+  const mode = stats.mode & 0o777;
+  const modeText = mode.toString(8).padStart(4, '0');
+  if (kind === 'containing-directory') {
+    if ((mode & 0o022) !== 0) {
+      problems.push({ problem: `mode ${modeText} lets group or others replace the files in it`, fix: `chmod go-w ${quoted}`, wanted: { mode: mode & ~0o022 } });
+    }
+  } else if ((mode & 0o077) !== 0) {
+    const wantedMode = kind === 'file' ? privateFileMode : privateDirectoryMode;
+    problems.push({
+      problem: `mode ${modeText} lets group or others ${kind === 'file' ? 'read it' : 'list or enter it'}`,
+      fix: `chmod ${wantedMode.toString(8)} ${quoted}`,
+      wanted: { mode: wantedMode },
+    });
+  }
+  const uid = currentUid();
+  if (uid !== undefined && stats.uid !== uid && stats.uid !== 0) {
+    problems.push({
+      problem: `is owned by uid ${stats.uid}, not by the proxy's uid ${uid}`,
+      fix: `chown ${uid} ${quoted}`,
+      wanted: { uid, gid: typeof process.getgid === 'function' ? process.getgid() : stats.gid },
+    });
+  }
+  return problems;
+}
+
+/**
  * Checks one path that holds secrets: not group/other accessible, owned by us (or root), and not a
  * symlink pointing outside `containingDirectory`. Returns nothing when the path does not exist.
  */
 export async function checkSecretPath(
   path: string,
-  options: { kind: 'file' | 'directory'; containingDirectory?: string },
+  options: { kind: SecretPathKind; containingDirectory?: string },
 ): Promise<PermissionFinding[]> {
   if (process.platform === 'win32') return [];
   let linkStats;
@@ -48,46 +98,67 @@ export async function checkSecretPath(
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const findings: PermissionFinding[] = [];
   const quoted = shellQuote(path);
   if (linkStats.isSymbolicLink()) {
     const target = await realpath(path).catch(() => undefined);
     const container = options.containingDirectory === undefined ? undefined : await realpath(options.containingDirectory).catch(() => options.containingDirectory);
     const outside = target === undefined || container === undefined || isOutside(container, target);
+    const what = options.kind === 'file' ? 'file' : 'directory';
     if (outside) {
-      findings.push({
+      return [{
         path,
         problem: `is a symlink pointing ${target === undefined ? 'nowhere' : `out of ${options.containingDirectory ?? 'its directory'} (to ${target})`}`,
-        fix: `rm ${quoted} and put the real ${options.kind} there (mode ${options.kind === 'file' ? '600' : '700'})`,
-      });
-      return findings;
+        fix: `rm ${quoted} and put the real ${what} there (mode ${what === 'file' ? '600' : '700'})`,
+      }];
     }
-    findings.push({ path, problem: 'is a symlink; secret files are opened without following symlinks', fix: `replace ${quoted} with the file it points to` });
-    return findings;
+    return [{ path, problem: 'is a symlink; secret files are opened without following symlinks', fix: `replace ${quoted} with the file it points to` }];
   }
-  const wantedMode = options.kind === 'file' ? privateFileMode : privateDirectoryMode;
-  const mode = linkStats.mode & 0o777;
-  if ((mode & 0o077) !== 0) {
-    const modeText = wantedMode.toString(8);
-    findings.push({
-      path,
-      problem: `mode ${mode.toString(8).padStart(4, '0')} lets group or others ${options.kind === 'file' ? 'read it' : 'list or enter it'}`,
-      fix: `chmod ${modeText} ${quoted}`,
-      repair: () => chmod(path, wantedMode),
-    });
-  }
-  const uid = currentUid();
-  if (uid !== undefined && linkStats.uid !== uid && linkStats.uid !== 0) {
-    findings.push({
-      path,
-      problem: `is owned by uid ${linkStats.uid}, not by the proxy's uid ${uid}`,
-      fix: `chown ${uid} ${quoted}`,
-      // Only root may give a file away; as anyone else this repair fails and the start stays refused.
-      repair: () => chown(path, uid, typeof process.getgid === 'function' ? process.getgid() : linkStats.gid),
-    });
-  }
-  return findings;
+  const inspected = { dev: linkStats.dev, ino: linkStats.ino };
+  return secretPathProblems(path, linkStats, options.kind).map(({ problem, fix, wanted }) => ({
+    path,
+    problem,
+    fix,
+    // As anyone but root, a chown repair fails and the start stays refused.
+    repair: () => repairThroughHandle(path, inspected, wanted),
+  }));
 }
+
+/**
+ * A repair runs as root, often, and by path it would be a gift: a symlink swapped in between the
+ * check and the chmod/chown redirects them to any file on the system. So the path is opened
+ * without following a symlink (and without blocking on a FIFO), the descriptor's dev and inode
+ * must be the ones inspected, and the change goes through the descriptor (fchmod/fchown).
+ * Anything else changes nothing and throws an error naming the path.
+ */
+async function repairThroughHandle(path: string, inspected: { dev: number; ino: number }, wanted: SecretPathProblem['wanted']): Promise<void> {
+  await repairSeam.beforeRepair(path);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new Error(code === 'ELOOP' ? `${path} became a symlink after it was checked; nothing was changed` : `${path} could not be opened for the repair (${code}); nothing was changed`);
+  }
+  try {
+    const stats = await handle.stat();
+    if (stats.dev !== inspected.dev || stats.ino !== inspected.ino) {
+      throw new Error(`${path} is no longer the file that was checked (replaced in between); nothing was changed`);
+    }
+    if ('mode' in wanted) await handle.chmod(wanted.mode);
+    else await handle.chown(wanted.uid, wanted.gid);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Test seam: runs at the start of every repair, in the window between the check and the repair
+ * that an attacker would race, so a test can swap the path there deterministically instead of by
+ * timing. The default does nothing; production code never sets it.
+ */
+export const repairSeam: { beforeRepair: (path: string) => Promise<void> } = {
+  beforeRepair: () => Promise.resolve(),
+};
 
 function isOutside(container: string, target: string): boolean {
   const relation = relative(container, target);

@@ -69,11 +69,11 @@ describe('key file', () => {
     expect(() => readClientKeyFile(file)).toThrow(/expected shape/);
   });
 
-  it('refuses a key file that group or others can write', () => {
+  it('refuses a key file that group or others can read or write (more cases in client-key-file.test.ts)', () => {
     const file = join(directory, 'keys.json');
     writeFileSync(file, '{"v":1,"keys":[]}');
     chmodSync(file, 0o666);
-    expect(() => readClientKeyFile(file)).toThrow(/writable by group or others/);
+    expect(() => readClientKeyFile(file)).toThrow(/client key file mode 0666 lets group or others read it; fix: chmod 600/);
   });
 });
 

@@ -1,8 +1,8 @@
 import { createHash, randomBytes as cryptoRandomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { hostname as osHostname, networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createPrivateFileExclusiveSync } from '../files/private-file.js';
+import { FileReadError, readRegularFileSync } from '../files/read-file.js';
 
 /**
  * The device fingerprint sent upstream as `X-Device-Fingerprint` (only to providers with
@@ -102,33 +102,37 @@ export function loadOrCreateFingerprint(path: string, environment: FingerprintEn
   return { value: file.fingerprint, source: file.source, path, created: true };
 }
 
+/** The file is about 250 bytes; anything over 64 KiB is not ours. */
+const maxFingerprintFileBytes = 65_536;
+
 function readFingerprintFile(path: string): FingerprintFile | undefined {
-  let descriptor: number;
+  let read;
   try {
-    descriptor = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    read = readRegularFileSync(path, { maxBytes: maxFingerprintFileBytes });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') throw new Error(`${path} is a symbolic link; refusing to follow it. Remove it (the fingerprint is recreated) or restore the real file.`);
+    if (!(error instanceof FileReadError)) throw error;
+    if (error.reason === 'missing') return undefined;
+    if (error.reason === 'symlink') throw new Error(`${path} is a symbolic link; refusing to follow it. Remove it (the fingerprint is recreated) or restore the real file.`);
     throw error;
   }
+  const { content, stats } = read;
+  if ((stats.mode & 0o077) !== 0) throw new Error(`${path} is readable by other users (mode ${(stats.mode & 0o777).toString(8)}); fix it with: chmod 600 ${path}`);
+  if (typeof process.getuid === 'function' && stats.uid !== process.getuid()) throw new Error(`${path} is owned by another user (uid ${stats.uid}); fix it with: chown ${process.getuid()} ${path}`);
+  let parsed: Partial<FingerprintFile>;
   try {
-    const stats = fstatSync(descriptor);
-    if ((stats.mode & 0o077) !== 0) throw new Error(`${path} is readable by other users (mode ${(stats.mode & 0o777).toString(8)}); fix it with: chmod 600 ${path}`);
-    if (typeof process.getuid === 'function' && stats.uid !== process.getuid()) throw new Error(`${path} is owned by another user (uid ${stats.uid}); fix it with: chown ${process.getuid()} ${path}`);
-    const parsed = JSON.parse(readFileSync(descriptor, 'utf8')) as Partial<FingerprintFile>;
-    if (
-      parsed.v !== 1 ||
-      typeof parsed.fingerprint !== 'string' ||
-      !/^[0-9a-f]{64}$/.test(parsed.fingerprint) ||
-      (parsed.source !== 'mac' && parsed.source !== 'random')
-    ) {
-      throw new Error(`${path} is not a valid fingerprint file; restore it from a backup (deleting it creates a NEW fingerprint)`);
-    }
-    return parsed as FingerprintFile;
-  } finally {
-    closeSync(descriptor);
+    parsed = JSON.parse(content.toString('utf8')) as Partial<FingerprintFile>;
+  } catch {
+    parsed = {};
   }
+  if (
+    parsed.v !== 1 ||
+    typeof parsed.fingerprint !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(parsed.fingerprint) ||
+    (parsed.source !== 'mac' && parsed.source !== 'random')
+  ) {
+    throw new Error(`${path} is not a valid fingerprint file; restore it from a backup (deleting it creates a NEW fingerprint)`);
+  }
+  return parsed as FingerprintFile;
 }
 
 const headersByAuthDir = new Map<string, Readonly<Record<string, string>>>();

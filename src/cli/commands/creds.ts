@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { createCredentialService, type CredentialSelector } from '../../credentials/credential-service.js';
 import { importCredentialFile } from '../../credentials/import.js';
 import { writePrivateFile } from '../../files/private-file.js';
-import { readFileNoFollow } from '../../files/read-file.js';
+import { readRegularFile } from '../../files/read-file.js';
 import { pathExists } from '../../files/secret-path-check.js';
 import { prepareCredentialStore } from '../../credentials/startup-checks.js';
 import { CliExit, environmentOf, workingDirectoryOf, type CliIo } from '../cli-io.js';
@@ -30,7 +30,7 @@ function formatTable(rows: readonly string[][]): string {
 
 /** A passphrase file's content without its trailing newline, in a Buffer the caller zero-fills. */
 async function readPassphrase(path: string): Promise<Buffer> {
-  const { content } = await readFileNoFollow(path, 4096);
+  const { content } = await readRegularFile(path, { maxBytes: 4096 });
   let end = content.length;
   while (end > 0 && (content[end - 1] === 0x0a || content[end - 1] === 0x0d)) end -= 1;
   const passphrase = Buffer.from(content.subarray(0, end));
