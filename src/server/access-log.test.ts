@@ -19,7 +19,7 @@ function capture(): { stream: Writable; lines: string[] } {
 }
 
 /** A finished record with the access log's fields; the keys mirror the request fields it replaced. */
-function exchange(fields: Partial<Record<'id' | 'url' | 'clientKeyId' | 'routedProvider' | 'gatewayErrorCode', string>>): Exchange {
+function exchange(fields: Partial<Record<'id' | 'url' | 'principalId' | 'routedProvider' | 'gatewayErrorCode', string>>): Exchange {
   return {
     requestId: fields.id ?? 'req-0001',
     clientIp: '127.0.0.1',
@@ -27,7 +27,7 @@ function exchange(fields: Partial<Record<'id' | 'url' | 'clientKeyId' | 'routedP
     url: fields.url ?? '/v1/chat/completions',
     startedAt: 0,
     startedAtMonotonic: 0,
-    principal: fields.clientKeyId === undefined ? undefined : createPrincipal(fields.clientKeyId, 'client-key'),
+    principal: fields.principalId === undefined ? undefined : createPrincipal(fields.principalId, 'client-key'),
     surface: undefined,
     requestedModel: undefined,
     route: fields.routedProvider === undefined ? undefined : { provider: fields.routedProvider, upstreamModel: 'm', bridge: 'openai-chat-pass-through' },
@@ -46,7 +46,7 @@ describe('createAccessLogObserver', () => {
   it("writes pino's line format with the request's fields, omitting the unset ones", () => {
     const { stream, lines } = capture();
     const write = (record: Exchange): void => createAccessLogObserver(createLogger({ level: 'info', destination: stream })).end?.(record);
-    write(exchange({ clientKeyId: 'alice', routedProvider: 'openai' }));
+    write(exchange({ principalId: 'alice', routedProvider: 'openai' }));
     expect(lines).toHaveLength(1);
     const line = JSON.parse(lines[0]!) as Record<string, unknown>;
     expect(line).toMatchObject({ level: 30, reqId: 'req-0001', method: 'POST', url: '/v1/chat/completions', status: 200, ms: 1.3, key_id: 'alice', provider: 'openai', msg: 'request' });

@@ -11,6 +11,7 @@ import { UpstreamClient } from '../upstream/client.js';
 import { createApp, type AppOptions } from './create-app.js';
 import type { HookSlot } from './hooks/hook-order.js';
 import { createLogger } from './logger.js';
+import { clientRouteTable } from './routes/route-table.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 
 /**
@@ -114,6 +115,14 @@ describe('client API scope', () => {
     const keyed = await app.inject({ method: 'GET', url: '/no/such/route', headers: { authorization: `Bearer ${clientKey}` } });
     expect(keyed.statusCode).toBe(404);
     expect(keyed.json()).toMatchObject({ error: { code: 'GW_NOT_FOUND' } });
+  });
+
+  it('serves every row of the route table, behind the client key', async () => {
+    const app = await appWith();
+    for (const route of clientRouteTable) {
+      expect(app.hasRoute({ method: 'POST', url: route.url }), route.url).toBe(true);
+      expect((await app.inject({ method: 'POST', url: route.url, payload: {} })).statusCode, route.url).toBe(401);
+    }
   });
 
   it('refuses a management key', async () => {

@@ -9,10 +9,11 @@ import { createJsonBodyParser } from './hooks/body-parser.js';
 import { deferContinue } from './hooks/expect-continue.js';
 import { compileRequestHooks, requestHookOrder, type HookSlot } from './hooks/hook-order.js';
 import './request-context.js';
-import { registerAnthropicRoutes } from './routes/anthropic.js';
+import { registerClientRoutes } from './routes/client-route.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerManagementRoutes } from './routes/management.js';
-import { registerOpenAIRoutes } from './routes/openai.js';
+import { registerModelListRoute } from './routes/openai.js';
+import { clientRouteTable } from './routes/route-table.js';
 import type { Runtime } from './runtime.js';
 
 export interface AppOptions {
@@ -112,8 +113,8 @@ export function createApp(options: AppOptions): FastifyInstance {
     // Unknown paths belong here: without a client key they get 401 like the API, so an
     // unauthenticated caller cannot map which paths exist.
     installNotFoundHandler(scope);
-    registerOpenAIRoutes(scope, dependencies);
-    registerAnthropicRoutes(scope, dependencies);
+    registerClientRoutes(scope, dependencies, clientRouteTable);
+    registerModelListRoute(scope, dependencies);
     done();
   });
   app.register((scope, _options, done) => {

@@ -1,17 +1,19 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { TSchema } from '@sinclair/typebox';
-import { AnthropicCountTokensRequest, AnthropicMessagesRequest } from '../formats/anthropic/messages-request.js';
-import { OpenAIChatRequest } from '../formats/openai/chat-request.js';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { Runtime } from './runtime.js';
 
+/** Checks a client body against its route's schema: 400 `GW_INVALID_REQUEST` naming the first problem. */
+export type BodyValidator<T extends TSchema> = (body: unknown) => asserts body is Static<T>;
+
 /**
- * Compiled once at start: TypeBox's compiler turns a schema into a plain JS check, which costs a
- * few microseconds per request where an interpreting validator costs tens.
+ * Compiled once at start (a route table row's schema, routes/route-table.ts): TypeBox's compiler
+ * turns a schema into a plain JS check, which costs a few microseconds per request where an
+ * interpreting validator costs tens.
  */
-function compile<T extends TSchema>(schema: T) {
+export function compileBodyValidator<T extends TSchema>(schema: T): BodyValidator<T> {
   const checker = TypeCompiler.Compile(schema);
-  return (body: unknown): void => {
+  return (body: unknown): asserts body is Static<T> => {
     if (checker.Check(body)) return;
     const first = checker.Errors(body).First();
     const where = first === undefined || first.path === '' ? 'body' : first.path.slice(1).replace(/\//g, '.');
@@ -20,10 +22,6 @@ function compile<T extends TSchema>(schema: T) {
     });
   };
 }
-
-export const validateOpenAIChat = compile(OpenAIChatRequest);
-export const validateAnthropicMessages = compile(AnthropicMessagesRequest);
-export const validateAnthropicCountTokens = compile(AnthropicCountTokensRequest);
 
 /** The max_tokens cap that applies to one request. */
 export interface MaxTokensCap {
@@ -46,7 +44,7 @@ export function maxTokensCapFor(runtime: Runtime, model: string): MaxTokensCap {
  * The gateway's max_tokens cap. Over it is a 400 naming the field, never a silent clamp: a client
  * that asked for 200k tokens must learn it will not get them, not receive a truncated answer.
  */
-export function enforceMaxTokens(requested: number | null | undefined, field: 'max_tokens' | 'max_completion_tokens', cap: MaxTokensCap): void {
+export function enforceMaxTokens(requested: number | null | undefined, field: string, cap: MaxTokensCap): void {
   if (requested === null || requested === undefined || requested <= cap.limit) return;
   const whose = cap.model === undefined ? "this gateway's limit" : `the limit for model '${cap.model}'`;
   throw new GatewayError('GW_MAX_TOKENS_EXCEEDED', { message: `${field} ${requested} is above ${whose} of ${cap.limit}.` });

@@ -1,27 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import type { OpenAIChatRequest } from '../../formats/openai/chat-request.js';
 import type { AnthropicModelList } from '../../formats/anthropic/messages-response.js';
 import type { OpenAIModelList } from '../../formats/openai/chat-response.js';
-import { runChat, type ChatPipelineDependencies } from '../chat-pipeline.js';
-import { enforceMaxTokens, maxTokensCapFor, validateOpenAIChat } from '../validate-body.js';
+import type { ChatPipelineDependencies } from '../chat-pipeline.js';
 
-/** OpenAI routes: chat completions and the model list (Anthropic-shaped when `anthropic-version` is sent). */
-export function registerOpenAIRoutes(app: FastifyInstance, dependencies: ChatPipelineDependencies): void {
-  app.post('/v1/chat/completions', async (request, reply) => {
-    validateOpenAIChat(request.body);
-    const body = request.body as OpenAIChatRequest;
-    const cap = maxTokensCapFor(dependencies.runtime(), body.model);
-    enforceMaxTokens(body.max_tokens, 'max_tokens', cap);
-    enforceMaxTokens(body.max_completion_tokens, 'max_completion_tokens', cap);
-    await runChat(dependencies, request, reply, {
-      clientFormat: 'openai-chat',
-      body,
-      model: body.model,
-      stream: body.stream === true,
-    });
-    return reply;
-  });
-
+/**
+ * The model list (Anthropic-shaped when `anthropic-version` is sent). Chat completions is a row of
+ * the route table (route-table.ts).
+ */
+export function registerModelListRoute(app: FastifyInstance, dependencies: ChatPipelineDependencies): void {
   app.get('/v1/models', async (request, reply) => {
     const models = dependencies.runtime().router.list();
     const created = Math.floor(dependencies.now() / 1000);

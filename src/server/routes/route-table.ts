@@ -1,0 +1,43 @@
+import { AnthropicCountTokensRequest, AnthropicMessagesRequest } from '../../formats/anthropic/messages-request.js';
+import { OpenAIChatRequest } from '../../formats/openai/chat-request.js';
+import { countAnthropicTokens } from './anthropic.js';
+import { defineClientRoute, type ClientRouteRow } from './client-route.js';
+
+/**
+ * The client API's body-carrying routes, one row each (client-route.ts registers them all the same
+ * way: validate → cap → run). A new surface (Gemini's `generateContent`, OpenAI's Responses) is a
+ * new row here plus its wire format and bridges; the routes without a body (`GET /v1/models`) stay
+ * in their surface's file.
+ */
+export const clientRouteTable: readonly ClientRouteRow[] = [
+  defineClientRoute({
+    url: '/v1/chat/completions',
+    surface: 'openai-chat',
+    schema: OpenAIChatRequest,
+    model: (body) => body.model,
+    stream: (body) => body.stream === true,
+    // Both spellings ask for output tokens: `max_tokens` (deprecated by OpenAI) and `max_completion_tokens`.
+    tokenCaps: [
+      { name: 'max_tokens', read: (body) => body.max_tokens },
+      { name: 'max_completion_tokens', read: (body) => body.max_completion_tokens },
+    ],
+  }),
+  defineClientRoute({
+    url: '/v1/messages',
+    surface: 'anthropic-messages',
+    schema: AnthropicMessagesRequest,
+    model: (body) => body.model,
+    stream: (body) => body.stream === true,
+    tokenCaps: [{ name: 'max_tokens', read: (body) => body.max_tokens }],
+  }),
+  defineClientRoute({
+    url: '/v1/messages/count_tokens',
+    surface: 'anthropic-messages',
+    schema: AnthropicCountTokensRequest,
+    model: (body) => body.model,
+    stream: () => false,
+    // Counting produces no output: nothing to cap.
+    tokenCaps: [],
+    run: countAnthropicTokens,
+  }),
+];
