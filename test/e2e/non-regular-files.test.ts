@@ -90,7 +90,8 @@ describe('config and import paths that are not regular files', () => {
 
   it('creds import /proc/self/environ is not taken as an API key; the error names the rule, never the content', { timeout: 30_000 }, async () => {
     const canary = `environ-canary-${randomBytes(12).toString('hex')}`;
-    const result = await finished(['creds', 'import', '/proc/self/environ', '--provider', 'openai', '--config', 'config.yaml'], { CANARY_VARIABLE: canary });
+    // PATH without spaces, so the environment is one "line" as the issue saw it (whitespace would be refused by another rule).
+    const result = await finished(['creds', 'import', '/proc/self/environ', '--provider', 'openai', '--config', 'config.yaml'], { PATH: '/usr/bin:/bin', CANARY_VARIABLE: canary });
     expect(result.code).toBe(1);
     expect(result.output).toContain('/proc/self/environ: the API key is not a plausible credential');
     expect(result.output).toContain('a credential must be 8 to 16384 printable ASCII characters, no spaces or control characters');
