@@ -12,7 +12,7 @@
  * reported. Results: bench/results/<timestamp>.json and a markdown table on stdout. docs/benchmarks.md
  * explains the method.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -250,7 +250,7 @@ async function runStreamScenario(upstream, clientArgs, timeoutMs) {
   return rows;
 }
 
-/** Self-signed RSA certificate for the TLS variant (RSA: the default suites are ECDHE_RSA). */
+/** Self-signed RSA certificate for the TLS variant, key mode 0600 (the proxy checks it like any secret). */
 async function makeCertificate() {
   const certFile = path.join(tempDir, 'tls.crt');
   const keyFile = path.join(tempDir, 'tls.key');
@@ -259,7 +259,9 @@ async function makeCertificate() {
     ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
     { timeoutMs: 20_000 },
   );
-  return run.code === 0 ? { certFile, keyFile } : undefined;
+  if (run.code !== 0) return undefined;
+  chmodSync(keyFile, 0o600); // the proxy refuses a key file group or others can read
+  return { certFile, keyFile };
 }
 
 const report = {

@@ -20,6 +20,8 @@ import { startOAuthRuntime } from './oauth/refresh-runtime.js';
 import { createStderrSecurityEvents } from './credentials/security-events.js';
 import { createStateBackend } from './state/create-state-backend.js';
 import { UpstreamClient } from './upstream/client.js';
+import { loadTlsPair, tlsProtocolOptions } from './security/tls-material.js';
+import { startTlsReloader, type SecureContextTarget } from './security/tls-reloader.js';
 
 export interface StartGatewayOptions {
   loaded: LoadedConfig;
@@ -35,7 +37,7 @@ export interface StartGatewayOptions {
 }
 
 export interface RunningGateway {
-  /** http://host:port of the listening socket. */
+  /** http://host:port (https:// with server.tls.enabled) of the listening socket. */
   url: string;
   port: number;
   app: FastifyInstance;
@@ -120,7 +122,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     maxConnectionsPerOrigin: config.upstream.max_connections_per_origin,
   });
   shutdown.add('upstream client', () => upstream.close());
+  // TLS: the key file's permissions and the pair are checked before anything listens.
+  const tls = config.server.tls;
+  const tlsPair = tls.enabled ? await shutdown.closeOnFailure(() => loadTlsPair(tls)) : undefined;
   const app = createApp({
+    ...(tlsPair === undefined ? {} : { https: { ...tlsProtocolOptions(tls), cert: tlsPair.cert, key: tlsPair.key } }),
     runtime: () => runtime,
     credentials: oauth.refresher,
     upstream,
@@ -146,12 +152,17 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     }
   });
   await shutdown.closeOnFailure(() => app.listen({ host: config.server.host, port: config.server.port }));
+  tlsPair?.key.fill(0); // the listener's secure context holds its own copy
+  if (tls.enabled) {
+    const reloader = startTlsReloader({ tls, server: app.server as unknown as SecureContextTarget, logger });
+    shutdown.add('TLS certificate reloader', () => reloader.close());
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
 
   return {
-    url: `http://${hostForUrl}:${port}`,
+    url: `${tls.enabled ? 'https' : 'http'}://${hostForUrl}:${port}`,
     port,
     app,
     logger,

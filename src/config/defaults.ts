@@ -21,8 +21,17 @@ export const defaultConfig: Config = {
       enabled: false,
       cert_file: 'tls.crt',
       key_file: 'tls.key',
-      min_version: '1.2',
-      cipher_suites: ['TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'],
+      min_version: '1.2', // TLS 1.0 and 1.1 are never offered
+      // ECDHE + AEAD only, for ECDSA and RSA certificates (config/tls-cipher-suites.ts).
+      cipher_suites: [
+        'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+        'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+        'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+        'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+        'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',
+        'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
+      ],
+      cipher_suites_tls13: ['TLS_AES_256_GCM_SHA384', 'TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256'],
     },
     security: {
       headers: { hsts_max_age: 31_536_000 }, // 1 year, sent only over TLS

@@ -57,8 +57,8 @@ describe('loadConfig', () => {
   });
 
   it('replaces arrays instead of merging them', () => {
-    const loaded = parse('server:\n  tls:\n    cipher_suites: [TLS_AES_256_GCM_SHA384]\n');
-    expect(loaded.config.server.tls.cipher_suites).toEqual(['TLS_AES_256_GCM_SHA384']);
+    const loaded = parse('server:\n  tls:\n    cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n');
+    expect(loaded.config.server.tls.cipher_suites).toEqual(['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256']);
   });
 
   it('returns a deep-frozen result', () => {
@@ -170,18 +170,44 @@ describe('validation reports every problem in one run', () => {
     ]);
   });
 
-  it('TLS enabled requires readable cert and key files, and is refused until the TLS layer lands', () => {
+  it('TLS enabled requires readable cert and key files', () => {
     const problems = problemsOf(() => parse('server: { tls: { enabled: true, cert_file: missing.crt, key_file: missing.key } }\n'));
     expect(problems).toEqual([
       `server.tls.cert_file: cannot read ${join(directory, 'missing.crt')} (TLS is enabled)`,
       `server.tls.key_file: cannot read ${join(directory, 'missing.key')} (TLS is enabled)`,
-      'server.tls.enabled: TLS termination is not available in this version yet; remove the setting',
     ]);
     writeFileSync(join(directory, 'tls.crt'), 'fake');
     writeFileSync(join(directory, 'tls.key'), 'fake');
-    expect(problemsOf(() => parse('server: { tls: { enabled: true } }\n'))).toEqual([
-      'server.tls.enabled: TLS termination is not available in this version yet; remove the setting',
+    expect(parse('server: { tls: { enabled: true } }\n').config.server.tls.enabled).toBe(true);
+  });
+
+  it('refuses weak, unknown and misplaced cipher suites, each by its path and name', () => {
+    const problems = problemsOf(() =>
+      parse(
+        'server:\n  tls:\n    cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, TLS_RSA_WITH_RC4_128_SHA, TLS_RSA_WITH_3DES_EDE_CBC_SHA, TLS_RSA_WITH_AES_128_GCM_SHA256, TLS_DHE_RSA_WITH_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256, TLS_MADE_UP]\n' +
+          '    cipher_suites_tls13: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n',
+      ),
+    );
+    expect(problems).toEqual([
+      "server.tls.cipher_suites[0]: 'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA' is refused: CBC mode is open to padding-oracle attacks; use a GCM or ChaCha20-Poly1305 suite",
+      "server.tls.cipher_suites[1]: 'TLS_RSA_WITH_RC4_128_SHA' is refused: RC4 is broken",
+      "server.tls.cipher_suites[2]: 'TLS_RSA_WITH_3DES_EDE_CBC_SHA' is refused: 3DES/DES has a 64-bit block (Sweet32)",
+      "server.tls.cipher_suites[3]: 'TLS_RSA_WITH_AES_128_GCM_SHA256' is refused: no ECDHE key exchange (no forward secrecy)",
+      "server.tls.cipher_suites[4]: 'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256' is refused: no ECDHE key exchange (no forward secrecy)",
+      "server.tls.cipher_suites[5]: 'TLS_AES_128_GCM_SHA256' is a TLS 1.3 suite: list it under server.tls.cipher_suites_tls13",
+      expect.stringMatching(/^server\.tls\.cipher_suites\[6\]: 'TLS_MADE_UP' is not a known suite; accepted: TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, /),
+      "server.tls.cipher_suites_tls13[0]: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256' is a TLS 1.2 suite: list it under server.tls.cipher_suites",
     ]);
+  });
+
+  it('refuses TLS 1.1 and an empty suite list for the minimum version', () => {
+    expect(problemsOf(() => parse("server: { tls: { min_version: '1.1' } }\n"))).toContain(
+      'server.tls.min_version: TLS 1.1 is refused (BEAST, POODLE-era ciphers, SHA-1 handshakes); use "1.2" or "1.3"',
+    );
+    expect(problemsOf(() => parse("server: { tls: { min_version: '1.2', cipher_suites: [] } }\n"))).toEqual([
+      'server.tls.cipher_suites: empty while min_version is "1.2": set min_version "1.3" to serve TLS 1.3 only',
+    ]);
+    expect(parse("server: { tls: { min_version: '1.3', cipher_suites: [] } }\n").config.server.tls.min_version).toBe('1.3');
   });
 
   it('refuses enabling a security layer that is not built yet instead of ignoring it', () => {

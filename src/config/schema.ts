@@ -19,12 +19,18 @@ const NonEmpty = Type.String({ minLength: 1 });
 const Sha256Hex = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
 const KeyId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' });
 
+/**
+ * TLS termination (security/tls-*.ts). Restart-only as a whole: the listener is built once; the
+ * certificate and key *files* are reloaded when they change, without a restart. Suites by IANA name
+ * (config/tls-cipher-suites.ts): `cipher_suites` for TLS 1.2, `cipher_suites_tls13` for TLS 1.3.
+ */
 const TlsConfig = closed({
   enabled: Type.Boolean(),
   cert_file: NonEmpty,
   key_file: NonEmpty,
   min_version: Type.Union([Type.Literal('1.2'), Type.Literal('1.3')]),
   cipher_suites: Type.Array(NonEmpty),
+  cipher_suites_tls13: Type.Array(NonEmpty),
 });
 
 const SecurityConfig = closed({

@@ -2,7 +2,7 @@ import { formatConfigPath, isPlainRecord } from './config-path.js';
 
 /**
  * Config keys that DESIGN.md names but whose layer has not landed yet. Fail closed: a user who
- * turns on an IP allowlist or TLS must not get a gateway that silently ignores it, so turning one
+ * turns on an IP allowlist must not get a gateway that silently ignores it, so turning one
  * on is a config error. Keys that are on by default (per-IP rate limit, audit, encryption) cannot
  * be errors without breaking the embedded default; those produce a startup warning instead, so
  * the operator knows which layers are not active in this version.
@@ -15,7 +15,7 @@ export interface UnbuiltFeatureReport {
 
 /**
  * Reads the config defensively (over `unknown`, like the semantic checks), so it runs even when the
- * schema check failed: `config check` lists "TLS is not available" together with a typo elsewhere,
+ * schema check failed: `config check` lists "the IP allowlist is not available" together with a typo elsewhere,
  * in one pass.
  */
 export function checkUnbuiltFeatures(config: unknown): UnbuiltFeatureReport {
@@ -24,7 +24,6 @@ export function checkUnbuiltFeatures(config: unknown): UnbuiltFeatureReport {
   const refuse = (path: string, layer: string) => errors.push(`${path}: ${layer} is not available in this version yet; remove the setting`);
   const listLength = (value: unknown) => (Array.isArray(value) ? value.length : 0);
 
-  if (valueAt(config, 'server', 'tls', 'enabled') === true) refuse('server.tls.enabled', 'TLS termination');
   if (valueAt(config, 'server', 'security', 'ip_allowlist', 'enabled') === true) refuse('server.security.ip_allowlist.enabled', 'the IP allowlist');
   if (listLength(valueAt(config, 'server', 'security', 'ip_denylist')) > 0) refuse('server.security.ip_denylist', 'the IP denylist');
   if (listLength(valueAt(config, 'alerts')) > 0) refuse('alerts', 'alerting');

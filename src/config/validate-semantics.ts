@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { isPlaceholderSecret, isPlaceholderSha256 } from './placeholders.js';
 import { formatConfigPath, isPlainRecord, type ConfigPathSegments } from './config-path.js';
 import { ConfigSchema } from './schema.js';
+import { cipherSuiteProblem } from './tls-cipher-suites.js';
 
 /** Shortest plain client key accepted: 32 characters, about the entropy of a 24-byte random key. */
 export const minimumPlainClientKeyLength = 32;
@@ -57,6 +58,16 @@ function checkAddressList(result: SemanticResult, list: unknown, path: ConfigPat
 }
 
 function checkTls(result: SemanticResult, tls: Record<string, unknown> | undefined): void {
+  // Suites are checked even with TLS off: a list that would be refused on the day TLS is turned on
+  // is wrong now, and `config check` should say so before that day.
+  const tls12 = checkCipherSuites(result, tls?.['cipher_suites'], 'tls12');
+  const tls13 = checkCipherSuites(result, tls?.['cipher_suites_tls13'], 'tls13');
+  const minimum = tls?.['min_version'];
+  if (minimum === '1.0' || minimum === '1.1' || minimum === 1.1 || minimum === 1 || minimum === 1.0) {
+    result.problems.push(`server.tls.min_version: TLS ${String(minimum)} is refused (BEAST, POODLE-era ciphers, SHA-1 handshakes); use "1.2" or "1.3"`);
+  }
+  if (minimum === '1.3' && tls13 === 0) result.problems.push('server.tls.cipher_suites_tls13: empty while min_version is "1.3": no suite could be negotiated');
+  if (minimum === '1.2' && tls12 === 0) result.problems.push('server.tls.cipher_suites: empty while min_version is "1.2": set min_version "1.3" to serve TLS 1.3 only');
   if (tls?.['enabled'] !== true) return;
   for (const key of ['cert_file', 'key_file']) {
     const file = tls[key];
@@ -67,6 +78,18 @@ function checkTls(result: SemanticResult, tls: Record<string, unknown> | undefin
       result.problems.push(`server.tls.${key}: cannot read ${file} (TLS is enabled)`);
     }
   }
+}
+
+/** Reports every refused suite by its path and name; returns how many entries the list has. */
+function checkCipherSuites(result: SemanticResult, list: unknown, which: 'tls12' | 'tls13'): number {
+  if (!Array.isArray(list)) return -1;
+  const key = which === 'tls12' ? 'cipher_suites' : 'cipher_suites_tls13';
+  list.forEach((entry: unknown, index) => {
+    if (typeof entry !== 'string') return;
+    const problem = cipherSuiteProblem(entry, which);
+    if (problem !== undefined) result.problems.push(`${formatConfigPath(['server', 'tls', key, index])}: '${entry}' ${problem}`);
+  });
+  return list.length;
 }
 
 function checkExposure(result: SemanticResult, server: Record<string, unknown> | undefined): void {

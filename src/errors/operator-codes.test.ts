@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../config/config-error.js';
 import { CredentialFileError } from '../credentials/crypto.js';
 import { RefreshFailure, type RefreshFailureKind } from '../oauth/refresh-errors.js';
+import { TlsStartupError } from '../security/tls-material.js';
 import { CredentialStartupError } from '../credentials/startup-checks.js';
 import { ClientKeyError } from '../security/client-keys.js';
 import { operatorCodeOf, operatorErrorCatalog, type OperatorErrorClass } from './operator-codes.js';
@@ -42,6 +43,8 @@ describe('operator error catalog', () => {
       ['ClientKeyError', new ClientKeyError('CLIENT_KEY_NOT_FOUND', "no client key 'bob'")],
       ...fileReasons.map((reason): [OperatorErrorClass, Error] => ['CredentialFileError', new CredentialFileError('f.json', reason, 'detail')]),
       ...refreshKinds.map((kind): [OperatorErrorClass, Error] => ['RefreshFailure', new RefreshFailure(kind, 'detail')]),
+      ['TlsStartupError', new TlsStartupError('server.tls.key_file is not private', 'TLS_KEY_FILE_UNSAFE')],
+      ['TlsStartupError', new TlsStartupError('server.tls: not a pair', 'TLS_CERTIFICATE_INVALID')],
     ];
     for (const [raisedBy, error] of samples) {
       const code = operatorCodeOf(error);

@@ -13,7 +13,7 @@ export interface OperatorErrorEntry {
   summary: string;
 }
 
-export type OperatorErrorClass = 'ConfigError' | 'CredentialStartupError' | 'CredentialFileError' | 'ClientKeyError' | 'RefreshFailure';
+export type OperatorErrorClass = 'ConfigError' | 'CredentialStartupError' | 'CredentialFileError' | 'ClientKeyError' | 'RefreshFailure' | 'TlsStartupError';
 
 export const operatorErrorCatalog = {
   CONFIG_INVALID: { raisedBy: 'ConfigError', summary: 'The config (file or CLIPROXY_* overrides) breaks the schema or a semantic rule.' },
@@ -40,6 +40,8 @@ export const operatorErrorCatalog = {
   OAUTH_REFRESH_UPSTREAM_ERROR: { raisedBy: 'RefreshFailure', summary: 'The token endpoint failed, or the refresh by another replica failed.' },
   OAUTH_REFRESH_NOT_PERSISTED: { raisedBy: 'RefreshFailure', summary: 'New tokens were obtained but could not be written to the store.' },
   OAUTH_REFRESH_MISCONFIGURED: { raisedBy: 'RefreshFailure', summary: 'The credential or provider lacks what a refresh needs (refresh token, provider, client secret).' },
+  TLS_KEY_FILE_UNSAFE: { raisedBy: 'TlsStartupError', summary: 'server.tls.key_file has a loose mode, a foreign owner or is a symlink out of its directory.' },
+  TLS_CERTIFICATE_INVALID: { raisedBy: 'TlsStartupError', summary: 'The TLS certificate or key cannot be read or parsed, or the key does not match the certificate.' },
 } as const satisfies Record<string, OperatorErrorEntry>;
 
 export type OperatorErrorCode = keyof typeof operatorErrorCatalog;

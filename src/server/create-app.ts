@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { SecureContextOptions } from 'node:tls';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type onRequestHookHandler } from 'fastify';
 import type { UpstreamClient } from '../upstream/client.js';
 import { createAccessLogObserver } from './access-log.js';
@@ -28,6 +29,8 @@ export interface AppOptions {
   bodyLimitBytes: number;
   timeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
   accessLog: boolean;
+  /** TLS termination (security/tls-material.ts): the listener is HTTPS with these options; absent, plain HTTP. */
+  https?: SecureContextOptions;
   /** Subscribers of the per-request record, registered once here (after the access log, when it is on). */
   exchangeObservers?: readonly ExchangeObserver[];
   /** Hooks filling the named slots of the hook order (hooks/hook-order.ts); an absent one leaves its slot empty. */
@@ -45,6 +48,7 @@ const safeRequestId = /^[A-Za-z0-9._:-]{1,64}$/;
  */
 export function createApp(options: AppOptions): FastifyInstance {
   const app = Fastify({
+    ...(options.https === undefined ? {} : { https: options.https }),
     loggerInstance: options.logger,
     // Fastify's two lines per request are replaced by our one access-log line (a subscriber of the exchange).
     logController: new LogController({ disableRequestLogging: true }),

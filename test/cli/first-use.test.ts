@@ -73,11 +73,11 @@ describe('first use: config check', () => {
     return run(['config', 'check', 'config.yaml']);
   }
 
-  it('lists "TLS is not available" together with a schema error, in one pass', async () => {
-    const result = await check('server:\n  tls: { enabled: true }\n  prot: 1\n');
+  it('lists a refused cipher suite together with a schema error, in one pass', async () => {
+    const result = await check('server:\n  tls: { cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA] }\n  prot: 1\n');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('server.prot: unknown key');
-    expect(result.stderr).toContain('server.tls.enabled: TLS termination is not available in this version yet');
+    expect(result.stderr).toContain("server.tls.cipher_suites[0]: 'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA' is refused: CBC mode");
     expect(result.stderr).toContain('code: CONFIG_INVALID (docs/errors.md)');
   });
 
