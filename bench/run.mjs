@@ -3,7 +3,7 @@
  * The benchmark (issue 3). `npm run bench` builds the proxy, then runs this file:
  *
  *   node bench/run.mjs [--quick] [--scenario NAME]... [--rounds N] [--duration SECONDS]
- *                      [--no-proxy] [--no-layers] [--no-tls]
+ *                      [--no-proxy] [--no-layers] [--no-tls] [--also LABEL=path/to/cli/main.js]...
  *
  * Targets pinned to core 0 (stub-direct, the undici floor, our proxy and its layer variants), stubs
  * and load generators pinned to core 1. Each scenario starts fresh target processes, checks that each
@@ -37,6 +37,7 @@ const { values } = parseArgs({
     'no-proxy': { type: 'boolean', default: false },
     'no-layers': { type: 'boolean', default: false },
     'no-tls': { type: 'boolean', default: false },
+    also: { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -52,6 +53,8 @@ if (values.help) {
   --no-proxy           baselines only (stub-direct and the undici floor)
   --no-layers          skip the one-layer-off variants
   --no-tls             skip the TLS variant
+  --also LABEL=PATH    also measure another build (PATH: its cli/main.js) as target proxy-LABEL in the
+                       throughput scenarios, same layers, same rounds: two commits in one run
 
 Needs wrk (Debian: apt-get install wrk) and taskset. Results: bench/results/<timestamp>.json and a
 markdown table; docs/benchmarks.md explains the method.
@@ -117,11 +120,21 @@ if (!values['no-proxy']) {
 const tls = discovery.tlsStatus === 'accepted' ? certificate : undefined;
 const proxyCommon = { defaults, tempDir, clientKeySha256 };
 const allOnProxy = discovery.available ? proxyTarget({ name: 'proxy', onLayers: discovery.onLayers, ...proxyCommon }) : undefined;
+// Other builds (--also): the same layers as this one, their own compiled defaults as the config base.
+const otherProxies = [];
+for (const text of discovery.available ? (values.also ?? []) : []) {
+  const separator = text.indexOf('=');
+  if (separator < 1) throw new Error(`--also wants LABEL=path/to/cli/main.js, got ${text}`);
+  const entry = path.resolve(text.slice(separator + 1));
+  const otherDefaults = await loadProxyDefaults(entry);
+  if (!otherDefaults) throw new Error(`--also ${text}: not built (config/defaults.js missing beside it)`);
+  otherProxies.push(proxyTarget({ name: `proxy-${text.slice(0, separator)}`, onLayers: discovery.onLayers, ...proxyCommon, defaults: otherDefaults, entry }));
+}
 
 /** Targets of one scenario, in a fixed order (rotated per round). */
 function targetsFor(scenario) {
   const list = [stubDirect, floor];
-  if (allOnProxy) list.push(allOnProxy);
+  if (allOnProxy) list.push(allOnProxy, ...otherProxies);
   if (scenario.layerMatrix && allOnProxy && !quick && !values['no-layers']) {
     for (const layer of discovery.offVariants) {
       const onLayers = discovery.onLayers.filter((candidate) => candidate !== layer);

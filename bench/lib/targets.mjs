@@ -62,11 +62,11 @@ export const floor = {
   },
 };
 
-/** The proxy's compiled defaults, or undefined when it is not built. */
-export async function loadProxyDefaults() {
+/** The proxy's compiled defaults, or undefined when it is not built. @param {string} [entry] */
+export async function loadProxyDefaults(entry = proxyEntry) {
   // Beside the entry (dist/cli/main.js → dist/config/defaults.js), so BENCH_PROXY_ENTRY can point at another build.
-  const file = path.join(path.dirname(proxyEntry), '..', 'config', 'defaults.js');
-  if (!existsSync(proxyEntry) || !existsSync(file)) return undefined;
+  const file = path.join(path.dirname(entry), '..', 'config', 'defaults.js');
+  if (!existsSync(entry) || !existsSync(file)) return undefined;
   const module = await import(pathToFileURL(file).href);
   return module.defaultConfig;
 }
@@ -103,9 +103,11 @@ let instanceCounter = 0;
  * @param {import('./proxy-layers.mjs').Layer[]} options.onLayers
  * @param {{ certFile: string, keyFile: string }} [options.tls]
  * @param {import('./proxy-layers.mjs').LayerProbe['patch']} [options.patch]
+ * @param {string} [options.entry]       another build's cli/main.js (`--also`, bench/profile.mjs)
+ * @param {string[]} [options.nodeArgs]  node flags before the entry (`--cpu-prof`, …)
  * @returns {TargetSpec}
  */
-export function proxyTarget({ name, defaults, tempDir, clientKeySha256, onLayers, tls, patch }) {
+export function proxyTarget({ name, defaults, tempDir, clientKeySha256, onLayers, tls, patch, entry = proxyEntry, nodeArgs = [] }) {
   return {
     name,
     kind: 'proxy',
@@ -116,7 +118,7 @@ export function proxyTarget({ name, defaults, tempDir, clientKeySha256, onLayers
       const logFile = path.join(instanceDir, 'proxy.log');
       const child = spawnTracked({
         command: process.execPath,
-        args: [proxyEntry, 'serve', '--config', configFile],
+        args: [...nodeArgs, entry, 'serve', '--config', configFile],
         core: cores.target,
         logFile,
         cwd: instanceDir,

@@ -11,6 +11,7 @@ import { redactText } from '../security/redact.js';
 import { redactRegisteredSecrets } from '../security/secret-stream-redactor.js';
 import { bridgeFor } from './bridges/registry.js';
 import type { BridgeContext } from './bridges/types.js';
+import { checkRelayedAnswer, usageOfRelayedAnswer } from './bridges/answer-scan.js';
 import { usageFromAnswer } from './bridges/usage.js';
 import { parseUpstreamJson } from './bridges/upstream-json.js';
 import type { ProviderRuntime, Runtime } from './runtime.js';
@@ -245,12 +246,14 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
   const call: UpstreamCall = { request, provider, operation: 'chat', body: upstreamBody, signal: abortOnClientClose(reply) };
   if (!input.stream) {
     const body = await fetchUpstreamAnswer(dependencies, call, maxUpstreamJsonBytes);
-    // Parsed once for every bridge: a body that is not JSON is a 502 (same-format ones included),
-    // translators read the parsed answer, and the usage comes from it.
-    const answer = parseUpstreamJson(body);
+    // A body that is not JSON is a 502 on every bridge. Translators read the parsed answer (and the
+    // usage comes from it); a relayed answer is checked by its ends and its usage read from its end.
+    const relayed = bridge.relaysAnswerBytes === true;
+    const answer = relayed ? undefined : parseUpstreamJson(body);
+    if (relayed) checkRelayedAnswer(body);
     const output = bridge.jsonResponse(body, answer, context);
     if (exchange !== undefined) {
-      exchange.usage = usageFromAnswer(provider.adapter.format, answer);
+      exchange.usage = relayed ? usageOfRelayedAnswer(provider.adapter.format, body) : usageFromAnswer(provider.adapter.format, answer);
       if (exchange.usage !== undefined) observers?.notify('usage', exchange);
       exchange.firstByteMs = elapsedMs(exchange);
       observers?.notify('firstByte', exchange);

@@ -29,8 +29,9 @@ export function createPassThroughBridge(format: WireFormat): FormatBridge {
     clientFormat: format,
     upstreamFormat: format,
     upstreamBody: (context, raw) => sameFormatBody(raw, context.clientBody, context.requestedModel, context.upstreamModel),
-    // Relayed byte for byte; the pipeline parsed it first (an HTML page is a 502, not a 200).
+    // Relayed byte for byte; the pipeline checked it first (an HTML page is a 502, not a 200).
     jsonResponse: (upstreamBody) => upstreamBody,
+    relaysAnswerBytes: true,
     streamTransformer: () => identityStream,
   };
 }

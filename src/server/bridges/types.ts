@@ -57,8 +57,14 @@ export interface FormatBridge {
   /**
    * A non-streamed upstream answer turned into the client's format. `answer` is `upstreamBody`
    * parsed once by the pipeline (which refused it if it was not JSON); same-format bridges return
-   * the bytes untouched.
+   * the bytes untouched (and get no parse: see `relaysAnswerBytes`).
    */
   jsonResponse(upstreamBody: Buffer, answer: unknown, context: BridgeContext): string | Buffer;
+  /**
+   * True for a bridge whose client answer is the upstream's bytes: the pipeline then does not parse
+   * the answer (`answer` is undefined), it checks it by its ends and reads its usage from its end
+   * (answer-scan.ts).
+   */
+  readonly relaysAnswerBytes?: true;
   streamTransformer(context: BridgeContext): StreamTransformer;
 }

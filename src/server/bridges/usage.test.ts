@@ -41,4 +41,42 @@ describe('usage sniffing', () => {
     expect(sniff('anthropic-messages', `${delta(1)}event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n`, 16).upstreamError).toBe(true);
     expect(sniff('openai-chat', `${delta(1)}data: {"error":{"message":"boom"}}\n\n`, 16).upstreamError).toBe(true);
   });
+
+  it('takes no usage or error from inside a string, split into pieces of any size', () => {
+    const fakeUsage = 'data: {"choices":[{"index":0,"delta":{"content":"\\"usage\\":{\\"prompt_tokens\\":999} usage error"}}],"usage":null}\n\n';
+    const valueNotKey = 'data: {"choices":[{"index":0,"delta":{"content":"usage"},"finish_reason":"error"}]}\n\n';
+    for (const size of [1, 5, 64]) {
+      expect(sniff('openai-chat', `${delta(1)}${fakeUsage}${valueNotKey}data: [DONE]\n\n`, size)).toEqual({ usage: undefined, upstreamError: false });
+      const withUsage = `${delta(1)}${fakeUsage}data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}\n\ndata: [DONE]\n\n`;
+      expect(sniff('openai-chat', withUsage, size).usage).toEqual({ inputTokens: 3, outputTokens: 2, cachedTokens: undefined });
+    }
+  });
+
+  it('reads CRLF streams, pings after message_delta, and an error after the usage', () => {
+    const anthropic =
+      'event: message_start\r\ndata: {"type":"message_start","message":{"usage":{"input_tokens":8,"output_tokens":1}}}\r\n\r\n' +
+      'event: content_block_delta\r\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}\r\n\r\n' +
+      'event: content_block_stop\r\ndata: {"type":"content_block_stop","index":0}\r\n\r\n' +
+      'event: message_delta\r\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":5}}\r\n\r\n' +
+      'event: ping\r\ndata: {"type":"ping"}\r\n\r\nevent: message_stop\r\ndata: {"type":"message_stop"}\r\n\r\n';
+    for (const size of [1, 9, anthropic.length]) {
+      expect(sniff('anthropic-messages', anthropic, size)).toEqual({ usage: { inputTokens: 8, outputTokens: 5, cachedTokens: undefined }, upstreamError: false });
+    }
+    const openai = `${delta(1)}data: {"choices":[],"usage":{"prompt_tokens":4,"completion_tokens":1}}\n\ndata: {"error":{"message":"late failure"}}\n\ndata: [DONE]\n\n`;
+    expect(sniff('openai-chat', openai, 7)).toEqual({ usage: { inputTokens: 4, outputTokens: 1, cachedTokens: undefined }, upstreamError: true });
+  });
+
+  it('finishes a multi-MiB stream by reading only its end', () => {
+    let text = '';
+    for (let index = 0; index < 30_000; index++) text += delta(index); // ~3.6 MB
+    text += 'data: {"choices":[],"usage":{"prompt_tokens":21,"completion_tokens":30000}}\n\ndata: [DONE]\n\n';
+    const sniffer = new StreamUsageSniffer('openai-chat');
+    const bytes = Buffer.from(text);
+    for (let offset = 0; offset < bytes.length; offset += 16 * 1024) sniffer.observe(bytes.subarray(offset, offset + 16 * 1024));
+    expect(sniffer.finish()).toEqual({ usage: { inputTokens: 21, outputTokens: 30000, cachedTokens: undefined }, upstreamError: false });
+    // one 2 MiB line at the end, cut into small pieces: its start is out of the kept window, so no usage (and no hang)
+    const hugeLine = `data: {"choices":[],"usage":{"prompt_tokens":1},"pad":"${'z'.repeat(2 * 1024 * 1024)}"}\n\n`;
+    expect(sniff('openai-chat', `${delta(1)}${hugeLine}`, 4096)).toEqual({ usage: undefined, upstreamError: false });
+  });
 });
+

@@ -35,20 +35,33 @@ function fromAnthropicUsage(usage: unknown): ExchangeUsage | undefined {
   };
 }
 
-/** Usage from a non-streamed upstream answer (already parsed for the JSON check). */
-export function usageFromAnswer(upstreamFormat: WireFormat, answer: unknown): ExchangeUsage | undefined {
-  const usage = field(answer, 'usage');
+/** Usage from the `usage` object of an upstream answer in `upstreamFormat`. */
+export function usageFromUsageObject(upstreamFormat: WireFormat, usage: unknown): ExchangeUsage | undefined {
   return upstreamFormat === 'anthropic-messages' ? fromAnthropicUsage(usage) : fromOpenAIUsage(usage);
+}
+
+/** Usage from a parsed non-streamed upstream answer. */
+export function usageFromAnswer(upstreamFormat: WireFormat, answer: unknown): ExchangeUsage | undefined {
+  return usageFromUsageObject(upstreamFormat, field(answer, 'usage'));
 }
 
 /** Bytes kept from each end of a stream (4 KiB): the events carrying usage are small and at the ends. */
 const keptBytes = 4 * 1024;
 
+/** Lines read from the end of a stream at most: the usage and error events are among the last few. */
+const maxLinesFromEnd = 64;
+
 /**
- * Watches a relayed stream without parsing it: it keeps references to the first pieces (Anthropic's
- * `message_start` has the input tokens) and the last ones (OpenAI's usage chunk comes just before
- * `[DONE]`, Anthropic's `message_delta` just before `message_stop`), about 4 KiB at each end, and
- * parses only those once the stream is over. Per piece the cost is an array push.
+ * Watches a relayed stream without parsing it: it keeps references to the last pieces (OpenAI's
+ * usage chunk comes just before `[DONE]`, Anthropic's `message_delta` just before `message_stop`,
+ * an error event ends a stream) and, for Anthropic, the first ones (`message_start` has the input
+ * tokens), about 4 KiB at each end. Per piece the cost is an array push.
+ *
+ * At the end it reads lines backwards from the last byte and parses only the few `data:` lines that
+ * carry a usage object or an error, stopping at the first ordinary content event: everything that
+ * reports usage or failure comes after the content. A forward search of both 4 KiB windows for
+ * `"usage"` cost ~10 µs per stream (a search is ~1 ns per byte, and the needle sits at the end);
+ * this reads a few hundred bytes.
  */
 export class StreamUsageSniffer {
   private readonly head: Buffer[] = [];
@@ -59,10 +72,9 @@ export class StreamUsageSniffer {
   constructor(private readonly upstreamFormat: WireFormat) {}
 
   observe(piece: Buffer): void {
-    if (this.headBytes < keptBytes) {
+    if (this.upstreamFormat === 'anthropic-messages' && this.headBytes < keptBytes) {
       this.head.push(piece);
       this.headBytes += piece.length;
-      return;
     }
     this.tail.push(piece);
     this.tailBytes += piece.length;
@@ -70,63 +82,134 @@ export class StreamUsageSniffer {
   }
 
   /**
-   * The usage the kept events report (undefined when they report none), and whether one of them is
-   * the upstream's error event: a same-format stream relays it as bytes, so only this tells the
-   * record that the stream ended in an error.
+   * The usage the final (and, for Anthropic, first) events report (undefined when they report
+   * none), and whether the stream ended in the upstream's error event: a same-format stream relays
+   * it as bytes, so only this tells the record that the stream ended in an error.
    */
   finish(): { usage: ExchangeUsage | undefined; upstreamError: boolean } {
-    // OpenAI reports usage only at the end; only Anthropic's message_start needs the head.
-    const head = this.upstreamFormat === 'anthropic-messages' ? dataLines(Buffer.concat(this.head)) : [];
-    // The end window starts with the head's last piece, so an event cut between head and tail is whole.
-    const end = this.tail.length === 0 ? (this.upstreamFormat === 'openai-chat' ? this.head : []) : [...this.head.slice(-1), ...this.tail];
-    const events = [...head, ...dataLines(Buffer.concat(end))];
-    let usage: ExchangeUsage | undefined;
-    let upstreamError = false;
-    for (const event of events) {
-      if (field(event, 'error') !== undefined || field(event, 'type') === 'error') upstreamError = true;
-      if (this.upstreamFormat === 'openai-chat') {
-        usage = fromOpenAIUsage(field(event, 'usage')) ?? usage;
-        continue;
-      }
-      const type = field(event, 'type');
-      const reported = type === 'message_start' ? fromAnthropicUsage(field(field(event, 'message'), 'usage')) : type === 'message_delta' ? fromAnthropicUsage(field(event, 'usage')) : undefined;
-      if (reported === undefined) continue;
-      // message_delta's counts are cumulative and win; message_start's fill what it lacks.
-      usage = {
-        inputTokens: reported.inputTokens ?? usage?.inputTokens,
-        outputTokens: reported.outputTokens ?? usage?.outputTokens,
-        cachedTokens: reported.cachedTokens ?? usage?.cachedTokens,
-      };
-    }
-    return { usage, upstreamError };
+    // The last ~1 KiB first (the usage chunk and `[DONE]` are usually the last two pieces); the
+    // whole kept tail only when the walk reached that window's start without deciding.
+    let end = readStreamEnd(joined(lastPieces(this.tail, firstTryBytes)), this.upstreamFormat);
+    if (!end.decided && lastPieces(this.tail, firstTryBytes).length < this.tail.length) end = readStreamEnd(joined(this.tail), this.upstreamFormat);
+    if (this.upstreamFormat === 'openai-chat') return { usage: end.usage, upstreamError: end.upstreamError };
+    // message_delta's counts are cumulative and win; message_start's fill what it lacks.
+    const start = end.startUsage ?? anthropicStartUsage(joined(this.head));
+    const usage =
+      end.usage === undefined && start === undefined
+        ? undefined
+        : {
+            inputTokens: end.usage?.inputTokens ?? start?.inputTokens,
+            outputTokens: end.usage?.outputTokens ?? start?.outputTokens,
+            cachedTokens: end.usage?.cachedTokens ?? start?.cachedTokens,
+          };
+    return { usage, upstreamError: end.upstreamError };
   }
 }
 
+/** Bytes from the end read in a first attempt; most streams need only their last two events. */
+const firstTryBytes = 1024;
+
+/** The shortest run of last pieces holding at least `bytes` bytes (all of them when shorter). */
+function lastPieces(pieces: Buffer[], bytes: number): Buffer[] {
+  let total = 0;
+  let first = pieces.length;
+  while (first > 0 && total < bytes) total += (pieces[--first] as Buffer).length;
+  return first === 0 ? pieces : pieces.slice(first);
+}
+
+function joined(pieces: Buffer[]): Buffer {
+  return pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+}
+
+const lineFeed = 0x0a;
+const dataPrefix = Buffer.from('data:');
+
+/** The JSON after `data:` on the line `start..end` of `bytes` (a trailing CR dropped), or undefined for another line. */
+function dataPayload(bytes: Buffer, start: number, end: number): string | undefined {
+  if (end - start < dataPrefix.length || bytes.compare(dataPrefix, 0, dataPrefix.length, start, start + dataPrefix.length) !== 0) return undefined;
+  const last = end > start && bytes[end - 1] === 0x0d ? end - 1 : end;
+  return bytes.toString('utf8', start + dataPrefix.length, last).trim();
+}
+
+/** True when the payload has a `"usage"` key whose value is not null (OpenAI sends `"usage":null` on every chunk with include_usage). */
+function hasUsage(payload: string): boolean {
+  for (let at = payload.indexOf('"usage"'); at !== -1; at = payload.indexOf('"usage"', at + 7)) {
+    if (!/^\s*:\s*null/.test(payload.slice(at + 7, at + 19))) return true;
+  }
+  return false;
+}
+
+/** Events that may follow the usage-bearing one: skipped when reading backwards. */
+function isTrailer(payload: string, upstreamFormat: WireFormat): boolean {
+  if (upstreamFormat === 'openai-chat') return payload === '[DONE]';
+  return payload.includes('"message_stop"') || payload.includes('"ping"') || payload.includes('"content_block_stop"');
+}
+
+function parsed(payload: string): unknown {
+  try {
+    return JSON.parse(payload) as unknown;
+  } catch {
+    return undefined; // the first line of a window may be a fragment
+  }
+}
+
+function isErrorEvent(event: unknown): boolean {
+  return field(event, 'error') !== undefined || field(event, 'type') === 'error';
+}
+
+interface StreamEnd {
+  usage: ExchangeUsage | undefined;
+  /** An Anthropic message_start met on the way (a short stream), so the head need not be read. */
+  startUsage: ExchangeUsage | undefined;
+  upstreamError: boolean;
+  /** False when the walk reached the start of `bytes` without meeting content or the first event: more bytes could tell more. */
+  decided: boolean;
+}
+
 /**
- * The JSON `data:` lines of `bytes` that carry a usage object or an error, in stream order. Found
- * with `indexOf` rather than by splitting every line (a regex split of 8 KiB cost more than the
- * rest of the relay); `"usage":null` (on every OpenAI chunk with include_usage) is skipped without
- * parsing. A line cut at the window's edge fails to parse and is skipped.
+ * Reads `bytes` (the last pieces of a stream) line by line from the end: trailers are skipped,
+ * `data:` lines with usage or an error are parsed, the first other event ends the walk.
  */
-function dataLines(bytes: Buffer): unknown[] {
-  if (bytes.length === 0) return [];
-  const text = bytes.toString('utf8');
-  const lineStarts = new Set<number>();
-  for (const needle of ['"usage"', '"error"']) {
-    for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) {
-      if (needle === '"usage"' && /^\s*:\s*null/.test(text.slice(at + needle.length, at + needle.length + 12))) continue;
-      lineStarts.add(text.lastIndexOf('\n', at) + 1);
+function readStreamEnd(bytes: Buffer, upstreamFormat: WireFormat): StreamEnd {
+  const found: StreamEnd = { usage: undefined, startUsage: undefined, upstreamError: false, decided: true };
+  let lineEnd = bytes.length;
+  for (let lines = 0; lineEnd > 0 && lines < maxLinesFromEnd; lines++) {
+    const newline = bytes.lastIndexOf(lineFeed, lineEnd - 1);
+    const payload = dataPayload(bytes, newline + 1, lineEnd);
+    lineEnd = newline;
+    if (payload === undefined || payload === '' || isTrailer(payload, upstreamFormat)) continue;
+    const usageHere = hasUsage(payload);
+    if (!usageHere && !payload.includes('"error"')) return found; // content: usage and errors come after it
+    const event = parsed(payload);
+    if (isErrorEvent(event)) found.upstreamError = true;
+    if (!usageHere) continue;
+    if (upstreamFormat === 'openai-chat') {
+      found.usage = fromOpenAIUsage(field(event, 'usage'));
+      if (found.usage !== undefined) return found;
+      continue;
+    }
+    const type = field(event, 'type');
+    if (type === 'message_delta') found.usage ??= fromAnthropicUsage(field(event, 'usage'));
+    else if (type === 'message_start') {
+      found.startUsage = fromAnthropicUsage(field(field(event, 'message'), 'usage'));
+      return found; // the stream's first event: nothing before it
     }
   }
-  const found: unknown[] = [];
-  for (const start of [...lineStarts].sort((left, right) => left - right)) {
-    if (!text.startsWith('data:', start)) continue;
-    const end = text.indexOf('\n', start);
-    try {
-      found.push(JSON.parse(text.slice(start + 5, end === -1 ? text.length : end)) as unknown);
-    } catch {
-      // the first or last line of a window may be a fragment
-    }
-  }
+  found.decided = lineEnd > 0; // stopped by the line bound, not by the window's start
   return found;
+}
+
+/** The usage of Anthropic's message_start, the first event of a stream (after any `ping`). */
+function anthropicStartUsage(bytes: Buffer): ExchangeUsage | undefined {
+  let lineStart = 0;
+  while (lineStart < bytes.length) {
+    const newline = bytes.indexOf(lineFeed, lineStart);
+    const lineEnd = newline === -1 ? bytes.length : newline;
+    const payload = dataPayload(bytes, lineStart, lineEnd);
+    lineStart = lineEnd + 1;
+    if (payload === undefined || payload === '' || payload.includes('"ping"')) continue;
+    const event = parsed(payload);
+    return field(event, 'type') === 'message_start' ? fromAnthropicUsage(field(field(event, 'message'), 'usage')) : undefined;
+  }
+  return undefined;
 }

@@ -74,6 +74,8 @@ function hashOfString(text: string): number {
   return hash;
 }
 
+const noBytes = Buffer.alloc(0);
+
 /**
  * The keys of every object currently open, on one stack: each object owns the entries from its
  * base to the top. Keys are kept as (hash, position) and compared as strings only when hashes
@@ -88,7 +90,7 @@ class OpenObjectKeys {
   #top = 0;
   readonly #bases: number[] = [];
   readonly #sets: (Set<string> | undefined)[] = [];
-  bytes: Buffer = Buffer.alloc(0);
+  bytes: Buffer = noBytes;
 
   /** Starts a scan of `bytes`; the arrays are reused, so a small body allocates nothing here. */
   begin(bytes: Buffer): void {
@@ -98,7 +100,7 @@ class OpenObjectKeys {
 
   /** Drops the reference to the scanned body and any Set, so nothing large outlives the scan. */
   end(): void {
-    this.bytes = Buffer.alloc(0);
+    this.bytes = noBytes; // one shared empty buffer: a Buffer.alloc per request showed in the profile
     this.#sets.length = 0;
   }
 
