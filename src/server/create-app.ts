@@ -81,8 +81,9 @@ export function createApp(options: AppOptions): FastifyInstance {
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, createJsonBodyParser());
-  // No `100 Continue` before the key is checked: the continue hook sends it after the onRequest hooks.
-  deferContinue(app.server);
+  // No `100 Continue` before the key is checked: it is sent when the body parser starts reading,
+  // after every onRequest hook (a server event, not a per-request hook: hooks/expect-continue.ts).
+  deferContinue(app.server, { bodyLimitBytes: options.bodyLimitBytes });
 
   app.addHook('onResponse', (request, reply, done) => {
     // While draining, a keep-alive socket that just went idle would hold shutdown open until its

@@ -69,6 +69,13 @@ describe('uploads without a key are cut, not drained (item 6)', () => {
     expect(result.closedByServer).toBe(true);
   });
 
+  it('Expect: 100-continue with a key but a Content-Length over the limit gets 413, never 100 Continue', async () => {
+    const result = await pushUpload({ port: setup.testGateway.port, path: '/v1/chat/completions', framing: 'content-length', totalBytes: attemptedBytes, expectContinue: true, headers: authorization() });
+    expect(result.responseText).toMatch(/^HTTP\/1\.1 413 /);
+    expect(result.responseText).not.toMatch(/100 Continue/i);
+    expect(result.closedByServer).toBe(true);
+  });
+
   it('Expect: 100-continue with a key gets 100 Continue, then the answer', async () => {
     const body = JSON.stringify(chat);
     const outcome = await new Promise<{ continued: boolean; status: number; text: string }>((resolve, reject) => {

@@ -52,20 +52,20 @@ describe('requestHookOrder', () => {
 
   it('never puts a key check or a slot in the public scope', () => {
     const publicHooks = requestHookOrder.filter((entry) => entry.scopes.includes('public')).map((entry) => entry.name);
-    expect(publicHooks).toEqual(['exchange-start', 'request-id', 'expect-continue']);
+    expect(publicHooks).toEqual(['exchange-start', 'request-id']);
   });
 });
 
 describe('compileRequestHooks', () => {
   it('installs nothing for an empty slot or an inactive record, and fills a slot from slotHooks', () => {
     const empty = compileRequestHooks(requestHookOrder, contextWith());
-    expect(empty.installedIn('client')).toEqual(['request-id', 'shutdown-gate', 'client-key', 'expect-continue']);
-    expect(empty.installedIn('management')).toEqual(['request-id', 'shutdown-gate', 'management-auth', 'expect-continue']);
-    expect(empty.installedIn('public')).toEqual(['request-id', 'expect-continue']);
+    expect(empty.installedIn('client')).toEqual(['request-id', 'shutdown-gate', 'client-key']);
+    expect(empty.installedIn('management')).toEqual(['request-id', 'shutdown-gate', 'management-auth']);
+    expect(empty.installedIn('public')).toEqual(['request-id']);
     const filler: onRequestHookHandler = (_request, _reply, done) => done();
     const filled = compileRequestHooks(requestHookOrder, contextWith({ slotHooks: { 'ip-filter': filler } }));
-    expect(filled.installedIn('client')).toEqual(['request-id', 'ip-filter', 'shutdown-gate', 'client-key', 'expect-continue']);
-    expect(filled.installedIn('public')).toEqual(['request-id', 'expect-continue']);
+    expect(filled.installedIn('client')).toEqual(['request-id', 'ip-filter', 'shutdown-gate', 'client-key']);
+    expect(filled.installedIn('public')).toEqual(['request-id']);
   });
 
   it('compiles each entry once, however many scopes name it', () => {

@@ -3,7 +3,6 @@ import type { ExchangeObservers } from '../exchange.js';
 import type { Runtime } from '../runtime.js';
 import { createClientKeyHook } from './client-key.js';
 import { createExchangeStartHook } from './exchange-start.js';
-import { createContinueHook } from './expect-continue.js';
 import { createManagementAuthHook } from './management-auth.js';
 import { requestIdHook } from './request-id.js';
 import { createShutdownGate } from './shutdown-gate.js';
@@ -71,7 +70,6 @@ export const requestHookOrder: readonly RequestHookEntry[] = [
   { name: 'client-key', phase: 'onRequest', scopes: ['client'], create: (context) => createClientKeyHook({ authenticator: () => context.runtime().authenticator }) },
   { name: 'management-auth', phase: 'onRequest', scopes: ['management'], create: (context) => createManagementAuthHook({ authenticator: () => context.runtime().managementAuthenticator }) },
   slot('key-policy', ['client']),
-  { name: 'expect-continue', phase: 'preParsing', scopes: everyScope, create: (context) => createContinueHook({ bodyLimitBytes: context.bodyLimitBytes }) },
 ];
 
 type CompiledHook = Pick<EntryBase, 'name' | 'scopes'> &
