@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isGatewayError } from '../../errors/gateway-error.js';
-import { checkRelayedAnswer, scanTopLevelUsage, usageOfRelayedAnswer, usageScanBytes } from './answer-scan.js';
+import { checkRelayedAnswer, usageOfRelayedAnswer } from './answer-scan.js';
+import { scanTopLevelUsage, usageScanBytes } from './json-tail-scan.js';
 import { usageFromAnswer } from './usage.js';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');

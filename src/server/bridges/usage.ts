@@ -1,5 +1,6 @@
 import type { WireFormat } from '../../formats/wire-format.js';
 import type { ExchangeUsage } from '../exchange.js';
+import { scanTopLevelUsage } from './json-tail-scan.js';
 
 /**
  * Token usage read from what the upstream sent, for the per-request record. Lenient like every
@@ -124,11 +125,11 @@ function joined(pieces: Buffer[]): Buffer {
 const lineFeed = 0x0a;
 const dataPrefix = Buffer.from('data:');
 
-/** The JSON after `data:` on the line `start..end` of `bytes` (a trailing CR dropped), or undefined for another line. */
-function dataPayload(bytes: Buffer, start: number, end: number): string | undefined {
+/** The JSON after `data:` on the line `start..end` of `bytes`: its text and where it is; undefined for another line. */
+function dataPayload(bytes: Buffer, start: number, end: number): { text: string; from: number; to: number } | undefined {
   if (end - start < dataPrefix.length || bytes.compare(dataPrefix, 0, dataPrefix.length, start, start + dataPrefix.length) !== 0) return undefined;
-  const last = end > start && bytes[end - 1] === 0x0d ? end - 1 : end;
-  return bytes.toString('utf8', start + dataPrefix.length, last).trim();
+  const to = end > start && bytes[end - 1] === 0x0d ? end - 1 : end; // a CRLF line
+  return { text: bytes.toString('utf8', start + dataPrefix.length, to).trim(), from: start + dataPrefix.length, to };
 }
 
 /** True when the payload has a `"usage"` key whose value is not null (OpenAI sends `"usage":null` on every chunk with include_usage). */
@@ -175,11 +176,22 @@ function readStreamEnd(bytes: Buffer, upstreamFormat: WireFormat): StreamEnd {
   let lineEnd = bytes.length;
   for (let lines = 0; lineEnd > 0 && lines < maxLinesFromEnd; lines++) {
     const newline = bytes.lastIndexOf(lineFeed, lineEnd - 1);
-    const payload = dataPayload(bytes, newline + 1, lineEnd);
+    const line = dataPayload(bytes, newline + 1, lineEnd);
     lineEnd = newline;
-    if (payload === undefined || payload === '' || isTrailer(payload, upstreamFormat)) continue;
+    if (line === undefined || line.text === '' || isTrailer(line.text, upstreamFormat)) continue;
+    const payload = line.text;
     const usageHere = hasUsage(payload);
-    if (!usageHere && !payload.includes('"error"')) return found; // content: usage and errors come after it
+    const errorHere = payload.includes('"error"');
+    if (!usageHere && !errorHere) return found; // content: usage and errors come after it
+    if (upstreamFormat === 'openai-chat' && !errorHere) {
+      // OpenAI's usage chunk: only its usage value is parsed, read back from the line's end.
+      const scan = scanTopLevelUsage(bytes.subarray(line.from, line.to));
+      if (scan.kind !== 'unknown') {
+        found.usage = scan.kind === 'found' ? fromOpenAIUsage(scan.value) : undefined;
+        if (found.usage !== undefined) return found;
+        continue;
+      }
+    }
     const event = parsed(payload);
     if (isErrorEvent(event)) found.upstreamError = true;
     if (!usageHere) continue;
@@ -205,7 +217,7 @@ function anthropicStartUsage(bytes: Buffer): ExchangeUsage | undefined {
   while (lineStart < bytes.length) {
     const newline = bytes.indexOf(lineFeed, lineStart);
     const lineEnd = newline === -1 ? bytes.length : newline;
-    const payload = dataPayload(bytes, lineStart, lineEnd);
+    const payload = dataPayload(bytes, lineStart, lineEnd)?.text;
     lineStart = lineEnd + 1;
     if (payload === undefined || payload === '' || payload.includes('"ping"')) continue;
     const event = parsed(payload);
