@@ -38,6 +38,7 @@ const { values } = parseArgs({
     'no-layers': { type: 'boolean', default: false },
     'no-tls': { type: 'boolean', default: false },
     also: { type: 'string', multiple: true },
+    paired: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -55,6 +56,9 @@ if (values.help) {
   --no-tls             skip the TLS variant
   --also LABEL=PATH    also measure another build (PATH: its cli/main.js) as target proxy-LABEL in the
                        throughput scenarios, same layers, same rounds: two commits in one run
+  --paired             throughput rounds load every target at once (each its own wrk, all targets
+                       sharing the target core; no stub-direct): on a busy machine the background
+                       load then hits all alike, and the CPU-per-request ratios stay comparable
 
 Needs wrk (Debian: apt-get install wrk) and taskset. Results: bench/results/<timestamp>.json and a
 markdown table; docs/benchmarks.md explains the method.
@@ -133,7 +137,7 @@ for (const text of discovery.available ? (values.also ?? []) : []) {
 
 /** Targets of one scenario, in a fixed order (rotated per round). */
 function targetsFor(scenario) {
-  const list = [stubDirect, floor];
+  const list = values.paired ? [floor] : [stubDirect, floor];
   if (allOnProxy) list.push(allOnProxy, ...otherProxies);
   if (scenario.layerMatrix && allOnProxy && !quick && !values['no-layers']) {
     for (const layer of discovery.offVariants) {
@@ -192,8 +196,16 @@ async function runThroughputScenario(scenario) {
   }
   const live = entries.filter((entry) => entry.running);
   try {
-    for (const entry of live) await measure(entry.running, scenario, warmupSeconds);
-    for (let round = 0; round < rounds; round++) {
+    if (values.paired) {
+      await Promise.all(live.map((entry) => measure(entry.running, scenario, warmupSeconds)));
+      for (let round = 0; round < rounds; round++) {
+        const results = await Promise.all(live.map((entry) => measure(entry.running, scenario, durationSeconds)));
+        live.forEach((entry, index) => entry.rounds.push(results[index]));
+        log(`  round ${round + 1}: ${live.map((entry, index) => `${entry.name} ${results[index].cpuUsPerRequest?.toFixed(0)} µs/req`).join(', ')}`);
+      }
+    }
+    for (const entry of values.paired ? [] : live) await measure(entry.running, scenario, warmupSeconds);
+    for (let round = 0; round < (values.paired ? 0 : rounds); round++) {
       for (let index = 0; index < live.length; index++) {
         const entry = live[(index + round) % live.length];
         const result = await measure(entry.running, scenario, durationSeconds);

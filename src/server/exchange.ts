@@ -150,7 +150,11 @@ export class ExchangeObservers {
   }
 
   notify(point: Point, exchange: Exchange): void {
-    for (const observer of this.byPoint[point]) {
+    const observers = this.byPoint[point];
+    // Most points have no subscriber (the access log reads only `end`): return before the loop,
+    // its iterator and its try block (~0.3–0.5 µs per call, four calls per request, in a profile).
+    if (observers.length === 0) return;
+    for (const observer of observers) {
       try {
         observer[point]?.(exchange);
       } catch (error) {
