@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { LockLease, StateBackend, StateMessageListener } from './types.js';
+import { takeFromBucket, tokensAt, type BucketDecision, type BucketShape, type BucketState } from './bucket-math.js';
+import { banChannel, type BucketTake, type IpBan, type LockLease, type StateBackend, type StateMessageListener } from './types.js';
 
 export interface MemoryStateOptions {
   /** Clock in epoch milliseconds; injected so tests can expire locks without sleeping. */
@@ -26,6 +27,8 @@ interface Entry {
 export class MemoryStateBackend implements StateBackend {
   readonly kind = 'memory' as const;
   private readonly entries = new Map<string, Entry>();
+  /** Token buckets, kept apart from the string entries (two numbers each, no parsing per take). */
+  private readonly buckets = new Map<string, BucketState & { burst: number; ratePerSecond: number }>();
   private readonly emitter = new EventEmitter();
   private readonly now: () => number;
   private readonly maxEntries: number;
@@ -110,6 +113,57 @@ export class MemoryStateBackend implements StateBackend {
     return Promise.resolve(total);
   }
 
+  takeTokens(takes: readonly BucketTake[]): Promise<BucketDecision> {
+    const now = this.now();
+    let chosen: BucketDecision | undefined;
+    const nextStates: (BucketState | undefined)[] = [];
+    for (const take of takes) {
+      const { decision, next } = takeFromBucket(this.buckets.get(take.key), take.shape, take.cost, now);
+      if (!decision.allowed) return Promise.resolve(decision); // nothing taken from any bucket
+      nextStates.push(next);
+      if (chosen === undefined || decision.remaining / decision.limit < chosen.remaining / chosen.limit) chosen = decision;
+    }
+    takes.forEach((take, index) => this.storeBucket(take.key, take.shape, nextStates[index]!));
+    return Promise.resolve(chosen ?? { allowed: true, limit: 0, remaining: 0, retryAfterMs: 0, resetMs: 0 });
+  }
+
+  adjustTokens(key: string, shape: BucketShape, delta: number): Promise<void> {
+    const now = this.now();
+    const tokens = Math.min(tokensAt(this.buckets.get(key), shape, now) + delta, shape.burst);
+    this.storeBucket(key, shape, { tokens, updatedAt: now });
+    return Promise.resolve();
+  }
+
+  /** Stores a bucket, or drops it when full (the same as absent); bounded like the entries, full buckets go first. */
+  private storeBucket(key: string, shape: BucketShape, state: BucketState): void {
+    this.buckets.delete(key);
+    if (state.tokens >= shape.burst) return;
+    if (this.buckets.size >= this.maxEntries) {
+      const now = this.now();
+      for (const [oldKey, old] of this.buckets) if (tokensAt(old, old, now) >= old.burst) this.buckets.delete(oldKey);
+      for (const oldKey of this.buckets.keys()) {
+        if (this.buckets.size < this.maxEntries) break;
+        this.buckets.delete(oldKey);
+      }
+    }
+    this.buckets.set(key, { tokens: state.tokens, updatedAt: state.updatedAt, burst: shape.burst, ratePerSecond: shape.ratePerSecond });
+  }
+
+  ban(address: string, ttlMs: number): Promise<void> {
+    const until = this.now() + ttlMs;
+    this.put(`ban:${address}`, String(until), ttlMs);
+    return this.publish(banChannel, `${address} ${until}`);
+  }
+
+  listBans(): Promise<IpBan[]> {
+    const now = this.now();
+    const bans: IpBan[] = [];
+    for (const [key, entry] of this.entries) {
+      if (key.startsWith('ban:') && entry.expiresAt > now) bans.push({ address: key.slice(4), until: entry.expiresAt });
+    }
+    return Promise.resolve(bans);
+  }
+
   publish(channel: string, message: string): Promise<void> {
     // Deferred like a network round trip, so a publisher never runs subscribers inside its own call stack.
     setImmediate(() => this.emitter.emit(channel, message));
@@ -126,6 +180,7 @@ export class MemoryStateBackend implements StateBackend {
 
   close(): Promise<void> {
     this.entries.clear();
+    this.buckets.clear();
     this.emitter.removeAllListeners();
     return Promise.resolve();
   }

@@ -1,6 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { LockLease, StateBackend, StateMessageListener } from './types.js';
+import { msUntil, type BucketDecision, type BucketShape } from './bucket-math.js';
+import { adjustTokensScript, incrementScript, takeTokensScript, unlockScript } from './redis-scripts.js';
+import { banChannel, type BucketTake, type IpBan, type LockLease, type StateBackend, type StateMessageListener } from './types.js';
 
 export interface RedisStateOptions {
   /** `redis://` or `rediss://` URL (config `state.url`). May hold a password: never logged. */
@@ -14,12 +16,7 @@ export interface RedisStateOptions {
   commandTimeoutMs?: number;
 }
 
-/** Deletes the lock only while the caller still owns it (compare-and-delete must be atomic). */
-const unlockScript = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
-/** INCRBY, and start the window on the first increment only (PEXPIRE NX needs Redis 7; this runs on 6). */
-const incrementScript = `local total = redis.call('incrby', KEYS[1], ARGV[1])
-if redis.call('pttl', KEYS[1]) < 0 then redis.call('pexpire', KEYS[1], ARGV[2]) end
-return total`;
+const scriptShas = new Map<string, string>();
 
 /**
  * State shared by every replica through one Redis. Two connections: one for commands, one (opened
@@ -51,6 +48,24 @@ export class RedisStateBackend implements StateBackend {
     return `${this.namespace}${kind}:${name}`;
   }
 
+  /**
+   * Runs a script by its SHA-1 (EVALSHA: the text crosses the network once, not on every request),
+   * loading it on NOSCRIPT (first use, or a Redis restarted since).
+   */
+  private async script(text: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    let sha = scriptShas.get(text);
+    if (sha === undefined) {
+      sha = createHash('sha1').update(text).digest('hex');
+      scriptShas.set(text, sha);
+    }
+    try {
+      return await this.client.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+      return await this.client.eval(text, keys.length, ...keys, ...args);
+    }
+  }
+
   /** Resolves once the command connection is ready; rejects (without the URL) when it cannot connect. */
   async ready(): Promise<void> {
     await this.client.ping();
@@ -63,7 +78,7 @@ export class RedisStateBackend implements StateBackend {
   }
 
   async unlock(lease: LockLease): Promise<boolean> {
-    const deleted = await this.client.eval(unlockScript, 1, this.key('lock', lease.name), lease.owner);
+    const deleted = await this.script(unlockScript, [this.key('lock', lease.name)], [lease.owner]);
     return deleted === 1;
   }
 
@@ -85,8 +100,62 @@ export class RedisStateBackend implements StateBackend {
   }
 
   async increment(key: string, amount: number, windowMs: number): Promise<number> {
-    const total = await this.client.eval(incrementScript, 1, this.key('counter', key), String(amount), String(windowMs));
+    const total = await this.script(incrementScript, [this.key('counter', key)], [String(amount), String(windowMs)]);
     return Number(total);
+  }
+
+  async takeTokens(takes: readonly BucketTake[]): Promise<BucketDecision> {
+    const keys = takes.map((take) => this.key('bucket', take.key));
+    const shapes = takes.flatMap((take) => [String(take.shape.ratePerSecond), String(take.shape.burst), String(take.cost)]);
+    const reply = (await this.script(takeTokensScript, keys, shapes)) as string[] | number[];
+    const refused = Number(reply[0]);
+    const decide = (index: number, allowed: boolean): BucketDecision => {
+      const { shape, cost } = takes[index]!;
+      const tokens = Number(reply[index + 1]);
+      const needed = Math.min(cost, shape.burst);
+      return {
+        allowed,
+        limit: shape.burst,
+        remaining: Math.max(0, Math.floor(tokens)),
+        retryAfterMs: allowed ? 0 : msUntil(tokens, needed, shape),
+        resetMs: msUntil(tokens, shape.burst, shape),
+      };
+    };
+    if (refused > 0) return decide(refused - 1, false);
+    let chosen = decide(0, true);
+    for (let index = 1; index < takes.length; index += 1) {
+      const decision = decide(index, true);
+      if (decision.remaining / decision.limit < chosen.remaining / chosen.limit) chosen = decision;
+    }
+    return chosen;
+  }
+
+  async adjustTokens(key: string, shape: BucketShape, delta: number): Promise<void> {
+    await this.script(adjustTokensScript, [this.key('bucket', key)], [String(shape.ratePerSecond), String(shape.burst), String(delta)]);
+  }
+
+  async ban(address: string, ttlMs: number): Promise<void> {
+    // The end time is this replica's clock; replicas' clocks agree closely enough for bans of minutes.
+    const until = Date.now() + ttlMs;
+    await this.client.set(this.key('ban', address), String(until), 'PX', ttlMs);
+    await this.publish(banChannel, `${address} ${until}`);
+  }
+
+  async listBans(): Promise<IpBan[]> {
+    const bans: IpBan[] = [];
+    const prefix = this.key('ban', '');
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length === 0) continue;
+      const values = await this.client.mget(...keys);
+      keys.forEach((key, index) => {
+        const until = Number(values[index]);
+        if (Number.isFinite(until)) bans.push({ address: key.slice(prefix.length), until });
+      });
+    } while (cursor !== '0');
+    return bans;
   }
 
   async publish(channel: string, message: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStateBackend } from './memory.js';
 import { RedisStateBackend } from './redis.js';
-import type { StateBackend } from './types.js';
+import { banChannel, type StateBackend } from './types.js';
 import { redisServerAvailable, startRedisServer, type RedisServerHandle } from './__fixtures__/redis-server.js';
 
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
@@ -72,6 +72,76 @@ function contract(makeBackend: () => StateBackend, closeBackend: (backend: State
       expect(received).toHaveLength(1);
     } finally {
       await Promise.all([closeBackend(publisher), closeBackend(subscriber)]);
+    }
+  });
+
+  it('a bucket admits its burst, refuses the next with the wait, and refills at its rate', async () => {
+    const backend = makeBackend();
+    const shape = { ratePerSecond: 20, burst: 3 };
+    try {
+      const decisions = [];
+      for (let index = 0; index < 4; index += 1) decisions.push(await backend.takeTokens([{ key: 'ip:a', shape, cost: 1 }]));
+      expect(decisions.map((decision) => decision.allowed)).toEqual([true, true, true, false]);
+      expect(decisions[2]).toMatchObject({ limit: 3, remaining: 0 });
+      const refused = decisions[3]!;
+      expect(refused.retryAfterMs).toBeGreaterThan(0);
+      expect(refused.retryAfterMs).toBeLessThanOrEqual(50); // one token at 20 per second
+      await sleep(120);
+      expect((await backend.takeTokens([{ key: 'ip:a', shape, cost: 1 }])).allowed).toBe(true);
+    } finally {
+      await closeBackend(backend);
+    }
+  });
+
+  it('a take over several buckets is all or nothing (a refused budget spends no request slot)', async () => {
+    const backend = makeBackend();
+    const requests = { ratePerSecond: 0.001, burst: 5 };
+    const tokens = { ratePerSecond: 0.001, burst: 100 };
+    try {
+      const take = (cost: number) => backend.takeTokens([{ key: 'rpm:p', shape: requests, cost: 1 }, { key: 'tpm:p', shape: tokens, cost }]);
+      expect((await take(80)).allowed).toBe(true);
+      const refused = await take(30);
+      expect(refused).toMatchObject({ allowed: false, limit: 100, remaining: 20 });
+      // The refusal took nothing: four request slots are left, and 20 tokens.
+      for (let index = 0; index < 4; index += 1) expect((await take(5)).allowed).toBe(true);
+      expect((await take(0)).allowed).toBe(false);
+    } finally {
+      await closeBackend(backend);
+    }
+  });
+
+  it('adjusting returns an over-estimate and charges usage beyond it as debt', async () => {
+    const backend = makeBackend();
+    const shape = { ratePerSecond: 0.001, burst: 100 };
+    try {
+      await backend.takeTokens([{ key: 'tpm:q', shape, cost: 90 }]);
+      await backend.adjustTokens('tpm:q', shape, 60); // used 30 of the 90 reserved
+      expect((await backend.takeTokens([{ key: 'tpm:q', shape, cost: 70 }])).allowed).toBe(true);
+      await backend.adjustTokens('tpm:q', shape, -50); // used 50 more than estimated
+      const refused = await backend.takeTokens([{ key: 'tpm:q', shape, cost: 1 }]);
+      expect(refused).toMatchObject({ allowed: false, remaining: 0 });
+      await backend.adjustTokens('tpm:q', shape, 1_000); // capped at the burst
+      expect((await backend.takeTokens([{ key: 'tpm:q', shape, cost: 100 }])).allowed).toBe(true);
+    } finally {
+      await closeBackend(backend);
+    }
+  });
+
+  it('a ban is listed until it expires and announced on the ban channel', async () => {
+    const banner = makeBackend();
+    const watcher = makeBackend();
+    try {
+      const announced: string[] = [];
+      const unsubscribe = await watcher.subscribe(banChannel, (message) => announced.push(message));
+      await banner.ban('203.0.113.9', 150);
+      for (let waited = 0; announced.length === 0 && waited < 2_000; waited += 20) await sleep(20);
+      expect(announced[0]).toMatch(/^203\.0\.113\.9 \d+$/);
+      expect((await watcher.listBans()).map((ban) => ban.address)).toContain('203.0.113.9');
+      await sleep(250);
+      expect((await watcher.listBans()).map((ban) => ban.address)).not.toContain('203.0.113.9');
+      await unsubscribe();
+    } finally {
+      await Promise.all([closeBackend(banner), closeBackend(watcher)]);
     }
   });
 }

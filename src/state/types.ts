@@ -1,10 +1,15 @@
+import type { BucketDecision, BucketShape } from './bucket-math.js';
+
 /**
  * Shared state between replicas: one small interface, two backends (memory.ts for a single
  * process, redis.ts for several replicas). Kept to what the gateway needs:
  * - locks with a TTL and an owner token (only one replica refreshes an OAuth credential),
  * - short-lived values and messages (a replica announces "credential X refreshed"; the others
  *   re-read the encrypted store: tokens themselves never go into the shared state),
- * - windowed counters (the shape for per-key / per-provider limits and alert windows).
+ * - windowed counters (alert windows),
+ * - token buckets taken all-or-nothing and adjusted afterwards (per-IP and per-provider limits; a
+ *   token budget is a reservation: take the estimate, then adjust by estimate − real usage),
+ * - expiring IP bans (the dynamic blocks the IP filter checks first), announced on `banChannel`.
  *
  * Names passed in are logical (`refresh:claude-1`); each backend adds its own namespace prefix.
  */
@@ -15,6 +20,26 @@ export interface LockLease {
   /** Milliseconds the lock lives unless released first (a crashed owner frees it after this). */
   readonly ttlMs: number;
 }
+
+export type { BucketDecision, BucketShape } from './bucket-math.js';
+
+/** One bucket of an all-or-nothing take. */
+export interface BucketTake {
+  readonly key: string;
+  readonly shape: BucketShape;
+  /** Tokens to take (1 for a request; a token estimate for a budget). */
+  readonly cost: number;
+}
+
+export interface IpBan {
+  /** A normalised address (net/ip-address.ts): IPv4 dotted, IPv6 as Node prints it. */
+  readonly address: string;
+  /** Epoch milliseconds when the ban ends. */
+  readonly until: number;
+}
+
+/** Channel on which `ban` announces `<address> <until>` to every replica (their ban mirrors). */
+export const banChannel = 'ip-bans';
 
 export type StateMessageListener = (message: string) => void;
 
@@ -35,6 +60,22 @@ export interface StateBackend {
    * milliseconds; returns the new total. (Fixed window: cheap and good enough for RPM limits.)
    */
   increment(key: string, amount: number, windowMs: number): Promise<number>;
+  /**
+   * Takes `cost` tokens from every bucket, or from none when one lacks them (so a request refused
+   * by its token budget does not spend a request slot). Atomic across replicas. The decision is the
+   * refusing bucket's, or, when all allow, the one with the fewest tokens left relative to its burst.
+   * Buckets are never stored full: a full bucket is the same as none (bounded memory).
+   */
+  takeTokens(takes: readonly BucketTake[]): Promise<BucketDecision>;
+  /**
+   * Adds `delta` tokens to a bucket (capped at its burst): positive returns an over-estimate,
+   * negative charges usage beyond it and may leave the bucket in debt (below zero) until it refills.
+   */
+  adjustTokens(key: string, shape: BucketShape, delta: number): Promise<void>;
+  /** Bans an address for `ttlMs` (a later ban of the same address replaces it) and announces it on `banChannel`. */
+  ban(address: string, ttlMs: number): Promise<void>;
+  /** Bans in force now, for a replica that starts or reconnects (its mirror then follows `banChannel`). */
+  listBans(): Promise<IpBan[]>;
   /** Fire-and-forget message to every subscriber in every replica (at-most-once delivery). */
   publish(channel: string, message: string): Promise<void>;
   /** Resolves once the subscription is active; the returned function ends it. */

@@ -11,6 +11,8 @@ import { Redis } from 'ioredis';
  */
 export interface RedisServerHandle {
   url: string;
+  /** Kills the server without warning (SIGKILL), as a crash or an OOM kill would; `stop` then only cleans up. */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -68,14 +70,17 @@ export async function startRedisServer(): Promise<RedisServerHandle> {
     rmSync(directory, { recursive: true, force: true });
     throw error;
   }
+  const exitedNow = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await exited;
+  };
   return {
     url,
+    kill: () => exitedNow('SIGKILL'),
     stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await exitedNow('SIGTERM');
       rmSync(directory, { recursive: true, force: true });
     },
   };
