@@ -9,6 +9,7 @@ import { ConfigSchema } from './config/schema.js';
 import { ShutdownRegistry } from './lifecycle/shutdown-registry.js';
 import { providersWithoutCredentials } from './config/validate-semantics.js';
 import { createApp } from './server/create-app.js';
+import { createIpFilterHook, createIpRateLimitHook } from './server/hooks/network.js';
 import type { ExchangeObserver } from './server/exchange.js';
 import { createLogger } from './server/logger.js';
 import { buildRuntime, type Runtime } from './server/runtime.js';
@@ -22,6 +23,12 @@ import { createStateBackend } from './state/create-state-backend.js';
 import { UpstreamClient } from './upstream/client.js';
 import { loadTlsPair, tlsProtocolOptions } from './security/tls-material.js';
 import { startTlsReloader, type SecureContextTarget } from './security/tls-reloader.js';
+import { createNetworkCounters, type NetworkCounters } from './limits/counters.js';
+import { IpRateLimiter } from './limits/ip-rate-limiter.js';
+import { ProviderLimiter } from './limits/provider-limiter.js';
+import { SharedCooldowns } from './limits/shared-cooldowns.js';
+import { StateGuard } from './limits/state-guard.js';
+import { BanMirror } from './net/ban-mirror.js';
 
 export interface StartGatewayOptions {
   loaded: LoadedConfig;
@@ -44,6 +51,8 @@ export interface RunningGateway {
   logger: Logger;
   /** Swaps in a new config (already validated). Settings fixed at start are reported, not applied. */
   reload(loaded: LoadedConfig): void;
+  /** The network layer: refusal and state-failure counters, the dynamic bans, the per-IP limiter. */
+  network: { counters: NetworkCounters; bans: BanMirror; ipRateLimiter: IpRateLimiter };
   /** What close() closes, in that order: the reverse of creation. */
   readonly shutdownOrder: readonly string[];
   /** Graceful: stop accepting, let in-flight requests and streams finish up to the grace period, then close. */
@@ -76,7 +85,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const config = options.loaded.config;
   const logger = createLogger({ level: config.logging.level, ...(options.logStream ? { destination: options.logStream } : {}) });
   for (const warning of options.loaded.warnings) logger.warn({ source: options.loaded.configPath ?? 'embedded default' }, warning);
-  logger.warn(checkUnbuiltFeatures(config).notActive);
+  const notActive = checkUnbuiltFeatures(config).notActive;
+  if (notActive !== '') logger.warn(notActive);
 
   // Credential security before anything listens: modes, owners and symlinks of every secret file,
   // the keyring, plaintext files (refused, or migrated). A refusal names each path and its fix.
@@ -103,11 +113,36 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   shutdown.add('OAuth refresh', () => oauth.close());
   credentialStore.encryptedStore?.onDeleted((id) => oauth.refresher.untrack(id));
 
+  // The network layer's limiters: Redis behind a circuit breaker (limits/state-guard.ts), so an
+  // outage applies each limit's failure policy at once instead of a 5 s timeout per request.
+  const counters = createNetworkCounters();
+  const guard = state.kind === 'redis' ? new StateGuard({ counters, logger }) : undefined;
+  const ipRateLimiter = new IpRateLimiter({ now, ...(guard === undefined ? {} : { shared: { state, guard } }) });
+  const providerLimiter = new ProviderLimiter({ state, counters, ...(guard === undefined ? {} : { guard }) });
+  const bans = new BanMirror(state);
+  shutdown.add('ban mirror', () => bans.close());
+  await bans.start().catch((error: unknown) => {
+    logger.warn({ err_message: (error as Error).message }, 'dynamic IP bans could not be loaded from the state backend; bans placed by other replicas are not followed');
+  });
+  const sharedCooldowns =
+    state.kind === 'redis'
+      ? new SharedCooldowns(state, () => [...runtime.providers.values()].map((provider) => provider.pool), (error) =>
+          logger.warn({ err_message: (error as Error).message }, 'a credential cooldown could not be shared with other replicas'),
+        )
+      : undefined;
+  if (sharedCooldowns !== undefined) {
+    shutdown.add('shared cooldowns', () => sharedCooldowns.close());
+    await sharedCooldowns.start().catch((error: unknown) => {
+      logger.warn({ err_message: (error as Error).message }, 'credential cooldowns of other replicas are not followed: the state backend did not answer');
+    });
+  }
+  const networkRuntimeOptions = { bans, ...(sharedCooldowns === undefined ? {} : { onCooldown: sharedCooldowns.announce }) };
+
   const storedCountOf = (provider: string) => oauth.credentialsByProvider.get(provider)?.length ?? 0;
   for (const warning of providersWithoutCredentials(config.providers, storedCountOf)) logger.warn(warning);
 
   let runtime = await shutdown.closeOnFailure(() => {
-    const built = buildRuntime(options.loaded, { now, storedCredentials: oauth.credentialsByProvider });
+    const built = buildRuntime(options.loaded, { now, storedCredentials: oauth.credentialsByProvider, ...networkRuntimeOptions });
     assertSafeToListen(options.loaded, built);
     return built;
   });
@@ -136,6 +171,12 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     bodyLimitBytes: config.server.body_limit_bytes,
     timeouts: { headersMs: config.server.timeouts.headers_ms, requestMs: config.server.timeouts.request_ms, keepAliveMs: config.server.timeouts.keep_alive_ms },
     accessLog: config.logging.access_log,
+    // The network layer fills the hook order's two IP slots (server/hooks/hook-order.ts).
+    slotHooks: {
+      'ip-filter': createIpFilterHook({ runtime: () => runtime, counters }),
+      'ip-rate-limit': createIpRateLimitHook({ runtime: () => runtime, counters, limiter: ipRateLimiter }),
+    },
+    providerLimiter,
     ...(options.exchangeObservers === undefined ? {} : { exchangeObservers: options.exchangeObservers }),
   });
   shutdown.add('http server', async () => {
@@ -167,7 +208,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     app,
     logger,
     reload(loaded) {
-      const next = buildRuntime(loaded, { now, previous: runtime, storedCredentials: oauth.credentialsByProvider });
+      const next = buildRuntime(loaded, { now, previous: runtime, storedCredentials: oauth.credentialsByProvider, ...networkRuntimeOptions });
       // Applied even when it leaves no client key: revoking the last key must lock clients out
       // at once, not keep the revoked key working until a restart.
       runtime = next;
@@ -179,6 +220,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       for (const warning of providersWithoutCredentials(loaded.config.providers, storedCountOf)) logger.warn(warning);
       logger.info({ providers: [...next.providers.keys()], client_keys: next.authenticator.size }, 'config reloaded');
     },
+    network: { counters, bans, ipRateLimiter },
     shutdownOrder: shutdown.closeOrder,
     close() {
       shuttingDown = true; // new requests get 503 while the server drains

@@ -26,6 +26,8 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
   config: { folders: ['errors', 'files'], packages: ['@sinclair/typebox', 'yaml', 'node:*'] },
   security: { folders: ['config', 'errors', 'files'], packages: ['@sinclair/typebox', 'node:*'] },
   state: { folders: ['config'], packages: ['ioredis', 'node:*'] },
+  net: { folders: ['state'], packages: ['node:*'] },
+  limits: { folders: ['errors', 'state'], packages: [] },
   translate: { folders: ['errors', 'formats'], packages: [] },
   providers: { folders: ['config', 'errors', 'formats'], packages: [] },
   routing: { folders: ['config', 'errors', 'providers'], packages: [] },
@@ -33,10 +35,10 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
   credentials: { folders: ['config', 'errors', 'files', 'security'], packages: ['node:*'] },
   oauth: { folders: ['config', 'credentials', 'errors', 'providers', 'security', 'state'], packages: ['undici'] },
   server: {
-    folders: ['config', 'errors', 'formats', 'oauth', 'providers', 'routing', 'security', 'translate', 'upstream'],
+    folders: ['config', 'errors', 'formats', 'limits', 'net', 'oauth', 'providers', 'routing', 'security', 'translate', 'upstream'],
     packages: ['@sinclair/typebox', 'fastify', 'pino', 'secure-json-parse', 'node:*'],
   },
-  'main.ts': { folders: ['config', 'credentials', 'lifecycle', 'oauth', 'security', 'server', 'state', 'upstream'], packages: ['fastify', 'pino', 'node:*'] },
+  'main.ts': { folders: ['config', 'credentials', 'lifecycle', 'limits', 'net', 'oauth', 'security', 'server', 'state', 'upstream'], packages: ['fastify', 'pino', 'node:*'] },
   cli: { folders: ['config', 'credentials', 'errors', 'files', 'main.ts', 'security'], packages: ['commander', 'node:*'] },
 };
 

@@ -25,7 +25,7 @@ export function makeClientKey() {
 }
 
 /** Huge limits: the layer runs its full bookkeeping on every request but never rejects one. */
-const neverLimits = { requests_per_second: 1_000_000, burst: 1_000_000 };
+const neverLimits = { enabled: true, requests_per_second: 1_000_000, burst: 1_000_000 };
 
 /**
  * @typedef {object} LayerContext
@@ -81,14 +81,14 @@ export const layers = [
   {
     name: 'ip-rate-limit',
     what: 'per-IP token bucket (limits set far above the load)',
-    offSwitch: false,
-    apply(config) {
-      config.server.security.rate_limit = { ...neverLimits };
+    offSwitch: true,
+    apply(config, _context, on) {
+      config.server.security.rate_limit = on ? { ...neverLimits } : { ...neverLimits, enabled: false };
     },
     probe: {
       kind: 'status',
       patch(config) {
-        config.server.security.rate_limit = { requests_per_second: 1, burst: 1 };
+        config.server.security.rate_limit = { enabled: true, requests_per_second: 1, burst: 1 };
       },
       repeat: 5,
       expect: [429],

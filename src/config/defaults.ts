@@ -37,7 +37,7 @@ export const defaultConfig: Config = {
       headers: { hsts_max_age: 31_536_000 }, // 1 year, sent only over TLS
       ip_allowlist: { enabled: false, allowed_ips: [] },
       ip_denylist: [],
-      rate_limit: { requests_per_second: 10, burst: 20 },
+      rate_limit: { enabled: true, requests_per_second: 10, burst: 20 }, // per client IP (IPv6 per /64)
     },
     validation: { max_tokens: 131_072 }, // 128 Ki tokens: admits Claude Code's 128,000 (docs/configuration.md)
   },

@@ -211,14 +211,44 @@ describe('validation reports every problem in one run', () => {
   });
 
   it('refuses enabling a security layer that is not built yet instead of ignoring it', () => {
+    const problems = problemsOf(() => parse('management: { enabled: true }\n'));
+    expect(problems).toEqual(['management.enabled: the management API is not available in this version yet; remove the setting']);
+  });
+
+  it('accepts the IP lists, per-provider limits and the per-IP limit switch now that they are built', () => {
+    const loaded = parse(
+      [
+        'server:',
+        '  trusted_proxies: [10.0.0.0/8]',
+        '  security: { ip_allowlist: { enabled: true, allowed_ips: [10.0.0.0/8] }, ip_denylist: [192.0.2.1], rate_limit: { enabled: false } }',
+        'providers:',
+        '  p: { type: openai, base_url: "http://127.0.0.1:1/v1", api_keys: [], models: [{ name: m }], rate_limit: { requests_per_minute: 60, tokens_per_minute: 10000 } }',
+        '',
+      ].join('\n'),
+    );
+    expect(loaded.config.server.security.rate_limit).toEqual({ enabled: false, requests_per_second: 10, burst: 20 });
+    expect(loaded.config.providers['p']?.rate_limit).toEqual({ requests_per_minute: 60, tokens_per_minute: 10000 });
+  });
+
+  it("refuses the spec's 'deny 0.0.0.0/0 to block all except allowed' example: the denylist is checked first and locks everyone out", () => {
     const problems = problemsOf(() =>
-      parse('server: { security: { ip_allowlist: { enabled: true, allowed_ips: [10.0.0.0/8] }, ip_denylist: [192.0.2.1] } }\nmanagement: { enabled: true }\n'),
+      parse('server: { security: { ip_allowlist: { enabled: true, allowed_ips: [10.0.0.0/8, 192.168.1.100] }, ip_denylist: [0.0.0.0/0] } }\n'),
     );
     expect(problems).toEqual([
-      'server.security.ip_allowlist.enabled: the IP allowlist is not available in this version yet; remove the setting',
-      'server.security.ip_denylist: the IP denylist is not available in this version yet; remove the setting',
-      'management.enabled: the management API is not available in this version yet; remove the setting',
+      expect.stringMatching(/^server\.security\.ip_denylist: 0\.0\.0\.0\/0 covers every address of server\.security\.ip_allowlist\.allowed_ips: the denylist is checked before the allowlist, so every client would be refused; to admit only the allowed addresses, remove the covering denylist entry/),
     ]);
+    // Without the allowlist, denying all of IPv4 is the same lock-out.
+    expect(problemsOf(() => parse('server: { security: { ip_denylist: [0.0.0.0/0] } }\n'))).toEqual([expect.stringContaining("'0.0.0.0/0' refuses every IPv4 client")]);
+    // Several deny entries covering the allowlist between them, IPv6 and mapped forms included.
+    expect(
+      problemsOf(() => parse('server: { security: { ip_allowlist: { enabled: true, allowed_ips: ["10.1.0.0/16", "2001:db8::/48"] }, ip_denylist: ["::ffff:10.0.0.0/104", "2001:db8::/32"] } }\n')),
+    ).toHaveLength(1);
+    expect(problemsOf(() => parse('server: { security: { ip_allowlist: { enabled: true, allowed_ips: [] } } }\n'))).toEqual([expect.stringContaining('every client would be refused')]);
+  });
+
+  it('warns about an allowlist entry inside a denylist entry, and accepts a denylist that carves a hole', () => {
+    const loaded = parse('server: { security: { ip_allowlist: { enabled: true, allowed_ips: [10.0.0.0/8, 192.168.1.100] }, ip_denylist: [10.9.0.0/16, 192.168.1.0/24] } }\n');
+    expect(loaded.warnings).toEqual([expect.stringContaining("'192.168.1.100' is inside denylist entry '192.168.1.0/24' and will never be admitted")]);
   });
 
   it('warns about a non-loopback bind without TLS', () => {

@@ -37,7 +37,8 @@ const SecurityConfig = closed({
   headers: closed({ hsts_max_age: NonNegativeInt }),
   ip_allowlist: closed({ enabled: Type.Boolean(), allowed_ips: Type.Array(NonEmpty) }),
   ip_denylist: Type.Array(NonEmpty),
-  rate_limit: closed({ requests_per_second: PositiveInt, burst: PositiveInt }),
+  /** Per client IP (IPv6 per /64), token bucket: `burst` requests at once, refilled at `requests_per_second`. */
+  rate_limit: closed({ enabled: Type.Boolean(), requests_per_second: PositiveInt, burst: PositiveInt }),
 });
 
 /** Socket-level timeouts of the listening server, in milliseconds. */
@@ -102,6 +103,7 @@ const ProviderConfig = closed({
   base_url: Type.String({ pattern: '^https?://' }),
   api_keys: Type.Array(UpstreamKey),
   models: Type.Array(ModelEntry),
+  /** Budgets of the whole provider (every client together), as token buckets refilled per minute; tokens are reserved before the call and settled with the real usage after. */
   rate_limit: Type.Optional(closed({ requests_per_minute: Type.Optional(PositiveInt), tokens_per_minute: Type.Optional(PositiveInt) })),
   device_fingerprint: Type.Optional(Type.Boolean()),
   oauth: Type.Optional(ProviderOAuthConfig),

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants as fsConstants } from 'node:fs';
-import { isIP } from 'node:net';
 import { isPlaceholderSecret, isPlaceholderSha256 } from './placeholders.js';
 import { formatConfigPath, isPlainRecord, type ConfigPathSegments } from './config-path.js';
 import { ConfigSchema } from './schema.js';
 import { cipherSuiteProblem } from './tls-cipher-suites.js';
+import { checkIpListOverlap, isIpOrCidr } from './validate-ip-lists.js';
+
 
 /** Shortest plain client key accepted: 32 characters, about the entropy of a 24-byte random key. */
 export const minimumPlainClientKeyLength = 32;
@@ -27,25 +28,15 @@ export function semanticChecks(config: unknown): SemanticResult {
   const security = recordAt(server, 'security');
   checkAddressList(result, recordAt(security, 'ip_allowlist')?.['allowed_ips'], ['server', 'security', 'ip_allowlist', 'allowed_ips']);
   checkAddressList(result, security?.['ip_denylist'], ['server', 'security', 'ip_denylist']);
+  const overlap = checkIpListOverlap(security?.['ip_allowlist'], security?.['ip_denylist']);
+  result.problems.push(...overlap.problems);
+  result.warnings.push(...overlap.warnings);
   checkTls(result, recordAt(server, 'tls'));
   checkExposure(result, server);
   checkClientKeys(result, recordAt(config, 'auth')?.['api_keys'], ['auth', 'api_keys']);
   checkManagementKeys(result, recordAt(config, 'management')?.['keys']);
   checkProviders(result, config['providers']);
   return result;
-}
-
-/**
- * An IP or CIDR as `net.BlockList` accepts it. Written out here (not a try/catch around BlockList)
- * so `10.0.0.0/33`, `10.0.0.0/8x` and `/8` get one clear message.
- */
-export function isIpOrCidr(text: string): boolean {
-  const slash = text.indexOf('/');
-  if (slash === -1) return isIP(text) !== 0;
-  const family = isIP(text.slice(0, slash));
-  const prefix = text.slice(slash + 1);
-  if (family === 0 || !/^(0|[1-9][0-9]{0,2})$/.test(prefix)) return false;
-  return Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 function checkAddressList(result: SemanticResult, list: unknown, path: ConfigPathSegments): void {

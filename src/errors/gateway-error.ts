@@ -9,9 +9,20 @@ export interface GatewayErrorOptions {
   retryable?: boolean;
   /** Seconds the client (or the credential pool) should wait, from an upstream Retry-After. */
   retryAfterSeconds?: number;
+  /**
+   * The limiter's bucket behind a GW_RATE_LIMITED, sent as `RateLimit-Limit` (bucket size),
+   * `RateLimit-Remaining` (whole tokens left) and `RateLimit-Reset` (seconds until it is full).
+   */
+  rateLimit?: RateLimitInfo;
   /** Overrides the catalog HTTP status, e.g. to pass an upstream 400/404/422 through unchanged. */
   status?: number;
   cause?: unknown;
+}
+
+export interface RateLimitInfo {
+  readonly limit: number;
+  readonly remaining: number;
+  readonly resetSeconds: number;
 }
 
 /**
@@ -25,6 +36,7 @@ export class GatewayError extends Error {
   readonly provider: string | undefined;
   readonly retryable: boolean;
   readonly retryAfterSeconds: number | undefined;
+  readonly rateLimit: RateLimitInfo | undefined;
 
   constructor(code: ErrorCode, options: GatewayErrorOptions = {}) {
     const entry = errorCatalog[code];
@@ -36,6 +48,7 @@ export class GatewayError extends Error {
     this.provider = options.provider;
     this.retryable = options.retryable ?? false;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.rateLimit = options.rateLimit;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { ReadonlyProviderConfig } from '../config/schema.js';
 import type { ApiKeyCredential, UpstreamCredential } from '../providers/types.js';
-import { cooldownMs, type FailureKind } from './cooldown.js';
+import { cooldownMs, maxCooldownMs, type FailureKind } from './cooldown.js';
 
 /** A credential's health as health/debug endpoints may show it: no key, no token. */
 export interface CredentialSnapshot {
@@ -16,6 +16,11 @@ export interface CredentialSnapshot {
 export interface CredentialPoolOptions {
   /** Clock in epoch milliseconds; injected so tests advance time instead of sleeping. */
   now: () => number;
+  /**
+   * Told of every cooldown this pool starts (credential id, epoch ms until), so other replicas can
+   * bench the same credential (limits/shared-cooldowns.ts announces it through the state backend).
+   */
+  onCooldown?: (credentialId: string, coolingUntil: number) => void;
 }
 
 interface PoolEntry {
@@ -33,18 +38,21 @@ interface PriorityTier {
 }
 
 /**
- * The credentials of one provider, with per-credential cooldown. In-process state: each replica
- * keeps its own view, which is enough because a cooldown is a hint (the upstream stays the judge).
- * Picking is O(number of credentials) with no allocation, as it runs on every request.
+ * The credentials of one provider, with per-credential cooldown. Picking reads in-process state
+ * only; with a shared state backend the replicas tell each other of cooldowns (`onCooldown`,
+ * `applyCooldown`), so a key one replica saw rate-limited sits out in every replica. Picking is
+ * O(number of credentials) with no allocation, as it runs on every request.
  */
 export class CredentialPool {
   private readonly tiers: PriorityTier[];
   private readonly entriesById = new Map<string, PoolEntry>();
   private readonly now: () => number;
+  private readonly onCooldown: CredentialPoolOptions['onCooldown'];
 
   /** Throws on duplicate ids: a config or store bug that would make cooldowns hit the wrong key. */
   constructor(credentials: readonly UpstreamCredential[], options: CredentialPoolOptions) {
     this.now = options.now;
+    this.onCooldown = options.onCooldown;
     const tiersByPriority = new Map<number, PriorityTier>();
     for (const credential of credentials) {
       if (this.entriesById.has(credential.id)) throw new Error(`Duplicate credential id: ${credential.id}`);
@@ -94,6 +102,20 @@ export class CredentialPool {
     if (entry === undefined) return;
     entry.consecutiveFailures += 1;
     entry.coolingUntil = this.now() + cooldownMs(kind, entry.consecutiveFailures, retryAfterSeconds);
+    this.onCooldown?.(id, entry.coolingUntil);
+  }
+
+  /**
+   * A cooldown another replica started: the credential sits out until `coolingUntil` (epoch ms,
+   * capped at the longest cooldown from now), unless it already sits out longer. False for an
+   * unknown id (another config, or a credential this replica does not hold).
+   */
+  applyCooldown(id: string, coolingUntil: number): boolean {
+    const entry = this.entriesById.get(id);
+    if (entry === undefined) return false;
+    const until = Math.min(coolingUntil, this.now() + maxCooldownMs);
+    if (until > entry.coolingUntil) entry.coolingUntil = until;
+    return true;
   }
 
   /**

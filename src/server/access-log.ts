@@ -52,6 +52,8 @@ export function createAccessLogObserver(logger: FastifyBaseLogger): ExchangeObse
       if (!enabled()) return;
       const outcome = exchange.outcome;
       let line = `{"level":${infoLevel},"time":${Date.now()},"reqId":${JSON.stringify(redactText(exchange.requestId))},"method":${JSON.stringify(exchange.method)},"url":${JSON.stringify(loggableUrl(exchange.url))},"status":${outcome?.status ?? 0},"ms":${exchange.durationMs ?? 0}`;
+      // The address is ours (Node's socket address, or one that passed isIP in net/ip-address.ts).
+      if (exchange.clientIp !== undefined) line += `,"ip":${JSON.stringify(exchange.clientIp)}`;
       if (exchange.principal !== undefined) line += `,"key_id":${JSON.stringify(exchange.principal.id)}`;
       if (exchange.route !== undefined) line += `,"provider":${JSON.stringify(exchange.route.provider)}`;
       if (outcome?.errorCode !== undefined) line += `,"code":${JSON.stringify(outcome.errorCode)}`;
@@ -64,6 +66,7 @@ export function createAccessLogObserver(logger: FastifyBaseLogger): ExchangeObse
 function accessFields(exchange: Exchange): Record<string, unknown> {
   return {
     method: exchange.method,
+    ip: exchange.clientIp,
     url: loggableUrl(exchange.url),
     status: exchange.outcome?.status,
     ms: exchange.durationMs,

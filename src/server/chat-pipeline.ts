@@ -18,6 +18,8 @@ import type { ProviderRuntime, Runtime } from './runtime.js';
 import { errorShapeOf } from './error-shape.js';
 import { elapsedMs, type Exchange, type ExchangeObservers } from './exchange.js';
 import { relayStream } from './stream-relay.js';
+import { estimateTokens, isRefusal, type ProviderLimiter } from '../limits/provider-limiter.js';
+import { rateLimitedError } from '../limits/rate-limited-error.js';
 
 /** A non-streamed upstream answer is read at most this far (32 MiB) before it is called bad. */
 const maxUpstreamJsonBytes = 32 * 1024 * 1024;
@@ -33,6 +35,8 @@ export interface ChatPipelineDependencies {
   credentials?: UpstreamCredentialHooks;
   /** The exchange observers registered at start; absent or inactive = no per-request record. */
   observers?: ExchangeObservers;
+  /** Provider request and token budgets (`providers.<name>.rate_limit`); absent = not enforced (unit tests). */
+  providerLimiter?: ProviderLimiter;
 }
 
 export interface ChatInput {
@@ -225,6 +229,9 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
   }
   const { provider, upstreamModel } = resolveProvider(runtime, input.model);
   request.routedProvider = provider.name;
+  if (provider.config.rate_limit !== undefined && dependencies.providerLimiter !== undefined) {
+    await reserveProviderBudget(dependencies.providerLimiter, provider, request, reply, input.body, runtime.loaded.config.upstream.default_max_tokens);
+  }
   const bridge = bridgeFor(input.clientFormat, provider.adapter.format);
   if (bridge === undefined) {
     throw new GatewayError('GW_UNSUPPORTED_CONTENT', {
@@ -269,5 +276,42 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
     upstreamFormat: provider.adapter.format,
     signal: call.signal,
     observers,
+  });
+}
+
+/**
+ * Takes a request slot and the token estimate from the provider's budgets before anything is sent
+ * (limits/provider-limiter.ts), or refuses with 429 GW_RATE_LIMITED. The reservation is settled
+ * when the response closes: with the usage the per-request record holds (input + output tokens),
+ * or nothing used when the answer was an error before any byte of a body; otherwise (an aborted
+ * stream, no record, no usage reported) the estimate stands.
+ */
+async function reserveProviderBudget(
+  limiter: ProviderLimiter,
+  provider: ProviderRuntime,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: Record<string, unknown>,
+  defaultMaxTokens: number,
+): Promise<void> {
+  const limit = provider.config.rate_limit!;
+  const maxTokens = body['max_tokens'] ?? body['max_completion_tokens'];
+  const estimate = estimateTokens(rawBodyOf(request).length, typeof maxTokens === 'number' ? maxTokens : defaultMaxTokens);
+  const result = await limiter.reserve(provider.name, limit, estimate);
+  if (isRefusal(result)) {
+    throw rateLimitedError(
+      result,
+      result.stateUnavailable
+        ? `The rate-limit state of provider '${provider.name}' is unavailable; retry later.`
+        : `Provider '${provider.name}' is over its ${limit.tokens_per_minute === undefined ? 'request' : 'request or token'} budget; retry later.`,
+    );
+  }
+  if (result.shape === undefined) return;
+  reply.raw.once('close', () => {
+    const usage = request.exchange?.usage;
+    let used: number | undefined;
+    if (usage !== undefined && (usage.inputTokens !== undefined || usage.outputTokens !== undefined)) used = (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+    else if (reply.raw.statusCode >= 400) used = 0;
+    limiter.settle(result, used);
   });
 }

@@ -9,6 +9,7 @@ import { ExchangeObservers, type ExchangeObserver } from './exchange.js';
 import { createJsonBodyParser } from './hooks/body-parser.js';
 import { deferContinue } from './hooks/expect-continue.js';
 import { compileRequestHooks, requestHookOrder, type HookSlot } from './hooks/hook-order.js';
+import type { ProviderLimiter } from '../limits/provider-limiter.js';
 import './request-context.js';
 import { registerClientRoutes } from './routes/client-route.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -35,6 +36,8 @@ export interface AppOptions {
   exchangeObservers?: readonly ExchangeObserver[];
   /** Hooks filling the named slots of the hook order (hooks/hook-order.ts); an absent one leaves its slot empty. */
   slotHooks?: Readonly<Partial<Record<HookSlot, onRequestHookHandler>>>;
+  /** Provider request and token budgets (limits/provider-limiter.ts), created once per process (main.ts); absent = not enforced. */
+  providerLimiter?: ProviderLimiter;
 }
 
 /** A client-sent request id is echoed only when it is a plain token; anything else is replaced. */
@@ -72,6 +75,7 @@ export function createApp(options: AppOptions): FastifyInstance {
   app.decorateRequest('routedProvider', undefined);
   app.decorateRequest('gatewayErrorCode', undefined);
   app.decorateRequest('exchange', undefined);
+  app.decorateRequest('clientAddress', null);
 
   // With no observer registered the exchange-start hook is not installed and no record is built.
   const observers = new ExchangeObservers(
@@ -99,6 +103,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     now: options.now,
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     ...(observers.active ? { observers } : {}),
+    ...(options.providerLimiter === undefined ? {} : { providerLimiter: options.providerLimiter }),
   };
   const hooks = compileRequestHooks(requestHookOrder, {
     runtime: options.runtime,

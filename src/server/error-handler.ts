@@ -51,6 +51,13 @@ function clientWentAway(request: FastifyRequest, error: unknown): boolean {
 export function sendGatewayError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): FastifyReply {
   if (bodyLeftUnread(request)) reply.header('connection', 'close');
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
+  if (error.rateLimit !== undefined) {
+    // The widely deployed trio (GitHub, Okta, …) rather than the IETF draft's structured `RateLimit`
+    // field, whose syntax changed between drafts; docs/security/network.md says so.
+    reply.header('ratelimit-limit', String(error.rateLimit.limit));
+    reply.header('ratelimit-remaining', String(error.rateLimit.remaining));
+    reply.header('ratelimit-reset', String(error.rateLimit.resetSeconds));
+  }
   request.gatewayErrorCode = error.code;
   return reply
     .code(error.status)

@@ -53,7 +53,10 @@ export interface ExchangeOutcome {
 
 export interface Exchange {
   readonly requestId: string;
-  /** The socket's address (trusted proxies are not built yet). */
+  /**
+   * The client's address: the socket's peer, or from a trusted proxy the forwarding header's
+   * client (net/client-ip.ts); IPv4 in dotted form even when it arrived as `::ffff:…`.
+   */
   readonly clientIp: string | undefined;
   readonly method: string;
   /** As the client sent it: may carry `?key=`. Subscribers that write it anywhere redact it. */
@@ -111,11 +114,11 @@ export class ExchangeObservers {
   }
 
   /** Starts the record of a request that just arrived, and ends it when its response closes (finished or not). */
-  start(request: FastifyRequest, reply: FastifyReply): Exchange | undefined {
+  start(request: FastifyRequest, reply: FastifyReply, clientIp: string | undefined): Exchange | undefined {
     if (!this.active) return undefined;
     const exchange: Exchange = {
       requestId: request.id,
-      clientIp: request.raw.socket.remoteAddress,
+      clientIp,
       method: request.method,
       url: request.url,
       startedAt: Date.now(),

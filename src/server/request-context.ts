@@ -1,4 +1,5 @@
 import type { Principal } from '../security/principal.js';
+import type { NormalisedAddress } from '../net/ip-address.js';
 import type { Exchange } from './exchange.js';
 
 /** Per-request fields the hooks and handlers share; declared once so every file sees the same types. */
@@ -12,6 +13,11 @@ declare module 'fastify' {
     routedProvider: string | undefined;
     /** The catalog code of the error answered, for the access log. */
     gatewayErrorCode: string | undefined;
+    /**
+     * The client's address (hooks/network.ts `clientAddressOf`): null until first asked, then the
+     * resolved address (undefined when the socket was already gone).
+     */
+    clientAddress: NormalisedAddress | undefined | null;
     /** The per-request record (exchange.ts); undefined when no observer is registered. */
     exchange: Exchange | undefined;
   }

@@ -8,6 +8,8 @@ import { collectClientKeys, createClientKeyAuthenticator, type ClientKeyAuthenti
 import type { KeyAuthenticator } from '../security/key-authenticator.js';
 import { createManagementAuthenticator } from '../security/management-keys.js';
 import { registerSecrets } from '../security/redact.js';
+import { createClientIpResolver, type ClientIpResolver } from '../net/client-ip.js';
+import { compileIpFilter, type BanCheck, type IpFilter } from '../net/ip-filter.js';
 
 export interface ProviderRuntime {
   readonly name: string;
@@ -30,7 +32,12 @@ export interface Runtime {
   readonly managementAuthenticator: KeyAuthenticator;
   readonly router: ReturnType<typeof createModelRouter>;
   readonly providers: ReadonlyMap<string, ProviderRuntime>;
+  /** Client IP resolution and the IP filter, compiled from `server.trusted_proxies` and `server.security`. */
+  readonly network: { readonly clientIp: ClientIpResolver; readonly ipFilter: IpFilter };
 }
+
+/** No bans: for a runtime built without the ban mirror (tools, tests). */
+const noBans: BanCheck = { size: 0, isBanned: () => false };
 
 export interface RuntimeOptions {
   now: () => number;
@@ -41,6 +48,10 @@ export interface RuntimeOptions {
    * by provider name; they join the config's keys in the provider's pool.
    */
   storedCredentials?: ReadonlyMap<string, readonly UpstreamCredential[]>;
+  /** The dynamic bans the IP filter checks first (net/ban-mirror.ts). */
+  bans?: BanCheck;
+  /** Told of each credential cooldown a new pool starts (limits/shared-cooldowns.ts, with a shared backend). */
+  onCooldown?: (credentialId: string, coolingUntil: number) => void;
 }
 
 function sameProvider(left: ReadonlyProviderConfig, right: ReadonlyProviderConfig): boolean {
@@ -57,7 +68,7 @@ export function buildRuntime(loaded: LoadedConfig, options: RuntimeOptions): Run
     const pool =
       previous !== undefined && sameProvider(previous.config, providerConfig)
         ? previous.pool
-        : new CredentialPool(credentials, { now: options.now });
+        : new CredentialPool(credentials, { now: options.now, ...(options.onCooldown === undefined ? {} : { onCooldown: options.onCooldown }) });
     providers.set(name, {
       name,
       config: providerConfig,
@@ -73,5 +84,9 @@ export function buildRuntime(loaded: LoadedConfig, options: RuntimeOptions): Run
     managementAuthenticator: createManagementAuthenticator(loaded.config.management, clientKeys, loaded.configPath ?? '(embedded default)'),
     router: createModelRouter(loaded.config.providers),
     providers,
+    network: {
+      clientIp: createClientIpResolver(loaded.config.server.trusted_proxies),
+      ipFilter: compileIpFilter(loaded.config.server.security, options.bans ?? noBans),
+    },
   };
 }

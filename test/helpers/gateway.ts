@@ -22,6 +22,7 @@ export interface TestProviderConfig {
   base_url: string;
   api_keys: (string | { key: string; priority?: number })[];
   models: { name: string; alias?: string; max_tokens?: number }[];
+  rate_limit?: { requests_per_minute?: number; tokens_per_minute?: number };
 }
 
 export interface StartTestGatewayOptions {
@@ -30,6 +31,8 @@ export interface StartTestGatewayOptions {
   extra?: Record<string, unknown>;
   /** Subscribers of the per-request record (a recording subscriber in the exchange tests). */
   exchangeObservers?: readonly ExchangeObserver[];
+  /** The gateway's clock (epoch ms): a frozen one makes token buckets exact under a slow machine. */
+  now?: () => number;
 }
 
 export interface TestGateway {
@@ -109,7 +112,12 @@ export async function startTestGateway(options: StartTestGatewayOptions): Promis
 
   let gateway: RunningGateway;
   try {
-    gateway = await startGateway({ loaded: buildConfig(options), logStream, ...(options.exchangeObservers === undefined ? {} : { exchangeObservers: options.exchangeObservers }) });
+    gateway = await startGateway({
+      loaded: buildConfig(options),
+      logStream,
+      ...(options.exchangeObservers === undefined ? {} : { exchangeObservers: options.exchangeObservers }),
+      ...(options.now === undefined ? {} : { now: options.now }),
+    });
   } catch (error) {
     await rm(baseDir, { recursive: true, force: true });
     throw error;

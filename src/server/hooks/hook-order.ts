@@ -62,7 +62,7 @@ function slot(name: HookSlot, scopes: readonly Scope[]): RequestHookEntry {
 }
 
 export const requestHookOrder: readonly RequestHookEntry[] = [
-  { name: 'exchange-start', phase: 'onRequest', scopes: everyScope, create: (context) => createExchangeStartHook(context.observers) },
+  { name: 'exchange-start', phase: 'onRequest', scopes: everyScope, create: (context) => createExchangeStartHook(context.observers, context.runtime) },
   { name: 'request-id', phase: 'onRequest', scopes: everyScope, create: () => requestIdHook },
   slot('ip-filter', keyedScopes),
   slot('ip-rate-limit', keyedScopes),
