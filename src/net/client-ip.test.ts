@@ -58,6 +58,10 @@ describe('client IP', () => {
 
   it('limits IPv6 per /64, so one subscriber cannot spray fresh buckets', () => {
     expect(ipv6Prefix64('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(ipv6Prefix64('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(ipv6Prefix64('2001:db8:1::2:3:4:5')).toBe('2001:db8:1:0::/64');
+    expect(ipv6Prefix64('2001:DB8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(ipv6Prefix64('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
     expect(ipv6Prefix64('2001:0db8:0001:0002:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
     expect(ipv6Prefix64('2001:db8::1')).toBe('2001:db8:0:0::/64');
     expect(ipv6Prefix64('::1')).toBe('0:0:0:0::/64');

@@ -1,5 +1,5 @@
-import { BlockList } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
+import { compileAddressList } from './address-list.js';
 import { normaliseSocketAddress, parseForwardedAddress, type NormalisedAddress } from './ip-address.js';
 
 /**
@@ -27,7 +27,7 @@ export function createClientIpResolver(trustedProxies: readonly string[]): Clien
     return { readsHeaders: false, resolve: (socketAddress) => normaliseSocketAddress(socketAddress) };
   }
   const trusted = compileAddressList(trustedProxies);
-  const isTrusted = (candidate: NormalisedAddress): boolean => trusted.check(candidate.address, candidate.family);
+  const isTrusted = (candidate: NormalisedAddress): boolean => trusted.check(candidate);
   return {
     readsHeaders: true,
     resolve(socketAddress, headers) {
@@ -66,27 +66,4 @@ function forwardedForHops(header: string): string[] {
     }
     return '';
   });
-}
-
-/**
- * A `net.BlockList` of validated IPs and CIDRs (config/validate-semantics.ts checks them). IPv4
- * entries written in mapped form (`::ffff:10.0.0.1`) are added as IPv4, the same rule as addresses.
- */
-export function compileAddressList(entries: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const slash = entry.indexOf('/');
-    const base = slash === -1 ? entry : entry.slice(0, slash);
-    const normalised = normaliseSocketAddress(base);
-    if (normalised === undefined) continue;
-    if (slash === -1) {
-      list.addAddress(normalised.address, normalised.family);
-      continue;
-    }
-    const prefix = Number(entry.slice(slash + 1));
-    // `::ffff:10.0.0.0/104` is 10.0.0.0/8 written as IPv6: the mapped part starts at bit 96.
-    const mapped = normalised.family === 'ipv4' && base.includes(':');
-    list.addSubnet(normalised.address, mapped ? Math.max(0, prefix - 96) : prefix, normalised.family);
-  }
-  return list;
 }

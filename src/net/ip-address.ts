@@ -70,9 +70,11 @@ export function ipv6Prefix64(address: string): string {
   for (let index = 0; index < address.length; index += 1) {
     const code = address.charCodeAt(index);
     if (code === 58 /* : */) {
-      if (address.charCodeAt(index + 1) === 58 || index === 0) break;
+      if (index === 0) break;
       colons += 1;
+      // Four explicit groups before this colon (a `::` starting here compresses only later groups).
       if (colons === 4) return `${address.slice(0, index)}::/64`;
+      if (address.charCodeAt(index + 1) === 58) break;
     } else if ((code >= 65 && code <= 70) || (code === 48 && (index === 0 || address.charCodeAt(index - 1) === 58) && address.charCodeAt(index + 1) !== 58)) {
       break; // upper case or a leading zero: not canonical, take the general path
     }

@@ -1,5 +1,4 @@
-import type { BlockList } from 'node:net';
-import { compileAddressList } from './client-ip.js';
+import { compileAddressList, type AddressList } from './address-list.js';
 import type { NormalisedAddress } from './ip-address.js';
 
 /**
@@ -7,8 +6,9 @@ import type { NormalisedAddress } from './ip-address.js';
  * or denied address is refused even when the allowlist names it (a deny is the stronger
  * statement); with the allowlist on, an address it does not name is refused.
  *
- * Compiled once per config (start and reload) into `net.BlockList`s. Per request: one Map lookup
- * when any ban is in force, then at most two `BlockList.check` calls on the normalised address.
+ * Compiled once per config (start and reload) into address lists (address-list.ts: integer masks
+ * for IPv4, `net.BlockList` for IPv6). Per request: one Map lookup when any ban is in force, then at
+ * most two list checks on the normalised address.
  */
 export type IpVerdict = 'allowed' | 'banned' | 'denied' | 'not-allowed';
 
@@ -30,14 +30,14 @@ export interface IpFilter {
 }
 
 export function compileIpFilter(config: IpFilterConfig, bans: BanCheck): IpFilter {
-  const deny: BlockList | undefined = config.ip_denylist.length > 0 ? compileAddressList(config.ip_denylist) : undefined;
-  const allow: BlockList | undefined = config.ip_allowlist.enabled ? compileAddressList(config.ip_allowlist.allowed_ips) : undefined;
+  const deny: AddressList | undefined = config.ip_denylist.length > 0 ? compileAddressList(config.ip_denylist) : undefined;
+  const allow: AddressList | undefined = config.ip_allowlist.enabled ? compileAddressList(config.ip_allowlist.allowed_ips) : undefined;
   return {
     hasLists: deny !== undefined || allow !== undefined,
     check(client) {
       if (bans.size > 0 && bans.isBanned(client.address)) return 'banned';
-      if (deny !== undefined && deny.check(client.address, client.family)) return 'denied';
-      if (allow !== undefined && !allow.check(client.address, client.family)) return 'not-allowed';
+      if (deny !== undefined && deny.check(client)) return 'denied';
+      if (allow !== undefined && !allow.check(client)) return 'not-allowed';
       return 'allowed';
     },
   };
