@@ -23,6 +23,7 @@ PROTECTED_PATHS=(
   src/translate/
   src/credentials/
   src/files/
+  src/egress/
   src/oauth/
   src/providers/
   src/security/

@@ -198,7 +198,8 @@ export function buildProxyConfig(defaults, { instanceDir, port, upstreamPort, cl
   config.auth.client_keys_file = path.join(instanceDir, 'client-keys.json');
   config.auth.encryption = { ...config.auth.encryption, key_file: path.join(instanceDir, 'encryption.key') };
   config.providers = {
-    stub: { type: 'openai', base_url: `http://127.0.0.1:${upstreamPort}/v1`, api_keys: [upstreamKey], models: [{ name: benchModel }] },
+    // The stub is on loopback: the egress guard needs the flag (docs/security/network.md#egress-guard).
+    stub: { type: 'openai', base_url: `http://127.0.0.1:${upstreamPort}/v1`, api_keys: [upstreamKey], models: [{ name: benchModel }], allow_private_network: true },
   };
   if (config.management) config.management = { ...config.management, enabled: false };
   const context = { instanceDir, clientKeySha256 };

@@ -146,11 +146,13 @@ providers:
   oai:
     type: openai
     base_url: http://127.0.0.1:${openaiPort}/v1
+    allow_private_network: true
     api_keys: ["test-upstream-key-0001", "test-upstream-key-0002"]
     models: [{ name: gpt-stub }${extraModel ? ', { name: gpt-reloaded }' : ''}]
   ant:
     type: anthropic
     base_url: http://127.0.0.1:${anthropicPort}
+    allow_private_network: true
     api_keys: ["test-upstream-key-0003"]
     models: [{ name: claude-stub }]
   named:
@@ -161,6 +163,7 @@ providers:
   dead:
     type: openai
     base_url: http://127.0.0.1:${refusedPort}/v1
+    allow_private_network: true
     api_keys: ["test-upstream-key-0004"]
     models: [{ name: dead-model }]
 `;

@@ -146,7 +146,7 @@ describe('validation reports every problem in one run', () => {
 
   it('model names and aliases are unique across providers', () => {
     const provider = (name: string, models: string) =>
-      `  ${name}:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    api_keys: [test-upstream-key-0001]\n    models: ${models}\n`;
+      `  ${name}:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    allow_private_network: true\n    api_keys: [test-upstream-key-0001]\n    models: ${models}\n`;
     const text = `providers:\n${provider('one', '[{ name: m1, alias: fast }]')}${provider('two', '[{ name: fast }, { name: m1 }]')}`;
     expect(problemsOf(() => parse(text))).toEqual([
       "providers.two.models[0]: model name or alias 'fast' is already used by providers.one.models[0]",
@@ -200,6 +200,21 @@ describe('validation reports every problem in one run', () => {
     ]);
   });
 
+  it('egress guard: a non-public IP literal in base_url or oauth.token_url is refused, naming the key, unless allowed', () => {
+    const provider = (baseUrl: string, extra = '') => `providers:\n  p:\n    type: openai\n    base_url: ${baseUrl}\n    api_keys: []\n    models: []\n${extra}`;
+    expect(problemsOf(() => parse(provider('http://169.254.169.254/latest')))).toEqual([
+      'providers.p.base_url: 169.254.169.254 is the cloud metadata endpoint; the egress guard refuses it unless providers.p.allow_private_network is true',
+    ]);
+    expect(problemsOf(() => parse(provider('http://[::ffff:169.254.169.254]/')))).toEqual([
+      'providers.p.base_url: [::ffff:a9fe:a9fe] is the cloud metadata endpoint (IPv4 169.254.169.254 inside IPv6); the egress guard refuses it unless providers.p.allow_private_network is true',
+    ]);
+    expect(problemsOf(() => parse(provider('https://api.openai.com/v1', '    oauth: { token_url: "http://10.0.0.5/token" }\n')))).toEqual([
+      'providers.p.oauth.token_url: 10.0.0.5 is a private address; the egress guard refuses it unless providers.p.allow_private_network is true',
+    ]);
+    expect(parse(provider('http://127.0.0.1:1234/v1', '    allow_private_network: true\n')).config.providers['p']?.allow_private_network).toBe(true);
+    expect(parse(provider('http://localhost:1234/v1')).config.providers['p']?.base_url).toBe('http://localhost:1234/v1'); // a name: checked at connect
+  });
+
   it('refuses TLS 1.1 and an empty suite list for the minimum version', () => {
     expect(problemsOf(() => parse("server: { tls: { min_version: '1.1' } }\n"))).toContain(
       'server.tls.min_version: TLS 1.1 is refused (BEAST, POODLE-era ciphers, SHA-1 handshakes); use "1.2" or "1.3"',
@@ -222,7 +237,7 @@ describe('validation reports every problem in one run', () => {
         '  trusted_proxies: [10.0.0.0/8]',
         '  security: { ip_allowlist: { enabled: true, allowed_ips: [10.0.0.0/8] }, ip_denylist: [192.0.2.1], rate_limit: { enabled: false } }',
         'providers:',
-        '  p: { type: openai, base_url: "http://127.0.0.1:1/v1", api_keys: [], models: [{ name: m }], rate_limit: { requests_per_minute: 60, tokens_per_minute: 10000 } }',
+        '  p: { type: openai, base_url: "http://127.0.0.1:1/v1", allow_private_network: true, api_keys: [], models: [{ name: m }], rate_limit: { requests_per_minute: 60, tokens_per_minute: 10000 } }',
         '',
       ].join('\n'),
     );

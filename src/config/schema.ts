@@ -107,6 +107,12 @@ const ProviderConfig = closed({
   rate_limit: Type.Optional(closed({ requests_per_minute: Type.Optional(PositiveInt), tokens_per_minute: Type.Optional(PositiveInt) })),
   device_fingerprint: Type.Optional(Type.Boolean()),
   oauth: Type.Optional(ProviderOAuthConfig),
+  /**
+   * Lets `base_url` and `oauth.token_url` reach private, loopback, link-local, CGNAT, unique-local and
+   * metadata addresses (egress/egress-guard.ts). Off by default: only a local model server or a test
+   * stub needs it.
+   */
+  allow_private_network: Type.Optional(Type.Boolean()),
 });
 
 /** Upstream HTTP behaviour, in milliseconds. The timeouts and pool size are the upstream client's, built once at start. */

@@ -5,7 +5,7 @@ import { formatConfigPath, isPlainRecord, type ConfigPathSegments } from './conf
 import { ConfigSchema } from './schema.js';
 import { cipherSuiteProblem } from './tls-cipher-suites.js';
 import { checkIpListOverlap, isIpOrCidr } from './validate-ip-lists.js';
-
+import { urlHostProblem } from '../egress/egress-guard.js';
 
 /** Shortest plain client key accepted: 32 characters, about the entropy of a 24-byte random key. */
 export const minimumPlainClientKeyLength = 32;
@@ -164,6 +164,7 @@ function checkProviders(result: SemanticResult, providers: unknown): void {
     if (!providerNamePattern.test(name)) result.problems.push(`${formatConfigPath(['providers', name])}: provider name must match ${providerNamePattern.source}`);
     if (!isPlainRecord(provider)) continue;
     checkUpstreamKeys(result, name, provider['api_keys']);
+    checkEgress(result, name, provider);
     const models = provider['models'];
     if (!Array.isArray(models)) continue;
     models.forEach((model: unknown, index) => {
@@ -176,6 +177,24 @@ function checkProviders(result: SemanticResult, providers: unknown): void {
         else result.problems.push(`${here}: model name or alias '${modelName}' is already used by ${owner}`);
       }
     });
+  }
+}
+
+/**
+ * The egress guard's config half: an IP literal that is not a public address, in `base_url` or
+ * `oauth.token_url`, is refused here (a host name is checked at each connect, egress/egress-guard.ts).
+ */
+function checkEgress(result: SemanticResult, providerName: string, provider: Record<string, unknown>): void {
+  if (provider['allow_private_network'] === true) return;
+  const urls: [ConfigPathSegments, unknown][] = [
+    [['providers', providerName, 'base_url'], provider['base_url']],
+    [['providers', providerName, 'oauth', 'token_url'], recordAt(provider, 'oauth')?.['token_url']],
+  ];
+  for (const [path, url] of urls) {
+    const problem = typeof url === 'string' ? urlHostProblem(url) : undefined;
+    if (problem !== undefined) {
+      result.problems.push(`${formatConfigPath(path)}: ${problem}; the egress guard refuses it unless ${formatConfigPath(['providers', providerName, 'allow_private_network'])} is true`);
+    }
   }
 }
 

@@ -50,6 +50,7 @@ export const errorCatalog = {
   GW_UPSTREAM_OVERLOADED: { status: 529, kind: 'overloaded', message: 'The upstream provider is overloaded.' },
   GW_UPSTREAM_STREAM_FAILED: { status: 502, kind: 'upstream', message: 'The upstream stream failed part-way.' },
   GW_UPSTREAM_BAD_RESPONSE: { status: 502, kind: 'upstream', message: 'The upstream provider sent a response the gateway cannot read.' },
+  GW_EGRESS_REFUSED: { status: 502, kind: 'upstream', message: 'The upstream address is not a public internet address; the egress guard refused the connection.' },
   GW_SHUTTING_DOWN: { status: 503, kind: 'overloaded', message: 'The gateway is shutting down.' },
   GW_INTERNAL: { status: 500, kind: 'internal', message: 'Internal gateway error.' },
 } as const satisfies Record<string, ErrorCatalogEntry>;

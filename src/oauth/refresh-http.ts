@@ -1,4 +1,5 @@
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, getGlobalDispatcher, request as undiciRequest, type Dispatcher } from 'undici';
+import { createGuardedLookup } from '../egress/egress-guard.js';
 import type { TokenRequest } from '../providers/oauth-grant.js';
 
 /** A token endpoint answer is read at most this far (64 KiB): real answers are a few hundred bytes. */
@@ -18,16 +19,25 @@ export type TokenHttpCall = (request: TokenRequest, signal: AbortSignal) => Prom
  * token endpoint that accepts the connection and never answers is cut off, not waited on forever.
  * The body Buffer (it holds the refresh token) is zero-filled once undici has taken it.
  * Errors are rethrown without the URL or body, which a caller might otherwise log.
+ *
+ * Egress guard: the token URL's host name is resolved through the guard on each connect (a
+ * private, loopback or metadata answer is refused) unless the provider sets
+ * `allow_private_network`; redirects are not followed (`request` follows none by default).
+ * `dispatchers` replaces both for tests.
  */
-export function createTokenHttpCall(dispatcher?: Dispatcher): TokenHttpCall {
+export function createTokenHttpCall(dispatchers?: { guarded: Dispatcher; open: Dispatcher }): TokenHttpCall {
+  let guarded = dispatchers?.guarded;
   return async (tokenRequest, signal) => {
+    // Created at the first refresh: a gateway without OAuth credentials never opens it.
+    guarded ??= new Agent({ connect: { lookup: createGuardedLookup() } });
+    const dispatcher = tokenRequest.allowPrivateNetwork === true ? (dispatchers?.open ?? getGlobalDispatcher()) : guarded;
     try {
       const response = await undiciRequest(tokenRequest.url, {
         method: 'POST',
         headers: tokenRequest.headers,
         body: tokenRequest.body,
         signal,
-        ...(dispatcher === undefined ? {} : { dispatcher }),
+        dispatcher,
       });
       const chunks: Buffer[] = [];
       let size = 0;
@@ -48,6 +58,8 @@ export function createTokenHttpCall(dispatcher?: Dispatcher): TokenHttpCall {
     } catch (error) {
       if (signal.aborted) throw new TokenCallAbortedError();
       const code = typeof error === 'object' && error !== null && 'code' in error ? String((error).code) : 'unknown';
+      // The guard's reason (host, address, kind) helps the operator and holds no secret.
+      if (code === 'EGRESS_REFUSED') throw new Error(`token endpoint refused by the egress guard: ${(error as Error).message}`);
       throw new Error(`token endpoint unreachable (${code})`);
     } finally {
       tokenRequest.body.fill(0);

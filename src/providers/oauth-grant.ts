@@ -19,6 +19,8 @@ export interface OAuthProfile {
   readonly scope?: string;
   /** Milliseconds before expiry the background scheduler refreshes. */
   readonly refreshLeadMs: number;
+  /** The provider's `allow_private_network`: the token call may go to a non-public address (egress guard). */
+  readonly allowPrivateNetwork?: boolean;
 }
 
 export type OAuthProfileId = 'anthropic' | 'openai-codex' | 'google';
@@ -28,6 +30,8 @@ export interface TokenRequest {
   headers: Record<string, string>;
   /** A Buffer holding the refresh token: the caller zero-fills it once the request is sent. */
   body: Buffer;
+  /** Skip the egress guard for this call (the provider's `allow_private_network`). */
+  allowPrivateNetwork?: boolean;
 }
 
 /** A successful grant. Token strings are unavoidable here (JSON.parse yields strings); see refresh.ts. */
@@ -62,6 +66,7 @@ export function buildRefreshRequest(profile: OAuthProfile, refreshToken: string)
       accept: 'application/json',
     },
     body,
+    ...(profile.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}),
   };
 }
 

@@ -30,7 +30,8 @@ export const oauthProfiles: Readonly<Record<OAuthProfileId, OAuthProfile>> = {
  */
 export function oauthProfileFor(provider: ReadonlyProviderConfig): OAuthProfile {
   const settings = provider.oauth;
-  const base = oauthProfiles[settings?.profile ?? (provider.type === 'anthropic' ? 'anthropic' : 'openai-codex')];
+  const profile = oauthProfiles[settings?.profile ?? (provider.type === 'anthropic' ? 'anthropic' : 'openai-codex')];
+  const base = provider.allow_private_network === true ? { ...profile, allowPrivateNetwork: true } : profile;
   if (settings === undefined) return base;
   return {
     ...base,

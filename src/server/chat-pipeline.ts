@@ -170,8 +170,9 @@ async function recordAttempt<Response>(
 /** A streamed call: resolves with the unread body once the upstream answered 2xx/3xx. */
 export function sendUpstream(dependencies: ChatPipelineDependencies, call: UpstreamCall): Promise<StreamingUpstreamResponse> {
   const provider = call.provider.name;
+  const allowPrivateNetwork = call.provider.config.allow_private_network === true;
   return withFailover(dependencies, call, true, {
-    send: (target) => dependencies.upstream.sendStreaming({ provider, url: target.url, headers: target.headers, body: call.body, signal: call.signal }),
+    send: (target) => dependencies.upstream.sendStreaming({ provider, url: target.url, headers: target.headers, body: call.body, signal: call.signal, allowPrivateNetwork }),
     discard: async (response) => {
       await response.body.readText(maxErrorBodyBytes);
     },
@@ -185,8 +186,9 @@ export function sendUpstream(dependencies: ChatPipelineDependencies, call: Upstr
  */
 async function fetchUpstreamAnswer(dependencies: ChatPipelineDependencies, call: UpstreamCall, limitBytes: number): Promise<Buffer> {
   const provider = call.provider.name;
+  const allowPrivateNetwork = call.provider.config.allow_private_network === true;
   const response = await withFailover(dependencies, call, false, {
-    send: (target) => dependencies.upstream.sendBuffered({ provider, url: target.url, headers: target.headers, body: call.body, signal: call.signal }, limitBytes),
+    send: (target) => dependencies.upstream.sendBuffered({ provider, url: target.url, headers: target.headers, body: call.body, signal: call.signal, allowPrivateNetwork }, limitBytes),
     discard: () => Promise.resolve(),
     errorDetails: (answer) => Promise.resolve({ headers: answer.headers, bodyText: answer.body.toString('utf8') }),
   });

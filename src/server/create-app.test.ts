@@ -34,7 +34,7 @@ beforeAll(() => {
   const loaded = parseConfigText(
     [
       `auth: { api_keys: [{ id: alice, key_sha256: "${sha256Hex(clientKey)}" }] }`,
-      'providers: { oai: { type: openai, base_url: "http://127.0.0.1:9/v1", api_keys: [test-upstream-key-0001], models: [{ name: gpt-test }] } }',
+      'providers: { oai: { type: openai, base_url: "http://127.0.0.1:9/v1", allow_private_network: true, api_keys: [test-upstream-key-0001], models: [{ name: gpt-test }] } }',
       '',
     ].join('\n'),
     { sourceName: 'scopes-test.yaml', baseDir: directory, env: {} },

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Agent, errors as undiciErrors, util as undiciUtil, type Dispatcher } from 'undici';
 import { GatewayError } from '../errors/gateway-error.js';
+import { createGuardedLookup, egressRefusedCode, EgressRefusedError, type SocketLookup } from '../egress/egress-guard.js';
 import { UpstreamBody } from './upstream-body.js';
 
 export { UpstreamBody, type UpstreamBodySink } from './upstream-body.js';
@@ -12,6 +13,8 @@ export interface UpstreamTimeouts {
   idleTimeoutMs: number;
   /** Sockets per upstream origin; requests beyond it queue in the gateway. */
   maxConnectionsPerOrigin: number;
+  /** The resolver under the egress guard; `dns.lookup` unless a test swaps it. */
+  resolve?: SocketLookup;
 }
 
 export interface UpstreamSendInput {
@@ -20,6 +23,8 @@ export interface UpstreamSendInput {
   headers: Record<string, string>;
   body: string | Buffer;
   signal: AbortSignal | UpstreamAbort;
+  /** The provider's `allow_private_network`: skip the egress guard (a local model server, a test stub). */
+  allowPrivateNetwork?: boolean;
 }
 
 /**
@@ -81,19 +86,38 @@ const maxErrorBodyBytes = 16 * 1024;
  * byte of the answer, `bodyTimeout` the silence between two body chunks (a stalled stream).
  */
 export class UpstreamClient {
+  /** Every connect resolves through the egress guard (egress/egress-guard.ts). */
   private readonly agent: Agent;
+  /** For providers with `allow_private_network: true`; created at their first request. */
+  private privateAgent: Agent | undefined;
+  private readonly timeouts: UpstreamTimeouts;
   /** URL string → undici's origin and path: parsing a URL costs ~1 µs, and the same few repeat. */
   private readonly targets = new Map<string, { origin: string; path: string }>();
 
   constructor(timeouts: UpstreamTimeouts) {
-    this.agent = new Agent({
-      connect: { timeout: timeouts.connectTimeoutMs },
-      headersTimeout: timeouts.firstByteTimeoutMs,
-      bodyTimeout: timeouts.idleTimeoutMs,
+    this.timeouts = timeouts;
+    this.agent = this.createAgent(createGuardedLookup(timeouts.resolve));
+  }
+
+  /**
+   * The guard sits in the socket's `lookup`, so it judges the addresses this connect will use
+   * (no check-then-connect gap for DNS rebinding), once per new socket: pooled sockets pay nothing.
+   */
+  private createAgent(lookup: SocketLookup | undefined): Agent {
+    return new Agent({
+      connect: { timeout: this.timeouts.connectTimeoutMs, ...(lookup === undefined ? {} : { lookup }) },
+      headersTimeout: this.timeouts.firstByteTimeoutMs,
+      bodyTimeout: this.timeouts.idleTimeoutMs,
       keepAliveTimeout: 30_000, // 30 s; upstreams typically keep idle sockets 60 s or more
       keepAliveMaxTimeout: 600_000,
-      connections: timeouts.maxConnectionsPerOrigin,
+      connections: this.timeouts.maxConnectionsPerOrigin,
     });
+  }
+
+  private agentFor(input: UpstreamSendInput): Agent {
+    if (input.allowPrivateNetwork !== true) return this.agent;
+    this.privateAgent ??= this.createAgent(this.timeouts.resolve);
+    return this.privateAgent;
   }
 
   /**
@@ -171,7 +195,7 @@ export class UpstreamClient {
       }
       addAbortListener(signal, onAbort);
       try {
-        this.agent.dispatch({ origin, path, method: 'POST', headers: input.headers, body: input.body }, handler);
+        this.agentFor(input).dispatch({ origin, path, method: 'POST', headers: input.headers, body: input.body }, handler);
       } catch (error) {
         settle(transportError(error, provider));
       }
@@ -229,7 +253,7 @@ export class UpstreamClient {
       }
       addAbortListener(signal, onAbort);
       try {
-        this.agent.dispatch({ origin, path, method: 'POST', headers: input.headers, body: input.body }, handler);
+        this.agentFor(input).dispatch({ origin, path, method: 'POST', headers: input.headers, body: input.body }, handler);
       } catch (error) {
         close();
         reject(transportError(error, provider));
@@ -251,7 +275,7 @@ export class UpstreamClient {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await Promise.all([this.agent.close(), this.privateAgent?.close()]);
   }
 }
 
@@ -276,6 +300,11 @@ export function isAbortError(error: unknown): boolean {
  */
 export function transportError(error: unknown, provider: string): GatewayError {
   if (error instanceof GatewayError) return error;
+  if (error instanceof EgressRefusedError || (error as { code?: unknown }).code === egressRefusedCode) {
+    // Not retryable: every credential of the provider goes to the same host. The address stays in
+    // the log (the cause), not in the client's message.
+    return new GatewayError('GW_EGRESS_REFUSED', { provider, retryable: false, message: `Provider '${provider}' resolves to a non-public address; the egress guard refused it.`, cause: error });
+  }
   if (error instanceof undiciErrors.ConnectTimeoutError) {
     return new GatewayError('GW_UPSTREAM_TIMEOUT', { provider, retryable: true, message: `Provider '${provider}' could not be reached in time.`, cause: error });
   }

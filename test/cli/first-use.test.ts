@@ -104,8 +104,8 @@ describe('first use: config check', () => {
     const result = await check(
       'auth:\n  api_keys:\n    - id: ops\n' +
         `      ${asKey}: true\n` +
-        `providers:\n  oai:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    api_keys: ${asValue}\n    models: []\n` +
-        `  ${asProviderName}:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    api_keys: []\n    models: []\n`,
+        `providers:\n  oai:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    allow_private_network: true\n    api_keys: ${asValue}\n    models: []\n` +
+        `  ${asProviderName}:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    allow_private_network: true\n    api_keys: []\n    models: []\n`,
     );
     expect(result.code).toBe(1);
     for (const secret of [asKey, asValue, asProviderName]) {

@@ -105,6 +105,7 @@ function volumes(upstream: StubUpstream, clientKey: string): { config: string; a
     '  stub:',
     '    type: openai',
     `    base_url: ${upstream.baseUrl}`,
+    '    allow_private_network: true # the stub upstream is on the host loopback',
     '    api_keys: ["test-upstream-key-0001"]',
     '    models: [{ name: gpt-test }]',
     '',

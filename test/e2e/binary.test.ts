@@ -94,7 +94,7 @@ describe('cliproxyapi serve (the built binary)', () => {
   it('hot reload: a config edit adds a model, an invalid edit keeps the running config, a new key works at once', async () => {
     const cwd = workDirectory();
     const provider = (models: string) =>
-      `providers:\n  oai:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    api_keys: ["test-upstream-key-e2e-0001"]\n    models: [${models}]\n`;
+      `providers:\n  oai:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    allow_private_network: true\n    api_keys: ["test-upstream-key-e2e-0001"]\n    models: [${models}]\n`;
     writeFileSync(join(cwd, 'config.yaml'), provider('{ name: model-a }'), { mode: 0o600 });
     const server = run(['serve', '--config', 'config.yaml'], cwd);
     const url = await within(server.url, 10_000, 'listening');
@@ -134,7 +134,7 @@ describe('cliproxyapi serve: credential security at start', () => {
     const configFile = join(cwd, 'config.yaml');
     writeFileSync(
       configFile,
-      'providers:\n  oai:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    api_keys: ["test-upstream-key-e2e-0002"]\n    models: [{ name: model-a }]\n',
+      'providers:\n  oai:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    allow_private_network: true\n    api_keys: ["test-upstream-key-e2e-0002"]\n    models: [{ name: model-a }]\n',
       { mode: 0o644 },
     );
     await import('node:fs').then((fs) => fs.chmodSync(configFile, 0o644));

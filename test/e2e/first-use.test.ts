@@ -37,7 +37,7 @@ function track(process_: RunningProcess): RunningProcess {
   return process_;
 }
 
-const provider = (apiKeys: string) => `providers:\n  oai:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    api_keys: ${apiKeys}\n    models: [{ name: model-a }]\n`;
+const provider = (apiKeys: string) => `providers:\n  oai:\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n    allow_private_network: true\n    api_keys: ${apiKeys}\n    models: [{ name: model-a }]\n`;
 
 describe('first use with the built binary', () => {
   it('npm start: SIGINT to the npm process alone stops the server (node is in charge of signals)', async () => {

@@ -23,6 +23,9 @@ export interface TestProviderConfig {
   api_keys: (string | { key: string; priority?: number })[];
   models: { name: string; alias?: string; max_tokens?: number }[];
   rate_limit?: { requests_per_minute?: number; tokens_per_minute?: number };
+  oauth?: Record<string, unknown>;
+  /** Defaults to true here: test stubs listen on loopback, which the egress guard refuses otherwise. */
+  allow_private_network?: boolean;
 }
 
 export interface StartTestGatewayOptions {
@@ -87,7 +90,8 @@ function buildConfigText(options: StartTestGatewayOptions, clientKey: string): s
     },
     auth: { api_keys: [{ id: testClientKeyId, key_sha256: sha256Hex(clientKey) }] },
     upstream: { connect_timeout_ms: 2_000, first_byte_timeout_ms: 5_000, idle_timeout_ms: 5_000, max_attempts: 3, default_max_tokens: 1_024 },
-    providers: options.providers,
+    // Stubs listen on 127.0.0.1: every test provider may reach loopback unless the test says otherwise.
+    providers: Object.fromEntries(Object.entries(options.providers).map(([name, provider]) => [name, { allow_private_network: true, ...provider }])),
   };
   return stringify(deepMerge(base, options.extra ?? {}));
 }

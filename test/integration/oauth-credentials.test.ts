@@ -43,6 +43,7 @@ describe('stored OAuth credentials through the gateway', () => {
           api_keys: [],
           models: [{ name: 'claude-test' }],
           oauth: { token_url: tokenStub.url },
+          allow_private_network: true, // both stubs are on loopback
         },
       },
     });

@@ -53,7 +53,8 @@ export async function startBuiltGateway(provider: GatewayProvider, clientKey: st
   const config = {
     server: { host: '127.0.0.1', port: 0 },
     auth: { api_keys: [{ id: 'real-client', key_sha256: createHash('sha256').update(clientKey).digest('hex') }] },
-    providers: { upstream: { type: provider.type, base_url: provider.baseUrl, api_keys: [provider.upstreamKey], models: provider.models } },
+    // The stub upstream is on loopback, which the egress guard refuses without the flag.
+    providers: { upstream: { type: provider.type, base_url: provider.baseUrl, api_keys: [provider.upstreamKey], models: provider.models, allow_private_network: true } },
   };
   writeFileSync(join(directory, 'config.yaml'), stringify(config), { mode: 0o600 });
   const child = spawn(process.execPath, [binary, 'serve', '--config', 'config.yaml'], {
