@@ -3,10 +3,11 @@
  * item 1, #10): the secret stream redactor over a relayed stream, the usage sniffing of a stream,
  * and the JSON check + usage of a relayed answer against a full parse. Run after `npm run build`:
  *
- *   taskset -c 0 node bench/relay-work.mjs [--dist path/to/dist] [--rounds 9]
+ *   taskset -c 0 node bench/relay-work.mjs [--dist path/to/dist] [--compare path/to/other/dist] [--rounds 15]
  *
- * `--dist` measures another build (a worktree of an older commit: its `server/bridges/usage.js`
- * and `security/secret-stream-redactor.js`). Figures: the median over rounds of µs per stream or
+ * `--dist` measures another build than ./dist, `--compare` a second one in the same rounds (a
+ * worktree of an older commit: its `server/bridges/usage.js`, `security/secret-stream-redactor.js`
+ * and, where it exists, `server/bridges/answer-scan.js`). Figures: each case's median round, in µs per stream or
  * per answer; the stream is the benchmark stub's (20 content chunks, a usage chunk, `[DONE]`, one
  * piece per event, as undici hands them to the relay).
  */
@@ -14,14 +15,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 
-const { values } = parseArgs({ options: { dist: { type: 'string', default: 'dist' }, rounds: { type: 'string', default: '9' } } });
-const dist = path.resolve(values.dist);
-const load = async (file) => import(pathToFileURL(path.join(dist, file)).href).catch(() => undefined);
-const usageModule = await load('server/bridges/usage.js');
-const redactorModule = await load('security/secret-stream-redactor.js');
-const redactModule = await load('security/redact.js');
-const answerModule = await load('server/bridges/answer-scan.js');
+const { values } = parseArgs({ options: { dist: { type: 'string', default: 'dist' }, compare: { type: 'string' }, rounds: { type: 'string', default: '15' } } });
 const rounds = Number(values.rounds);
+const builds = [values.dist, ...(values.compare === undefined ? [] : [values.compare])].map((dist) => path.resolve(dist));
 
 const created = 1_700_000_000;
 const model = 'bench-model';
@@ -56,60 +52,85 @@ const fullAnswer = Buffer.from(
   }),
 );
 
-/** Median µs per call of `work` over `rounds` rounds of `count` calls. */
-function measure(work, count) {
-  for (let index = 0; index < count; index++) work(); // warm-up: optimised code only
-  const perCall = [];
-  for (let round = 0; round < rounds; round++) {
+/**
+ * The cases, measured round-robin: each round times every case of every build once, so a change in
+ * the machine's background load (it is shared) hits every case alike; reported is each case's
+ * median round. `setup`: `run` prepares the case and returns the work to time.
+ */
+const cases = [];
+
+async function addCases(dist, column) {
+  const load = async (file) => import(pathToFileURL(path.join(dist, file)).href).catch(() => undefined);
+  const usageModule = await load('server/bridges/usage.js');
+  const redactorModule = await load('security/secret-stream-redactor.js');
+  const redactModule = await load('security/redact.js');
+  const answerModule = await load('server/bridges/answer-scan.js');
+  const row = (work, run, count, setup = false) => cases.push({ work, column, run, count, setup, perCall: [] });
+  if (usageModule?.StreamUsageSniffer) {
+    const { StreamUsageSniffer } = usageModule;
+    for (const [format, pieces] of [['openai-chat', openaiPieces], ['anthropic-messages', anthropicPieces]]) {
+      row(`usage sniffing, ${format} stream of ${pieces.length} pieces: every piece observed`, () => {
+        const sniffer = new StreamUsageSniffer(format);
+        for (const piece of pieces) sniffer.observe(piece);
+      }, 20_000);
+      row(`usage sniffing, ${format} stream of ${pieces.length} pieces: observed and finished`, () => {
+        const sniffer = new StreamUsageSniffer(format);
+        for (const piece of pieces) sniffer.observe(piece);
+        sniffer.finish();
+      }, 20_000);
+    }
+  }
+
+  if (redactorModule?.createSecretStreamRedactor && redactModule?.registerSecrets) {
+    // The redactor reads the registered secrets when a stream starts: each case registers its own.
+    const secretsOf = (count) => Array.from({ length: count }, (_, index) => `bench-upstream-key-${String(index).padStart(4, '0')}`);
+    for (const count of [0, 1, 10, 100]) {
+      row(`secret stream redactor, ${count} secrets registered, OpenAI stream of ${openaiPieces.length} pieces`, () => {
+        redactModule.clearRegisteredSecrets();
+        redactModule.registerSecrets(secretsOf(count));
+        return () => {
+        const redactor = redactorModule.createSecretStreamRedactor();
+        if (redactor === undefined) return;
+        for (const piece of openaiPieces) redactor.push(piece);
+        redactor.flush();
+        };
+      }, 20_000, true);
+    }
+    row(`secret redaction of a whole ${fullAnswer.length}-byte JSON answer, 1 secret`, () => {
+      redactModule.clearRegisteredSecrets();
+      redactModule.registerSecrets(secretsOf(1));
+      return () => redactorModule.redactRegisteredSecrets(fullAnswer);
+    }, 50_000, true);
+  }
+
+  for (const [name, body] of [['stub', stubAnswer], ['OpenAI-shaped', fullAnswer]]) {
+    row(`${name} JSON answer (${body.length} bytes): full parse (toString + JSON.parse)`, () => JSON.parse(body.toString('utf8')), 50_000);
+    if (answerModule?.checkRelayedAnswer) {
+      row(`${name} JSON answer (${body.length} bytes): ends check + usage read back from the end`, () => {
+        answerModule.checkRelayedAnswer(body);
+        answerModule.usageOfRelayedAnswer('openai-chat', body);
+      }, 50_000);
+    }
+  }
+}
+
+for (const [column, dist] of builds.entries()) await addCases(dist, column);
+
+for (let round = -1; round < rounds; round++) {
+  for (const item of cases) {
+    const work = item.setup ? item.run() : item.run;
     const started = process.hrtime.bigint();
-    for (let index = 0; index < count; index++) work();
-    perCall.push(Number(process.hrtime.bigint() - started) / count / 1000);
-  }
-  perCall.sort((left, right) => left - right);
-  return perCall[Math.floor(perCall.length / 2)];
-}
-
-const rows = [];
-const row = (work, cost) => rows.push(`| ${work} | ${cost.toFixed(2)} µs |`);
-
-if (usageModule?.StreamUsageSniffer) {
-  const { StreamUsageSniffer } = usageModule;
-  for (const [format, pieces] of [['openai-chat', openaiPieces], ['anthropic-messages', anthropicPieces]]) {
-    row(`usage sniffing, ${format} stream of ${pieces.length} pieces: every piece observed`, measure(() => {
-      const sniffer = new StreamUsageSniffer(format);
-      for (const piece of pieces) sniffer.observe(piece);
-    }, 20_000));
-    row(`usage sniffing, ${format} stream of ${pieces.length} pieces: observed and finished`, measure(() => {
-      const sniffer = new StreamUsageSniffer(format);
-      for (const piece of pieces) sniffer.observe(piece);
-      sniffer.finish();
-    }, 20_000));
+    for (let index = 0; index < item.count; index++) work();
+    if (round >= 0) item.perCall.push(Number(process.hrtime.bigint() - started) / item.count / 1000); // round -1: warm-up
   }
 }
-
-if (redactorModule?.createSecretStreamRedactor && redactModule?.registerSecrets) {
-  for (const count of [0, 1, 10, 100]) {
-    redactModule.clearRegisteredSecrets();
-    if (count > 0) redactModule.registerSecrets(Array.from({ length: count }, (_, index) => `bench-upstream-key-${String(index).padStart(4, '0')}`));
-    row(`secret stream redactor, ${count} secrets registered, OpenAI stream of ${openaiPieces.length} pieces`, measure(() => {
-      const redactor = redactorModule.createSecretStreamRedactor();
-      if (redactor === undefined) return;
-      for (const piece of openaiPieces) redactor.push(piece);
-      redactor.flush();
-    }, 20_000));
-  }
-  redactModule.registerSecrets(['bench-upstream-key-0001']);
-  row(`secret redaction of a whole ${fullAnswer.length}-byte JSON answer, 1 secret`, measure(() => redactorModule.redactRegisteredSecrets(fullAnswer), 50_000));
-}
-
-for (const [name, body] of [['stub', stubAnswer], ['OpenAI-shaped', fullAnswer]]) {
-  row(`${name} JSON answer (${body.length} bytes): full parse (toString + JSON.parse)`, measure(() => JSON.parse(body.toString('utf8')), 50_000));
-  if (answerModule?.checkRelayedAnswer) {
-    row(`${name} JSON answer (${body.length} bytes): ends check + usage read back from the end`, measure(() => {
-      answerModule.checkRelayedAnswer(body);
-      answerModule.usageOfRelayedAnswer('openai-chat', body);
-    }, 50_000));
-  }
-}
-
-process.stdout.write(`relay work of ${dist} (median of ${rounds} rounds)\n\n| work | cost |\n|---|---:|\n${rows.join('\n')}\n`);
+const median = (values) => [...values].sort((left, right) => left - right)[Math.floor(values.length / 2)];
+const works = [...new Set(cases.map((item) => item.work))];
+const cell = (work, column) => {
+  const item = cases.find((candidate) => candidate.work === work && candidate.column === column);
+  return item === undefined ? '–' : `${median(item.perCall).toFixed(2)} µs`;
+};
+const rows = works.map((work) => `| ${work} | ${builds.map((_, column) => cell(work, column)).join(' | ')} |`);
+process.stdout.write(
+  `relay work, median of ${rounds} rounds\n\n| work | ${builds.map((dist) => path.relative(process.cwd(), dist) || dist).join(' | ')} |\n|---|${builds.map(() => '---:').join('|')}|\n${rows.join('\n')}\n`,
+);
