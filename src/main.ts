@@ -177,6 +177,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       'ip-rate-limit': createIpRateLimitHook({ runtime: () => runtime, counters, limiter: ipRateLimiter }),
     },
     providerLimiter,
+    ...(config.server.security.headers.enabled ? { securityHeaders: { hstsMaxAgeSeconds: config.server.security.headers.hsts_max_age } } : {}),
+    corsAllowedOrigins: config.server.security.cors.allowed_origins,
     ...(options.exchangeObservers === undefined ? {} : { exchangeObservers: options.exchangeObservers }),
   });
   shutdown.add('http server', async () => {

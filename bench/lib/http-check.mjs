@@ -7,7 +7,7 @@ import https from 'node:https';
 
 /**
  * @param {{ url: string, headers?: Record<string, string>, body?: string | Buffer, timeoutMs?: number }} options
- * @returns {Promise<{ status: number, text: string }>} status 0 when the request failed outright
+ * @returns {Promise<{ status: number, text: string, headers?: import('node:http').IncomingHttpHeaders }>} status 0 when the request failed outright
  */
 export function sendOnce({ url, headers = {}, body, timeoutMs = 5000 }) {
   const target = new URL(url);
@@ -30,7 +30,7 @@ export function sendOnce({ url, headers = {}, body, timeoutMs = 5000 }) {
         response.on('data', (piece) => {
           if (text.length < 64 * 1024) text += piece;
         });
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text, headers: response.headers }));
         response.on('error', (error) => resolve({ status: 0, text: String(error) }));
       },
     );

@@ -114,6 +114,7 @@ export async function discoverProxy({ defaults, tempDir, clientKey, clientKeySha
       if (status.status === 'not built yet' || !layer?.probe) continue;
       if (layer.probe.kind === 'audit-file') status.status = fileSize(running.auditFile) > 0 ? 'enforced' : 'accepted, not enforced';
       if (layer.probe.kind === 'log-grows') status.status = fileSize(running.logFile) > logBefore ? 'enforced' : 'accepted, not enforced';
+      if (layer.probe.kind === 'header') status.status = sanity.headers?.[layer.probe.header ?? ''] !== undefined ? 'enforced' : 'accepted, not enforced';
     }
   } finally {
     await running.stop();

@@ -33,7 +33,8 @@ const neverLimits = { enabled: true, requests_per_second: 1_000_000, burst: 1_00
  * @property {string} clientKeySha256
  *
  * @typedef {object} LayerProbe
- * @property {'status' | 'audit-file' | 'log-grows'} kind
+ * @property {'status' | 'audit-file' | 'log-grows' | 'header'} kind
+ * @property {string} [header]                 for 'header': the response header the layer adds
  * @property {(config: any) => void} [patch]   makes the layer reject the probe request
  * @property {boolean} [omitAuth]              send the probe without a client key
  * @property {Record<string, unknown>} [bodyPatch]
@@ -130,6 +131,15 @@ export const layers = [
       repeat: 5,
       expect: [429],
     },
+  },
+  {
+    name: 'security-headers',
+    what: 'security response headers on every answer (precomputed block, one hook)',
+    offSwitch: true,
+    apply(config, _context, on) {
+      config.server.security.headers = { ...config.server.security.headers, enabled: on };
+    },
+    probe: { kind: 'header', header: 'x-content-type-options' },
   },
   {
     name: 'validation',

@@ -34,7 +34,8 @@ export const defaultConfig: Config = {
       cipher_suites_tls13: ['TLS_AES_256_GCM_SHA384', 'TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256'],
     },
     security: {
-      headers: { hsts_max_age: 31_536_000 }, // 1 year, sent only over TLS
+      headers: { enabled: true, hsts_max_age: 31_536_000 }, // HSTS 1 year, sent only over TLS
+      cors: { allowed_origins: [] }, // CORS off
       ip_allowlist: { enabled: false, allowed_ips: [] },
       ip_denylist: [],
       rate_limit: { enabled: true, requests_per_second: 10, burst: 20 }, // per client IP (IPv6 per /64)

@@ -15,6 +15,8 @@ describe('restart-only settings, derived from the schema', () => {
       'server.body_limit_bytes',
       'server.timeouts.*',
       'server.tls.*',
+      'server.security.headers.*',
+      'server.security.cors.*',
       'auth.dir',
       'auth.client_keys_file',
       'auth.encryption.*',

@@ -34,7 +34,10 @@ const TlsConfig = closed({
 });
 
 const SecurityConfig = closed({
-  headers: closed({ hsts_max_age: NonNegativeInt }),
+  /** Security response headers (server/hooks/security-headers.ts), computed once at start. `hsts_max_age` in seconds, sent only over TLS. */
+  headers: restartOnly(closed({ enabled: Type.Boolean(), hsts_max_age: NonNegativeInt })),
+  /** Origins (`https://app.example.com`) whose browser pages may read client API answers; empty = CORS off. */
+  cors: restartOnly(closed({ allowed_origins: Type.Array(NonEmpty) })),
   ip_allowlist: closed({ enabled: Type.Boolean(), allowed_ips: Type.Array(NonEmpty) }),
   ip_denylist: Type.Array(NonEmpty),
   /** Per client IP (IPv6 per /64), token bucket: `burst` requests at once, refilled at `requests_per_second`. */

@@ -32,6 +32,7 @@ export function semanticChecks(config: unknown): SemanticResult {
   result.problems.push(...overlap.problems);
   result.warnings.push(...overlap.warnings);
   checkTls(result, recordAt(server, 'tls'));
+  checkCorsOrigins(result, recordAt(security, 'cors')?.['allowed_origins']);
   checkExposure(result, server);
   checkClientKeys(result, recordAt(config, 'auth')?.['api_keys'], ['auth', 'api_keys']);
   checkManagementKeys(result, recordAt(config, 'management')?.['keys']);
@@ -81,6 +82,32 @@ function checkCipherSuites(result: SemanticResult, list: unknown, which: 'tls12'
     if (problem !== undefined) result.problems.push(`${formatConfigPath(['server', 'tls', key, index])}: '${entry}' ${problem}`);
   });
   return list.length;
+}
+
+/**
+ * CORS origins are compared exactly with the browser's `Origin` header, so each must be an origin
+ * as browsers write it (`https://app.example.com`, a port when not the default, no path, no slash).
+ * A wildcard is refused: the API would answer any page that holds (or phishes) a key.
+ */
+function checkCorsOrigins(result: SemanticResult, origins: unknown): void {
+  if (!Array.isArray(origins)) return;
+  origins.forEach((origin: unknown, index) => {
+    if (typeof origin !== 'string') return;
+    const where = formatConfigPath(['server', 'security', 'cors', 'allowed_origins', index]);
+    if (origin.includes('*')) {
+      result.problems.push(`${where}: '${origin}' is a wildcard; list each origin (https://app.example.com): a wildcard lets any web page call the API with a key it holds`);
+      return;
+    }
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || parsed.origin !== origin) {
+      result.problems.push(`${where}: '${origin}' is not an origin; write it as the browser sends it: scheme://host[:port], no path or trailing slash`);
+    }
+  });
 }
 
 function checkExposure(result: SemanticResult, server: Record<string, unknown> | undefined): void {

@@ -32,6 +32,10 @@ export interface AppOptions {
   accessLog: boolean;
   /** TLS termination (security/tls-material.ts): the listener is HTTPS with these options; absent, plain HTTP. */
   https?: SecureContextOptions;
+  /** Security response headers (hooks/security-headers.ts); absent, none are added. HSTS only when `https` is set. */
+  securityHeaders?: { hstsMaxAgeSeconds: number };
+  /** CORS origins allowed to read client API answers (hooks/cors.ts); empty or absent, CORS stays off. */
+  corsAllowedOrigins?: readonly string[];
   /** Subscribers of the per-request record, registered once here (after the access log, when it is on). */
   exchangeObservers?: readonly ExchangeObserver[];
   /** Hooks filling the named slots of the hook order (hooks/hook-order.ts); an absent one leaves its slot empty. */
@@ -111,6 +115,8 @@ export function createApp(options: AppOptions): FastifyInstance {
     bodyLimitBytes: options.bodyLimitBytes,
     observers,
     slotHooks: options.slotHooks ?? {},
+    ...(options.securityHeaders === undefined ? {} : { securityHeaders: { tls: options.https !== undefined, hstsMaxAgeSeconds: options.securityHeaders.hstsMaxAgeSeconds } }),
+    ...(options.corsAllowedOrigins === undefined ? {} : { corsAllowedOrigins: options.corsAllowedOrigins }),
   });
   // Plain (not fastify-plugin) registrations: each is encapsulated, so its hooks reach its routes only.
   app.register((scope, _options, done) => {

@@ -24,7 +24,7 @@ export interface StreamRelayOptions {
 /** Headers of an SSE answer, on top of those the hooks set (x-request-id, security headers). */
 const streamHeaders = {
   'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache',
+  'cache-control': 'no-store', // as the security headers say; an SSE answer is never to be cached
   'x-accel-buffering': 'no', // reverse proxies must not buffer SSE
 } as const;
 

@@ -52,7 +52,7 @@ describe('requestHookOrder', () => {
 
   it('never puts a key check or a slot in the public scope', () => {
     const publicHooks = requestHookOrder.filter((entry) => entry.scopes.includes('public')).map((entry) => entry.name);
-    expect(publicHooks).toEqual(['exchange-start', 'request-id']);
+    expect(publicHooks).toEqual(['exchange-start', 'request-id', 'security-headers']);
   });
 });
 

@@ -3,6 +3,8 @@ import type { ExchangeObservers } from '../exchange.js';
 import type { Runtime } from '../runtime.js';
 import { createClientKeyHook } from './client-key.js';
 import { createExchangeStartHook } from './exchange-start.js';
+import { createCorsHook } from './cors.js';
+import { createSecurityHeadersHook, type SecurityHeadersOptions } from './security-headers.js';
 import { createManagementAuthHook } from './management-auth.js';
 import { requestIdHook } from './request-id.js';
 import { createShutdownGate } from './shutdown-gate.js';
@@ -38,6 +40,10 @@ export interface HookContext {
   observers: ExchangeObservers;
   /** The hooks filling slots; an absent one leaves its slot empty. */
   slotHooks: Readonly<Partial<Record<HookSlot, onRequestHookHandler>>>;
+  /** `server.security.headers` when enabled; absent, no header hook is installed. */
+  securityHeaders?: SecurityHeadersOptions;
+  /** `server.security.cors.allowed_origins`; empty or absent, no CORS hook is installed. */
+  corsAllowedOrigins?: readonly string[];
 }
 
 interface EntryBase {
@@ -64,9 +70,16 @@ function slot(name: HookSlot, scopes: readonly Scope[]): RequestHookEntry {
 export const requestHookOrder: readonly RequestHookEntry[] = [
   { name: 'exchange-start', phase: 'onRequest', scopes: everyScope, create: (context) => createExchangeStartHook(context.observers, context.runtime) },
   { name: 'request-id', phase: 'onRequest', scopes: everyScope, create: () => requestIdHook },
+  {
+    name: 'security-headers',
+    phase: 'onRequest',
+    scopes: everyScope,
+    create: (context) => (context.securityHeaders === undefined ? undefined : createSecurityHeadersHook(context.securityHeaders)),
+  },
   slot('ip-filter', keyedScopes),
   slot('ip-rate-limit', keyedScopes),
   { name: 'shutdown-gate', phase: 'onRequest', scopes: keyedScopes, create: (context) => createShutdownGate({ isShuttingDown: context.isShuttingDown }) },
+  { name: 'cors', phase: 'onRequest', scopes: ['client'], create: (context) => createCorsHook({ allowedOrigins: context.corsAllowedOrigins ?? [] }) },
   { name: 'client-key', phase: 'onRequest', scopes: ['client'], create: (context) => createClientKeyHook({ authenticator: () => context.runtime().authenticator }) },
   { name: 'management-auth', phase: 'onRequest', scopes: ['management'], create: (context) => createManagementAuthHook({ authenticator: () => context.runtime().managementAuthenticator }) },
   slot('key-policy', ['client']),
