@@ -45,6 +45,8 @@ export interface ChatInput {
   body: Record<string, unknown>;
   model: string;
   stream: boolean;
+  /** See BridgeContext.streamFraming; SSE when absent. */
+  streamFraming?: 'sse' | 'json-array';
 }
 
 /** Resolves the model to a provider, or a 404 naming the model. */
@@ -220,7 +222,7 @@ export function rawBodyOf(request: FastifyRequest): Buffer {
   return request.rawBody ?? Buffer.from(JSON.stringify(request.body));
 }
 
-/** Handles one chat request (OpenAI chat completion or Anthropic message), streamed or not. */
+/** Handles one chat request (OpenAI chat completion, Anthropic message, Gemini generateContent), streamed or not. */
 export async function runChat(dependencies: ChatPipelineDependencies, request: FastifyRequest, reply: FastifyReply, input: ChatInput): Promise<void> {
   const runtime = dependencies.runtime();
   const { observers } = dependencies;
@@ -246,6 +248,8 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
     created: Math.floor(dependencies.now() / 1000),
     requestId: request.id,
     clientBody: input.body,
+    stream: input.stream,
+    streamFraming: input.streamFraming ?? 'sse',
   };
   if (exchange !== undefined) {
     exchange.route = { provider: provider.name, upstreamModel, bridge: bridge.name };

@@ -14,6 +14,7 @@ import './request-context.js';
 import { registerClientRoutes } from './routes/client-route.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerManagementRoutes } from './routes/management.js';
+import { registerGeminiModelListRoute } from './routes/gemini.js';
 import { registerModelListRoute } from './routes/openai.js';
 import { clientRouteTable } from './routes/route-table.js';
 import type { Runtime } from './runtime.js';
@@ -131,6 +132,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     installNotFoundHandler(scope);
     registerClientRoutes(scope, dependencies, clientRouteTable);
     registerModelListRoute(scope, dependencies);
+    registerGeminiModelListRoute(scope, dependencies);
     done();
   });
   app.register((scope, _options, done) => {

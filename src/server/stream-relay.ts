@@ -7,7 +7,7 @@ import type { StreamingUpstreamResponse, UpstreamAbort } from '../upstream/clien
 import { outputBeforeFailure } from './bridges/sse-transformer.js';
 import type { StreamTransformer } from './bridges/types.js';
 import { StreamUsageSniffer } from './bridges/usage.js';
-import { streamErrorEvent, type ErrorShape } from './error-shape.js';
+import { errorBody, streamErrorEvent, type ErrorShape } from './error-shape.js';
 import { elapsedMs, type ExchangeObservers } from './exchange.js';
 
 export interface StreamRelayOptions {
@@ -61,7 +61,11 @@ export function relayStream(
   const client = reply.raw;
   const upstream = response.body;
   reply.hijack();
-  client.writeHead(200, { ...(reply.getHeaders() as OutgoingHttpHeaders), ...streamHeaders });
+  client.writeHead(200, {
+    ...(reply.getHeaders() as OutgoingHttpHeaders),
+    ...streamHeaders,
+    ...(transformer.contentType === undefined ? {} : { 'content-type': transformer.contentType }),
+  });
   return new Promise<void>((resolve) => {
     let finished = false;
     const finish = (tail: string | Buffer | undefined): void => {
@@ -92,7 +96,7 @@ export function relayStream(
         : new GatewayError('GW_UPSTREAM_STREAM_FAILED', { provider: providerName, message: `The stream from provider '${providerName}' failed part-way.`, cause });
       request.log.warn({ code: failure.code, provider: providerName, err_message: failure.message }, 'upstream stream failed');
       request.gatewayErrorCode = failure.code; // the answer is a 200 that ended in this error
-      finish(streamErrorEvent(errorShape, failure));
+      finish(transformer.errorEvent === undefined ? streamErrorEvent(errorShape, failure) : transformer.errorEvent(errorBody(errorShape, failure)));
     };
     // Coalescing without delay: the upstream body arrives as one piece per upstream HTTP chunk,
     // often twenty from one socket read, and each write would be its own syscall. The socket is

@@ -61,27 +61,35 @@ function stubStreams(): RecordedStream[] {
 }
 
 const streams = [...translatorStreams(), ...stubStreams()];
-const clientFormats: WireFormat[] = ['openai-chat', 'anthropic-messages'];
+/** Gemini's stream is checked in both framings: SSE (`?alt=sse`) and the JSON array. */
+type ClientView = WireFormat | 'gemini-json-array';
+const clientFormats: ClientView[] = ['openai-chat', 'anthropic-messages', 'gemini', 'gemini-json-array'];
 
-function contextFor(clientFormat: WireFormat): BridgeContext {
+function contextFor(view: ClientView): BridgeContext {
+  const clientFormat: WireFormat = view === 'gemini-json-array' ? 'gemini' : view;
   const messages = [{ role: 'user', content: 'hi' }];
   return {
     requestedModel: 'client-model',
     upstreamModel: 'upstream-model',
     created: 1_735_689_600,
     requestId: 'req-splits-1',
+    stream: true,
+    streamFraming: view === 'gemini-json-array' ? 'json-array' : 'sse',
     clientBody:
       clientFormat === 'openai-chat'
         ? { model: 'client-model', messages, stream: true, stream_options: { include_usage: true } }
-        : { model: 'client-model', max_tokens: 64, messages, stream: true },
+        : clientFormat === 'gemini'
+          ? { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }
+          : { model: 'client-model', max_tokens: 64, messages, stream: true },
   };
 }
 
 /** What the client sees: every byte written, then the error's code and message if the stream failed. */
-function clientView(clientFormat: WireFormat, upstreamFormat: WireFormat, pieces: Buffer[]): string {
+function clientView(view: ClientView, upstreamFormat: WireFormat, pieces: Buffer[]): string {
+  const clientFormat: WireFormat = view === 'gemini-json-array' ? 'gemini' : view;
   const bridge = bridgeFor(clientFormat, upstreamFormat);
   if (bridge === undefined) throw new Error(`no bridge ${clientFormat} ← ${upstreamFormat}`);
-  const transformer = bridge.streamTransformer(contextFor(clientFormat));
+  const transformer = bridge.streamTransformer(contextFor(view));
   // Bytes, decoded once at the end: a pass-through forwards pieces that split UTF-8 characters.
   const written: Buffer[] = [];
   const write = (output: string | Buffer): void => void written.push(Buffer.from(output));

@@ -1,5 +1,7 @@
 import type { WireFormat } from '../../formats/wire-format.js';
 import { anthropicToOpenAIBridge } from './anthropic-to-openai.js';
+import { geminiToAnthropicBridge } from './gemini-to-anthropic.js';
+import { geminiToOpenAIBridge } from './gemini-to-openai.js';
 import { openaiToAnthropicBridge } from './openai-to-anthropic.js';
 import { createPassThroughBridge } from './pass-through.js';
 import type { FormatBridge } from './types.js';
@@ -9,6 +11,8 @@ const bridges: readonly FormatBridge[] = [
   createPassThroughBridge('anthropic-messages'),
   openaiToAnthropicBridge,
   anthropicToOpenAIBridge,
+  geminiToOpenAIBridge,
+  geminiToAnthropicBridge,
 ];
 
 /** The bridge for a client format and an upstream format, or undefined when the pair is not built. */

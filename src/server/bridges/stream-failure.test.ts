@@ -19,6 +19,8 @@ const context: BridgeContext = {
   upstreamModel: 'upstream-model',
   created: 1_735_689_600,
   requestId: 'req-failure-1',
+  stream: true,
+  streamFraming: 'sse',
   clientBody: { model: 'sonnet', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }], stream: true },
 };
 

@@ -14,6 +14,13 @@ export interface BridgeContext {
   requestId: string;
   /** The validated client body. */
   clientBody: Record<string, unknown>;
+  /** Whether the client asked for a stream (Gemini says so by path, not in the body). */
+  stream: boolean;
+  /**
+   * How streamed answers are framed for the client: SSE for every surface, except Gemini's
+   * `streamGenerateContent` without `?alt=sse`, which answers with one JSON array written as it grows.
+   */
+  streamFraming: 'sse' | 'json-array';
 }
 
 /**
@@ -26,6 +33,13 @@ export interface StreamTransformer {
   flush(): string | Buffer;
   /** The upstream failed: output still held for the client (never throws). */
   abort(): string | Buffer;
+  /**
+   * The client's error event after a failure part-way, when the framing is not SSE (Gemini's JSON
+   * array must be closed after it); absent = the path's SSE error event (`streamErrorEvent`).
+   */
+  errorEvent?(errorBody: Record<string, unknown>): string;
+  /** The stream's content type when it is not SSE (`application/json` for Gemini's JSON array). */
+  readonly contentType?: string;
 }
 
 /**

@@ -53,6 +53,9 @@ describe('clientRouteTable', () => {
       ['/v1/chat/completions', 'openai-chat', ['max_tokens', 'max_completion_tokens']],
       ['/v1/messages', 'anthropic-messages', ['max_tokens']],
       ['/v1/messages/count_tokens', 'anthropic-messages', []],
+      ['/v1beta/models/:model(^[^:/]+)::generateContent', 'gemini', ['generationConfig.maxOutputTokens']],
+      ['/v1beta/models/:model(^[^:/]+)::streamGenerateContent', 'gemini', ['generationConfig.maxOutputTokens']],
+      ['/v1beta/models/:model(^[^:/]+)::countTokens', 'gemini', []],
     ]);
     expect(new Set(clientRouteTable.map((route) => route.url)).size).toBe(clientRouteTable.length);
   });
@@ -60,6 +63,7 @@ describe('clientRouteTable', () => {
   it.each([
     ['/v1/chat/completions', { model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }, 'openai-chat'],
     ['/v1/messages', { model: 'm', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'hi' }] }, 'anthropic-messages'],
+    ['/v1beta/models/m:streamGenerateContent', { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }, 'gemini'],
   ])('serves %s through the shared handler: surface, model and stream from the row', async (url, body, surface) => {
     const { app, seen } = await recordingApp(clientRouteTable);
     const response = await app.inject({ method: 'POST', url, payload: body });
@@ -71,6 +75,8 @@ describe('clientRouteTable', () => {
     ['/v1/chat/completions', 'max_tokens', { model: 'm', max_tokens: globalCap + 1, messages: [{ role: 'user', content: 'hi' }] }],
     ['/v1/chat/completions', 'max_completion_tokens', { model: 'm', max_completion_tokens: globalCap + 1, messages: [{ role: 'user', content: 'hi' }] }],
     ['/v1/messages', 'max_tokens', { model: 'm', max_tokens: globalCap + 1, messages: [{ role: 'user', content: 'hi' }] }],
+    ['/v1beta/models/m:generateContent', 'generationConfig.maxOutputTokens', { contents: [], generationConfig: { maxOutputTokens: globalCap + 1 } }],
+    ['/v1beta/models/m:streamGenerateContent', 'generationConfig.maxOutputTokens', { contents: [], generationConfig: { maxOutputTokens: globalCap + 1 } }],
   ])('%s refuses %s over the cap with 400 naming the field, before the runner', async (url, field, body) => {
     const { app, seen } = await recordingApp(clientRouteTable);
     const response = await app.inject({ method: 'POST', url, payload: body });
@@ -79,7 +85,10 @@ describe('clientRouteTable', () => {
     expect(seen).toEqual([]);
   });
 
-  it.each(clientRouteTable.map((route) => route.url))('%s refuses a body its schema refuses, before the runner', async (url) => {
+  /** A concrete path for a row: Gemini's rows carry the model as a URL parameter before the colon. */
+  const concretePath = (url: string): string => url.replace(':model(^[^:/]+)::', 'gem-test:');
+
+  it.each(clientRouteTable.map((route) => concretePath(route.url)))('%s refuses a body its schema refuses, before the runner', async (url) => {
     const { app, seen } = await recordingApp(clientRouteTable);
     const response = await app.inject({ method: 'POST', url, payload: { model: 42 } });
     expect(response.statusCode).toBe(400);

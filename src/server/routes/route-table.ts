@@ -1,14 +1,21 @@
 import { AnthropicCountTokensRequest, AnthropicMessagesRequest } from '../../formats/anthropic/messages-request.js';
+import { GeminiCountTokensRequest, GeminiGenerateContentRequest } from '../../formats/gemini/generate-content-request.js';
 import { OpenAIChatRequest } from '../../formats/openai/chat-request.js';
 import { countAnthropicTokens } from './anthropic.js';
-import { defineClientRoute, type ClientRouteRow } from './client-route.js';
+import { defineClientRoute, type ClientRouteRow, type RouteParams } from './client-route.js';
+import { countGeminiTokens, geminiModelParameter, runGeminiStream } from './gemini.js';
 
 /**
  * The client API's body-carrying routes, one row each (client-route.ts registers them all the same
- * way: validate → cap → run). A new surface (Gemini's `generateContent`, OpenAI's Responses) is a
- * new row here plus its wire format and bridges; the routes without a body (`GET /v1/models`) stay
+ * way: validate → cap → run). A new surface (OpenAI's Responses) is a new row here plus its wire
+ * format and bridges; the routes without a body (`GET /v1/models`) stay
  * in their surface's file.
  */
+const geminiMaxOutputTokens = {
+  name: 'generationConfig.maxOutputTokens',
+  read: (body: GeminiGenerateContentRequest) => body.generationConfig?.maxOutputTokens,
+};
+
 export const clientRouteTable: readonly ClientRouteRow[] = [
   defineClientRoute({
     url: '/v1/chat/completions',
@@ -40,4 +47,36 @@ export const clientRouteTable: readonly ClientRouteRow[] = [
     tokenCaps: [],
     run: countAnthropicTokens,
   }),
+  // Gemini: the model is in the URL and the stream is chosen by the method's name.
+  defineClientRoute({
+    url: `/v1beta/models/${geminiModelParameter}::generateContent`,
+    surface: 'gemini',
+    schema: GeminiGenerateContentRequest,
+    model: (_body, params) => modelOf(params),
+    stream: () => false,
+    tokenCaps: [geminiMaxOutputTokens],
+  }),
+  defineClientRoute({
+    url: `/v1beta/models/${geminiModelParameter}::streamGenerateContent`,
+    surface: 'gemini',
+    schema: GeminiGenerateContentRequest,
+    model: (_body, params) => modelOf(params),
+    stream: () => true,
+    tokenCaps: [geminiMaxOutputTokens],
+    run: runGeminiStream,
+  }),
+  defineClientRoute({
+    url: `/v1beta/models/${geminiModelParameter}::countTokens`,
+    surface: 'gemini',
+    schema: GeminiCountTokensRequest,
+    model: (_body, params) => modelOf(params),
+    stream: () => false,
+    tokenCaps: [],
+    run: countGeminiTokens,
+  }),
 ];
+
+/** The router only matches the row when the parameter is there; '' would fail as an unknown model. */
+function modelOf(params: RouteParams): string {
+  return params['model'] ?? '';
+}

@@ -1,0 +1,145 @@
+import { GatewayError } from '../../errors/gateway-error.js';
+import type { GeminiFinishReason, GeminiGenerateContentResponse, GeminiResponsePart, GeminiUsageMetadata } from '../../formats/gemini/generate-content-response.js';
+import type { SseEvent } from '../../formats/sse.js';
+import { mapAnthropicStopReason, toUsageMetadata } from './response.js';
+
+export interface AnthropicToGeminiStreamContext {
+  /** The model name when the upstream reports none. */
+  model: string;
+}
+
+/** The translator's state: a tool_use block is held until its block stops (Gemini sends each call whole). */
+export interface AnthropicToGeminiStreamState {
+  modelVersion: string;
+  responseId: string | undefined;
+  /** The open tool_use blocks by index: id, name and the JSON text of the input so far. */
+  toolUses: Map<number, { id: string; name: string; inputJson: string }>;
+  finishReason: GeminiFinishReason | undefined;
+  /** message_start's usage, completed by message_delta's (cumulative) output count. */
+  usage: Record<string, unknown>;
+  stopped: boolean;
+}
+
+export interface AnthropicToGeminiStreamTranslator {
+  push(event: SseEvent): GeminiGenerateContentResponse[];
+  /** The upstream ended: GW_UPSTREAM_STREAM_FAILED unless message_stop came. */
+  flush(): GeminiGenerateContentResponse[];
+  /** The stream failed: a half-received tool call is not released. */
+  abort(): GeminiGenerateContentResponse[];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function streamFailed(message: string): GatewayError {
+  return new GatewayError('GW_UPSTREAM_STREAM_FAILED', { message });
+}
+
+/**
+ * Translates an Anthropic Messages stream into Gemini streamGenerateContent chunks: a text delta is
+ * one chunk with a text part, a thinking delta one with a `thought: true` part (its signature is
+ * not passed on), a tool_use block one functionCall part (with the tool_use id) when the block
+ * stops, and message_stop the last chunk with finishReason and usageMetadata. An `error` event or
+ * an end before message_stop is GW_UPSTREAM_STREAM_FAILED. Each event is parsed once.
+ */
+export function createAnthropicToGeminiStreamTranslator(context: AnthropicToGeminiStreamContext): AnthropicToGeminiStreamTranslator {
+  const state: AnthropicToGeminiStreamState = { modelVersion: context.model, responseId: undefined, toolUses: new Map(), finishReason: undefined, usage: {}, stopped: false };
+
+  const chunk = (parts: GeminiResponsePart[], last = false, usageMetadata?: GeminiUsageMetadata): GeminiGenerateContentResponse => {
+    const response: GeminiGenerateContentResponse = {
+      candidates: [{ content: { role: 'model', parts }, ...(last ? { finishReason: state.finishReason ?? 'STOP' } : {}), index: 0 }],
+      modelVersion: state.modelVersion,
+    };
+    if (usageMetadata !== undefined) response.usageMetadata = usageMetadata;
+    if (state.responseId !== undefined) response.responseId = state.responseId;
+    return response;
+  };
+
+  const read = (type: unknown, payload: Record<string, unknown>): GeminiGenerateContentResponse[] => {
+    const index = typeof payload['index'] === 'number' ? payload['index'] : 0;
+    switch (type) {
+      case 'message_start': {
+        const message = isRecord(payload['message']) ? payload['message'] : {};
+        if (typeof message['model'] === 'string') state.modelVersion = message['model'];
+        if (typeof message['id'] === 'string') state.responseId = message['id'];
+        if (isRecord(message['usage'])) state.usage = { ...message['usage'] };
+        return [];
+      }
+      case 'content_block_start': {
+        const block = isRecord(payload['content_block']) ? payload['content_block'] : {};
+        if (block['type'] === 'tool_use' && typeof block['name'] === 'string') {
+          state.toolUses.set(index, { id: typeof block['id'] === 'string' ? block['id'] : '', name: block['name'], inputJson: '' });
+        }
+        return [];
+      }
+      case 'content_block_delta': {
+        const delta = isRecord(payload['delta']) ? payload['delta'] : {};
+        if (delta['type'] === 'text_delta' && typeof delta['text'] === 'string' && delta['text'] !== '') return [chunk([{ text: delta['text'] }])];
+        if (delta['type'] === 'thinking_delta' && typeof delta['thinking'] === 'string' && delta['thinking'] !== '') return [chunk([{ text: delta['thinking'], thought: true }])];
+        const toolUse = state.toolUses.get(index);
+        if (delta['type'] === 'input_json_delta' && toolUse !== undefined && typeof delta['partial_json'] === 'string') toolUse.inputJson += delta['partial_json'];
+        return [];
+      }
+      case 'content_block_stop': {
+        const toolUse = state.toolUses.get(index);
+        if (toolUse === undefined) return [];
+        state.toolUses.delete(index);
+        return [chunk([{ functionCall: { name: toolUse.name, args: parseInput(toolUse.inputJson), ...(toolUse.id === '' ? {} : { id: toolUse.id }) } }])];
+      }
+      case 'message_delta': {
+        const delta = isRecord(payload['delta']) ? payload['delta'] : {};
+        state.finishReason = mapAnthropicStopReason(delta['stop_reason']) ?? state.finishReason;
+        if (isRecord(payload['usage'])) state.usage = { ...state.usage, ...stripNulls(payload['usage']) };
+        return [];
+      }
+      case 'message_stop':
+        state.stopped = true;
+        return [chunk([], true, toUsageMetadata(state.usage))];
+      default:
+        return []; // ping and future event types
+    }
+  };
+
+  return {
+    push(event) {
+      if (state.stopped) return [];
+      const data = event.data.trim();
+      if (data === '') return [];
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(data);
+      } catch {
+        throw streamFailed('upstream sent a stream event that is not JSON');
+      }
+      if (!isRecord(parsed)) throw streamFailed('upstream sent a stream event that is not a JSON object');
+      const type = parsed['type'] ?? event.event;
+      if (type === 'error' || event.event === 'error') {
+        const error = isRecord(parsed['error']) ? parsed['error'] : {};
+        throw new GatewayError('GW_UPSTREAM_STREAM_FAILED', { message: typeof error['message'] === 'string' ? error['message'] : 'upstream reported an error mid-stream', retryable: false });
+      }
+      return read(type, parsed);
+    },
+    flush() {
+      if (state.stopped) return [];
+      throw streamFailed('upstream stream ended before message_stop');
+    },
+    abort: () => [],
+  };
+}
+
+/** A tool_use input: the JSON text gathered from input_json_delta, `{}` when empty; not an object → kept as text. */
+function parseInput(text: string): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (isRecord(parsed)) return parsed;
+  } catch {
+    // fall through
+  }
+  return { arguments: text };
+}
+
+function stripNulls(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== null && value !== undefined));
+}

@@ -1,0 +1,129 @@
+import { GatewayError } from '../../errors/gateway-error.js';
+import type { GeminiFinishReason, GeminiGenerateContentResponse, GeminiResponsePart, GeminiUsageMetadata } from '../../formats/gemini/generate-content-response.js';
+import type { SseEvent } from '../../formats/sse.js';
+import { mapOpenAIFinishReason, parseArguments, toUsageMetadata } from './response.js';
+
+export interface OpenAIToGeminiStreamContext {
+  /** The model name when the upstream reports none. */
+  model: string;
+}
+
+/** The translator's state: tool calls are held until the turn ends (Gemini sends each call whole). */
+export interface OpenAIToGeminiStreamState {
+  modelVersion: string;
+  responseId: string | undefined;
+  toolCalls: Map<number, { id: string | undefined; name: string; arguments: string }>;
+  finishReason: GeminiFinishReason | undefined;
+  usage: GeminiUsageMetadata | undefined;
+  /** The last chunk (finishReason, held calls, usage) was emitted; later events are ignored. */
+  stopped: boolean;
+}
+
+export interface OpenAIToGeminiStreamTranslator {
+  push(event: SseEvent): GeminiGenerateContentResponse[];
+  /** The upstream ended: the last chunk, or GW_UPSTREAM_STREAM_FAILED when it ended before a finish_reason. */
+  flush(): GeminiGenerateContentResponse[];
+  /** The stream failed: nothing is released (a half-received function call is not a call). */
+  abort(): GeminiGenerateContentResponse[];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function streamFailed(message: string): GatewayError {
+  return new GatewayError('GW_UPSTREAM_STREAM_FAILED', { message });
+}
+
+/**
+ * Translates an OpenAI chat-completion stream into Gemini streamGenerateContent chunks: each text
+ * delta is one chunk with one text part; tool-call deltas are gathered by index and sent whole, as
+ * functionCall parts (with the upstream's id), in the last chunk, which also carries finishReason and
+ * usageMetadata. That chunk waits for the usage chunk or `[DONE]` (or the end, after a
+ * finish_reason). Each upstream event is parsed once; nothing else is re-read.
+ */
+export function createOpenAIToGeminiStreamTranslator(context: OpenAIToGeminiStreamContext): OpenAIToGeminiStreamTranslator {
+  const state: OpenAIToGeminiStreamState = { modelVersion: context.model, responseId: undefined, toolCalls: new Map(), finishReason: undefined, usage: undefined, stopped: false };
+
+  const chunk = (parts: GeminiResponsePart[], last: boolean): GeminiGenerateContentResponse => {
+    const response: GeminiGenerateContentResponse = {
+      candidates: [{ content: { role: 'model', parts }, ...(last && state.finishReason !== undefined ? { finishReason: state.finishReason } : {}), index: 0 }],
+      modelVersion: state.modelVersion,
+    };
+    if (last && state.usage !== undefined) response.usageMetadata = state.usage;
+    if (state.responseId !== undefined) response.responseId = state.responseId;
+    return response;
+  };
+
+  const finish = (): GeminiGenerateContentResponse[] => {
+    state.stopped = true;
+    const parts: GeminiResponsePart[] = [...state.toolCalls.values()].map((call) => ({
+      functionCall: { name: call.name, args: parseArguments(call.arguments), ...(call.id === undefined ? {} : { id: call.id }) },
+    }));
+    return [chunk(parts, true)];
+  };
+
+  const readChunk = (parsed: Record<string, unknown>): GeminiGenerateContentResponse[] => {
+    if (typeof parsed['model'] === 'string') state.modelVersion = parsed['model'];
+    if (typeof parsed['id'] === 'string') state.responseId = parsed['id'];
+    const usage = toUsageMetadata(parsed['usage']);
+    const choice: unknown = Array.isArray(parsed['choices']) ? parsed['choices'][0] : undefined;
+    const output: GeminiGenerateContentResponse[] = [];
+    if (isRecord(choice)) {
+      const delta = choice['delta'];
+      if (isRecord(delta)) {
+        if (typeof delta['content'] === 'string' && delta['content'] !== '') output.push(chunk([{ text: delta['content'] }], false));
+        if (Array.isArray(delta['tool_calls'])) for (const call of delta['tool_calls']) gatherToolCall(state, call);
+      }
+      state.finishReason = mapOpenAIFinishReason(choice['finish_reason']) ?? state.finishReason;
+    }
+    if (usage !== undefined) {
+      state.usage = usage;
+      // The usage chunk comes after the finish_reason: the turn is complete.
+      if (state.finishReason !== undefined) output.push(...finish());
+    }
+    return output;
+  };
+
+  return {
+    push(event) {
+      if (state.stopped) return [];
+      const data = event.data.trim();
+      if (data === '') return [];
+      if (data === '[DONE]') {
+        if (state.finishReason === undefined) throw streamFailed('upstream stream ended before finish');
+        return finish();
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(data);
+      } catch {
+        throw streamFailed('upstream sent a stream chunk that is not JSON');
+      }
+      if (!isRecord(parsed)) throw streamFailed('upstream sent a stream chunk that is not a JSON object');
+      const error = parsed['error'];
+      if (error !== undefined && error !== null) {
+        const message = isRecord(error) && typeof error['message'] === 'string' ? error['message'] : typeof error === 'string' ? error : undefined;
+        throw streamFailed(message ?? 'upstream reported an error mid-stream');
+      }
+      return readChunk(parsed);
+    },
+    flush() {
+      if (state.stopped) return [];
+      if (state.finishReason === undefined) throw streamFailed('upstream stream ended before finish');
+      return finish();
+    },
+    abort: () => [],
+  };
+}
+
+function gatherToolCall(state: OpenAIToGeminiStreamState, call: unknown): void {
+  if (!isRecord(call)) return;
+  const index = typeof call['index'] === 'number' ? call['index'] : 0;
+  const fn = isRecord(call['function']) ? call['function'] : {};
+  const held = state.toolCalls.get(index) ?? { id: undefined, name: '', arguments: '' };
+  if (typeof call['id'] === 'string') held.id = call['id'];
+  if (typeof fn['name'] === 'string') held.name += fn['name'];
+  if (typeof fn['arguments'] === 'string') held.arguments += fn['arguments'];
+  state.toolCalls.set(index, held);
+}
