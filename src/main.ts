@@ -170,6 +170,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     isShuttingDown: () => shuttingDown,
     bodyLimitBytes: config.server.body_limit_bytes,
     timeouts: { headersMs: config.server.timeouts.headers_ms, requestMs: config.server.timeouts.request_ms, keepAliveMs: config.server.timeouts.keep_alive_ms },
+    maxHeaderBytes: config.server.max_header_bytes,
     accessLog: config.logging.access_log,
     // The network layer fills the hook order's two IP slots (server/hooks/hook-order.ts).
     slotHooks: {

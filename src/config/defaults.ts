@@ -40,7 +40,14 @@ export const defaultConfig: Config = {
       ip_denylist: [],
       rate_limit: { enabled: true, requests_per_second: 10, burst: 20 }, // per client IP (IPv6 per /64)
     },
-    validation: { max_tokens: 131_072 }, // 128 Ki tokens: admits Claude Code's 128,000 (docs/configuration.md)
+    max_header_bytes: 16_384, // 16 KiB, Node's default: the largest real client head is a few KiB
+    max_connections_per_ip: 256, // Claude Code and the SDKs keep a handful of keep-alive sockets each
+    validation: {
+      max_tokens: 131_072, // 128 Ki tokens: admits Claude Code's 128,000 (docs/configuration.md)
+      strict: false, // unknown top-level fields pass: new SDK fields must not break clients (docs/security/network.md)
+      max_json_depth: 128, // levels of objects and arrays; real tool schemas nest 20-40
+      max_messages: 10_000, // a week-long Claude Code session stays in the low thousands
+    },
   },
   auth: {
     dir: './data/auths',

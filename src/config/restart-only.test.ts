@@ -15,6 +15,7 @@ describe('restart-only settings, derived from the schema', () => {
       'server.body_limit_bytes',
       'server.timeouts.*',
       'server.tls.*',
+      'server.max_header_bytes',
       'server.security.headers.*',
       'server.security.cors.*',
       'auth.dir',

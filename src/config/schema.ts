@@ -52,6 +52,19 @@ const ServerTimeouts = closed({
   shutdown_grace_ms: NonNegativeInt,
 });
 
+/**
+ * Client request bodies (server/request-rules.ts). All hot-reloaded.
+ * `strict`: refuse unknown top-level fields (off by default: the SDKs add fields faster than the gateway).
+ * `max_json_depth`: nesting of objects and arrays anywhere in the body, unknown fields included.
+ * `max_messages`: entries of the surface's message list.
+ */
+const RequestValidation = closed({
+  max_tokens: PositiveInt,
+  strict: Type.Boolean(),
+  max_json_depth: Type.Integer({ minimum: 8, maximum: 512 }),
+  max_messages: PositiveInt,
+});
+
 const ServerConfig = closed({
   host: restartOnly(NonEmpty),
   port: restartOnly(Port),
@@ -59,8 +72,12 @@ const ServerConfig = closed({
   body_limit_bytes: restartOnly(Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 })),
   timeouts: restartOnly(ServerTimeouts),
   tls: restartOnly(TlsConfig),
+  /** Largest request head (request line + headers) Node's parser accepts; over it → 431 (server/client-error.ts). */
+  max_header_bytes: restartOnly(Type.Integer({ minimum: 4096, maximum: 1024 * 1024 })),
+  /** Open connections one client address may hold; excess ones are closed at accept. 0 = no cap. */
+  max_connections_per_ip: NonNegativeInt,
   security: SecurityConfig,
-  validation: closed({ max_tokens: PositiveInt }),
+  validation: RequestValidation,
 });
 
 /** A client key: `key_sha256` (preferred) or a plain `key` (accepted with a warning). */

@@ -38,6 +38,8 @@ export const errorCatalog = {
   GW_NOT_FOUND: { status: 404, kind: 'not_found', message: 'No such route.' },
   GW_MODEL_NOT_FOUND: { status: 404, kind: 'not_found', message: 'The requested model is not served by this gateway.' },
   GW_BODY_TOO_LARGE: { status: 413, kind: 'payload_too_large', message: 'The request body is larger than the configured limit.' },
+  GW_REQUEST_TIMEOUT: { status: 408, kind: 'timeout', message: 'The request head or body did not arrive in time.' },
+  GW_HEADERS_TOO_LARGE: { status: 431, kind: 'invalid_request', message: 'The request headers are larger than the configured limit.' },
   GW_UNSUPPORTED_MEDIA_TYPE: { status: 415, kind: 'unsupported_media_type', message: 'Content-Type must be application/json.' },
   GW_RATE_LIMITED: { status: 429, kind: 'rate_limit', message: 'Rate limit exceeded; retry after the time in Retry-After.' },
   GW_NO_CREDENTIAL_AVAILABLE: { status: 503, kind: 'overloaded', message: 'Every credential of the provider is cooling down; retry later.' },

@@ -68,6 +68,7 @@ async function appWith(options: TestAppOptions = {}): Promise<FastifyInstance> {
     isShuttingDown: options.isShuttingDown ?? (() => false),
     bodyLimitBytes: 1_048_576,
     timeouts: { headersMs: 5_000, requestMs: 10_000, keepAliveMs: 1_000 },
+    maxHeaderBytes: 16_384,
     accessLog: false,
     ...(options.slotHooks === undefined ? {} : { slotHooks: options.slotHooks }),
   });

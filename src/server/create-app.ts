@@ -3,6 +3,8 @@ import type { SecureContextOptions } from 'node:tls';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type onRequestHookHandler } from 'fastify';
 import type { UpstreamClient } from '../upstream/client.js';
 import { createAccessLogObserver } from './access-log.js';
+import { createClientErrorHandler } from './client-error.js';
+import { installConnectionCap, trustedProxyExemption } from './connection-cap.js';
 import type { ChatPipelineDependencies } from './chat-pipeline.js';
 import { installErrorHandler, installNotFoundHandler } from './error-handler.js';
 import { ExchangeObservers, type ExchangeObserver } from './exchange.js';
@@ -30,6 +32,8 @@ export interface AppOptions {
   /** Fixed at start: Fastify compiles the body limit and server timeouts into the server. */
   bodyLimitBytes: number;
   timeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
+  /** Largest request head Node's parser accepts (`server.max_header_bytes`); over it → 431. */
+  maxHeaderBytes: number;
   accessLog: boolean;
   /** TLS termination (security/tls-material.ts): the listener is HTTPS with these options; absent, plain HTTP. */
   https?: SecureContextOptions;
@@ -44,6 +48,9 @@ export interface AppOptions {
   /** Provider request and token budgets (limits/provider-limiter.ts), created once per process (main.ts); absent = not enforced. */
   providerLimiter?: ProviderLimiter;
 }
+
+/** How often Node looks for sockets past `headers_ms` / `request_ms`, in milliseconds. */
+const slowClientCheckMs = 1_000;
 
 /** A client-sent request id is echoed only when it is a plain token; anything else is replaced. */
 const safeRequestId = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -67,6 +74,14 @@ export function createApp(options: AppOptions): FastifyInstance {
     return503OnClosing: false, // answered by the shutdown-gate hook, in the path's error shape
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 256 },
+    http: {
+      maxHeaderSize: options.maxHeaderBytes,
+      // Node checks the header and request timeouts on this interval (30 s by default), so a client
+      // trickling its head could hold a socket up to 30 s past headers_ms. Checked every second.
+      connectionsCheckingInterval: Math.min(slowClientCheckMs, options.timeouts.headersMs),
+    },
+    // 431, 408 and unparseable requests in the surface's error shape (client-error.ts).
+    clientErrorHandler: createClientErrorHandler(options.logger),
     genReqId: (request) => {
       const sent = request.headers['x-request-id'];
       return typeof sent === 'string' && safeRequestId.test(sent) ? sent : randomUUID();
@@ -74,6 +89,11 @@ export function createApp(options: AppOptions): FastifyInstance {
   });
   // Slowloris bound: headers must arrive within headersMs (Node requires it below requestTimeout).
   app.server.headersTimeout = Math.min(options.timeouts.headersMs, options.timeouts.requestMs);
+  const config = () => options.runtime().loaded.config.server;
+  installConnectionCap(app.server, {
+    maxPerAddress: () => config().max_connections_per_ip,
+    isExempt: trustedProxyExemption(() => config().trusted_proxies),
+  });
 
   app.decorateRequest('rawBody', undefined);
   app.decorateRequest('principal', undefined);
@@ -89,7 +109,11 @@ export function createApp(options: AppOptions): FastifyInstance {
   );
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, createJsonBodyParser());
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer' },
+    createJsonBodyParser({ maxDepth: () => options.runtime().loaded.config.server.validation.max_json_depth }),
+  );
   // No `100 Continue` before the key is checked: it is sent when the body parser starts reading,
   // after every onRequest hook (a server event, not a per-request hook: hooks/expect-continue.ts).
   deferContinue(app.server, { bodyLimitBytes: options.bodyLimitBytes });

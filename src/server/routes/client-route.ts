@@ -2,6 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WireFormat } from '../../formats/wire-format.js';
 import { runChat, type ChatPipelineDependencies } from '../chat-pipeline.js';
+import { enforceMessageCount, knownTopLevelFields, refuseUnknownFields } from '../request-rules.js';
 import { compileBodyValidator, enforceMaxTokens, maxTokensCapFor, type BodyValidator } from '../validate-body.js';
 
 /** The path parameters of a route (`/v1beta/models/:model…` gives `model`); empty for the body-model routes. */
@@ -36,6 +37,8 @@ export interface ClientRoute<Schema extends TSchema> {
   readonly url: string;
   readonly surface: WireFormat;
   readonly schema: Schema;
+  /** The top-level array of the conversation (`messages`; Gemini `contents`), bounded by `server.validation.max_messages`. */
+  readonly messages: string;
   model(body: Static<Schema>, params: RouteParams): string;
   stream(body: Static<Schema>, params: RouteParams): boolean;
   /** Checked in order against the model's cap; empty for a route that produces no output (count_tokens). */
@@ -53,22 +56,28 @@ export function defineClientRoute<Schema extends TSchema>(route: ClientRoute<Sch
 }
 
 /**
- * Registers every row as `POST url` with one handler shape: validate (the schema compiled once,
- * here) → cap each token field against the model's cap → run. The same three steps for every
- * surface, so a per-key check on the model (key governance) is added here once, after the cap.
+ * Registers every row as `POST url` with one handler shape: count the messages → validate (the
+ * schema compiled once, here) → refuse unknown top-level fields when `server.validation.strict` is
+ * on → cap each token field against the model's cap → run. The same steps for every surface, so a
+ * per-key check on the model (key governance) is added here once, after the cap.
  */
 export function registerClientRoutes(app: FastifyInstance, dependencies: ChatPipelineDependencies, table: readonly ClientRouteRow[]): void {
   for (const route of table) {
     const validate: BodyValidator<TSchema> = compileBodyValidator(route.schema);
-    const { surface, tokenCaps } = route;
+    const knownFields = knownTopLevelFields(route.schema);
+    const { surface, tokenCaps, messages } = route;
     const run = route.run?.bind(route) ?? runChat;
     app.post(route.url, async (request, reply) => {
       const body: unknown = request.body;
+      const runtime = dependencies.runtime();
+      const validation = runtime.loaded.config.server.validation;
+      enforceMessageCount(body, messages, validation.max_messages);
       validate(body);
+      if (validation.strict) refuseUnknownFields(body as Record<string, unknown>, knownFields);
       const params = request.params as RouteParams;
       const model = route.model(body, params);
       if (tokenCaps.length > 0) {
-        const cap = maxTokensCapFor(dependencies.runtime(), model);
+        const cap = maxTokensCapFor(runtime, model);
         for (const field of tokenCaps) enforceMaxTokens(field.read(body), field.name, cap);
       }
       await run(dependencies, request, reply, { clientFormat: surface, body, model, stream: route.stream(body, params) });

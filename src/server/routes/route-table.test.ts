@@ -13,7 +13,11 @@ import { clientRouteTable } from './route-table.js';
  * test is the table and the shared handler, not the pipeline behind it.
  */
 const globalCap = 100;
-const runtime = { router: { resolve: () => undefined }, loaded: { config: { server: { validation: { max_tokens: globalCap } } } } } as unknown as Runtime;
+const maxMessages = 3;
+const runtime = {
+  router: { resolve: () => undefined },
+  loaded: { config: { server: { validation: { max_tokens: globalCap, max_messages: maxMessages, strict: false } } } },
+} as unknown as Runtime;
 const dependencies = { runtime: () => runtime } as unknown as ChatPipelineDependencies;
 
 const apps: FastifyInstance[] = [];
@@ -108,7 +112,11 @@ describe('a row of a later surface fits the table', () => {
   const geminiLike = defineClientRoute({
     url: '/v1beta/models/:model',
     surface: 'openai-chat',
-    schema: Type.Object({ generationConfig: Type.Optional(Type.Object({ maxOutputTokens: Type.Optional(Type.Integer()) })) }),
+    schema: Type.Object({
+      contents: Type.Optional(Type.Array(Type.Object({ role: Type.String() }))),
+      generationConfig: Type.Optional(Type.Object({ maxOutputTokens: Type.Optional(Type.Integer()) })),
+    }),
+    messages: 'contents',
     model: (_body, params) => params['model'] ?? '',
     stream: () => true,
     tokenCaps: [{ name: 'generationConfig.maxOutputTokens', read: (body) => body.generationConfig?.maxOutputTokens }],
@@ -121,5 +129,14 @@ describe('a row of a later surface fits the table', () => {
     const over = await app.inject({ method: 'POST', url: '/v1beta/models/gem-test', payload: { generationConfig: { maxOutputTokens: globalCap + 1 } } });
     expect(over.statusCode).toBe(400);
     expect(over.body).toContain(`generationConfig.maxOutputTokens ${globalCap + 1}`);
+  });
+
+  it('bounds its own message list (contents) by server.validation.max_messages, before the schema', async () => {
+    const { app, seen } = await recordingApp([geminiLike]);
+    // Entries the schema would refuse: the count refuses first, so the schema never walks them.
+    const over = await app.inject({ method: 'POST', url: '/v1beta/models/gem-test', payload: { contents: Array.from({ length: maxMessages + 1 }, () => 1) } });
+    expect(over.statusCode).toBe(400);
+    expect(over.body).toContain(`contents: ${maxMessages + 1} entries is more than this gateway's limit of ${maxMessages}`);
+    expect(seen).toEqual([]);
   });
 });

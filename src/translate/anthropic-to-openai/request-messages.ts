@@ -1,6 +1,7 @@
 import type { AnthropicContentBlock, AnthropicMessage } from '../../formats/anthropic/messages-request.js';
 import type { OpenAIContentPart, OpenAIMessage, OpenAIToolCall } from '../../formats/openai/chat-request.js';
 import { GatewayError } from '../../errors/gateway-error.js';
+import { boundedIdentifier, toolCallIdMaxLength, toolNameMaxLength } from '../../formats/client-strings.js';
 
 /**
  * Anthropic content blocks → OpenAI chat messages. Anthropic puts tool results inside a user
@@ -81,6 +82,7 @@ interface TranslatedToolResult {
 function translateToolResult(block: BlockRecord, where: string): TranslatedToolResult {
   const toolCallId = block['tool_use_id'];
   if (typeof toolCallId !== 'string') throw invalid(where, 'a tool_result block needs a string `tool_use_id`');
+  boundedIdentifier(toolCallId, `${where}.tool_use_id`, toolCallIdMaxLength);
   const content = block['content'];
   const texts: string[] = [];
   const images: OpenAIContentPart[] = [];
@@ -141,7 +143,11 @@ function translateAssistantBlocks(blocks: AnthropicContentBlock[], where: string
     else if (block.type === 'tool_use') {
       const { id, name, input } = record;
       if (typeof id !== 'string' || typeof name !== 'string') throw invalid(blockWhere, 'a tool_use block needs string `id` and `name`');
-      toolCalls.push({ id, type: 'function', function: { name, arguments: JSON.stringify(input ?? {}) } });
+      toolCalls.push({
+        id: boundedIdentifier(id, `${blockWhere}.id`, toolCallIdMaxLength),
+        type: 'function',
+        function: { name: boundedIdentifier(name, `${blockWhere}.name`, toolNameMaxLength), arguments: JSON.stringify(input ?? {}) },
+      });
     } else if (block.type === 'image') throw unsupported('image', blockWhere, ' (OpenAI assistant messages carry no images)');
     else dropOrRefuse(block.type, blockWhere);
   });

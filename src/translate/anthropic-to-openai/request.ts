@@ -1,6 +1,7 @@
 import type { AnthropicMessagesRequest, AnthropicTool, AnthropicToolChoice } from '../../formats/anthropic/messages-request.js';
 import type { OpenAIChatRequest, OpenAIMessage, OpenAITool, OpenAIToolChoice } from '../../formats/openai/chat-request.js';
 import { GatewayError } from '../../errors/gateway-error.js';
+import { boundedIdentifier, boundedStopSequences, toolNameMaxLength, userIdMaxLength } from '../../formats/client-strings.js';
 import { textBlockSeparator, translateMessage } from './request-messages.js';
 
 export { toolErrorPrefix } from './request-messages.js';
@@ -17,16 +18,9 @@ export interface AnthropicToOpenAIRequestOptions {
 
 /** OpenAI refuses a `user` longer than 64 characters (`string_above_max_length`). */
 export const openAIUserMaxLength = 64;
-/**
- * Longer than this is not an id but abuse or a bug: refused. Claude Code's ids (a JSON object with
- * device, account and session ids) are about 150 characters and must keep working.
- */
-export const userIdMaxLength = 512;
+export { userIdMaxLength } from '../../formats/client-strings.js';
 /** Hex digits of the digest kept in the short form: 128 bits, collisions out of reach. */
 const userIdDigestHexDigits = 32;
-// C0 and C1 control characters and DEL: no identifier contains them; a log line must not either.
-// eslint-disable-next-line no-control-regex
-const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * `metadata.user_id` → OpenAI `user`: as is up to 64 characters; a longer id (Claude Code's) becomes
@@ -34,11 +28,7 @@ const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
  * still works; over 512 characters or with a control character it is a 400 naming the field.
  */
 export function openAIUserFor(userId: string, digestUserId: (userId: string) => string): string {
-  if (userId.length > userIdMaxLength || controlCharacters.test(userId)) {
-    throw new GatewayError('GW_INVALID_REQUEST', {
-      message: `Invalid request: metadata.user_id: must be at most ${userIdMaxLength} characters without control characters.`,
-    });
-  }
+  boundedIdentifier(userId, 'metadata.user_id', userIdMaxLength);
   if (userId.length <= openAIUserMaxLength) return userId;
   return `sha256-${digestUserId(userId).slice(0, userIdDigestHexDigits)}`;
 }
@@ -74,7 +64,7 @@ function translateToolChoice(choice: AnthropicToolChoice): OpenAIToolChoice {
     case 'none':
       return 'none';
     case 'tool':
-      return { type: 'function', function: { name: choice.name } };
+      return { type: 'function', function: { name: boundedIdentifier(choice.name, 'tool_choice.name', toolNameMaxLength) } };
   }
 }
 
@@ -123,7 +113,7 @@ export function translateAnthropicRequestToOpenAI(
   const result: OpenAIChatRequest = { model: options.upstreamModel, messages, max_tokens: request.max_tokens };
   if (request.temperature !== undefined) result.temperature = request.temperature;
   if (request.top_p !== undefined) result.top_p = request.top_p;
-  if (request.stop_sequences !== undefined && request.stop_sequences.length > 0) result.stop = request.stop_sequences;
+  if (request.stop_sequences !== undefined && request.stop_sequences.length > 0) result.stop = boundedStopSequences(request.stop_sequences, 'stop_sequences');
   const userId = request.metadata?.user_id;
   if (typeof userId === 'string' && userId !== '') result.user = openAIUserFor(userId, options.digestUserId);
 

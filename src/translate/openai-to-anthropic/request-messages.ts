@@ -8,17 +8,20 @@ import type {
 } from '../../formats/anthropic/messages-request.js';
 import type { OpenAIContentPart, OpenAIMessage, OpenAIToolCall } from '../../formats/openai/chat-request.js';
 import { GatewayError } from '../../errors/gateway-error.js';
+import { boundedIdentifier, toolCallIdMaxLength, toolNameMaxLength } from '../../formats/client-strings.js';
 
 /**
  * OpenAI messages → Anthropic `system` + alternating `messages`.
  *
- * Why the reshaping: Anthropic has no system role inside `messages` (system and developer
- * messages, wherever they sit, are hoisted to the top-level `system` in order), requires user and
- * assistant turns to alternate (consecutive same-role messages are merged into one turn), and
- * carries tool results as `tool_result` blocks in a user turn (consecutive `tool` messages become
- * one user turn, which is also what Anthropic needs for parallel tool calls). Empty text is left
- * out because Anthropic rejects empty text blocks. `name` on messages has no Anthropic field and
- * is dropped.
+ * Why the reshaping: system and developer messages, wherever they sit, are hoisted to the
+ * top-level `system` in order. (Anthropic's Messages API does accept a `system` message inside
+ * `messages` behind the beta Claude Code uses, and the schema admits it; the public reference
+ * keeps the system prompt in `system`, which every Anthropic model takes.) Anthropic also requires
+ * user and assistant turns to alternate (consecutive same-role messages are merged into one turn)
+ * and carries tool results as `tool_result` blocks in a user turn (consecutive `tool` messages
+ * become one user turn, which is also what Anthropic needs for parallel tool calls). Empty text is
+ * left out because Anthropic rejects empty text blocks. `name` on messages has no Anthropic field
+ * and is dropped.
  */
 export interface TranslatedMessages {
   system: AnthropicTextBlock[];
@@ -137,11 +140,16 @@ function toolUseBlock(toolCall: OpenAIToolCall, path: string): AnthropicToolUseB
       message: `${path}.function.arguments must encode a JSON object; Anthropic needs tool arguments as an object.`,
     });
   }
-  return { type: 'tool_use', id: toolCall.id, name: toolCall.function.name, input };
+  return {
+    type: 'tool_use',
+    id: boundedIdentifier(toolCall.id, `${path}.id`, toolCallIdMaxLength),
+    name: boundedIdentifier(toolCall.function.name, `${path}.function.name`, toolNameMaxLength),
+    input,
+  };
 }
 
 function toolResultBlock(toolCallId: string, content: MessageContent, path: string): AnthropicToolResultBlock {
-  const block: AnthropicToolResultBlock = { type: 'tool_result', tool_use_id: toolCallId };
+  const block: AnthropicToolResultBlock = { type: 'tool_result', tool_use_id: boundedIdentifier(toolCallId, `${path}.tool_call_id`, toolCallIdMaxLength) };
   if (typeof content === 'string') {
     if (content !== '') block.content = content;
   } else {

@@ -1,6 +1,7 @@
 import type { AnthropicMessagesRequest, AnthropicTool, AnthropicToolChoice } from '../../formats/anthropic/messages-request.js';
 import type { OpenAIChatRequest, OpenAITool } from '../../formats/openai/chat-request.js';
 import { GatewayError } from '../../errors/gateway-error.js';
+import { boundedIdentifier, boundedStopSequences, toolNameMaxLength, userIdMaxLength } from '../../formats/client-strings.js';
 import { translateMessages } from './request-messages.js';
 
 export interface OpenAIToAnthropicRequestOptions {
@@ -40,7 +41,7 @@ export function translateOpenAIRequestToAnthropic(
   if (request.stream === true) translated.stream = true;
 
   if (request.stop !== undefined && request.stop !== null) {
-    translated.stop_sequences = typeof request.stop === 'string' ? [request.stop] : [...request.stop];
+    translated.stop_sequences = boundedStopSequences(typeof request.stop === 'string' ? [request.stop] : request.stop, 'stop');
   }
   if (request.temperature !== undefined && request.temperature !== null) {
     translated.temperature = checkedUnitRange(request.temperature, 'temperature');
@@ -55,8 +56,9 @@ export function translateOpenAIRequestToAnthropic(
     throw new GatewayError('GW_INVALID_REQUEST', { message: 'tool_choice requires at least one tool in tools.' });
   }
 
-  // Anthropic asks for an opaque id here (a hash or uuid), which is what OpenAI's `user` is for too.
-  if (request.user !== undefined && request.user !== '') translated.metadata = { user_id: request.user };
+  // Anthropic asks for an opaque id here (a hash or uuid), which is what OpenAI's `user` is for too;
+  // bounded like the other direction (anthropic-to-openai's openAIUserFor), never cut.
+  if (request.user !== undefined && request.user !== '') translated.metadata = { user_id: boundedIdentifier(request.user, 'user', userIdMaxLength) };
   return translated;
 }
 
@@ -116,7 +118,11 @@ function translateToolChoice(request: OpenAIChatRequest): AnthropicToolChoice | 
   if (choice === 'none') return { type: 'none' };
   if (choice === undefined) return disableParallel ? { type: 'auto', disable_parallel_tool_use: true } : undefined;
   const base: AnthropicToolChoice =
-    choice === 'auto' ? { type: 'auto' } : choice === 'required' ? { type: 'any' } : { type: 'tool', name: choice.function.name };
+    choice === 'auto'
+      ? { type: 'auto' }
+      : choice === 'required'
+        ? { type: 'any' }
+        : { type: 'tool', name: boundedIdentifier(choice.function.name, 'tool_choice.function.name', toolNameMaxLength) };
   if (disableParallel) base.disable_parallel_tool_use = true;
   return base;
 }
