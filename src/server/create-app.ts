@@ -62,8 +62,16 @@ const safeRequestId = /^[A-Za-z0-9._:-]{1,64}$/;
  * no hook looks at the path.
  */
 export function createApp(options: AppOptions): FastifyInstance {
+  // Node's HTTP server options, for the plain and the TLS listener alike (Fastify passes `http` to
+  // the plain one only; `https.createServer` takes the same options beside the TLS ones).
+  const serverOptions = {
+    maxHeaderSize: options.maxHeaderBytes,
+    // Node checks the header and request timeouts on this interval (30 s by default), so a client
+    // trickling its head could hold a socket up to 30 s past headers_ms. Checked every second.
+    connectionsCheckingInterval: Math.min(slowClientCheckMs, options.timeouts.headersMs),
+  };
   const app = Fastify({
-    ...(options.https === undefined ? {} : { https: options.https }),
+    ...(options.https === undefined ? {} : { https: { ...options.https, ...serverOptions } }),
     loggerInstance: options.logger,
     // Fastify's two lines per request are replaced by our one access-log line (a subscriber of the exchange).
     logController: new LogController({ disableRequestLogging: true }),
@@ -74,12 +82,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     return503OnClosing: false, // answered by the shutdown-gate hook, in the path's error shape
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 256 },
-    http: {
-      maxHeaderSize: options.maxHeaderBytes,
-      // Node checks the header and request timeouts on this interval (30 s by default), so a client
-      // trickling its head could hold a socket up to 30 s past headers_ms. Checked every second.
-      connectionsCheckingInterval: Math.min(slowClientCheckMs, options.timeouts.headersMs),
-    },
+    http: serverOptions,
     // 431, 408 and unparseable requests in the surface's error shape (client-error.ts).
     clientErrorHandler: createClientErrorHandler(options.logger),
     genReqId: (request) => {

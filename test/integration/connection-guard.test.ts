@@ -1,6 +1,12 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startStandardSetup, type StandardSetup } from '../helpers/standard-setup.js';
+import { createTestCertificateAuthority, createTestLeafCertificate } from '../helpers/tls-certificates.js';
 
 /**
  * What the gateway does before a request exists, over raw sockets: the per-IP connection cap
@@ -142,4 +148,45 @@ describe('slow clients (slowloris) are cut', () => {
     expect(raw.received()).toMatch(/^HTTP\/1\.1 408 /);
     expect(raw.received()).toContain('GW_REQUEST_TIMEOUT');
   });
+});
+
+describe('over TLS the same bounds hold (Node server options reach the HTTPS listener too)', () => {
+  it('a 20 KB header gets 431 JSON, and a trickled head is cut with 408', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'cliproxy-guard-tls-'));
+    let gateway: TestGateway | undefined;
+    try {
+      const authority = await createTestCertificateAuthority(directory);
+      const leaf = await createTestLeafCertificate(authority, 'server');
+      gateway = await startTestGateway({
+        providers: {},
+        extra: { server: { tls: { enabled: true, cert_file: leaf.certFile, key_file: leaf.keyFile }, timeouts: { headers_ms: headersMs, request_ms: requestMs } } },
+      });
+      const exchange = (head: string, trickle: boolean) =>
+        new Promise<{ text: string; elapsed: number }>((resolve, reject) => {
+          const started = Date.now();
+          let text = '';
+          const socket = tlsConnect({ port: gateway!.port, host: '127.0.0.1', ca: authority.caCert, servername: 'localhost' }, () => {
+            socket.write(head);
+            if (trickle) {
+              let index = 0;
+              const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write(`X-Slow-${index++}: a\r\n`)), 200);
+              socket.once('close', () => clearInterval(timer));
+            }
+          });
+          socket.on('data', (data: Buffer) => (text += data.toString('latin1')));
+          socket.on('error', () => undefined);
+          socket.once('close', () => resolve({ text, elapsed: Date.now() - started }));
+          setTimeout(() => reject(new Error('no close')), cutWithinMs + 5_000).unref();
+        });
+      const big = await exchange(`GET /v1/models HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'a'.repeat(20 * 1024)}\r\n\r\n`, false);
+      expect(big.text).toMatch(/^HTTP\/1\.1 431 /);
+      expect(big.text).toContain('GW_HEADERS_TOO_LARGE');
+      const slowHead = await exchange('GET /v1/models HTTP/1.1\r\nHost: localhost\r\n', true);
+      expect(slowHead.elapsed).toBeLessThan(cutWithinMs);
+      expect(slowHead.text).toMatch(/^HTTP\/1\.1 408 /);
+    } finally {
+      await gateway?.stop();
+      await rm(directory, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
