@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
-import type { BlockList, Socket } from 'node:net';
-import { compileAddressList } from '../net/client-ip.js';
-import { normaliseSocketAddress } from '../net/ip-address.js';
+import type { Socket } from 'node:net';
+import { compileAddressList, type AddressList } from '../net/address-list.js';
+import { normaliseSocketAddress, type NormalisedAddress } from '../net/ip-address.js';
 
 /**
  * Per-IP connection cap: `server.max_connections_per_ip` open sockets per client address. One more
@@ -23,7 +23,7 @@ export interface ConnectionCapOptions {
   /** Read at each accept, so a hot reload applies to the next connection. 0 = no cap. */
   maxPerAddress: () => number;
   /** True for a peer that is not capped (a trusted proxy). */
-  isExempt?: (address: string) => boolean;
+  isExempt?: (address: NormalisedAddress) => boolean;
   /** Called once per refused socket (a counter); never logs by itself. */
   onRefused?: (address: string) => void;
 }
@@ -43,8 +43,9 @@ export function installConnectionCap(server: Server, options: ConnectionCapOptio
   const open = new Map<string, number>();
   server.prependListener('connection', (socket: Socket) => {
     const max = options.maxPerAddress();
-    const address = normaliseSocketAddress(socket.remoteAddress)?.address;
-    if (max === 0 || address === undefined || options.isExempt?.(address) === true) return;
+    const peer = normaliseSocketAddress(socket.remoteAddress);
+    if (max === 0 || peer === undefined || options.isExempt?.(peer) === true) return;
+    const address = peer.address;
     const current = open.get(address) ?? 0;
     if (current >= max) {
       options.onRefused?.(address);
@@ -70,15 +71,15 @@ export function installConnectionCap(server: Server, options: ConnectionCapOptio
  * `isExempt` for `server.trusted_proxies`: compiled once per list (the loaded config is frozen, so a
  * reload brings a new array and a fresh compile), with the same rules as client IP resolution.
  */
-export function trustedProxyExemption(trustedProxies: () => readonly string[]): (address: string) => boolean {
+export function trustedProxyExemption(trustedProxies: () => readonly string[]): (address: NormalisedAddress) => boolean {
   let compiledFor: readonly string[] | undefined;
-  let list: BlockList | undefined;
+  let list: AddressList | undefined;
   return (address) => {
     const current = trustedProxies();
     if (current !== compiledFor) {
       compiledFor = current;
       list = current.length === 0 ? undefined : compileAddressList(current);
     }
-    return list !== undefined && list.check(address, address.includes(':') ? 'ipv6' : 'ipv4');
+    return list !== undefined && list.check(address);
   };
 }
