@@ -38,7 +38,8 @@ export function enforceMessageCount(body: unknown, field: string, max: number): 
  */
 export function knownTopLevelFields(schema: TSchema): ReadonlySet<string> {
   const names = new Set<string>();
-  const members: unknown[] = Array.isArray((schema as { anyOf?: unknown }).anyOf) ? ((schema as { anyOf: unknown[] }).anyOf) : [schema];
+  const anyOf: unknown = (schema as { anyOf?: unknown }).anyOf;
+  const members: readonly unknown[] = Array.isArray(anyOf) ? anyOf : [schema];
   for (const member of members) {
     const properties: unknown = isRecord(member) ? member['properties'] : undefined;
     if (isRecord(properties)) for (const name of Object.keys(properties)) names.add(name);
