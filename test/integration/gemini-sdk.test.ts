@@ -131,6 +131,27 @@ describe.each<Side>(['openai', 'anthropic'])('@google/genai → %s upstream', (s
     const counted = await client.models.countTokens({ model, contents: 'What is the weather in Paris?' });
     expect(counted.totalTokens).toBeGreaterThan(0);
   });
+
+  // The SDK refuses generationConfig in countTokens for the Gemini API, so the whole-request form goes raw.
+  it('counts a request whatever its generation settings (temperature 1.5 included), still refusing a part it cannot carry', async () => {
+    const count = (body: unknown): Promise<Response> =>
+      fetch(`${setup.testGateway.url}/v1beta/models/${model}:countTokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-goog-api-key': setup.testGateway.clientKey },
+        body: JSON.stringify(body),
+      });
+    const contents = [{ role: 'user', parts: [{ text: 'What is the weather in Paris?' }] }];
+    const plain = await count({ generateContentRequest: { contents } });
+    expect(plain.status).toBe(200);
+    const plainCount = ((await plain.json()) as { totalTokens: number }).totalTokens;
+    const generationConfig = { temperature: 1.5, topP: 0.5, topK: 7.5, maxOutputTokens: 99, stopSequences: ['END'], candidateCount: 2 };
+    const configured = await count({ generateContentRequest: { contents, generationConfig } });
+    expect(configured.status).toBe(200);
+    expect(configured.headers.get('x-token-count-estimated')).toBe('true');
+    expect(await configured.json()).toEqual({ totalTokens: plainCount });
+    const unknownPart = await count({ contents: [{ role: 'user', parts: [{ executableCode: { code: 'print(1)' } }] }] });
+    expect(unknownPart.status).toBe(400);
+  });
 });
 
 describe('Gemini surface: the rest', () => {
@@ -166,6 +187,10 @@ describe('Gemini surface: the rest', () => {
     const overCap = await post('gpt-test:generateContent', { contents: [{ role: 'user', parts: [{ text: 'hi' }] }], generationConfig: { maxOutputTokens: 10_000_000 } });
     expect(overCap.status).toBe(400);
     expect(((await overCap.json()) as { error: { message: string } }).error.message).toContain('generationConfig.maxOutputTokens 10000000 is above');
+    // countTokens ignores temperature (test above); generating still refuses what Anthropic's 0..1 cannot take.
+    const hotAnthropic = await post('claude-test:generateContent', { contents: [{ role: 'user', parts: [{ text: 'hi' }] }], generationConfig: { temperature: 1.5 } });
+    expect(hotAnthropic.status).toBe(400);
+    expect(((await hotAnthropic.json()) as { error: { message: string } }).error.message).toContain('temperature must be between 0 and 1');
     const orphan = await post('claude-test:generateContent', { contents: [{ role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: {} } }] }] });
     expect(orphan.status).toBe(400);
     const noKey = await fetch(`${setup.testGateway.url}/v1beta/models/gpt-test:generateContent`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });

@@ -29,6 +29,9 @@ export function runGeminiStream(
  * `:countTokens`, estimated: the request is measured as its Anthropic translation with the same
  * estimate as `/v1/messages/count_tokens` gives for an upstream that cannot count (estimate-tokens.ts),
  * whatever the upstream, and says so in `x-token-count-estimated`. The model must still be served.
+ * generationConfig is dropped before translating: it does not change the prompt, and the Anthropic
+ * translation's checks on it (temperature over 1, candidateCount) would refuse a count for nothing,
+ * even for a model on an OpenAI upstream. Parts the translation cannot carry are still a 400.
  */
 export async function countGeminiTokens(
   dependencies: ChatPipelineDependencies,
@@ -38,7 +41,7 @@ export async function countGeminiTokens(
 ): Promise<FastifyReply> {
   const { provider, upstreamModel } = resolveProvider(dependencies.runtime(), input.model);
   request.routedProvider = provider.name;
-  const generateRequest: GeminiGenerateContentRequest = input.body.generateContentRequest ?? { contents: input.body.contents ?? [] };
+  const { generationConfig: _generationConfig, ...generateRequest }: GeminiGenerateContentRequest = input.body.generateContentRequest ?? { contents: input.body.contents ?? [] };
   const hasContent = generateRequest.contents.some((content) => content.parts.length > 0);
   const totalTokens = hasContent
     ? estimateAnthropicInputTokens(translateGeminiRequestToAnthropic(generateRequest, { upstreamModel, defaultMaxTokens: 1, stream: false }))
