@@ -11,6 +11,7 @@ import { ExchangeObservers, type ExchangeObserver } from './exchange.js';
 import { createJsonBodyParser } from './hooks/body-parser.js';
 import { deferContinue } from './hooks/expect-continue.js';
 import { compileRequestHooks, requestHookOrder, type HookSlot } from './hooks/hook-order.js';
+import { securityHeaderBlock } from './hooks/security-headers.js';
 import type { ProviderLimiter } from '../limits/provider-limiter.js';
 import './request-context.js';
 import { registerClientRoutes } from './routes/client-route.js';
@@ -62,6 +63,11 @@ const safeRequestId = /^[A-Za-z0-9._:-]{1,64}$/;
  * no hook looks at the path.
  */
 export function createApp(options: AppOptions): FastifyInstance {
+  // One block for the hook and for the raw answers of client-error.ts; HSTS only on the TLS listener.
+  const securityHeaders =
+    options.securityHeaders === undefined
+      ? undefined
+      : securityHeaderBlock({ tls: options.https !== undefined, hstsMaxAgeSeconds: options.securityHeaders.hstsMaxAgeSeconds });
   // Node's HTTP server options, for the plain and the TLS listener alike (Fastify passes `http` to
   // the plain one only; `https.createServer` takes the same options beside the TLS ones).
   const serverOptions = {
@@ -84,7 +90,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     routerOptions: { maxParamLength: 256 },
     http: serverOptions,
     // 431, 408 and unparseable requests in the surface's error shape (client-error.ts).
-    clientErrorHandler: createClientErrorHandler(options.logger),
+    clientErrorHandler: createClientErrorHandler(options.logger, securityHeaders ?? []),
     genReqId: (request) => {
       const sent = request.headers['x-request-id'];
       return typeof sent === 'string' && safeRequestId.test(sent) ? sent : randomUUID();
@@ -143,7 +149,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     bodyLimitBytes: options.bodyLimitBytes,
     observers,
     slotHooks: options.slotHooks ?? {},
-    ...(options.securityHeaders === undefined ? {} : { securityHeaders: { tls: options.https !== undefined, hstsMaxAgeSeconds: options.securityHeaders.hstsMaxAgeSeconds } }),
+    ...(securityHeaders === undefined ? {} : { securityHeaders }),
     ...(options.corsAllowedOrigins === undefined ? {} : { corsAllowedOrigins: options.corsAllowedOrigins }),
   });
   // Plain (not fastify-plugin) registrations: each is encapsulated, so its hooks reach its routes only.

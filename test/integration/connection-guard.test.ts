@@ -100,18 +100,52 @@ describe('per-IP connection cap and trusted proxies', () => {
   });
 });
 
+/**
+ * The raw answers (431, 408) are written to the socket outside Fastify, so no hook runs: they must
+ * carry the security-headers hook's block themselves (HSTS only over TLS, none when switched off).
+ */
+function expectSecurityHeaders(head: string | undefined, expected: { hsts: boolean }): void {
+  const lower = (head ?? '').toLowerCase();
+  expect(lower).toContain('\r\nx-content-type-options: nosniff\r\n');
+  expect(lower).toContain('\r\nx-frame-options: deny\r\n');
+  expect(lower).toContain("\r\ncontent-security-policy: default-src 'none'; frame-ancestors 'none'\r\n");
+  if (expected.hsts) expect(lower).toMatch(/\r\nstrict-transport-security: max-age=\d+; includesubdomains\r\n/);
+  else expect(lower).not.toContain('strict-transport-security');
+}
+
+/** Sends a head padded to 20 KB on a raw socket and returns the answer's head and body once closed. */
+async function oversizedHead(port: number, path: string): Promise<{ head: string | undefined; body: string | undefined }> {
+  const raw = await openSocket(port);
+  raw.socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'a'.repeat(20 * 1024)}\r\nContent-Length: 2\r\n\r\n{}`);
+  await raw.closed;
+  const [head, body] = raw.received().split('\r\n\r\n');
+  return { head, body };
+}
+
 describe('header limit', () => {
   it.each([
     ['/v1/messages', { type: 'error', error: { type: 'invalid_request_error' } }],
+    ['/v1beta/models/gemini-test:generateContent', { error: { code: 431, status: 'INVALID_ARGUMENT' } }],
     ['/v1/chat/completions', { error: { code: 'GW_HEADERS_TOO_LARGE', type: 'invalid_request_error' } }],
-  ])('a 20 KB header to %s gets 431 in the surface shape, and the connection is closed', async (path, shape) => {
-    const raw = await openSocket(slow.testGateway.port);
-    raw.socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'a'.repeat(20 * 1024)}\r\nContent-Length: 2\r\n\r\n{}`);
-    await raw.closed;
-    const [head, body] = raw.received().split('\r\n\r\n');
+  ])('a 20 KB header to %s gets 431 in the surface shape with the security headers, and the connection is closed', async (path, shape) => {
+    const { head, body } = await oversizedHead(slow.testGateway.port, path);
     expect(head).toMatch(/^HTTP\/1\.1 431 /);
     expect(head?.toLowerCase()).toContain('content-type: application/json');
+    expectSecurityHeaders(head, { hsts: false });
     expect(JSON.parse(body ?? '')).toMatchObject(shape);
+  });
+
+  it('with server.security.headers.enabled false the 431 carries none of them', async () => {
+    const bare = await startStandardSetup({ extra: { server: { security: { headers: { enabled: false } } } } });
+    try {
+      const { head } = await oversizedHead(bare.testGateway.port, '/v1/messages');
+      expect(head).toMatch(/^HTTP\/1\.1 431 /);
+      for (const name of ['x-content-type-options', 'x-frame-options', 'content-security-policy', 'strict-transport-security']) {
+        expect(head?.toLowerCase()).not.toContain(name);
+      }
+    } finally {
+      await bare.stop();
+    }
   });
 });
 
@@ -135,18 +169,23 @@ describe('slow clients (slowloris) are cut', () => {
     const elapsed = await trickle(raw, (index) => `X-Slow-${index}: a\r\n`);
     expect(elapsed).toBeLessThan(cutWithinMs);
     expect(raw.received()).toMatch(/^HTTP\/1\.1 408 /);
-    // JSON with the catalog code; in the OpenAI shape, since a timeout carries no request line to pick the surface from.
-    expect(raw.received()).toContain('"code":"GW_REQUEST_TIMEOUT"');
+    const [head, body] = raw.received().split('\r\n\r\n');
+    expectSecurityHeaders(head, { hsts: false });
+    // The OpenAI shape although the path is /v1/messages: Node's parser does not expose a head it is still reading (client-error.ts).
+    expect(JSON.parse(body ?? '')).toMatchObject({ error: { code: 'GW_REQUEST_TIMEOUT' } });
   });
 
   it(`a client trickling its body is cut with 408 within the bound (request_ms ${requestMs})`, async () => {
     const raw = await openSocket(slow.testGateway.port);
-    const head = ['POST /v1/chat/completions HTTP/1.1', 'Host: 127.0.0.1', 'Content-Type: application/json', 'Content-Length: 100000', `Authorization: Bearer ${slow.testGateway.clientKey}`];
-    raw.socket.write(`${head.join('\r\n')}\r\n\r\n{"model":"gpt-test","messages":[`);
+    const requestHead = ['POST /v1/messages HTTP/1.1', 'Host: 127.0.0.1', 'Content-Type: application/json', 'Content-Length: 100000', `x-api-key: ${slow.testGateway.clientKey}`];
+    raw.socket.write(`${requestHead.join('\r\n')}\r\n\r\n{"model":"gpt-test","messages":[`);
     const elapsed = await trickle(raw, () => ' ');
     expect(elapsed).toBeLessThan(cutWithinMs);
     expect(raw.received()).toMatch(/^HTTP\/1\.1 408 /);
-    expect(raw.received()).toContain('GW_REQUEST_TIMEOUT');
+    const [head, body] = raw.received().split('\r\n\r\n');
+    expectSecurityHeaders(head, { hsts: false });
+    // The head was complete, so the request's path picks the shape: Anthropic's here.
+    expect(JSON.parse(body ?? '')).toMatchObject({ type: 'error', error: { type: 'timeout_error' } });
   });
 });
 
@@ -181,6 +220,7 @@ describe('over TLS the same bounds hold (Node server options reach the HTTPS lis
       const big = await exchange(`GET /v1/models HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'a'.repeat(20 * 1024)}\r\n\r\n`, false);
       expect(big.text).toMatch(/^HTTP\/1\.1 431 /);
       expect(big.text).toContain('GW_HEADERS_TOO_LARGE');
+      expectSecurityHeaders(big.text.split('\r\n\r\n')[0], { hsts: true });
       const slowHead = await exchange('GET /v1/models HTTP/1.1\r\nHost: localhost\r\n', true);
       expect(slowHead.elapsed).toBeLessThan(cutWithinMs);
       expect(slowHead.text).toMatch(/^HTTP\/1\.1 408 /);

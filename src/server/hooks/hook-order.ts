@@ -4,7 +4,7 @@ import type { Runtime } from '../runtime.js';
 import { createClientKeyHook } from './client-key.js';
 import { createExchangeStartHook } from './exchange-start.js';
 import { createCorsHook } from './cors.js';
-import { createSecurityHeadersHook, type SecurityHeadersOptions } from './security-headers.js';
+import { createSecurityHeadersHook, type SecurityHeaderBlock } from './security-headers.js';
 import { createManagementAuthHook } from './management-auth.js';
 import { requestIdHook } from './request-id.js';
 import { createShutdownGate } from './shutdown-gate.js';
@@ -40,8 +40,8 @@ export interface HookContext {
   observers: ExchangeObservers;
   /** The hooks filling slots; an absent one leaves its slot empty. */
   slotHooks: Readonly<Partial<Record<HookSlot, onRequestHookHandler>>>;
-  /** `server.security.headers` when enabled; absent, no header hook is installed. */
-  securityHeaders?: SecurityHeadersOptions;
+  /** The block built from `server.security.headers` when enabled; absent, no header hook is installed. */
+  securityHeaders?: SecurityHeaderBlock;
   /** `server.security.cors.allowed_origins`; empty or absent, no CORS hook is installed. */
   corsAllowedOrigins?: readonly string[];
 }

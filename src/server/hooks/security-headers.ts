@@ -14,7 +14,8 @@ import type { onRequestHookHandler } from 'fastify';
  * (XS-Search); OWASP's Secure Headers Project recommends `0` and a Content-Security-Policy instead.
  * No `X-Powered-By`: Fastify sends none, and nothing here adds one.
  *
- * The block is computed once at start; per request the hook only copies it (no object built).
+ * The block is computed once at start (create-app.ts); per request the hook only copies it (no
+ * object built). The same block goes to client-error.ts, whose raw 431/408 answers no hook reaches.
  */
 
 export interface SecurityHeadersOptions {
@@ -24,8 +25,11 @@ export interface SecurityHeadersOptions {
   hstsMaxAgeSeconds: number;
 }
 
-/** The headers, lower-case names (Fastify's own spelling), in a fixed order. */
-export function securityHeaderBlock(options: SecurityHeadersOptions): readonly (readonly [string, string])[] {
+/** Name–value pairs, lower-case names (Fastify's own spelling), in a fixed order. */
+export type SecurityHeaderBlock = readonly (readonly [string, string])[];
+
+/** The headers for a listener. */
+export function securityHeaderBlock(options: SecurityHeadersOptions): SecurityHeaderBlock {
   const block: [string, string][] = [
     ['x-content-type-options', 'nosniff'],
     ['x-frame-options', 'DENY'],
@@ -38,8 +42,7 @@ export function securityHeaderBlock(options: SecurityHeadersOptions): readonly (
   return block;
 }
 
-export function createSecurityHeadersHook(options: SecurityHeadersOptions): onRequestHookHandler {
-  const block = securityHeaderBlock(options);
+export function createSecurityHeadersHook(block: SecurityHeaderBlock): onRequestHookHandler {
   const names = block.map(([name]) => name);
   const values = block.map(([, value]) => value);
   const count = names.length;
