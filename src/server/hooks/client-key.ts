@@ -1,8 +1,7 @@
 import type { onRequestHookHandler } from 'fastify';
-import { GatewayError } from '../../errors/gateway-error.js';
 import { extractClientKey } from '../../security/client-auth.js';
 import type { ClientKeyAuthenticator } from '../../security/client-keys.js';
-import { sendGatewayError } from '../error-handler.js';
+import { createAuthenticateHook } from './authenticate.js';
 
 export interface ClientKeyHookOptions {
   /** The current authenticator: a hot reload swaps it, so it is read per request. */
@@ -10,22 +9,12 @@ export interface ClientKeyHookOptions {
 }
 
 /**
- * Client-key authentication, before the body is read (onRequest): an unauthenticated client gets
- * 401 `GW_UNAUTHORIZED` without a byte of its body parsed, and the connection is closed rather than
- * drained (`sendGatewayError` closes any answer that leaves a body unread). The principal
- * (`{ id, source: 'client-key', policy }`, built once per key) is kept on the request and in the
- * per-request record for every later layer (scopes and budgets, the access log, audit).
+ * Client-key authentication of the client API scope: the key from `Authorization: Bearer`,
+ * `x-api-key`, `x-goog-api-key` or `?key=` (client-auth.ts); principals of source 'client-key'.
  */
 export function createClientKeyHook(options: ClientKeyHookOptions): onRequestHookHandler {
-  const { authenticator } = options;
-  return (request, reply, done) => {
-    const principal = authenticator().authenticate(extractClientKey(request.headers, request.url));
-    if (principal === undefined) {
-      sendGatewayError(request, reply, new GatewayError('GW_UNAUTHORIZED'));
-      return;
-    }
-    request.principal = principal;
-    if (request.exchange !== undefined) request.exchange.principal = principal;
-    done();
-  };
+  return createAuthenticateHook({
+    authenticator: options.authenticator,
+    presentedKey: (request) => extractClientKey(request.headers, request.url),
+  });
 }
