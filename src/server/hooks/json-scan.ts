@@ -16,6 +16,10 @@
  * costs little more than finding its quotes.
  */
 
+import { backslashesBefore } from '../json-bytes.js';
+
+// Byte values as file-local constants, not imports: the hot loops compare against literals this
+// way (with the constants imported, the body scan measured 1.5-2x slower in bench/json-scan.mjs).
 const quote = 0x22;
 const backslash = 0x5c;
 const openObject = 0x7b;
@@ -35,13 +39,6 @@ const maxReportedKeyLength = 64;
 
 export type JsonScanProblem = { kind: 'duplicate-key'; key: string } | { kind: 'too-deep'; maxDepth: number };
 
-/** True when the quote at `quoteIndex` is escaped: preceded by an odd run of backslashes. */
-function isEscaped(bytes: Buffer, quoteIndex: number, stringStart: number): boolean {
-  let backslashes = 0;
-  for (let index = quoteIndex - 1; index >= stringStart && bytes[index] === backslash; index -= 1) backslashes += 1;
-  return backslashes % 2 === 1;
-}
-
 /** The index of the quote that ends the string starting at `start`, or -1. */
 function endOfString(bytes: Buffer, start: number): number {
   const shortEnd = Math.min(bytes.length, start + shortStringBytes);
@@ -53,7 +50,7 @@ function endOfString(bytes: Buffer, start: number): number {
   }
   // A long string (a message text): memchr from quote to quote, skipping escaped ones.
   let end = bytes.indexOf(quote, index);
-  while (end !== -1 && isEscaped(bytes, end, start)) end = bytes.indexOf(quote, end + 1);
+  while (end !== -1 && backslashesBefore(bytes, end, start) % 2 === 1) end = bytes.indexOf(quote, end + 1);
   return end;
 }
 
