@@ -1,18 +1,10 @@
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { GeminiFinishReason, GeminiGenerateContentResponse, GeminiResponsePart, GeminiUsageMetadata } from '../../formats/gemini/generate-content-response.js';
+import { count, geminiResponse, isRecord } from '../../formats/gemini/response-builder.js';
 
 export interface AnthropicToGeminiResponseContext {
   /** The model name when the upstream reports none (the provider's model name). */
   model: string;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function count(record: Record<string, unknown>, key: string): number {
-  const value = record[key];
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
 }
 
 /**
@@ -64,12 +56,11 @@ export function translateAnthropicResponseToGemini(body: unknown, context: Anthr
     }
   }
   const finishReason = mapAnthropicStopReason(body['stop_reason']);
-  const usageMetadata = toUsageMetadata(body['usage']);
-  const response: GeminiGenerateContentResponse = {
-    candidates: [{ content: { role: 'model', parts }, ...(finishReason === undefined ? {} : { finishReason }), index: 0 }],
+  return geminiResponse({
+    parts,
+    finishReason,
     modelVersion: typeof body['model'] === 'string' ? body['model'] : context.model,
-  };
-  if (usageMetadata !== undefined) response.usageMetadata = usageMetadata;
-  if (typeof body['id'] === 'string') response.responseId = body['id'];
-  return response;
+    usageMetadata: toUsageMetadata(body['usage']),
+    responseId: typeof body['id'] === 'string' ? body['id'] : undefined,
+  });
 }

@@ -1,6 +1,7 @@
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { GeminiFinishReason, GeminiGenerateContentResponse, GeminiResponsePart, GeminiUsageMetadata } from '../../formats/gemini/generate-content-response.js';
 import type { SseEvent } from '../../formats/sse.js';
+import { geminiResponse, isRecord, parseArguments, streamFailed } from '../../formats/gemini/response-builder.js';
 import { mapAnthropicStopReason, toUsageMetadata } from './response.js';
 
 export interface AnthropicToGeminiStreamContext {
@@ -28,14 +29,6 @@ export interface AnthropicToGeminiStreamTranslator {
   abort(): GeminiGenerateContentResponse[];
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function streamFailed(message: string): GatewayError {
-  return new GatewayError('GW_UPSTREAM_STREAM_FAILED', { message });
-}
-
 /**
  * Translates an Anthropic Messages stream into Gemini streamGenerateContent chunks: a text delta is
  * one chunk with a text part, a thinking delta one with a `thought: true` part (its signature is
@@ -46,15 +39,8 @@ function streamFailed(message: string): GatewayError {
 export function createAnthropicToGeminiStreamTranslator(context: AnthropicToGeminiStreamContext): AnthropicToGeminiStreamTranslator {
   const state: AnthropicToGeminiStreamState = { modelVersion: context.model, responseId: undefined, toolUses: new Map(), finishReason: undefined, usage: {}, stopped: false };
 
-  const chunk = (parts: GeminiResponsePart[], last = false, usageMetadata?: GeminiUsageMetadata): GeminiGenerateContentResponse => {
-    const response: GeminiGenerateContentResponse = {
-      candidates: [{ content: { role: 'model', parts }, ...(last ? { finishReason: state.finishReason ?? 'STOP' } : {}), index: 0 }],
-      modelVersion: state.modelVersion,
-    };
-    if (usageMetadata !== undefined) response.usageMetadata = usageMetadata;
-    if (state.responseId !== undefined) response.responseId = state.responseId;
-    return response;
-  };
+  const chunk = (parts: GeminiResponsePart[], last = false, usageMetadata?: GeminiUsageMetadata): GeminiGenerateContentResponse =>
+    geminiResponse({ parts, finishReason: last ? (state.finishReason ?? 'STOP') : undefined, modelVersion: state.modelVersion, usageMetadata, responseId: state.responseId });
 
   const read = (type: unknown, payload: Record<string, unknown>): GeminiGenerateContentResponse[] => {
     const index = typeof payload['index'] === 'number' ? payload['index'] : 0;
@@ -85,7 +71,7 @@ export function createAnthropicToGeminiStreamTranslator(context: AnthropicToGemi
         const toolUse = state.toolUses.get(index);
         if (toolUse === undefined) return [];
         state.toolUses.delete(index);
-        return [chunk([{ functionCall: { name: toolUse.name, args: parseInput(toolUse.inputJson), ...(toolUse.id === '' ? {} : { id: toolUse.id }) } }])];
+        return [chunk([{ functionCall: { name: toolUse.name, args: parseArguments(toolUse.inputJson), ...(toolUse.id === '' ? {} : { id: toolUse.id }) } }])];
       }
       case 'message_delta': {
         const delta = isRecord(payload['delta']) ? payload['delta'] : {};
@@ -126,18 +112,6 @@ export function createAnthropicToGeminiStreamTranslator(context: AnthropicToGemi
     },
     abort: () => [],
   };
-}
-
-/** A tool_use input: the JSON text gathered from input_json_delta, `{}` when empty; not an object → kept as text. */
-function parseInput(text: string): Record<string, unknown> {
-  if (text.trim() === '') return {};
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (isRecord(parsed)) return parsed;
-  } catch {
-    // fall through
-  }
-  return { arguments: text };
 }
 
 function stripNulls(record: Record<string, unknown>): Record<string, unknown> {

@@ -1,18 +1,10 @@
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { GeminiFinishReason, GeminiGenerateContentResponse, GeminiResponsePart, GeminiUsageMetadata } from '../../formats/gemini/generate-content-response.js';
+import { count, geminiResponse, isRecord, parseArguments } from '../../formats/gemini/response-builder.js';
 
 export interface OpenAIToGeminiResponseContext {
   /** The model name when the upstream reports none (the provider's model name). */
   model: string;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function count(record: Record<string, unknown>, key: string): number {
-  const value = record[key];
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
 }
 
 /**
@@ -37,21 +29,6 @@ export function toUsageMetadata(usage: unknown): GeminiUsageMetadata | undefined
   const details = usage['prompt_tokens_details'];
   if (isRecord(details) && count(details, 'cached_tokens') > 0) metadata.cachedContentTokenCount = count(details, 'cached_tokens');
   return metadata;
-}
-
-/**
- * A function call's arguments: OpenAI sends a JSON string, Gemini an object. Arguments that are not
- * a JSON object (a truncated answer) travel as `{ "arguments": "<the text>" }` rather than being lost.
- */
-export function parseArguments(text: string): Record<string, unknown> {
-  if (text.trim() === '') return {};
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (isRecord(parsed)) return parsed;
-  } catch {
-    // fall through: kept as text
-  }
-  return { arguments: text };
 }
 
 /**
@@ -81,12 +58,11 @@ export function translateOpenAIResponseToGemini(body: unknown, context: OpenAITo
     }
   }
   const finishReason = mapOpenAIFinishReason(isRecord(choice) ? choice['finish_reason'] : undefined);
-  const usageMetadata = toUsageMetadata(body['usage']);
-  const response: GeminiGenerateContentResponse = {
-    candidates: [{ content: { role: 'model', parts }, ...(finishReason === undefined ? {} : { finishReason }), index: 0 }],
+  return geminiResponse({
+    parts,
+    finishReason,
     modelVersion: typeof body['model'] === 'string' ? body['model'] : context.model,
-  };
-  if (usageMetadata !== undefined) response.usageMetadata = usageMetadata;
-  if (typeof body['id'] === 'string') response.responseId = body['id'];
-  return response;
+    usageMetadata: toUsageMetadata(body['usage']),
+    responseId: typeof body['id'] === 'string' ? body['id'] : undefined,
+  });
 }

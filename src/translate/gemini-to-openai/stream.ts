@@ -1,7 +1,7 @@
-import { GatewayError } from '../../errors/gateway-error.js';
 import type { GeminiFinishReason, GeminiGenerateContentResponse, GeminiResponsePart, GeminiUsageMetadata } from '../../formats/gemini/generate-content-response.js';
 import type { SseEvent } from '../../formats/sse.js';
-import { mapOpenAIFinishReason, parseArguments, toUsageMetadata } from './response.js';
+import { geminiResponse, isRecord, parseArguments, streamFailed } from '../../formats/gemini/response-builder.js';
+import { mapOpenAIFinishReason, toUsageMetadata } from './response.js';
 
 export interface OpenAIToGeminiStreamContext {
   /** The model name when the upstream reports none. */
@@ -27,14 +27,6 @@ export interface OpenAIToGeminiStreamTranslator {
   abort(): GeminiGenerateContentResponse[];
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function streamFailed(message: string): GatewayError {
-  return new GatewayError('GW_UPSTREAM_STREAM_FAILED', { message });
-}
-
 /**
  * Translates an OpenAI chat-completion stream into Gemini streamGenerateContent chunks: each text
  * delta is one chunk with one text part; tool-call deltas are gathered by index and sent whole, as
@@ -45,15 +37,8 @@ function streamFailed(message: string): GatewayError {
 export function createOpenAIToGeminiStreamTranslator(context: OpenAIToGeminiStreamContext): OpenAIToGeminiStreamTranslator {
   const state: OpenAIToGeminiStreamState = { modelVersion: context.model, responseId: undefined, toolCalls: new Map(), finishReason: undefined, usage: undefined, stopped: false };
 
-  const chunk = (parts: GeminiResponsePart[], last: boolean): GeminiGenerateContentResponse => {
-    const response: GeminiGenerateContentResponse = {
-      candidates: [{ content: { role: 'model', parts }, ...(last && state.finishReason !== undefined ? { finishReason: state.finishReason } : {}), index: 0 }],
-      modelVersion: state.modelVersion,
-    };
-    if (last && state.usage !== undefined) response.usageMetadata = state.usage;
-    if (state.responseId !== undefined) response.responseId = state.responseId;
-    return response;
-  };
+  const chunk = (parts: GeminiResponsePart[], last: boolean): GeminiGenerateContentResponse =>
+    geminiResponse({ parts, finishReason: last ? state.finishReason : undefined, modelVersion: state.modelVersion, usageMetadata: last ? state.usage : undefined, responseId: state.responseId });
 
   const finish = (): GeminiGenerateContentResponse[] => {
     state.stopped = true;
