@@ -212,6 +212,9 @@ export function buildProxyConfig(defaults, { instanceDir, port, upstreamPort, cl
     stub: { type: 'openai', base_url: `http://127.0.0.1:${upstreamPort}/v1`, api_keys: [upstreamKey], models: [{ name: benchModel }], allow_private_network: true },
   };
   if (config.management) config.management = { ...config.management, enabled: false };
+  // Every load generator connects from 127.0.0.1: the per-IP connection cap (default 256) would close
+  // most of slow-streams-1000's sockets at accept. The cap's own cost is per connection, not per request.
+  if ('max_connections_per_ip' in config.server) config.server.max_connections_per_ip = 0;
   const context = { instanceDir, clientKeySha256 };
   // Auth first: later layers (per-key limits) decorate the key entries it creates.
   for (const layer of layers) layer.apply(config, context, onLayers.includes(layer));
