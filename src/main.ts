@@ -15,10 +15,12 @@ import { createLogger } from './server/logger.js';
 import { buildRuntime, type Runtime } from './server/runtime.js';
 import { ensureInitialClientKey } from './security/client-keys.js';
 import { preloadDeviceFingerprint } from './security/fingerprint.js';
-import { registerSecrets } from './security/redact.js';
+import { redactText, registerSecrets } from './security/redact.js';
 import { prepareCredentialStore } from './credentials/startup-checks.js';
 import { startOAuthRuntime } from './oauth/refresh-runtime.js';
-import { createStderrSecurityEvents } from './credentials/security-events.js';
+import { createStderrSecurityEvents, type SecurityEventSink } from './credentials/security-events.js';
+import { watchCredentialFiles } from './credentials/store-watch.js';
+import type { CredentialChange } from './oauth/credential-sync.js';
 import { createStateBackend } from './state/create-state-backend.js';
 import { UpstreamClient } from './upstream/client.js';
 import { loadTlsPair, tlsProtocolOptions } from './security/tls-material.js';
@@ -41,6 +43,10 @@ export interface StartGatewayOptions {
   fixPermissions?: boolean;
   /** `serve --migrate`: encrypt plaintext credential files found in auth.dir instead of refusing. */
   migrate?: boolean;
+  /** Where credential security events go (stderr JSON lines when omitted; the audit log replaces it). */
+  securityEvents?: SecurityEventSink;
+  /** Quiet period (milliseconds) after a change in auth.dir or the key file before it is applied. Default 300; tests shorten it. */
+  credentialWatchDebounceMs?: number;
 }
 
 export interface RunningGateway {
@@ -53,6 +59,13 @@ export interface RunningGateway {
   reload(loaded: LoadedConfig): void;
   /** The network layer: refusal and state-failure counters, the dynamic bans, the per-IP limiter. */
   network: { counters: NetworkCounters; bans: BanMirror; ipRateLimiter: IpRateLimiter };
+  /**
+   * Live credential changes: `apply()` re-reads auth.dir and the key file now and swaps the result
+   * into the request path (new credentials join the pools, deleted ones leave pools and refresher,
+   * a changed keyring is re-read; a bad file is refused and logged). The watcher calls it on every
+   * change; the management API calls it after its own writes. Undefined with encryption off.
+   */
+  credentials: { apply(): Promise<CredentialChange> } | undefined;
   /** What close() closes, in that order: the reverse of creation. */
   readonly shutdownOrder: readonly string[];
   /** Graceful: stop accepting, let in-flight requests and streams finish up to the grace period, then close. */
@@ -90,10 +103,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
 
   // Credential security before anything listens: modes, owners and symlinks of every secret file,
   // the keyring, plaintext files (refused, or migrated). A refusal names each path and its fix.
+  const securityEvents = options.securityEvents ?? createStderrSecurityEvents();
   const credentialStore = await prepareCredentialStore(options.loaded, {
     fixPermissions: options.fixPermissions === true,
     migrate: options.migrate === true,
-    events: createStderrSecurityEvents(),
+    events: securityEvents,
     actor: 'serve',
   });
   for (const warning of credentialStore.warnings) logger.warn(warning);
@@ -107,11 +121,21 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   // The one state backend of the process: created here, passed to whoever needs it, closed last.
   const state = createStateBackend(config.state, { registerSecrets });
   shutdown.add('state backend', () => state.close());
+  const encryptedStore = credentialStore.encryptedStore;
+  const live =
+    encryptedStore === undefined
+      ? undefined
+      : { store: encryptedStore, events: securityEvents, ...(encryptedStore.keyring.source === 'key_file' ? { keyFile: config.auth.encryption.key_file } : {}) };
   const oauth = await shutdown.closeOnFailure(() =>
-    startOAuthRuntime({ config: () => activeLoaded.config, store: credentialStore.store, logger, state }),
+    startOAuthRuntime({ config: () => activeLoaded.config, store: credentialStore.store, logger, state, ...(live === undefined ? {} : { live }) }),
   );
   shutdown.add('OAuth refresh', () => oauth.close());
-  credentialStore.encryptedStore?.onDeleted((id) => oauth.refresher.untrack(id));
+  // A delete in this process (the management API): the pass takes the credential out of the pools
+  // first, then the refresher wipes its tokens.
+  encryptedStore?.onDeleted((id) => {
+    if (oauth.sync === undefined) oauth.refresher.untrack(id);
+    else void oauth.sync.apply();
+  });
 
   // The network layer's limiters: Redis behind a circuit breaker (limits/state-guard.ts), so an
   // outage applies each limit's failure policy at once instead of a 5 s timeout per request.
@@ -146,6 +170,27 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     assertSafeToListen(options.loaded, built);
     return built;
   });
+  // Live credential changes swap a runtime with the new stored credentials in, over the same config.
+  oauth.sync?.setListener((byProvider) => {
+    runtime = buildRuntime(activeLoaded, { now, previous: runtime, storedCredentials: byProvider, ...networkRuntimeOptions });
+  });
+  if (oauth.sync !== undefined && encryptedStore !== undefined) {
+    const sync = oauth.sync;
+    try {
+      const watcher = watchCredentialFiles({
+        dir: encryptedStore.dir,
+        ...(live?.keyFile === undefined ? {} : { keyFile: live.keyFile }),
+        ...(options.credentialWatchDebounceMs === undefined ? {} : { debounceMs: options.credentialWatchDebounceMs }),
+        onChange: () => {
+          sync.apply().catch((error: unknown) => logger.error({ err_message: redactText((error as Error).message) }, 'credential reload failed; the running credentials keep serving'));
+        },
+        onError: (error) => logger.warn({ err_message: (error as Error).message }, 'credential watch failed; changes in auth.dir apply at the next restart or management call'),
+      });
+      shutdown.add('credential watcher', () => watcher.close());
+    } catch (error) {
+      logger.warn({ err_message: (error as Error).message }, 'live credential reload is off: auth.dir could not be watched');
+    }
+  }
   if (runtime.authenticator.size === 0) {
     logger.warn('No client keys are configured: every API request will be refused with 401. Run `cliproxyapi keys create --id NAME`.');
   }
@@ -201,6 +246,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     const reloader = startTlsReloader({ tls, server: app.server as unknown as SecureContextTarget, logger });
     shutdown.add('TLS certificate reloader', () => reloader.close());
   }
+  const credentialSync = oauth.sync;
+  const liveCredentials = credentialSync === undefined ? undefined : { apply: () => credentialSync.apply() };
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
@@ -224,6 +271,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       logger.info({ providers: [...next.providers.keys()], client_keys: next.authenticator.size }, 'config reloaded');
     },
     network: { counters, bans, ipRateLimiter },
+    credentials: liveCredentials,
     shutdownOrder: shutdown.closeOrder,
     close() {
       shuttingDown = true; // new requests get 503 while the server drains

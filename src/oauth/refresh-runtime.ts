@@ -9,6 +9,9 @@ import type { RefreshLogger } from './refresh-types.js';
 import { loadStoredCredentials } from './refresh-load.js';
 import { RefreshScheduler } from './refresh-scheduler.js';
 import type { CredentialStore } from '../credentials/types.js';
+import type { EncryptedFileStore } from '../credentials/file-store.js';
+import { createStderrSecurityEvents, type SecurityEventSink } from '../credentials/security-events.js';
+import { CredentialSync } from './credential-sync.js';
 
 export interface OAuthRuntimeOptions {
   /** The current config; a getter so a hot reload's `providers.<name>.oauth` changes apply to the next refresh. */
@@ -22,14 +25,22 @@ export interface OAuthRuntimeOptions {
    * composition root (src/main.ts), which also closes it: limiters and alerts will share it.
    */
   state: StateBackend;
+  /**
+   * Live credential changes (credential-sync.ts): the encrypted store whose files a running server
+   * follows, and the key file to re-read when the keyring comes from it. Without it (encryption
+   * off) the set loaded at start is final.
+   */
+  live?: { store: EncryptedFileStore; keyFile?: string; events?: SecurityEventSink };
 }
 
 /** What the composition root keeps for the life of the process (the refresher survives reloads). */
 export interface OAuthRuntime {
   readonly refresher: CredentialRefresher;
   readonly scheduler: RefreshScheduler;
-  /** Stored credentials by provider name, to add to each provider's CredentialPool. */
+  /** Stored credentials by provider name, to add to each provider's CredentialPool (the running set: it follows live changes). */
   readonly credentialsByProvider: ReadonlyMap<string, UpstreamCredential[]>;
+  /** Applies changes of auth.dir and the key file; undefined when the store is not the encrypted one. */
+  readonly sync: CredentialSync | undefined;
   /** Stops the background scheduler. The state backend is its creator's to close. */
   close(): Promise<void>;
 }
@@ -51,13 +62,29 @@ export async function startOAuthRuntime(options: OAuthRuntimeOptions): Promise<O
   };
   for (const name of Object.keys(options.config().providers)) profileFor(name);
   const refresher = new CredentialRefresher({ store: options.store, state, profileFor, logger: options.logger, ...(options.now === undefined ? {} : { now: options.now }) });
-  const credentialsByProvider = await loadStoredCredentials(options.store, refresher, options.logger);
+  const loaded = await loadStoredCredentials(options.store, refresher, options.logger);
   const scheduler = new RefreshScheduler({ refresher, leadMsFor: (provider) => profileFor(provider)?.refreshLeadMs ?? fallbackLeadMs });
   scheduler.start();
+  const live = options.live;
+  const sync =
+    live === undefined
+      ? undefined
+      : new CredentialSync({
+          store: live.store,
+          refresher,
+          scheduler,
+          logger: options.logger,
+          events: live.events ?? createStderrSecurityEvents(),
+          ...(live.keyFile === undefined ? {} : { keyFile: live.keyFile }),
+        });
+  await sync?.prime(loaded);
   return {
     refresher,
     scheduler,
-    credentialsByProvider,
+    get credentialsByProvider() {
+      return sync === undefined ? loaded : sync.byProvider();
+    },
+    sync,
     close: () => {
       scheduler.stop();
       return Promise.resolve();

@@ -41,6 +41,22 @@ export class RefreshScheduler {
     for (const id of this.refresher.trackedIds()) if (!this.timers.has(id)) this.arm(id);
   }
 
+  /** A credential left (deleted, replaced): its timer goes too. */
+  forget(id: string): void {
+    const timer = this.timers.get(id);
+    if (timer !== undefined) clearTimeout(timer);
+    this.timers.delete(id);
+    this.lastScheduledRun.delete(id);
+  }
+
+  /** A credential's expiry moved outside a refresh (a new login, another process's refresh): its due time is computed again. */
+  rearm(id: string): void {
+    const timer = this.timers.get(id);
+    if (timer !== undefined) clearTimeout(timer);
+    this.timers.delete(id);
+    if (this.refresher.entry(id) !== undefined) this.arm(id);
+  }
+
   stop(): void {
     this.stopped = true;
     for (const timer of this.timers.values()) clearTimeout(timer);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../config/schema.js';
-import type { ApiKeyCredential } from '../providers/types.js';
+import type { ApiKeyCredential, OAuthCredential } from '../providers/types.js';
 import { CredentialPool, credentialsFromConfig } from './credential-pool.js';
 
 /** A clock tests move by hand. */
@@ -112,6 +112,30 @@ describe('CredentialPool', () => {
 
   it('refuses duplicate ids', () => {
     expect(() => new CredentialPool([key('a'), key('a')], fakeClock())).toThrowError(/Duplicate credential id: a/);
+  });
+});
+
+describe('CredentialPool after a live credential change', () => {
+  it('a rebuilt pool keeps the cooldowns of the credentials that stay; a new one starts fresh', () => {
+    const clock = fakeClock();
+    const staying = key('staying');
+    const before = new CredentialPool([staying, key('leaving')], clock);
+    before.reportFailure('staying', 'rate_limited', 60);
+    const after = new CredentialPool([staying, key('joining')], clock);
+    after.inheritHealth(before);
+    expect(after.snapshot().find((entry) => entry.id === 'staying')?.coolingUntil).toBe(clock.now() + 60_000);
+    expect(after.snapshot().find((entry) => entry.id === 'joining')?.coolingUntil).toBeUndefined();
+    expect(pickIds(after, 2)).toEqual(['joining', 'joining']);
+  });
+
+  it('holds exactly the same stored objects, or config keys equal by value', () => {
+    const stored: OAuthCredential = { id: 'stored', provider: 'p', priority: 0, kind: 'oauth', accessToken: 'test-access-token', expiresAt: undefined };
+    const pool = new CredentialPool([key('config-1'), stored], fakeClock());
+    expect(pool.holdsExactly([key('config-1'), stored])).toBe(true);
+    // Another object for the same OAuth credential is a re-login the pool must take in.
+    expect(pool.holdsExactly([key('config-1'), { ...stored }])).toBe(false);
+    expect(pool.holdsExactly([key('config-1')])).toBe(false);
+    expect(pool.holdsExactly([{ ...key('config-1'), apiKey: 'test-upstream-key-other' }, stored])).toBe(false);
   });
 });
 

@@ -68,6 +68,34 @@ export class CredentialPool {
     this.tiers = [...tiersByPriority.values()].sort((left, right) => left.priority - right.priority);
   }
 
+  /**
+   * True when the pool holds exactly these credentials: the same objects (stored credentials, which
+   * the refresher updates in place), or API keys equal in id, key and priority (config keys are
+   * rebuilt from the config on every reload).
+   */
+  holdsExactly(credentials: readonly UpstreamCredential[]): boolean {
+    if (credentials.length !== this.entriesById.size) return false;
+    return credentials.every((credential) => {
+      const held = this.entriesById.get(credential.id)?.credential;
+      if (held === credential) return true;
+      return held?.kind === 'api_key' && credential.kind === 'api_key' && held.apiKey === credential.apiKey && held.priority === credential.priority && held.provider === credential.provider;
+    });
+  }
+
+  /**
+   * Takes over the cooldowns and failure counts of the credentials this pool shares (by id) with
+   * `previous`: a credential added or removed beside them (a live credential change) must not
+   * give a rate-limited key a fresh start.
+   */
+  inheritHealth(previous: CredentialPool): void {
+    for (const [id, entry] of this.entriesById) {
+      const old = previous.entriesById.get(id);
+      if (old === undefined) continue;
+      entry.coolingUntil = old.coolingUntil;
+      entry.consecutiveFailures = old.consecutiveFailures;
+    }
+  }
+
   /** Number of credentials in the pool, cooling or not. */
   get size(): number {
     return this.entriesById.size;

@@ -41,7 +41,11 @@ const noBans: BanCheck = { size: 0, isBanned: () => false };
 
 export interface RuntimeOptions {
   now: () => number;
-  /** The runtime being replaced: pools of unchanged providers are kept, so cooldowns survive a reload. */
+  /**
+   * The runtime being replaced: pools of providers whose settings and credentials did not change
+   * are kept, so cooldowns survive a reload; a pool whose stored credentials changed is rebuilt
+   * and inherits the cooldowns of the credentials that stay.
+   */
   previous?: Runtime;
   /**
    * Credentials from the encrypted store (OAuth tokens the refresher keeps fresh, stored API keys),
@@ -65,10 +69,14 @@ export function buildRuntime(loaded: LoadedConfig, options: RuntimeOptions): Run
     registerSecrets(configCredentials.map((credential) => credential.apiKey));
     const credentials: UpstreamCredential[] = [...configCredentials, ...(options.storedCredentials?.get(name) ?? [])];
     const previous = options.previous?.providers.get(name);
-    const pool =
-      previous !== undefined && sameProvider(previous.config, providerConfig)
-        ? previous.pool
-        : new CredentialPool(credentials, { now: options.now, ...(options.onCooldown === undefined ? {} : { onCooldown: options.onCooldown }) });
+    const unchanged = previous !== undefined && sameProvider(previous.config, providerConfig) && previous.pool.holdsExactly(credentials);
+    let pool: CredentialPool;
+    if (unchanged) pool = previous.pool;
+    else {
+      pool = new CredentialPool(credentials, { now: options.now, ...(options.onCooldown === undefined ? {} : { onCooldown: options.onCooldown }) });
+      // Stored credentials came or went: the ones that stay keep their cooldowns.
+      if (previous !== undefined && sameProvider(previous.config, providerConfig)) pool.inheritHealth(previous.pool);
+    }
     providers.set(name, {
       name,
       config: providerConfig,
