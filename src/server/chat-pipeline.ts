@@ -301,7 +301,7 @@ async function reserveProviderBudget(
   defaultMaxTokens: number,
 ): Promise<void> {
   const limit = provider.config.rate_limit!;
-  const maxTokens = body['max_tokens'] ?? body['max_completion_tokens'];
+  const maxTokens = body['max_tokens'] ?? body['max_completion_tokens'] ?? body['max_output_tokens'];
   const estimate = estimateTokens(rawBodyOf(request).length, typeof maxTokens === 'number' ? maxTokens : defaultMaxTokens);
   const result = await limiter.reserve(provider.name, limit, estimate);
   if (isRefusal(result)) {

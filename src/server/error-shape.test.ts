@@ -11,6 +11,8 @@ describe('error shape', () => {
     expect(errorShapeOf('/v1/models', {})).toBe('openai');
     expect(errorShapeOf('/v1/models', { 'anthropic-version': '2023-06-01' })).toBe('anthropic');
     expect(errorShapeOf('/unknown', {})).toBe('openai');
+    expect(errorShapeOf('/v1/responses', {})).toBe('openai-responses');
+    expect(errorShapeOf('/v1/responsesx', {})).toBe('openai');
   });
 
   it('renders each shape as that API does, with our catalog code in the OpenAI shape', () => {
@@ -20,5 +22,8 @@ describe('error shape', () => {
     expect(errorBody('gemini', error)).toMatchObject({ error: { code: 404, status: expect.any(String) } });
     expect(streamErrorEvent('anthropic', error)).toMatch(/^event: error\n/);
     expect(streamErrorEvent('openai', error)).toMatch(/^data: /);
+    // Responses: the JSON error is OpenAI's; the stream ends with response.failed, which Codex CLI reads.
+    expect(errorBody('openai-responses', error)).toEqual(errorBody('openai', error));
+    expect(streamErrorEvent('openai-responses', error)).toMatch(/^event: response\.failed\ndata: \{"type":"response\.failed","response":\{.*"status":"failed","error":\{"code":"GW_MODEL_NOT_FOUND"/);
   });
 });

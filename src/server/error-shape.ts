@@ -10,12 +10,13 @@ import { redactText } from '../security/redact.js';
  * chat and Responses formats share the `openai` shape, and `/v1beta/…` answers in Gemini's shape
  * although no Gemini format is built yet.
  */
-export type ErrorShape = 'openai' | 'anthropic' | 'gemini';
+export type ErrorShape = 'openai' | 'openai-responses' | 'anthropic' | 'gemini';
 
 /** Decides the error shape once per request, before anything can fail, so every error has the right shape. */
 export function errorShapeOf(url: string, headers: Readonly<Record<string, string | string[] | undefined>>): ErrorShape {
   if (url.startsWith('/v1/messages')) return 'anthropic';
   if (url.startsWith('/v1beta/')) return 'gemini';
+  if (url === '/v1/responses' || url.startsWith('/v1/responses?') || url.startsWith('/v1/responses/')) return 'openai-responses';
   if (url.startsWith('/v1/models') && headers['anthropic-version'] !== undefined) return 'anthropic';
   return 'openai';
 }
@@ -34,12 +35,25 @@ export function errorBody(shape: ErrorShape, error: GatewayError): Record<string
     case 'gemini':
       return { error: { code: error.status, message, status: geminiStatusByKind[error.kind] } };
     case 'openai':
+    case 'openai-responses':
       return { error: { message, type: openaiTypeByKind[error.kind], param: null, code: error.code } };
   }
 }
 
-/** The error as one SSE event, for failures after the stream's headers went out. */
+/**
+ * The error as one SSE event, for failures after the stream's headers went out. A Responses stream
+ * ends with `response.failed` (its `response.error` carries code and message), the event Codex CLI
+ * and the `openai` SDK read as a failed turn; a translating bridge writes its own, with the
+ * response's id and the next sequence number (bridges/responses-framing.ts), so this one serves a
+ * relayed Responses stream, whose id the gateway does not track.
+ */
 export function streamErrorEvent(shape: ErrorShape, error: GatewayError): string {
-  const body = JSON.stringify(errorBody(shape, error));
-  return shape === 'anthropic' ? encodeSseEvent(body, 'error') : encodeSseEvent(body);
+  const body = errorBody(shape, error);
+  if (shape === 'openai-responses') {
+    const { message, code } = body['error'] as { message: string; code: string };
+    const response = { id: 'resp_failed', object: 'response', status: 'failed', error: { code, message }, incomplete_details: null, output: [], usage: null };
+    return encodeSseEvent(JSON.stringify({ type: 'response.failed', response }), 'response.failed');
+  }
+  const text = JSON.stringify(body);
+  return shape === 'anthropic' ? encodeSseEvent(text, 'error') : encodeSseEvent(text);
 }

@@ -4,6 +4,8 @@ import { geminiToAnthropicBridge } from './gemini-to-anthropic.js';
 import { geminiToOpenAIBridge } from './gemini-to-openai.js';
 import { openaiToAnthropicBridge } from './openai-to-anthropic.js';
 import { createPassThroughBridge } from './pass-through.js';
+import { responsesToAnthropicBridge } from './responses-to-anthropic.js';
+import { responsesToOpenAIBridge } from './responses-to-openai.js';
 import type { FormatBridge } from './types.js';
 
 const bridges: readonly FormatBridge[] = [
@@ -13,6 +15,8 @@ const bridges: readonly FormatBridge[] = [
   anthropicToOpenAIBridge,
   geminiToOpenAIBridge,
   geminiToAnthropicBridge,
+  responsesToOpenAIBridge,
+  responsesToAnthropicBridge,
 ];
 
 /** The bridge for a client format and an upstream format, or undefined when the pair is not built. */

@@ -56,6 +56,7 @@ describe('clientRouteTable', () => {
     expect(clientRouteTable.map((route) => [route.url, route.surface, route.tokenCaps.map((field) => field.name)])).toEqual([
       ['/v1/chat/completions', 'openai-chat', ['max_tokens', 'max_completion_tokens']],
       ['/v1/messages', 'anthropic-messages', ['max_tokens']],
+      ['/v1/responses', 'openai-responses', ['max_output_tokens']],
       ['/v1/messages/count_tokens', 'anthropic-messages', []],
       ['/v1beta/models/:model(^[^:/]+)::generateContent', 'gemini', ['generationConfig.maxOutputTokens']],
       ['/v1beta/models/:model(^[^:/]+)::streamGenerateContent', 'gemini', ['generationConfig.maxOutputTokens']],
@@ -68,6 +69,7 @@ describe('clientRouteTable', () => {
     ['/v1/chat/completions', { model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }, 'openai-chat'],
     ['/v1/messages', { model: 'm', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'hi' }] }, 'anthropic-messages'],
     ['/v1beta/models/m:streamGenerateContent', { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }, 'gemini'],
+    ['/v1/responses', { model: 'm', stream: true, input: [{ role: 'user', content: 'hi' }] }, 'openai-responses'],
   ])('serves %s through the shared handler: surface, model and stream from the row', async (url, body, surface) => {
     const { app, seen } = await recordingApp(clientRouteTable);
     const response = await app.inject({ method: 'POST', url, payload: body });
@@ -79,6 +81,7 @@ describe('clientRouteTable', () => {
     ['/v1/chat/completions', 'max_tokens', { model: 'm', max_tokens: globalCap + 1, messages: [{ role: 'user', content: 'hi' }] }],
     ['/v1/chat/completions', 'max_completion_tokens', { model: 'm', max_completion_tokens: globalCap + 1, messages: [{ role: 'user', content: 'hi' }] }],
     ['/v1/messages', 'max_tokens', { model: 'm', max_tokens: globalCap + 1, messages: [{ role: 'user', content: 'hi' }] }],
+    ['/v1/responses', 'max_output_tokens', { model: 'm', max_output_tokens: globalCap + 1, input: 'hi' }],
     ['/v1beta/models/m:generateContent', 'generationConfig.maxOutputTokens', { contents: [], generationConfig: { maxOutputTokens: globalCap + 1 } }],
     ['/v1beta/models/m:streamGenerateContent', 'generationConfig.maxOutputTokens', { contents: [], generationConfig: { maxOutputTokens: globalCap + 1 } }],
   ])('%s refuses %s over the cap with 400 naming the field, before the runner', async (url, field, body) => {

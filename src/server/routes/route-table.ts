@@ -1,15 +1,15 @@
 import { AnthropicCountTokensRequest, AnthropicMessagesRequest } from '../../formats/anthropic/messages-request.js';
 import { GeminiCountTokensRequest, GeminiGenerateContentRequest } from '../../formats/gemini/generate-content-request.js';
 import { OpenAIChatRequest } from '../../formats/openai/chat-request.js';
+import { ResponsesRequest } from '../../formats/responses/request.js';
 import { countAnthropicTokens } from './anthropic.js';
 import { defineClientRoute, type ClientRouteRow, type RouteParams } from './client-route.js';
 import { countGeminiTokens, geminiModelParameter, runGeminiStream } from './gemini.js';
 
 /**
  * The client API's body-carrying routes, one row each (client-route.ts registers them all the same
- * way: validate → cap → run). A new surface (OpenAI's Responses) is a new row here plus its wire
- * format and bridges; the routes without a body (`GET /v1/models`) stay
- * in their surface's file.
+ * way: validate → cap → run). A new surface is a new row here plus its wire format and bridges;
+ * the routes without a body (`GET /v1/models`) stay in their surface's file.
  */
 const geminiMaxOutputTokens = {
   name: 'generationConfig.maxOutputTokens',
@@ -38,6 +38,16 @@ export const clientRouteTable: readonly ClientRouteRow[] = [
     model: (body) => body.model,
     stream: (body) => body.stream === true,
     tokenCaps: [{ name: 'max_tokens', read: (body) => body.max_tokens }],
+  }),
+  // OpenAI's Responses API (the SDK's responses.create, Codex CLI): `input` is the conversation.
+  defineClientRoute({
+    url: '/v1/responses',
+    surface: 'openai-responses',
+    schema: ResponsesRequest,
+    messages: 'input',
+    model: (body) => body.model,
+    stream: (body) => body.stream === true,
+    tokenCaps: [{ name: 'max_output_tokens', read: (body) => body.max_output_tokens }],
   }),
   defineClientRoute({
     url: '/v1/messages/count_tokens',
