@@ -4,7 +4,7 @@
  * (docs/benchmarks.md, "Where the time goes"). Not part of `npm run bench`:
  *
  *   node bench/profile.mjs [--scenario chat-c32] [--seconds 5] [--top 25]
- *                          [--entry LABEL=path/to/cli/main.js]... [--keep DIR]
+ *                          [--entry LABEL=path/to/cli/main.js]... [--keep DIR] [--layers a,b,c]
  *
  * Each entry (default: this checkout's dist/cli/main.js) runs in turn under `node --cpu-prof`,
  * pinned to the target core like in the benchmark, with every layer the benchmark switches on; wrk
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     top: { type: 'string', default: '25' },
     entry: { type: 'string', multiple: true },
     keep: { type: 'string' },
+    layers: { type: 'string' },
   },
 });
 const scenario = throughputScenarios.find((candidate) => candidate.name === values.scenario);
@@ -51,7 +52,9 @@ const bodyFiles = writeBodies(tempDir);
 const { clientKey, clientKeySha256 } = makeClientKey();
 const headers = { authorization: `Bearer ${clientKey}`, ...(scenario.clientFormat === 'anthropic' ? { 'anthropic-version': '2023-06-01' } : {}) };
 // The layers every current build accepts (the benchmark's discovery finds the same on main).
-const onLayers = layers.filter((layer) => ['client-auth', 'ip-rate-limit', 'validation', 'access-log'].includes(layer.name));
+// `--layers a,b,c` picks others (say every layer of main, or all but one to see what that one costs).
+const onLayerNames = values.layers?.split(',') ?? ['client-auth', 'ip-rate-limit', 'validation', 'access-log'];
+const onLayers = layers.filter((layer) => onLayerNames.includes(layer.name));
 const stub = await startListeningScript({ script: path.join(import.meta.dirname, 'stub-upstream.mjs'), args: ['--chunks', '20'], core: cores.load });
 
 /** Where a profile node's code lives. */

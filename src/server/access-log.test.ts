@@ -69,6 +69,35 @@ describe('createAccessLogObserver', () => {
     for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
   });
 
+  it('masks a URL it logged as it was before, once a secret in it is registered (the logged-URL cache follows the secrets)', () => {
+    const { stream, lines } = capture();
+    const observer = createAccessLogObserver(createLogger({ level: 'info', destination: stream }));
+    observer.end?.(exchange({ url: '/v1/x/test-late-secret-0001' }));
+    registerSecrets(['test-late-secret-0001']);
+    observer.end?.(exchange({ url: '/v1/x/test-late-secret-0001' }));
+    expect(JSON.parse(lines[0]!)).toMatchObject({ url: '/v1/x/test-late-secret-0001' });
+    expect(lines[1]).not.toContain('test-late-secret-0001');
+  });
+
+  it('logs every URL of a spray of distinct paths, and a query key still masked between them', () => {
+    const { stream, lines } = capture();
+    const observer = createAccessLogObserver(createLogger({ level: 'info', destination: stream }));
+    for (let index = 0; index < 300; index += 1) {
+      observer.end?.(exchange({ url: `/v1/path-${index}` }));
+      observer.end?.(exchange({ url: '/v1/models?key=test-client-key-abcdef' }));
+    }
+    expect(lines).toHaveLength(600);
+    expect(JSON.parse(lines[598]!)).toMatchObject({ url: '/v1/path-299' });
+    expect(lines.join('\n')).not.toContain('test-client-key-abcdef');
+  });
+
+  it('logs a generated (UUID) request id as it is', () => {
+    registerSecrets(['test-upstream-key-0001']);
+    const { stream, lines } = capture();
+    createAccessLogObserver(createLogger({ level: 'info', destination: stream })).end?.(exchange({ id: '0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0' }));
+    expect(JSON.parse(lines[0]!)).toMatchObject({ reqId: '0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0' });
+  });
+
   it('escapes what would break the JSON line', () => {
     const { stream, lines } = capture();
     const write = (record: Exchange): void => createAccessLogObserver(createLogger({ level: 'info', destination: stream })).end?.(record);

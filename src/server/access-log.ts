@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
 import { loggableUrl } from '../security/loggable-url.js';
-import { redactText } from '../security/redact.js';
+import { redactText, registeredSecretsGeneration } from '../security/redact.js';
 import type { Exchange, ExchangeObserver } from './exchange.js';
 import { accessLineSinkOf } from './logger.js';
 
@@ -19,6 +19,41 @@ interface LineSink {
 function pinoDestinationOf(logger: FastifyBaseLogger): LineSink | undefined {
   const destination = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as Partial<LineSink> | undefined;
   return typeof destination?.write === 'function' ? (destination as LineSink) : undefined;
+}
+
+/** At most this many URLs keep their logged form (a spray of distinct paths clears the cache, never grows it). */
+const loggedUrlCacheSize = 64;
+
+/** Longer URLs are not cached: the routes' own paths are short, a long one is rare or hostile. */
+const loggedUrlCacheMaxLength = 256;
+
+/**
+ * The JSON-escaped logged form of each URL seen recently, for URLs that `loggableUrl` leaves as
+ * they are (a route's plain path: most requests hit a handful of them). Only such URLs are kept, so
+ * the cache holds no text that would not go to the log verbatim anyway; it is emptied when the
+ * registered secrets change (a URL logged as-is before may contain a newly registered one).
+ * Saves the redactor's regular expressions and the URL's escaping on nearly every request.
+ */
+class LoggedUrls {
+  #forms = new Map<string, string>();
+  #generation = registeredSecretsGeneration();
+
+  of(url: string): string {
+    const generation = registeredSecretsGeneration();
+    if (generation !== this.#generation) {
+      this.#forms.clear();
+      this.#generation = generation;
+    }
+    const cached = this.#forms.get(url);
+    if (cached !== undefined) return cached;
+    const logged = loggableUrl(url);
+    const form = JSON.stringify(logged);
+    if (logged === url && url.length <= loggedUrlCacheMaxLength) {
+      if (this.#forms.size >= loggedUrlCacheSize) this.#forms.clear();
+      this.#forms.set(url, form);
+    }
+    return form;
+  }
 }
 
 /**
@@ -46,12 +81,14 @@ export function createAccessLogObserver(logger: FastifyBaseLogger): ExchangeObse
     return { name: 'access-log', end: (exchange) => logger.info({ reqId: exchange.requestId, ...accessFields(exchange) }, 'request') };
   }
   const enabled = (): boolean => (levelValues[logger.level] ?? infoLevel) <= infoLevel;
+  const loggedUrls = new LoggedUrls();
   return {
     name: 'access-log',
     end(exchange) {
       if (!enabled()) return;
       const outcome = exchange.outcome;
-      let line = `{"level":${infoLevel},"time":${Date.now()},"reqId":${JSON.stringify(redactText(exchange.requestId))},"method":${JSON.stringify(exchange.method)},"url":${JSON.stringify(loggableUrl(exchange.url))},"status":${outcome?.status ?? 0},"ms":${exchange.durationMs ?? 0}`;
+      // The record's end time is the line's time (pino's `time` is the moment of logging: the same tick).
+      let line = `{"level":${infoLevel},"time":${exchange.endedAt ?? Date.now()},"reqId":${JSON.stringify(redactText(exchange.requestId))},"method":${JSON.stringify(exchange.method)},"url":${loggedUrls.of(exchange.url)},"status":${outcome?.status ?? 0},"ms":${exchange.durationMs ?? 0}`;
       // The address is ours (Node's socket address, or one that passed isIP in net/ip-address.ts).
       if (exchange.clientIp !== undefined) line += `,"ip":${JSON.stringify(exchange.clientIp)}`;
       if (exchange.principal !== undefined) line += `,"key_id":${JSON.stringify(exchange.principal.id)}`;

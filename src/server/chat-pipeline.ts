@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { runWithFailover } from '../routing/failover.js';
@@ -16,9 +17,9 @@ import { usageFromAnswer } from './bridges/usage.js';
 import { parseUpstreamJson } from './bridges/upstream-json.js';
 import type { ProviderRuntime, Runtime } from './runtime.js';
 import { errorShapeOf } from './error-shape.js';
-import { elapsedMs, type Exchange, type ExchangeObservers } from './exchange.js';
+import { elapsedMs, type ExchangeObservers } from './exchange.js';
 import { relayStream } from './stream-relay.js';
-import { estimateTokens, isRefusal, type ProviderLimiter } from '../limits/provider-limiter.js';
+import { estimateTokens, isRefusal, type ProviderLimiter, type TokenReservation } from '../limits/provider-limiter.js';
 import { rateLimitedError } from '../limits/rate-limited-error.js';
 
 /** A non-streamed upstream answer is read at most this far (32 MiB) before it is called bad. */
@@ -59,15 +60,26 @@ export function resolveProvider(runtime: Runtime, model: string): { provider: Pr
   return { provider, upstreamModel: route.upstreamModel };
 }
 
+/** Where a response keeps the upstream call to abort when its client goes away. */
+const upstreamAbortOf = Symbol('upstream-abort');
+type AbortingResponse = ServerResponse & { [upstreamAbortOf]?: UpstreamAbort };
+
+/** The one `close` listener of every response (no closure and `once` wrapper per request). */
+function abortIfUnfinished(this: AbortingResponse): void {
+  if (!this.writableFinished) this[upstreamAbortOf]?.abort();
+}
+
 /**
  * Aborts the upstream call when the client goes away. `close` on the response also fires after a
  * normal finish, so only an unfinished response counts as a disconnect.
  */
 export function abortOnClientClose(reply: FastifyReply): UpstreamAbort {
+  const response = reply.raw as AbortingResponse;
+  const existing = response[upstreamAbortOf];
+  if (existing !== undefined) return existing;
   const controller = new UpstreamAbort();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
+  response[upstreamAbortOf] = controller;
+  response.on('close', abortIfUnfinished);
   return controller;
 }
 
@@ -107,67 +119,63 @@ async function withFailover<Response extends { statusCode: number }>(
   const runtime = dependencies.runtime();
   const extraHeaders = deviceFingerprintHeaders(provider.config, runtime.loaded.config.auth.dir);
   const failoverOnFirstByteTimeout = runtime.loaded.config.upstream.failover_on_first_byte_timeout;
-  const exchange = dependencies.observers === undefined ? undefined : call.request.exchange;
-  /** `seen.status` receives the upstream's status, for the exchange's attempt list. */
-  const attempt = async (credential: UpstreamCredential, seen: { status: number | undefined } | undefined): Promise<Response> => {
-    const build = (fresh: UpstreamCredential): UpstreamRequestTarget =>
-      provider.adapter.buildRequest({
-        operation: call.operation,
-        credential: fresh,
-        baseUrl: provider.baseUrl,
-        stream,
-        clientHeaders: call.request.headers,
-        ...(extraHeaders === undefined ? {} : { extraHeaders }),
-      });
-    let response: Response;
+  const observers = dependencies.observers;
+  const exchange = observers === undefined ? undefined : call.request.exchange;
+  /**
+   * One attempt with one credential. With a record, the attempt is added to it (credential, the
+   * upstream's status when it answered, milliseconds, and the catalog code it failed with: why
+   * failover moved on), here rather than in a wrapper: one async step less per request.
+   */
+  const attempt = async (credential: UpstreamCredential): Promise<Response> => {
+    const started = exchange === undefined ? 0 : performance.now();
+    let status: number | undefined;
     try {
-      response = await sendWithFreshCredential(dependencies.credentials, credential, (fresh) => io.send(build(fresh)), io.discard);
+      const build = (fresh: UpstreamCredential): UpstreamRequestTarget =>
+        provider.adapter.buildRequest({
+          operation: call.operation,
+          credential: fresh,
+          baseUrl: provider.baseUrl,
+          stream,
+          clientHeaders: call.request.headers,
+          ...(extraHeaders === undefined ? {} : { extraHeaders }),
+        });
+      let response: Response;
+      try {
+        response = await sendWithFreshCredential(dependencies.credentials, credential, (fresh) => io.send(build(fresh)), io.discard);
+      } catch (error) {
+        // Opt-in only: the request was sent, a resend may be billed twice (see transportError).
+        if (failoverOnFirstByteTimeout && isFirstByteTimeout(error)) {
+          throw new GatewayError(error.code, { provider: provider.name, retryable: true, message: error.message, cause: error.cause });
+        }
+        throw error;
+      }
+      status = response.statusCode;
+      if (response.statusCode >= 300) {
+        const details = await io.errorDetails(response);
+        throw provider.adapter.mapError({ provider: provider.name, status: response.statusCode, headers: details.headers, bodyText: redactText(details.bodyText) });
+      }
+      if (exchange !== undefined) observers?.notifyAttempt(exchange, { credentialId: credential.id, status, ms: millisecondsSince(started), failure: undefined });
+      return response;
     } catch (error) {
-      // Opt-in only: the request was sent, a resend may be billed twice (see transportError).
-      if (failoverOnFirstByteTimeout && isFirstByteTimeout(error)) {
-        throw new GatewayError(error.code, { provider: provider.name, retryable: true, message: error.message, cause: error.cause });
+      if (exchange !== undefined) {
+        observers?.notifyAttempt(exchange, { credentialId: credential.id, status, ms: millisecondsSince(started), failure: isGatewayError(error) ? error.code : 'aborted' });
       }
       throw error;
     }
-    if (seen !== undefined) seen.status = response.statusCode;
-    if (response.statusCode >= 300) {
-      const details = await io.errorDetails(response);
-      throw provider.adapter.mapError({ provider: provider.name, status: response.statusCode, headers: details.headers, bodyText: redactText(details.bodyText) });
-    }
-    return response;
   };
   return runWithFailover({
     pool: provider.pool,
     provider: provider.name,
     maxAttempts: provider.pool.size === 0 ? 1 : Math.min(runtime.loaded.config.upstream.max_attempts, provider.pool.size),
     signal: call.signal,
-    attempt: exchange === undefined ? (credential) => attempt(credential, undefined) : (credential) => recordAttempt(dependencies.observers as ExchangeObservers, exchange, credential, attempt),
+    attempt,
   });
 }
 
-/**
- * Runs one attempt and adds it to the exchange: credential, the upstream's status (when it
- * answered), milliseconds, and the catalog code it failed with (why failover moved on).
- */
-async function recordAttempt<Response>(
-  observers: ExchangeObservers,
-  exchange: Exchange,
-  credential: UpstreamCredential,
-  attempt: (credential: UpstreamCredential, seen: { status: number | undefined }) => Promise<Response>,
-): Promise<Response> {
-  const started = performance.now();
-  const seen: { status: number | undefined } = { status: undefined };
-  const ms = (): number => Math.round((performance.now() - started) * 10) / 10;
-  try {
-    const response = await attempt(credential, seen);
-    observers.notifyAttempt(exchange, { credentialId: credential.id, status: seen.status, ms: ms(), failure: undefined });
-    return response;
-  } catch (error) {
-    observers.notifyAttempt(exchange, { credentialId: credential.id, status: seen.status, ms: ms(), failure: isGatewayError(error) ? error.code : 'aborted' });
-    throw error;
-  }
+/** Milliseconds since `started` (performance.now()), one decimal. */
+function millisecondsSince(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
 }
-
 
 /** A streamed call: resolves with the unread body once the upstream answered 2xx/3xx. */
 export function sendUpstream(dependencies: ChatPipelineDependencies, call: UpstreamCall): Promise<StreamingUpstreamResponse> {
@@ -313,11 +321,23 @@ async function reserveProviderBudget(
     );
   }
   if (result.shape === undefined) return;
-  reply.raw.once('close', () => {
-    const usage = request.exchange?.usage;
-    let used: number | undefined;
-    if (usage !== undefined && (usage.inputTokens !== undefined || usage.outputTokens !== undefined)) used = (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
-    else if (reply.raw.statusCode >= 400) used = 0;
-    limiter.settle(result, used);
-  });
+  const response = reply.raw as SettlingResponse;
+  response[pendingSettlement] = { limiter, reservation: result, request };
+  response.on('close', settleOnClose);
+}
+
+/** Where a response keeps the token reservation to settle when it closes. */
+const pendingSettlement = Symbol('pending-settlement');
+type SettlingResponse = ServerResponse & { [pendingSettlement]?: { limiter: ProviderLimiter; reservation: TokenReservation; request: FastifyRequest } };
+
+/** The one `close` listener that settles a reservation (no closure and `once` wrapper per request). */
+function settleOnClose(this: SettlingResponse): void {
+  const pending = this[pendingSettlement];
+  if (pending === undefined) return;
+  this[pendingSettlement] = undefined;
+  const usage = pending.request.exchange?.usage;
+  let used: number | undefined;
+  if (usage !== undefined && (usage.inputTokens !== undefined || usage.outputTokens !== undefined)) used = (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+  else if (this.statusCode >= 400) used = 0;
+  pending.limiter.settle(pending.reservation, used);
 }

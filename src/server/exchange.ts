@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { WireFormat } from '../formats/wire-format.js';
@@ -94,6 +95,10 @@ export interface ExchangeObserver {
 
 type Point = 'routed' | 'firstByte' | 'usage' | 'end';
 
+/** Where a response keeps the request whose record its `close` ends (one shared listener, no closure per request). */
+const endingRequest = Symbol('exchange-ending-request');
+type EndingResponse = ServerResponse & { [endingRequest]?: FastifyRequest };
+
 /**
  * The observers registered at start, compiled into one list per point. With none registered
  * `start` returns undefined, no record is built and every point below is a skipped `if`.
@@ -102,6 +107,11 @@ export class ExchangeObservers {
   private readonly byPoint: Record<Point, ExchangeObserver[]>;
   private readonly attemptObservers: ExchangeObserver[];
   readonly active: boolean;
+  /**
+   * The `close` listener of every response, built once: it finds its request through a symbol on
+   * the response. A closure and a `once` wrapper per request cost ~1 µs in the profiles.
+   */
+  private readonly endOnClose: (this: EndingResponse) => void;
 
   constructor(
     observers: readonly ExchangeObserver[],
@@ -111,6 +121,7 @@ export class ExchangeObservers {
     this.byPoint = { routed: having('routed'), firstByte: having('firstByte'), usage: having('usage'), end: having('end') };
     this.attemptObservers = having('attempt');
     this.active = observers.length > 0;
+    this.endOnClose = closeListenerOf(this);
   }
 
   /** Starts the record of a request that just arrived, and ends it when its response closes (finished or not). */
@@ -135,20 +146,11 @@ export class ExchangeObservers {
       durationMs: undefined,
     };
     // 'close' fires once per response, after a normal finish and after a client abort alike, so
-    // every request ends exactly once ('finish' alone would miss the aborts).
-    reply.raw.once('close', () => {
-      const clientAborted = !reply.raw.writableFinished;
-      const end = (): void => {
-        exchange.outcome = { status: reply.raw.statusCode, errorCode: request.gatewayErrorCode, clientAborted };
-        exchange.endedAt = Date.now();
-        exchange.durationMs = elapsedMs(exchange);
-        this.notify('end', exchange);
-      };
-      // An abort cancels the upstream call from another 'close' listener; its attempt settles a
-      // few promise steps later. Ending on the next turn lets that attempt into the record.
-      if (clientAborted) setImmediate(end);
-      else end();
-    });
+    // every request ends exactly once ('finish' alone would miss the aborts). `on`, not `once`:
+    // the listener clears its symbol, and the response is dropped after its close anyway.
+    const response = reply.raw as EndingResponse;
+    response[endingRequest] = request;
+    response.on('close', this.endOnClose);
     return exchange;
   }
 
@@ -176,6 +178,30 @@ export class ExchangeObservers {
       }
     }
   }
+}
+
+/** The shared `close` listener of one set of observers. */
+function closeListenerOf(observers: ExchangeObservers): (this: EndingResponse) => void {
+  return function endOnClose(this: EndingResponse): void {
+    const request = this[endingRequest];
+    if (request === undefined) return;
+    this[endingRequest] = undefined;
+    const clientAborted = !this.writableFinished;
+    // An abort cancels the upstream call from another 'close' listener; its attempt settles a
+    // few promise steps later. Ending on the next turn lets that attempt into the record.
+    if (clientAborted) setImmediate(endExchange, observers, request, this.statusCode, true);
+    else endExchange(observers, request, this.statusCode, false);
+  };
+}
+
+/** Fills the record's outcome and end, then tells the `end` observers. */
+function endExchange(observers: ExchangeObservers, request: FastifyRequest, status: number, clientAborted: boolean): void {
+  const exchange = request.exchange;
+  if (exchange === undefined) return;
+  exchange.outcome = { status, errorCode: request.gatewayErrorCode, clientAborted };
+  exchange.endedAt = Date.now();
+  exchange.durationMs = elapsedMs(exchange);
+  observers.notify('end', exchange);
 }
 
 /** Milliseconds since the exchange started, one decimal. */
