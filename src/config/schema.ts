@@ -119,8 +119,10 @@ const ProviderOAuthConfig = closed({
 });
 
 const ProviderConfig = closed({
-  type: Type.Union([Type.Literal('openai'), Type.Literal('anthropic')]),
+  type: Type.Union([Type.Literal('openai'), Type.Literal('anthropic'), Type.Literal('gemini')]),
   base_url: Type.String({ pattern: '^https?://' }),
+  /** Gemini Code Assist only (`type: gemini` with a Code Assist base_url): the Google Cloud project its requests name. */
+  project: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{4,28}[a-z0-9]$' })),
   api_keys: Type.Array(UpstreamKey),
   models: Type.Array(ModelEntry),
   /** Budgets of the whole provider (every client together), as token buckets refilled per minute; tokens are reserved before the call and settled with the real usage after. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { geminiEndpointProblems } from './validate-gemini.js';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { isPlaceholderSecret, isPlaceholderSha256 } from './placeholders.js';
 import { formatConfigPath, isPlainRecord, type ConfigPathSegments } from './config-path.js';
@@ -192,6 +193,7 @@ function checkProviders(result: SemanticResult, providers: unknown): void {
     if (!isPlainRecord(provider)) continue;
     checkUpstreamKeys(result, name, provider['api_keys']);
     checkEgress(result, name, provider);
+    result.problems.push(...geminiEndpointProblems(name, provider));
     const models = provider['models'];
     if (!Array.isArray(models)) continue;
     models.forEach((model: unknown, index) => {

@@ -9,12 +9,12 @@
  * error can need a shape before any format is known (a 401 on `/v1beta/…`). `openai-responses` is
  * OpenAI's Responses API (POST /v1/responses, typed `response.*` stream events).
  *
- * `gemini` (generateContent, the model in the URL) is a client format only for now: no provider
- * type speaks it upstream yet (issue 12), so `upstreamWireFormats` lists the formats an adapter can
- * speak and the bridge registry covers every client format against each of those.
+ * `gemini` (generateContent, the model in the URL) is spoken by clients and by the `gemini` provider
+ * type. `upstreamWireFormats` lists the formats an adapter can speak; the bridge registry covers
+ * every client format against each of those.
  */
 export const wireFormats = ['openai-chat', 'anthropic-messages', 'gemini', 'openai-responses'] as const;
 export type WireFormat = (typeof wireFormats)[number];
 
 /** The formats a provider adapter speaks today. */
-export const upstreamWireFormats = ['openai-chat', 'anthropic-messages'] as const satisfies readonly WireFormat[];
+export const upstreamWireFormats = ['openai-chat', 'anthropic-messages', 'gemini'] as const satisfies readonly WireFormat[];

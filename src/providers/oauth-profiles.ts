@@ -24,13 +24,20 @@ export const oauthProfiles: Readonly<Record<OAuthProfileId, OAuthProfile>> = {
   google: googleOAuthProfile,
 };
 
+/** The login whose tokens a provider type takes by default: Claude Code, Codex, the Gemini CLI's Google login. */
+const defaultProfileByType: Readonly<Record<ReadonlyProviderConfig['type'], OAuthProfileId>> = {
+  anthropic: 'anthropic',
+  openai: 'openai-codex',
+  gemini: 'google',
+};
+
 /**
  * The profile a provider's OAuth credentials refresh with: `oauth.profile` when set, else by
- * adapter type (anthropic → Claude Code, openai → Codex), with each `oauth.*` override applied.
+ * adapter type (anthropic → Claude Code, openai → Codex, gemini → Google), with each `oauth.*` override applied.
  */
 export function oauthProfileFor(provider: ReadonlyProviderConfig): OAuthProfile {
   const settings = provider.oauth;
-  const profile = oauthProfiles[settings?.profile ?? (provider.type === 'anthropic' ? 'anthropic' : 'openai-codex')];
+  const profile = oauthProfiles[settings?.profile ?? defaultProfileByType[provider.type]];
   const base = provider.allow_private_network === true ? { ...profile, allowPrivateNetwork: true } : profile;
   if (settings === undefined) return base;
   return {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { anthropicAdapter } from './anthropic/adapter.js';
+import { geminiAdapter } from './gemini/adapter.js';
 import { openaiAdapter } from './openai/adapter.js';
 import { adapterFor, providerAdapters } from './registry.js';
 
@@ -7,11 +8,13 @@ describe('provider registry', () => {
   it('maps each config type to its adapter', () => {
     expect(adapterFor('openai')).toBe(openaiAdapter);
     expect(adapterFor('anthropic')).toBe(anthropicAdapter);
+    expect(adapterFor('gemini')).toBe(geminiAdapter);
   });
 
-  it('lists exactly the two adapters, each speaking its own wire format', () => {
-    expect(Object.keys(providerAdapters).sort()).toEqual(['anthropic', 'openai']);
+  it('lists exactly the three adapters, each speaking its own wire format', () => {
+    expect(Object.keys(providerAdapters).sort()).toEqual(['anthropic', 'gemini', 'openai']);
     expect(providerAdapters.openai.format).toBe('openai-chat');
     expect(providerAdapters.anthropic.format).toBe('anthropic-messages');
+    expect(providerAdapters.gemini.format).toBe('gemini');
   });
 });

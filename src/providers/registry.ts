@@ -1,6 +1,7 @@
 import type { ProviderConfig } from '../config/schema.js';
 import type { ProviderAdapter } from './types.js';
 import { anthropicAdapter } from './anthropic/adapter.js';
+import { geminiAdapter } from './gemini/adapter.js';
 import { openaiAdapter } from './openai/adapter.js';
 
 /**
@@ -11,6 +12,7 @@ import { openaiAdapter } from './openai/adapter.js';
 export const providerAdapters = {
   openai: openaiAdapter,
   anthropic: anthropicAdapter,
+  gemini: geminiAdapter,
 } as const satisfies Record<ProviderConfig['type'], ProviderAdapter>;
 
 /** The adapter for a provider type. Types come from validated config, so every one has an entry. */

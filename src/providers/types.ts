@@ -1,4 +1,5 @@
 import type { GatewayError } from '../errors/gateway-error.js';
+import type { ReadonlyProviderConfig } from '../config/schema.js';
 import type { WireFormat } from '../formats/wire-format.js';
 
 /** The operations a client route can ask an upstream for. */
@@ -37,6 +38,8 @@ export interface BuildRequestInput {
   credential: UpstreamCredential;
   /** The provider's base_url, parsed once at config load. */
   baseUrl: URL;
+  /** The model name sent upstream (Gemini puts it in the URL; the others ignore it, it is in their body). */
+  model: string;
   stream: boolean;
   /** Client headers the adapter may forward (only ones it allow-lists, e.g. `anthropic-beta`). */
   clientHeaders: Readonly<Record<string, string | string[] | undefined>>;
@@ -70,4 +73,30 @@ export interface ProviderAdapter {
   buildRequest(input: BuildRequestInput): UpstreamRequestTarget;
   /** Maps an upstream non-2xx answer to a gateway error with `retryable` computed from the status. */
   mapError(input: MapErrorInput): GatewayError;
+  /**
+   * The envelope this upstream wraps its wire format in, for one request (Gemini's Code Assist
+   * endpoint: `{model, project, request}` in, `{response}` out); absent or undefined = none.
+   */
+  envelopeFor?(input: EnvelopeInput): UpstreamEnvelope | undefined;
+}
+
+export interface EnvelopeInput {
+  baseUrl: URL;
+  /** The model name sent upstream. */
+  model: string;
+  /** The provider's config (Code Assist reads its `project`). */
+  provider: ReadonlyProviderConfig;
+}
+
+/**
+ * Wraps a request body in an upstream's envelope and takes its answers out of it, so bridges and
+ * translators keep seeing the plain wire format. Pure.
+ */
+export interface UpstreamEnvelope {
+  /** The body to send: the bridge's body inside the envelope (by concatenation: never re-serialised). */
+  wrapRequest(body: string | Buffer): string | Buffer;
+  /** A whole JSON answer taken out of the envelope; GW_UPSTREAM_BAD_RESPONSE when it has none. */
+  unwrapAnswer(body: Buffer): Buffer;
+  /** A stream's bytes, each event taken out of the envelope, as SSE bytes for the bridge. */
+  createStreamUnwrapper(): { push(piece: Buffer): Buffer; flush(): Buffer };
 }

@@ -12,6 +12,7 @@ import { redactText } from '../security/redact.js';
 import { redactRegisteredSecrets } from '../security/secret-stream-redactor.js';
 import { bridgeFor } from './bridges/registry.js';
 import type { BridgeContext } from './bridges/types.js';
+import { unwrappedStream } from './bridges/envelope-stream.js';
 import { checkRelayedAnswer, usageOfRelayedAnswer } from './bridges/answer-scan.js';
 import { usageFromAnswer } from './bridges/usage.js';
 import { parseUpstreamJson } from './bridges/upstream-json.js';
@@ -88,6 +89,8 @@ interface UpstreamCall {
   request: FastifyRequest;
   provider: ProviderRuntime;
   operation: UpstreamOperation;
+  /** The model name sent upstream (Gemini's URL carries it). */
+  upstreamModel: string;
   body: string | Buffer;
   signal: UpstreamAbort;
 }
@@ -135,6 +138,7 @@ async function withFailover<Response extends { statusCode: number }>(
           operation: call.operation,
           credential: fresh,
           baseUrl: provider.baseUrl,
+          model: call.upstreamModel,
           stream,
           clientHeaders: call.request.headers,
           ...(extraHeaders === undefined ? {} : { extraHeaders }),
@@ -263,10 +267,14 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
     exchange.route = { provider: provider.name, upstreamModel, bridge: bridge.name };
     observers?.notify('routed', exchange);
   }
-  const upstreamBody = bridge.upstreamBody(context, rawBodyOf(request), { defaultMaxTokens: runtime.loaded.config.upstream.default_max_tokens });
-  const call: UpstreamCall = { request, provider, operation: 'chat', body: upstreamBody, signal: abortOnClientClose(reply) };
+  const bridgeBody = bridge.upstreamBody(context, rawBodyOf(request), { defaultMaxTokens: runtime.loaded.config.upstream.default_max_tokens });
+  // Gemini's Code Assist wraps the wire format in an envelope: in around the bridge's body, out before the bridge reads.
+  const envelope = provider.adapter.envelopeFor?.({ baseUrl: provider.baseUrl, model: upstreamModel, provider: provider.config });
+  const upstreamBody = envelope === undefined ? bridgeBody : envelope.wrapRequest(bridgeBody);
+  const call: UpstreamCall = { request, provider, operation: 'chat', upstreamModel, body: upstreamBody, signal: abortOnClientClose(reply) };
   if (!input.stream) {
-    const body = await fetchUpstreamAnswer(dependencies, call, maxUpstreamJsonBytes);
+    const received = await fetchUpstreamAnswer(dependencies, call, maxUpstreamJsonBytes);
+    const body = envelope === undefined ? received : envelope.unwrapAnswer(received);
     // A body that is not JSON is a 502 on every bridge. Translators read the parsed answer (and the
     // usage comes from it); a relayed answer is checked by its ends and its usage read from its end.
     const relayed = bridge.relaysAnswerBytes === true;
@@ -284,7 +292,7 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
   }
   const response = await sendUpstream(dependencies, call);
   await relayStream(request, reply, response, {
-    transformer: bridge.streamTransformer(context),
+    transformer: envelope === undefined ? bridge.streamTransformer(context) : unwrappedStream(envelope, bridge.streamTransformer(context)),
     errorShape: errorShapeOf(request.url, request.headers),
     providerName: provider.name,
     upstreamFormat: provider.adapter.format,

@@ -18,8 +18,10 @@ import type { ExchangeObserver } from '../../src/server/exchange.js';
 
 /** A provider as it appears under `providers:` in the YAML config. */
 export interface TestProviderConfig {
-  type: 'openai' | 'anthropic';
+  type: 'openai' | 'anthropic' | 'gemini';
   base_url: string;
+  /** Gemini Code Assist's project (a Code Assist base_url only). */
+  project?: string;
   api_keys: (string | { key: string; priority?: number })[];
   models: { name: string; alias?: string; max_tokens?: number }[];
   rate_limit?: { requests_per_minute?: number; tokens_per_minute?: number };

@@ -23,6 +23,8 @@ export const GeminiPart = Type.Object(
   {
     text: Type.Optional(Type.String()),
     thought: Type.Optional(Type.Boolean()),
+    /** Gemini 2.5+/3's opaque signature of its reasoning; must come back on the part it was on (pass-through keeps it). */
+    thoughtSignature: Type.Optional(Type.String()),
     inlineData: Type.Optional(InlineData),
     functionCall: Type.Optional(FunctionCall),
     functionResponse: Type.Optional(FunctionResponse),
@@ -55,6 +57,9 @@ export const GeminiGenerationConfig = Type.Object(
     topK: Type.Optional(Type.Number({ minimum: 0 })),
     stopSequences: Type.Optional(Type.Array(Type.String(), { maxItems: 16 })),
     candidateCount: Type.Optional(Type.Integer({ minimum: 1 })),
+    responseMimeType: Type.Optional(Type.String()),
+    responseSchema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    thinkingConfig: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
   { additionalProperties: true },
 );

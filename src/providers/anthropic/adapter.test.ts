@@ -14,6 +14,7 @@ function input(overrides: Partial<BuildRequestInput> = {}): BuildRequestInput {
     operation: 'chat',
     credential: apiKey,
     baseUrl: new URL('https://api.anthropic.com'),
+    model: 'claude-test',
     stream: false,
     clientHeaders: {},
     ...overrides,

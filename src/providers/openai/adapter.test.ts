@@ -15,6 +15,7 @@ function input(overrides: Partial<BuildRequestInput> = {}): BuildRequestInput {
     operation: 'chat',
     credential: apiKey,
     baseUrl: new URL('https://api.openai.com/v1'),
+    model: 'gpt-test',
     stream: false,
     clientHeaders: {},
     ...overrides,

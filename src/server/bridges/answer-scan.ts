@@ -2,7 +2,7 @@ import type { WireFormat } from '../../formats/wire-format.js';
 import type { ExchangeUsage } from '../exchange.js';
 import { parseUpstreamJson } from './upstream-json.js';
 import { firstNonSpace, lastNonSpace, scanTopLevelUsage } from './json-tail-scan.js';
-import { usageFromAnswer, usageFromUsageObject } from './usage.js';
+import { lastGeminiUsage, usageFromAnswer, usageFromUsageObject } from './usage.js';
 
 /**
  * A same-format answer is relayed as the upstream's bytes, so the pipeline needs two facts about
@@ -37,6 +37,7 @@ export function checkRelayedAnswer(body: Buffer): void {
  * that is not JSON, as the pipeline's check would have).
  */
 export function usageOfRelayedAnswer(upstreamFormat: WireFormat, body: Buffer): ExchangeUsage | undefined {
+  if (upstreamFormat === 'gemini') return lastGeminiUsage(body);
   const scan = scanTopLevelUsage(body);
   if (scan.kind === 'found') return usageFromUsageObject(upstreamFormat, scan.value);
   if (scan.kind === 'absent') return undefined;

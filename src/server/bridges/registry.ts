@@ -1,8 +1,11 @@
 import type { WireFormat } from '../../formats/wire-format.js';
+import { anthropicToGeminiBridge } from './anthropic-to-gemini.js';
 import { anthropicToOpenAIBridge } from './anthropic-to-openai.js';
 import { geminiToAnthropicBridge } from './gemini-to-anthropic.js';
+import { geminiPassThroughBridge } from './gemini-pass-through.js';
 import { geminiToOpenAIBridge } from './gemini-to-openai.js';
 import { openaiToAnthropicBridge } from './openai-to-anthropic.js';
+import { openaiToGeminiBridge } from './openai-to-gemini.js';
 import { createPassThroughBridge } from './pass-through.js';
 import { responsesToAnthropicBridge } from './responses-to-anthropic.js';
 import { responsesToOpenAIBridge } from './responses-to-openai.js';
@@ -17,6 +20,9 @@ const bridges: readonly FormatBridge[] = [
   geminiToAnthropicBridge,
   responsesToOpenAIBridge,
   responsesToAnthropicBridge,
+  geminiPassThroughBridge,
+  openaiToGeminiBridge,
+  anthropicToGeminiBridge,
 ];
 
 /** The bridge for a client format and an upstream format, or undefined when the pair is not built. */

@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import { createSseParser, encodeSseEvent, type SseEvent } from '../../formats/sse.js';
+import { createSseParser, encodeSseEvent, type SseEvent, type SseParser } from '../../formats/sse.js';
 import { StreamTransformFailure, type StreamTransformer } from './types.js';
 
 /**
@@ -14,9 +14,10 @@ import { StreamTransformFailure, type StreamTransformer } from './types.js';
 export function createSseTransformer<Output>(
   translator: { push(event: SseEvent): Output[]; flush(): Output[]; abort(): Output[] },
   encode: (output: Output) => string,
+  /** How upstream text is cut into events: SSE, or for a Gemini upstream either of its framings (formats/gemini/stream-parser.ts). */
+  parser: SseParser = createSseParser(),
 ): StreamTransformer {
   const decoder = new StringDecoder('utf8');
-  const parser = createSseParser();
   const render = (outputs: Output[]): string => {
     let text = '';
     for (const output of outputs) text += encode(output);

@@ -36,14 +36,60 @@ function fromAnthropicUsage(usage: unknown): ExchangeUsage | undefined {
   };
 }
 
-/** Usage from the `usage` object of an upstream answer in `upstreamFormat`. */
+/** Gemini's `usageMetadata`: thinking tokens are output tokens (they are billed as such). */
+function fromGeminiUsage(usage: unknown): ExchangeUsage | undefined {
+  if (typeof usage !== 'object' || usage === null) return undefined;
+  const candidates = count(field(usage, 'candidatesTokenCount'));
+  const thoughts = count(field(usage, 'thoughtsTokenCount'));
+  return {
+    inputTokens: count(field(usage, 'promptTokenCount')),
+    outputTokens: candidates === undefined && thoughts === undefined ? undefined : (candidates ?? 0) + (thoughts ?? 0),
+    cachedTokens: count(field(usage, 'cachedContentTokenCount')),
+  };
+}
+
+/** Usage from the `usage` object (Gemini: `usageMetadata`) of an upstream answer in `upstreamFormat`. */
 export function usageFromUsageObject(upstreamFormat: WireFormat, usage: unknown): ExchangeUsage | undefined {
+  if (upstreamFormat === 'gemini') return fromGeminiUsage(usage);
   return upstreamFormat === 'anthropic-messages' ? fromAnthropicUsage(usage) : fromOpenAIUsage(usage);
 }
 
 /** Usage from a parsed non-streamed upstream answer. */
 export function usageFromAnswer(upstreamFormat: WireFormat, answer: unknown): ExchangeUsage | undefined {
-  return usageFromUsageObject(upstreamFormat, field(answer, 'usage'));
+  return usageFromUsageObject(upstreamFormat, field(answer, upstreamFormat === 'gemini' ? 'usageMetadata' : 'usage'));
+}
+
+const usageMetadataKey = Buffer.from('"usageMetadata"');
+
+/**
+ * The last `usageMetadata` object in Gemini bytes (a whole answer, or a stream's last pieces in
+ * either framing, inside a Code Assist envelope or not): Gemini repeats it on every chunk and the
+ * last one counts. Found by searching back for the key, then cutting its object out by a
+ * string-aware brace count; only that object is parsed. Undefined when there is none (or it is cut).
+ */
+export function lastGeminiUsage(bytes: Buffer): ExchangeUsage | undefined {
+  const at = bytes.lastIndexOf(usageMetadataKey);
+  if (at === -1) return undefined;
+  const open = bytes.indexOf(0x7b, at + usageMetadataKey.length);
+  if (open === -1) return undefined;
+  let depth = 0;
+  let inString = false;
+  for (let index = open; index < bytes.length; index++) {
+    const byte = bytes[index];
+    if (inString) {
+      if (byte === 0x5c) index++;
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x7b) depth++;
+    else if (byte === 0x7d && --depth === 0) {
+      try {
+        return fromGeminiUsage(JSON.parse(bytes.toString('utf8', open, index + 1)));
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Bytes kept from each end of a stream (4 KiB): the events carrying usage are small and at the ends. */
@@ -88,6 +134,10 @@ export class StreamUsageSniffer {
    * it as bytes, so only this tells the record that the stream ended in an error.
    */
   finish(): { usage: ExchangeUsage | undefined; upstreamError: boolean } {
+    if (this.upstreamFormat === 'gemini') {
+      const bytes = joined(this.tail);
+      return { usage: lastGeminiUsage(bytes), upstreamError: geminiStreamEndsInError(bytes) };
+    }
     // The last ~1 KiB first (the usage chunk and `[DONE]` are usually the last two pieces); the
     // whole kept tail only when the walk reached that window's start without deciding.
     let end = readStreamEnd(joined(lastPieces(this.tail, firstTryBytes)), this.upstreamFormat);
@@ -105,6 +155,15 @@ export class StreamUsageSniffer {
           };
     return { usage, upstreamError: end.upstreamError };
   }
+}
+
+/**
+ * A Gemini stream (either framing) whose last chunk is an error object rather than an answer: an
+ * `"error"` key after the last `"candidates"` (inside text, quotes are escaped, so the literal with
+ * its quotes is a key or a bare value).
+ */
+function geminiStreamEndsInError(bytes: Buffer): boolean {
+  return bytes.lastIndexOf('"error"') > bytes.lastIndexOf('"candidates"');
 }
 
 /** Bytes from the end read in a first attempt; most streams need only their last two events. */

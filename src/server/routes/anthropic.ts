@@ -25,7 +25,7 @@ export async function countAnthropicTokens(
     return reply.header('x-token-count-estimated', 'true').send(estimate);
   }
   const upstreamBody = sameFormatBody(rawBodyOf(request), body, model, upstreamModel);
-  const call = { request, provider, operation: 'count_tokens' as const, body: upstreamBody, signal: abortOnClientClose(reply) };
+  const call = { request, provider, operation: 'count_tokens' as const, upstreamModel, body: upstreamBody, signal: abortOnClientClose(reply) };
   const answer = await sendUpstreamBuffered(dependencies, call, 1024 * 1024);
   return reply.header('content-type', 'application/json').send(answer);
 }

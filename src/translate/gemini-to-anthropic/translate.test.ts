@@ -14,7 +14,7 @@ describe('translateGeminiRequestToAnthropic', () => {
       systemInstruction: { parts: [{ text: 'Be terse.' }] },
       contents: [
         { role: 'user', parts: [{ text: 'Weather?' }, { inlineData: { mimeType: 'image/jpeg', data: 'AAAA' } }] },
-        { role: 'model', parts: [{ text: 'secret reasoning', thought: true, thoughtSignature: 'sig' } as GeminiGenerateContentRequest['contents'][number]['parts'][number], { functionCall: { name: 'get_weather', args: { city: 'Paris' } } }] },
+        { role: 'model', parts: [{ text: 'secret reasoning', thought: true, thoughtSignature: 'sig' }, { functionCall: { name: 'get_weather', args: { city: 'Paris' } } }] },
         { role: 'user', parts: [{ text: 'and then?' }, { functionResponse: { name: 'get_weather', response: { c: 18 } } }] },
       ],
       generationConfig: { temperature: 0.2, topK: 40 },

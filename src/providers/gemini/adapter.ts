@@ -1,0 +1,78 @@
+import { GatewayError } from '../../errors/gateway-error.js';
+import type { BuildRequestInput, EnvelopeInput, ProviderAdapter, UpstreamCredential, UpstreamEnvelope, UpstreamRequestTarget } from '../types.js';
+import { assertHeaderValue, mergeHeaders } from '../adapter-support.js';
+import { createCodeAssistEnvelope, isCodeAssistBaseUrl } from './code-assist.js';
+import { mapGeminiError } from './errors.js';
+
+/**
+ * The Gemini upstream, at one of two endpoints chosen by `base_url`:
+ * - the Gemini API (`https://generativelanguage.googleapis.com/v1beta`, the default form): API keys,
+ *   sent as `x-goog-api-key` (never `?key=`, which would put the key in URLs and logs), at
+ *   `{base}/models/{model}:generateContent` and `:streamGenerateContent?alt=sse`;
+ * - Code Assist (`https://cloudcode-pa.googleapis.com/v1internal`, the endpoint the Gemini CLI
+ *   uses when logged in with Google): the stored `google` OAuth credentials, as a bearer token, at
+ *   `{base}:generateContent` / `:streamGenerateContent?alt=sse`, the body inside the
+ *   `{model, project, request}` envelope (code-assist.ts). The Gemini CLI's OAuth client is not
+ *   allowed on the Gemini API; its tokens are only accepted there.
+ * A base_url without a path gets the endpoint's version (`/v1beta`, `/v1internal`).
+ */
+
+/** Gemini API keys travel in `x-goog-api-key`; OAuth tokens as a bearer token. */
+function credentialHeaders(credential: UpstreamCredential): Record<string, string> {
+  if (credential.kind === 'api_key') return { 'x-goog-api-key': assertHeaderValue(credential.apiKey, `credential ${credential.id}`) };
+  return { authorization: `Bearer ${assertHeaderValue(credential.accessToken, `credential ${credential.id}`)}` };
+}
+
+/** Model names are the provider's own config values; anything outside this set is refused, not escaped into a path. */
+const modelNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** The base URL's path with the endpoint's version added when it has none, without a trailing slash. */
+export function endpointPath(baseUrl: URL): string {
+  const path = baseUrl.pathname.replace(/\/+$/, '');
+  if (path !== '') return path;
+  return isCodeAssistBaseUrl(baseUrl) ? '/v1internal' : '/v1beta';
+}
+
+/** `{base}/models/{model}:{method}` (Gemini API) or `{base}:{method}` (Code Assist), `?alt=sse` for a stream, the base's query kept. */
+export function geminiMethodUrl(baseUrl: URL, model: string, stream: boolean): string {
+  const method = stream ? 'streamGenerateContent' : 'generateContent';
+  const url = new URL(baseUrl.href);
+  url.hash = '';
+  url.pathname = isCodeAssistBaseUrl(baseUrl) ? `${endpointPath(baseUrl)}:${method}` : `${endpointPath(baseUrl)}/models/${model}:${method}`;
+  if (stream) url.searchParams.set('alt', 'sse');
+  return url.href;
+}
+
+function buildGeminiRequest(input: BuildRequestInput): UpstreamRequestTarget {
+  if (input.operation !== 'chat') {
+    // supportsCountTokens is false: the routes estimate instead; reaching this is a gateway bug.
+    throw new GatewayError('GW_INTERNAL', { message: `The gemini adapter cannot build a ${input.operation} request.` });
+  }
+  if (!modelNamePattern.test(input.model)) {
+    throw new GatewayError('GW_INTERNAL', { message: 'The gemini adapter got a model name that cannot be put in a URL path.' });
+  }
+  return {
+    url: geminiMethodUrl(input.baseUrl, input.model, input.stream),
+    headers: mergeHeaders(input.extraHeaders, {
+      ...credentialHeaders(input.credential),
+      'content-type': 'application/json',
+      accept: input.stream ? 'text/event-stream' : 'application/json',
+    }),
+  };
+}
+
+function geminiEnvelope(input: EnvelopeInput): UpstreamEnvelope | undefined {
+  if (!isCodeAssistBaseUrl(input.baseUrl)) return undefined;
+  return createCodeAssistEnvelope({ model: input.model, project: input.provider.project });
+}
+
+export const geminiAdapter: ProviderAdapter = {
+  type: 'gemini',
+  format: 'gemini',
+  // The gateway estimates countTokens for every upstream (routes/gemini.ts); Code Assist's
+  // countTokens takes another envelope and is not needed for that.
+  supportsCountTokens: false,
+  buildRequest: buildGeminiRequest,
+  mapError: mapGeminiError,
+  envelopeFor: geminiEnvelope,
+};
