@@ -21,7 +21,7 @@ import { cores, installCleanup, pinningEnabled, runBounded, startListeningScript
 import { readCpuTicks, readMemory, ticksToMicroseconds } from './lib/proc-stats.mjs';
 import { requireWrk, runWrk } from './lib/wrk.mjs';
 import { bodies, endpointPaths, streamScenarios, throughputScenarios, writeBodies } from './lib/scenarios.mjs';
-import { floor, loadProxyDefaults, proxyEntry, proxyTarget, repoRoot, stubDirect } from './lib/targets.mjs';
+import { compatibleConfigFor, floor, loadProxyDefaults, proxyEntry, proxyTarget, repoRoot, stubDirect } from './lib/targets.mjs';
 import { makeClientKey } from './lib/proxy-layers.mjs';
 import { discoverProxy } from './lib/layer-discovery.mjs';
 import { sendOnce } from './lib/http-check.mjs';
@@ -55,7 +55,8 @@ if (values.help) {
   --no-layers          skip the one-layer-off variants
   --no-tls             skip the TLS variant
   --also LABEL=PATH    also measure another build (PATH: its cli/main.js) as target proxy-LABEL in the
-                       throughput scenarios, same layers, same rounds: two commits in one run
+                       throughput scenarios, same layers, same rounds: two commits in one run (config
+                       keys that build's schema rejects are left out for it, and listed)
   --paired             throughput rounds load every target at once (each its own wrk, all targets
                        sharing the target core; no stub-direct): on a busy machine the background
                        load then hits all alike, and the CPU-per-request ratios stay comparable
@@ -118,6 +119,8 @@ if (!values['no-proxy']) {
   }
   log(`bench: proxy ${discovery.available ? 'available' : `unavailable: ${discovery.reason}`}`);
   for (const layer of discovery.layers) log(`  layer ${layer.name}: ${layer.status}${layer.note ? ` (${layer.note})` : ''}`);
+  // Without a certificate the discovery cannot tell why; say it when the options left TLS out.
+  if (!certificate && (quick || values['no-tls'])) discovery.tlsStatus = `not run (${quick ? '--quick' : '--no-tls'})`;
   if (discovery.tlsStatus) log(`  tls: ${discovery.tlsStatus}`);
 }
 
@@ -126,13 +129,30 @@ const proxyCommon = { defaults, tempDir, clientKeySha256 };
 const allOnProxy = discovery.available ? proxyTarget({ name: 'proxy', onLayers: discovery.onLayers, ...proxyCommon }) : undefined;
 // Other builds (--also): the same layers as this one, their own compiled defaults as the config base.
 const otherProxies = [];
+/** @type {Record<string, string[]>} per --also target, the config keys left out because its schema rejects them */
+const droppedKeys = {};
 for (const text of discovery.available ? (values.also ?? []) : []) {
   const separator = text.indexOf('=');
   if (separator < 1) throw new Error(`--also wants LABEL=path/to/cli/main.js, got ${text}`);
   const entry = path.resolve(text.slice(separator + 1));
   const otherDefaults = await loadProxyDefaults(entry);
   if (!otherDefaults) throw new Error(`--also ${text}: not built (config/defaults.js missing beside it)`);
-  otherProxies.push(proxyTarget({ name: `proxy-${text.slice(0, separator)}`, onLayers: discovery.onLayers, ...proxyCommon, defaults: otherDefaults, entry }));
+  const name = `proxy-${text.slice(0, separator)}`;
+  // An older build's schema may reject keys this run sets (layers it does not have yet): drop them for it.
+  const compatible = await compatibleConfigFor(entry, otherDefaults, {
+    instanceDir: path.join(tempDir, 'config-check', name),
+    port: 8317,
+    upstreamPort: upstreams.main.port,
+    clientKeySha256,
+    onLayers: discovery.onLayers,
+  });
+  if (!compatible.ok) {
+    log(`  ${name}: skipped: ${compatible.reason}`);
+    continue;
+  }
+  if (compatible.dropped.length > 0) log(`  ${name}: config keys its schema rejects, left out for it: ${compatible.dropped.join(', ')}`);
+  droppedKeys[name] = compatible.dropped;
+  otherProxies.push(proxyTarget({ name, onLayers: discovery.onLayers, ...proxyCommon, defaults: otherDefaults, entry, patch: compatible.patch }));
 }
 
 /** Targets of one scenario, in a fixed order (rotated per round). */
@@ -293,7 +313,7 @@ const report = {
   startedAt: startedAt.toISOString(),
   machine: { cpus: os.cpus()[0]?.model, cores: os.availableParallelism(), node: process.version, pinned: pinningEnabled(), loadavg: os.loadavg() },
   options: { quick, rounds, durationSeconds, warmupSeconds, scenarios: wanted ?? 'default' },
-  proxy: { available: discovery.available, reason: discovery.reason, layers: discovery.layers, tls: discovery.tlsStatus ?? 'not checked' },
+  proxy: { available: discovery.available, reason: discovery.reason, layers: discovery.layers, tls: discovery.tlsStatus ?? 'not checked', alsoDroppedKeys: droppedKeys },
   scenarios: [],
   slowStreams: undefined,
   firstByte: undefined,
@@ -320,6 +340,8 @@ writeFileSync(resultFile, `${JSON.stringify(report, null, 2)}\n`);
 const sections = [`## Benchmark ${report.startedAt} (${quick ? 'quick' : 'full'}; ${rounds} rounds × ${durationSeconds} s, medians)`];
 sections.push(`Proxy: ${discovery.available ? 'measured' : `not measured (${discovery.reason?.split('\n')[0]})`}`);
 if (report.scenarios.length) sections.push(throughputTable(report.scenarios));
+const droppedNotes = Object.entries(droppedKeys).filter(([, dropped]) => dropped.length > 0);
+if (droppedNotes.length) sections.push(droppedNotes.map(([name, dropped]) => `${name}: config keys its schema rejects, left out for it: ${dropped.join(', ')}`).join('\n'));
 const errorNotes = report.scenarios.flatMap((scenario) => scenario.targets.filter((target) => target.errorSample).map((target) => `- ${scenario.name} / ${target.name}: errors; after the run a request got ${target.errorSample}`));
 if (errorNotes.length) sections.push(`**Errors** (a target with errors is not measured fairly: its CPU per request counts failed requests):\n${errorNotes.join('\n')}`);
 if (discovery.layers.length) sections.push(`### Security layers (chat-c32)\n\nTLS: ${discovery.tlsStatus ?? 'not checked'}\n\n${layerTable(discovery, report.scenarios.find((scenario) => scenario.name === 'chat-c32'))}`);

@@ -120,6 +120,25 @@ export async function discoverProxy({ defaults, tempDir, clientKey, clientKeySha
     await running.stop();
   }
 
+  // Layers enforced by the config check itself (the egress guard refuses a loopback base_url without the flag).
+  for (const status of statuses) {
+    const layer = layers.find((candidate) => candidate.name === status.name);
+    if (status.status === 'not built yet' || layer?.probe?.kind !== 'config-refused') continue;
+    const file = writeProxyConfig(defaults, {
+      instanceDir: path.join(checkDir, `probe-${layer.name}`),
+      port: 8317,
+      upstreamPort,
+      clientKeySha256,
+      onLayers: accepted,
+      patch: layer.probe.patch,
+    });
+    const check = await checkProxyConfig(file);
+    status.status = check.ok ? 'accepted, not enforced' : 'enforced';
+    status.note = check.ok
+      ? 'config check accepted the config the layer should refuse'
+      : 'a loopback base_url without allow_private_network refused at config check; the measured proxies set the flag for the loopback stub (the check is per new upstream connection, no per-request cost)';
+  }
+
   for (const status of statuses) {
     const layer = layers.find((candidate) => candidate.name === status.name);
     if (status.status === 'not built yet' || layer?.probe?.kind !== 'status') continue;

@@ -33,7 +33,7 @@ const neverLimits = { enabled: true, requests_per_second: 1_000_000, burst: 1_00
  * @property {string} clientKeySha256
  *
  * @typedef {object} LayerProbe
- * @property {'status' | 'audit-file' | 'log-grows' | 'header'} kind
+ * @property {'status' | 'audit-file' | 'log-grows' | 'header' | 'config-refused'} kind  'config-refused': `config check` must refuse the patched config
  * @property {string} [header]                 for 'header': the response header the layer adds
  * @property {(config: any) => void} [patch]   makes the layer reject the probe request
  * @property {boolean} [omitAuth]              send the probe without a client key
@@ -140,6 +140,20 @@ export const layers = [
       config.server.security.headers = { ...config.server.security.headers, enabled: on };
     },
     probe: { kind: 'header', header: 'x-content-type-options' },
+  },
+  {
+    name: 'egress-guard',
+    what: 'upstream addresses checked at each new connect: private, loopback, link-local and metadata refused',
+    offSwitch: false,
+    // The stub is on loopback, so every measured proxy runs with the provider's allow_private_network
+    // (buildProxyConfig): the guard is per new upstream connection, pooled sockets pay nothing.
+    apply() {},
+    probe: {
+      kind: 'config-refused',
+      patch(config) {
+        delete config.providers.stub.allow_private_network;
+      },
+    },
   },
   {
     name: 'validation',

@@ -28,6 +28,63 @@ function filler(bytes) {
   return parts.join(' ').slice(0, bytes);
 }
 
+/**
+ * Tool definitions shaped like Claude Code's (Bash, Read, Edit, Grep, … with JSON Schema inputs of a
+ * few typed, described properties each), `count` of them, as OpenAI function tools or Anthropic tools.
+ * @param {number} count @param {'openai' | 'anthropic'} format
+ */
+function toolDefinitions(count, format) {
+  const names = ['Bash', 'Read', 'Edit', 'Write', 'Grep', 'Glob', 'WebFetch', 'TodoWrite', 'Task', 'NotebookEdit'];
+  return Array.from({ length: count }, (_, index) => {
+    const name = `${names[index % names.length]}${index < names.length ? '' : index}`;
+    const schema = {
+      type: 'object',
+      properties: {
+        path: { type: 'string', description: `The absolute path the ${name} tool works on (${filler(60)})` },
+        pattern: { type: 'string', description: `What ${name} looks for; a regular expression (${filler(40)})` },
+        limit: { type: 'integer', minimum: 1, description: 'How many lines or results at most' },
+        options: {
+          type: 'object',
+          properties: { recursive: { type: 'boolean' }, mode: { type: 'string', enum: ['content', 'files', 'count'] } },
+          additionalProperties: false,
+        },
+      },
+      required: ['path'],
+      additionalProperties: false,
+    };
+    const description = `${name}: ${filler(700)}`;
+    return format === 'openai' ? { type: 'function', function: { name, description, parameters: schema } } : { name, description, input_schema: schema };
+  });
+}
+
+/**
+ * A Claude Code-like conversation (test/fixtures/clients/claude-code-request.json is the real
+ * shape): a system prompt in parts, then turns of user text, assistant tool calls and tool results,
+ * `turns` times, as OpenAI chat messages or Anthropic messages.
+ * @param {number} turns @param {'openai' | 'anthropic'} format
+ */
+function codingSession(turns, format) {
+  const messages = [];
+  for (let turn = 0; turn < turns; turn++) {
+    const callId = `call_${String(turn).padStart(6, '0')}`;
+    const command = `grep -rn "${filler(20)}" src/ | head -${turn + 5}`;
+    const output = filler(400 + (turn % 5) * 60);
+    if (format === 'openai') {
+      messages.push({ role: 'user', content: [{ type: 'text', text: `<system-reminder>${filler(80)}</system-reminder>` }, { type: 'text', text: filler(120) }] });
+      messages.push({ role: 'assistant', content: filler(90), tool_calls: [{ id: callId, type: 'function', function: { name: 'Bash', arguments: JSON.stringify({ command }) } }] });
+      messages.push({ role: 'tool', tool_call_id: callId, content: output });
+    } else {
+      messages.push({ role: 'user', content: [{ type: 'text', text: `<system-reminder>${filler(80)}</system-reminder>` }, { type: 'text', text: filler(120) }] });
+      messages.push({ role: 'assistant', content: [{ type: 'text', text: filler(90) }, { type: 'tool_use', id: `toolu_${callId}`, name: 'Bash', input: { command } }] });
+      messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: `toolu_${callId}`, content: output }] });
+    }
+  }
+  messages.push({ role: 'user', content: 'Now fix the failing test.' });
+  return messages;
+}
+
+const systemPrompt = `You are an agent working with the user toward their goals. ${filler(6000)}`;
+
 /** Request bodies by name. Every body is valid for both the strict client schemas and the stub. */
 export const bodies = {
   'openai-chat': { model: benchModel, messages: shortMessages, max_tokens: 64 },
@@ -38,6 +95,20 @@ export const bodies = {
       { role: 'system', content: 'You summarise documents.' },
       { role: 'user', content: filler(100 * 1024) },
     ],
+    max_tokens: 64,
+  },
+  // ~100 KB in many small parts (issue 11): 20 tools, ~58 turns of text, tool calls and results.
+  'openai-structured-100k': {
+    model: benchModel,
+    messages: [{ role: 'system', content: systemPrompt }, ...codingSession(58, 'openai')],
+    tools: toolDefinitions(20, 'openai'),
+    max_tokens: 64,
+  },
+  'anthropic-structured-100k': {
+    model: benchModel,
+    system: [{ type: 'text', text: systemPrompt, cache_control: { type: 'ephemeral' } }],
+    messages: codingSession(58, 'anthropic'),
+    tools: toolDefinitions(20, 'anthropic'),
     max_tokens: 64,
   },
   'anthropic-json': { model: benchModel, max_tokens: 64, messages: shortMessages },
@@ -89,6 +160,14 @@ export const throughputScenarios = [
   { name: 'stream-c32', description: 'OpenAI chat, streaming 20 chunks, 32 connections', clientFormat: 'openai', body: 'openai-stream', connections: 32, expect: '[DONE]', quick: true },
   { name: 'body100k-c32', description: 'OpenAI chat, ~100 KB request body, 32 connections', clientFormat: 'openai', body: 'openai-chat-100k', connections: 32, expect: '"choices"' },
   {
+    name: 'structured100k-c32',
+    description: 'OpenAI chat, ~100 KB body in many parts (20 tools, ~175 messages, shaped like a Claude Code session), 32 connections',
+    clientFormat: 'openai',
+    body: 'openai-structured-100k',
+    connections: 32,
+    expect: '"choices"',
+  },
+  {
     name: 'anthropic-json-c32',
     description: 'Anthropic client, non-streaming, 32 connections (proxy translates to the OpenAI upstream)',
     clientFormat: 'anthropic',
@@ -96,6 +175,14 @@ export const throughputScenarios = [
     connections: 32,
     expect: '"content"',
     quick: true,
+  },
+  {
+    name: 'anthropic-structured100k-c32',
+    description: 'Anthropic client, ~100 KB Claude Code-like body (20 tools, ~175 messages), 32 connections (proxy translates)',
+    clientFormat: 'anthropic',
+    body: 'anthropic-structured-100k',
+    connections: 32,
+    expect: '"content"',
   },
   {
     name: 'anthropic-stream-c32',

@@ -75,9 +75,61 @@ export async function loadProxyDefaults(entry = proxyEntry) {
  * `cliproxyapi config check FILE`: exit 0 means the schema accepts the file.
  * @param {string} file
  */
-export async function checkProxyConfig(file) {
-  const run = await runBounded(process.execPath, [proxyEntry, 'config', 'check', file], { timeoutMs: 15_000, cwd: repoRoot });
-  return { ok: run.code === 0, output: `${run.stdout}${run.stderr}`.trim().slice(0, 600) };
+export async function checkProxyConfig(file, entry = proxyEntry) {
+  const run = await runBounded(process.execPath, [entry, 'config', 'check', file], { timeoutMs: 15_000, cwd: repoRoot });
+  return { ok: run.code === 0, output: `${run.stdout}${run.stderr}`.trim().slice(0, 2000) };
+}
+
+/** The config paths a failed `config check` names (its "  - path: message" lines). @param {string} output */
+function rejectedPaths(output) {
+  return output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('- ') && line.includes(': '))
+    .map((line) => line.slice(2, line.indexOf(': ')));
+}
+
+/** Deletes `a.b.c` (numeric parts index arrays) from `config`; false when it is not there. */
+function deletePath(config, dotted) {
+  const parts = dotted.split('.');
+  let node = config;
+  for (const part of parts.slice(0, -1)) {
+    if (node === null || typeof node !== 'object' || !(part in node)) return false;
+    node = node[part];
+  }
+  const last = /** @type {string} */ (parts.at(-1));
+  if (node === null || typeof node !== 'object' || !(last in node)) return false;
+  delete node[last];
+  return true;
+}
+
+/**
+ * For another build (`--also`, say a worktree of an older commit): the config keys of this run that
+ * its schema rejects (keys it does not know yet, settings it refuses as "not available in this
+ * version yet"), found by running ITS `config check` and dropping each path it names until it
+ * passes. The older build then runs with what it has: a layer it lacks is off for it, as it was.
+ * @param {string} entry  the other build's cli/main.js
+ * @param {any} defaults  its compiled defaults
+ * @param {Parameters<typeof buildProxyConfig>[1]} options
+ * @returns {Promise<{ ok: true, dropped: string[], patch: (config: any) => void } | { ok: false, reason: string }>}
+ */
+export async function compatibleConfigFor(entry, defaults, options) {
+  /** @type {string[]} */
+  const dropped = [];
+  const patch = (config) => {
+    options.patch?.(config);
+    for (const dotted of dropped) deletePath(config, dotted);
+  };
+  for (let attempt = 0; attempt < 10; attempt += 1) {
+    const file = writeProxyConfig(defaults, { ...options, patch });
+    const check = await checkProxyConfig(file, entry);
+    if (check.ok) return { ok: true, dropped, patch };
+    const config = buildProxyConfig(defaults, { ...options, patch });
+    const removable = rejectedPaths(check.output).filter((dotted) => !dropped.includes(dotted) && deletePath(config, dotted));
+    if (removable.length === 0) return { ok: false, reason: `config check of ${entry} fails and names nothing to drop: ${check.output.split('\n').slice(0, 4).join(' ')}` };
+    dropped.push(...removable);
+  }
+  return { ok: false, reason: `config check of ${entry} still fails after dropping ${dropped.join(', ')}` };
 }
 
 /**
