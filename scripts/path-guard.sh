@@ -25,6 +25,7 @@ PROTECTED_PATHS=(
   src/files/
   src/egress/
   src/oauth/
+  src/audit/
   src/providers/
   src/security/
   src/config/placeholders.ts

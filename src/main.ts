@@ -21,6 +21,8 @@ import { startOAuthRuntime } from './oauth/refresh-runtime.js';
 import { createStderrSecurityEvents, type SecurityEventSink } from './credentials/security-events.js';
 import { watchCredentialFiles } from './credentials/store-watch.js';
 import type { CredentialChange } from './oauth/credential-sync.js';
+import { openAuditLog, type AuditLog } from './audit/audit-log.js';
+import { createAuthenticationAudit, createRequestAuditObserver } from './audit/request-audit.js';
 import { createStateBackend } from './state/create-state-backend.js';
 import { UpstreamClient } from './upstream/client.js';
 import { loadTlsPair, tlsProtocolOptions } from './security/tls-material.js';
@@ -43,7 +45,7 @@ export interface StartGatewayOptions {
   fixPermissions?: boolean;
   /** `serve --migrate`: encrypt plaintext credential files found in auth.dir instead of refusing. */
   migrate?: boolean;
-  /** Where credential security events go (stderr JSON lines when omitted; the audit log replaces it). */
+  /** Also receives every credential security event, besides the audit log (tests pass a recorder). */
   securityEvents?: SecurityEventSink;
   /** Quiet period (milliseconds) after a change in auth.dir or the key file before it is applied. Default 300; tests shorten it. */
   credentialWatchDebounceMs?: number;
@@ -57,6 +59,8 @@ export interface RunningGateway {
   logger: Logger;
   /** Swaps in a new config (already validated). Settings fixed at start are reported, not applied. */
   reload(loaded: LoadedConfig): void;
+  /** The audit log (src/audit/): management, alerts and reload record into it. Closed last. */
+  audit: AuditLog;
   /** The network layer: refusal and state-failure counters, the dynamic bans, the per-IP limiter. */
   network: { counters: NetworkCounters; bans: BanMirror; ipRateLimiter: IpRateLimiter };
   /**
@@ -101,23 +105,47 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const notActive = checkUnbuiltFeatures(config).notActive;
   if (notActive !== '') logger.warn(notActive);
 
+  // The audit log first: an unsafe audit file or key stops the start, and every later step
+  // (permission repairs, migrations, unreadable credentials) records into it.
+  const audit = await openAuditLog(config, {
+    createKey: true,
+    fallback: createStderrSecurityEvents(),
+    onError: (error) => logger.error({ err_message: error.message }, 'audit records could not be written; they stay queued and are retried'),
+  });
   // Credential security before anything listens: modes, owners and symlinks of every secret file,
   // the keyring, plaintext files (refused, or migrated). A refusal names each path and its fix.
-  const securityEvents = options.securityEvents ?? createStderrSecurityEvents();
+  const extraEvents = options.securityEvents;
+  const securityEvents: SecurityEventSink =
+    extraEvents === undefined
+      ? audit
+      : {
+          record(event) {
+            audit.record(event);
+            extraEvents.record(event);
+          },
+        };
   const credentialStore = await prepareCredentialStore(options.loaded, {
     fixPermissions: options.fixPermissions === true,
     migrate: options.migrate === true,
     events: securityEvents,
     actor: 'serve',
+  }).catch(async (error: unknown) => {
+    await audit.close().catch(() => undefined);
+    throw error;
   });
   for (const warning of credentialStore.warnings) logger.warn(warning);
-  preloadDeviceFingerprint(config);
   let activeLoaded = options.loaded; // replaced on each accepted reload
   // Everything that must be closed, registered right after it is created and closed in reverse, at
   // shutdown or when a later step of this start fails (src/lifecycle/shutdown-registry.ts).
   const shutdown = new ShutdownRegistry({
     onError: (name, error) => logger.error({ err_message: (error as Error).message }, `closing the ${name} failed`),
   });
+  // Closed last: whatever the other parts record while they close still reaches the file.
+  shutdown.add('audit log', async () => {
+    audit.record({ event_type: 'server-stop', result: 'success', actor: 'serve' });
+    await audit.close();
+  });
+  await shutdown.closeOnFailure(() => preloadDeviceFingerprint(config));
   // The one state backend of the process: created here, passed to whoever needs it, closed last.
   const state = createStateBackend(config.state, { registerSecrets });
   shutdown.add('state backend', () => state.close());
@@ -127,7 +155,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       ? undefined
       : { store: encryptedStore, events: securityEvents, ...(encryptedStore.keyring.source === 'key_file' ? { keyFile: config.auth.encryption.key_file } : {}) };
   const oauth = await shutdown.closeOnFailure(() =>
-    startOAuthRuntime({ config: () => activeLoaded.config, store: credentialStore.store, logger, state, ...(live === undefined ? {} : { live }) }),
+    startOAuthRuntime({ config: () => activeLoaded.config, store: credentialStore.store, logger, state, events: audit, ...(live === undefined ? {} : { live }) }),
   );
   shutdown.add('OAuth refresh', () => oauth.close());
   // A delete in this process (the management API): the pass takes the credential out of the pools
@@ -225,7 +253,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     providerLimiter,
     ...(config.server.security.headers.enabled ? { securityHeaders: { hstsMaxAgeSeconds: config.server.security.headers.hsts_max_age } } : {}),
     corsAllowedOrigins: config.server.security.cors.allowed_origins,
-    ...(options.exchangeObservers === undefined ? {} : { exchangeObservers: options.exchangeObservers }),
+    // The audit log hears every authentication and the end of every authenticated client request.
+    ...(audit.file === undefined ? {} : { authenticationEvents: createAuthenticationAudit(audit, { now }) }),
+    exchangeObservers: [...(audit.file === undefined ? [] : [createRequestAuditObserver(audit)]), ...(options.exchangeObservers ?? [])],
   });
   shutdown.add('http server', async () => {
     // In-flight requests and streams may finish within the grace period; then they are cut.
@@ -251,6 +281,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  audit.record({ event_type: 'server-start', result: 'success', actor: 'serve', detail: { pid: process.pid, host: config.server.host, port } });
 
   return {
     url: `${tls.enabled ? 'https' : 'http'}://${hostForUrl}:${port}`,
@@ -270,6 +301,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       for (const warning of providersWithoutCredentials(loaded.config.providers, storedCountOf)) logger.warn(warning);
       logger.info({ providers: [...next.providers.keys()], client_keys: next.authenticator.size }, 'config reloaded');
     },
+    audit,
     network: { counters, bans, ipRateLimiter },
     credentials: liveCredentials,
     shutdownOrder: shutdown.closeOrder,
@@ -315,11 +347,19 @@ function codeField(error: unknown): { code?: string } {
 export function applyReload(gateway: RunningGateway, next: LoadedConfig): boolean {
   try {
     gateway.reload(next);
+    gateway.audit.record({ event_type: 'config-reload', result: 'success', actor: 'serve', detail: { source: next.configPath ?? 'embedded default' } });
     return true;
   } catch (error) {
     gateway.logger.error({ err_message: (error as Error).message, ...codeField(error) }, 'config reload refused; keeping the running config');
+    recordRefusedReload(gateway, error);
     return false;
   }
+}
+
+/** A reload that was not applied (invalid file, unusable key file), in the audit log: the catalog code and the first problem. */
+function recordRefusedReload(gateway: RunningGateway, error: unknown): void {
+  const message = isConfigError(error) ? (error.problems[0] ?? '') : ((error as Error).message.split('\n')[0] ?? '');
+  gateway.audit.record({ event_type: 'config-reload', result: 'failure', actor: 'serve', detail: { ...codeField(error), problem: message } });
 }
 
 /** `cliproxyapi serve`: load, announce a first key, listen, hot-reload, shut down on signals. */
@@ -347,7 +387,10 @@ export async function runServe(options: RunServeOptions): Promise<void> {
     extraPaths: options.configPath === undefined ? [] : [keysFile],
     load: reloadFrom,
     onReload: (next) => applyReload(gateway, next),
-    onError: (error) => gateway.logger.error({ err_message: (error as Error).message, ...codeField(error) }, 'config reload failed; keeping the running config'),
+    onError: (error) => {
+      gateway.logger.error({ err_message: (error as Error).message, ...codeField(error) }, 'config reload failed; keeping the running config');
+      recordRefusedReload(gateway, error);
+    },
   }));
 
   const signal = await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);

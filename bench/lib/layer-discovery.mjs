@@ -3,7 +3,7 @@
  * land one by one: a layer's keys must pass `config check` ("not built yet" otherwise), and a probe
  * request that the layer should reject shows whether it is enforced or only accepted in the config.
  */
-import { statSync, mkdirSync } from 'node:fs';
+import { readFileSync, statSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { layers } from './proxy-layers.mjs';
 import { checkProxyConfig, proxyTarget, writeProxyConfig } from './targets.mjs';
@@ -32,6 +32,17 @@ const fileSize = (file) => {
     return statSync(file).size;
   } catch {
     return 0;
+  }
+};
+/**
+ * Whether the audit file holds the record of a routed request (not only the server's start): the
+ * audit layer records per request, so that is what "enforced" means for it. @param {string} file
+ */
+const hasRequestRecord = (file) => {
+  try {
+    return readFileSync(file, 'utf8').includes('"event_type":"provider-request"');
+  } catch {
+    return false;
   }
 };
 /** The "  - path: message" lines of a config check, else its first line. @param {string} output */
@@ -112,7 +123,7 @@ export async function discoverProxy({ defaults, tempDir, clientKey, clientKeySha
     for (const status of statuses) {
       const layer = layers.find((candidate) => candidate.name === status.name);
       if (status.status === 'not built yet' || !layer?.probe) continue;
-      if (layer.probe.kind === 'audit-file') status.status = fileSize(running.auditFile) > 0 ? 'enforced' : 'accepted, not enforced';
+      if (layer.probe.kind === 'audit-file') status.status = hasRequestRecord(running.auditFile) ? 'enforced' : 'accepted, not enforced';
       if (layer.probe.kind === 'log-grows') status.status = fileSize(running.logFile) > logBefore ? 'enforced' : 'accepted, not enforced';
       if (layer.probe.kind === 'header') status.status = sanity.headers?.[layer.probe.header ?? ''] !== undefined ? 'enforced' : 'accepted, not enforced';
     }

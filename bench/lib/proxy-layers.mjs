@@ -172,10 +172,11 @@ export const layers = [
   },
   {
     name: 'audit',
-    what: 'hash-chained JSONL audit log, one record per request',
+    what: 'hash-chained JSONL audit log, one record per request (batched, 100 ms flush)',
     offSwitch: true,
     apply(config, context, on) {
-      config.audit = { ...config.audit, enabled: on, file: path.join(context.instanceDir, 'audit.jsonl') };
+      // The schema's keys (docs/configuration.md#audit); the defaults for rotation and flushing.
+      config.audit = { ...config.audit, enabled: on, file: path.join(context.instanceDir, 'audit.jsonl'), flush_interval_ms: 100, stdout: false };
     },
     probe: { kind: 'audit-file' },
   },

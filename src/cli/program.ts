@@ -3,7 +3,9 @@ import { isConfigError } from '../config/config-error.js';
 import { CredentialStartupError } from '../credentials/startup-checks.js';
 import { operatorCodeOf } from '../errors/operator-codes.js';
 import { redactText } from '../security/redact.js';
+import { closeCliAuditLogs } from './cli-audit.js';
 import { CliExit, processIo, type CliIo } from './cli-io.js';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerConfigCommand } from './commands/config-check.js';
 import { registerCredsCommand } from './commands/creds.js';
 import { registerEncryptionCommand } from './commands/encryption.js';
@@ -32,6 +34,7 @@ Examples:
   $ cliproxyapi config check config.yaml        validate a config without starting
   $ cliproxyapi keys create --id alice          create a client key (printed once)
   $ cliproxyapi keys list                       list client key ids
+  $ cliproxyapi audit verify                    check the audit log's hash chain
 
 Environment:
   CLIPROXY_CONFIG          config file when --config is not given
@@ -43,6 +46,7 @@ Environment:
   registerEncryptionCommand(program, io);
   registerCredsCommand(program, io);
   registerFingerprintCommand(program, io);
+  registerAuditCommand(program, io);
   registerVersionCommand(program, io);
   return program;
 }
@@ -54,12 +58,17 @@ Environment:
  */
 export async function runCli(args: readonly string[], io: CliIo = processIo): Promise<number> {
   const program = buildProgram(io);
+  let exitCode: number;
   try {
     await program.parseAsync([...args], { from: 'user' });
-    return 0;
+    exitCode = 0;
   } catch (error) {
-    return exitCodeFor(error, io);
+    exitCode = exitCodeFor(error, io);
   }
+  // The command's audit records reach the file before the process ends; a command whose records
+  // could not be written does not report success.
+  const audited = await closeCliAuditLogs(io);
+  return audited || exitCode !== 0 ? exitCode : 1;
 }
 
 function exitCodeFor(error: unknown, io: CliIo): number {

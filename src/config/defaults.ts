@@ -66,7 +66,13 @@ export const defaultConfig: Config = {
     default_max_tokens: 4096,
   },
   state: { backend: 'memory' },
-  audit: { enabled: true, file: './data/logs/audit.jsonl' },
+  audit: {
+    enabled: true,
+    file: './data/logs/audit.jsonl',
+    max_file_bytes: 67_108_864, // 64 MiB, then rotated
+    flush_interval_ms: 100, // a crash loses at most this much of events
+    stdout: false,
+  },
   alerts: [],
   management: { enabled: false, allow_remote: false, keys: [] },
   logging: { level: 'info', access_log: true },

@@ -33,6 +33,7 @@ const pathKeys: readonly (readonly string[])[] = [
   ['auth', 'client_keys_file'],
   ['auth', 'encryption', 'key_file'],
   ['audit', 'file'],
+  ['audit', 'key_file'],
   ['server', 'tls', 'cert_file'],
   ['server', 'tls', 'key_file'],
 ];

@@ -26,6 +26,7 @@ describe('restart-only settings, derived from the schema', () => {
       'upstream.idle_timeout_ms',
       'upstream.max_connections_per_origin',
       'state',
+      'audit.*',
       'logging.*',
     ]);
   });

@@ -159,7 +159,23 @@ const StateConfig = Type.Union([
   closed({ backend: Type.Literal('redis'), url: Type.String({ pattern: '^rediss?://' }) }),
 ]);
 
-const AuditConfig = closed({ enabled: Type.Boolean(), file: NonEmpty });
+/**
+ * The audit log (src/audit/). `file` is this process's live file (rotated by size to
+ * `<stem>.<last seq><ext>`); `key_file` (optional) makes the chain HMAC-SHA-256 under a 0600 key
+ * file, created at first start; `flush_interval_ms` bounds what a crash can lose; `stdout` also
+ * writes each record line to stdout (for a collector that anchors the chain elsewhere).
+ * Restart-only: the writer is opened once.
+ */
+const AuditConfig = restartOnly(
+  closed({
+    enabled: Type.Boolean(),
+    file: NonEmpty,
+    key_file: Type.Optional(NonEmpty),
+    max_file_bytes: Type.Integer({ minimum: 64 * 1024, maximum: 1024 * 1024 * 1024 }),
+    flush_interval_ms: Type.Integer({ minimum: 10, maximum: 5_000 }),
+    stdout: Type.Boolean(),
+  }),
+);
 
 const AlertConfig = closed({
   name: NonEmpty,

@@ -1,10 +1,10 @@
 import { redactText } from '../security/redact.js';
 
 /**
- * Security-relevant credential operations (export, delete, import, rotation, permission repairs,
- * unreadable files). The hash-chained audit log does not exist yet; until it does, events go through
- * this small interface, whose default writes one pino-style JSON line to stderr. The audit log will
- * implement the same `record` and be passed in instead.
+ * Security-relevant operations (credential export, delete, import, rotation, permission repairs,
+ * unreadable files; OAuth refreshes; later management calls) go through this small interface. The
+ * audit log (src/audit/audit-log.ts) implements it and is what `serve` and the CLI pass in; the
+ * stderr sink below is the fallback when `audit.enabled` is false, and what tests use.
  *
  * Events carry ids, providers, counts and file paths, never secrets; the line is still passed through
  * the one redactor, so a token that slips into `detail` is masked before it leaves the process.
@@ -17,6 +17,8 @@ export interface SecurityEvent {
   actor?: string;
   credential_ids?: string[];
   detail?: string;
+  /** The provider name a credential or a request belongs to. */
+  provider?: string;
 }
 
 export interface SecurityEventSink {

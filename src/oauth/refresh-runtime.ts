@@ -19,6 +19,8 @@ export interface OAuthRuntimeOptions {
   /** The encrypted store (part A's EncryptedFileStore in the server). */
   store: CredentialStore;
   logger: RefreshLogger;
+  /** The audit log, for the refresher's start/end/failure records. */
+  events?: SecurityEventSink;
   now?: () => number;
   /**
    * The shared state backend (locks and announcements across replicas). Created once by the
@@ -61,7 +63,7 @@ export async function startOAuthRuntime(options: OAuthRuntimeOptions): Promise<O
     return oauthProfileFor(providerConfig);
   };
   for (const name of Object.keys(options.config().providers)) profileFor(name);
-  const refresher = new CredentialRefresher({ store: options.store, state, profileFor, logger: options.logger, ...(options.now === undefined ? {} : { now: options.now }) });
+  const refresher = new CredentialRefresher({ store: options.store, state, profileFor, logger: options.logger, ...(options.events === undefined ? {} : { events: options.events }), ...(options.now === undefined ? {} : { now: options.now }) });
   const loaded = await loadStoredCredentials(options.store, refresher, options.logger);
   const scheduler = new RefreshScheduler({ refresher, leadMsFor: (provider) => profileFor(provider)?.refreshLeadMs ?? fallbackLeadMs });
   scheduler.start();
@@ -74,7 +76,7 @@ export async function startOAuthRuntime(options: OAuthRuntimeOptions): Promise<O
           refresher,
           scheduler,
           logger: options.logger,
-          events: live.events ?? createStderrSecurityEvents(),
+          events: live.events ?? options.events ?? createStderrSecurityEvents(),
           ...(live.keyFile === undefined ? {} : { keyFile: live.keyFile }),
         });
   await sync?.prime(loaded);

@@ -1,4 +1,5 @@
 import type { CredentialStore, StoredCredentialRecord } from '../credentials/types.js';
+import type { SecurityEventSink } from '../credentials/security-events.js';
 import type { OAuthProfile } from '../providers/oauth-grant.js';
 import type { OAuthCredential, UpstreamCredential } from '../providers/types.js';
 import { redactText, registerSecrets } from '../security/redact.js';
@@ -30,6 +31,8 @@ export interface CredentialRefresherOptions {
   /** The OAuth profile of a provider name (config), or undefined when it has none. */
   profileFor: (provider: string) => OAuthProfile | undefined;
   logger?: RefreshLogger;
+  /** The audit log: `credential-refresh-start`, `-end` and `-failure` of every refresh this process runs. */
+  events?: SecurityEventSink;
   /** Epoch milliseconds. */
   now?: () => number;
   /** Deadline of one refresh, in milliseconds (default 30 s). */
@@ -58,6 +61,7 @@ export class CredentialRefresher implements RefreshContext {
   readonly state: StateBackend;
   readonly profileFor: (provider: string) => OAuthProfile | undefined;
   readonly logger: RefreshLogger;
+  private readonly events: SecurityEventSink | undefined;
   readonly now: () => number;
   readonly timeoutMs: number;
   readonly requestSkewMs: number;
@@ -70,6 +74,7 @@ export class CredentialRefresher implements RefreshContext {
     this.state = options.state;
     this.profileFor = options.profileFor;
     this.logger = options.logger ?? noopLogger;
+    this.events = options.events;
     this.now = options.now ?? Date.now;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.requestSkewMs = options.requestSkewMs ?? 60_000;
@@ -187,12 +192,15 @@ export class CredentialRefresher implements RefreshContext {
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
     const fields = { event: 'credential-refresh-end', credential_id: entry.id, provider: entry.provider };
     this.logger.info({ event: 'credential-refresh-start', credential_id: entry.id, provider: entry.provider }, 'credential refresh started');
+    const audited = { actor: 'refresh', credential_ids: [entry.id], provider: entry.provider };
+    this.events?.record({ event_type: 'credential-refresh-start', result: 'success', ...audited });
     try {
       const outcome: RefreshOutcome = await coordinateRefresh(this, entry, controller.signal);
       entry.consecutiveFailures = 0;
       entry.unavailableUntil = 0;
       entry.lastFailure = undefined;
       this.logger.info({ ...fields, outcome, duration_ms: this.now() - started, expires_at: entry.credential.expiresAt }, 'credential refresh ended');
+      this.events?.record({ event_type: 'credential-refresh-end', result: 'success', ...audited, detail: `${outcome} in ${this.now() - started} ms` });
       return entry.credential;
     } catch (error) {
       const failure = isRefreshFailure(error)
@@ -205,6 +213,7 @@ export class CredentialRefresher implements RefreshContext {
         { ...fields, outcome: 'failed', failure: failure.kind, code: failure.code, detail: redactText(failure.detail), duration_ms: this.now() - started, unavailable_until: entry.unavailableUntil },
         'credential refresh failed',
       );
+      this.events?.record({ event_type: 'credential-refresh-failure', result: 'failure', ...audited, detail: `${failure.kind} (${failure.code}) after ${this.now() - started} ms: ${failure.detail}` });
       throw failure.toGatewayError(entry.id, entry.provider);
     } finally {
       clearTimeout(timer);

@@ -10,6 +10,7 @@ import { installErrorHandler, installNotFoundHandler } from './error-handler.js'
 import { ExchangeObservers, type ExchangeObserver } from './exchange.js';
 import { createJsonBodyParser } from './hooks/body-parser.js';
 import { deferContinue } from './hooks/expect-continue.js';
+import type { AuthenticationEvents } from './hooks/authenticate.js';
 import { compileRequestHooks, requestHookOrder, type HookSlot } from './hooks/hook-order.js';
 import { securityHeaderBlock } from './hooks/security-headers.js';
 import type { ProviderLimiter } from '../limits/provider-limiter.js';
@@ -46,6 +47,8 @@ export interface AppOptions {
   exchangeObservers?: readonly ExchangeObserver[];
   /** Hooks filling the named slots of the hook order (hooks/hook-order.ts); an absent one leaves its slot empty. */
   slotHooks?: Readonly<Partial<Record<HookSlot, onRequestHookHandler>>>;
+  /** The audit log's authentication events (hooks/authenticate.ts); absent, none are reported. */
+  authenticationEvents?: AuthenticationEvents;
   /** Provider request and token budgets (limits/provider-limiter.ts), created once per process (main.ts); absent = not enforced. */
   providerLimiter?: ProviderLimiter;
 }
@@ -151,6 +154,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     slotHooks: options.slotHooks ?? {},
     ...(securityHeaders === undefined ? {} : { securityHeaders }),
     ...(options.corsAllowedOrigins === undefined ? {} : { corsAllowedOrigins: options.corsAllowedOrigins }),
+    ...(options.authenticationEvents === undefined ? {} : { authenticationEvents: options.authenticationEvents }),
   });
   // Plain (not fastify-plugin) registrations: each is encapsulated, so its hooks reach its routes only.
   app.register((scope, _options, done) => {

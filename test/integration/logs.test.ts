@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../fixtures/stub-upstreams/index.js';
 import { get, post } from '../helpers/http.js';
@@ -104,5 +105,20 @@ describe('log redaction', () => {
   it('the upstream 401s were really sent with the keys the test watches', () => {
     expect(setup.openaiStub.requests.some((request) => request.apiKey === openaiKeys[0])).toBe(true);
     expect(setup.anthropicStub.requests.some((request) => request.apiKey === anthropicKeys[0])).toBe(true);
+  });
+});
+
+describe('audit record redaction', () => {
+  it('no audit record contains the client key, a wrong client key, an upstream key or a long piece of one', async () => {
+    const audit = setup.testGateway.gateway.audit;
+    await audit.flush();
+    const text = readFileSync(audit.file ?? '', 'utf8');
+    const records = text.split('\n').filter((line) => line !== '');
+    // Every request above that passed the key has its record, every wrong key its auth-failure.
+    expect(records.filter((line) => line.includes('"provider-request"')).length).toBeGreaterThanOrEqual(12);
+    expect(records.filter((line) => line.includes('"auth-failure"')).length).toBeGreaterThanOrEqual(4);
+    const secrets = [setup.testGateway.clientKey, wrongClientKey, ...openaiKeys, ...anthropicKeys];
+    const pieces = [setup.testGateway.clientKey, ...openaiKeys, ...anthropicKeys].map((secret) => secret.slice(-20));
+    expect(records.filter((line) => [...secrets, ...pieces].some((secret) => line.includes(secret)))).toEqual([]);
   });
 });

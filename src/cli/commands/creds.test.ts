@@ -37,6 +37,12 @@ function writeGoAuthFile(name: string, fields: Record<string, unknown>): string 
   return path;
 }
 
+/** The audit log the commands write (audit.file's default beside the config): the server's chain. */
+function auditText(): string {
+  const file = join(directory.path, 'data', 'logs', 'audit.jsonl');
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
 function expectNoCanary(text: string): void {
   expect(text).not.toContain(canaryAccessToken);
   expect(text).not.toContain(canaryRefreshToken);
@@ -84,7 +90,8 @@ describe('cliproxyapi creds', () => {
     const opened = (await decryptExport(sealed, Buffer.from('a long enough passphrase'))).toString('utf8');
     expect(opened).toContain(canaryApiKey);
 
-    const security = allOutput.join('');
+    expectNoCanary(allOutput.join(''));
+    const security = auditText();
     expectNoCanary(security);
     expect(security).toContain('"event_type":"credential-export"');
     expect(security).toContain('"event_type":"credential-import"');
@@ -95,7 +102,9 @@ describe('cliproxyapi creds', () => {
 
     const deleted = await run(['creds', 'delete', '--account', 'me@example.test']);
     expect(deleted).toMatchObject({ code: 0, stdout: 'deleted claude-me-example.test\n' });
-    expect(deleted.stderr).toContain('"event_type":"credential-delete"');
+    expect(auditText()).toContain('"event_type":"credential-delete"');
+    expect(auditText()).toContain('"credential_ids":["claude-me-example.test"]');
+    expectNoCanary(auditText());
     expect((await run(['creds', 'list'])).stdout).not.toContain('claude-me');
     expect((await run(['creds', 'delete', 'claude-me-example.test'])).code).toBe(1);
   });
@@ -111,7 +120,7 @@ describe('cliproxyapi creds', () => {
     expect((await run(['creds', 'list'])).code).toBe(1);
     const fixed = await run(['creds', 'check', '--fix-permissions']);
     expect(fixed).toMatchObject({ code: 0, stdout: `credential store OK: ${join(directory.path, 'auths')} (1 credential(s))\n` });
-    expect(fixed.stderr).toContain('"event_type":"credential-permissions-fix"');
+    expect(auditText()).toContain('"event_type":"credential-permissions-fix"');
     expectNoCanary(allOutput.join(''));
   });
 

@@ -63,8 +63,8 @@ Examples:
     .description('list stored credentials (ids, providers, accounts, expiry; never a secret)')
     .option(configOptionFlags, configOptionHelp)
     .action(async (options: { config?: string }) => {
-      const events = cliSecurityEvents(io);
       const loaded = loadConfigFor(options.config, io);
+      const events = await cliSecurityEvents(loaded, io, { readOnly: true });
       const store = await openStoreFor(loaded, io, events);
       const scan = await createCredentialService({ store, events, actor: 'cli' }).list();
       if (scan.credentials.length === 0 && scan.unreadable.length === 0) io.stdout("no stored credentials; import one with 'cliproxyapi creds import FILE'\n");
@@ -99,8 +99,8 @@ Examples:
     .option('--replace', 'overwrite a stored credential with the same id')
     .option(configOptionFlags, configOptionHelp)
     .action(async (files: string[], options: { provider?: string; deleteSource?: boolean; replace?: boolean; config?: string }) => {
-      const events = cliSecurityEvents(io);
       const loaded = loadConfigFor(options.config, io);
+      const events = await cliSecurityEvents(loaded, io);
       const store = await openStoreFor(loaded, io, events);
       let failed = 0;
       for (const file of files) {
@@ -140,8 +140,9 @@ Examples:
       if (options.out === undefined) fail(io, "pass --out FILE (written with mode 0600), or --out - to print the export to stdout");
       const target = options.out === '-' ? undefined : resolve(workingDirectoryOf(io), options.out);
       if (target !== undefined && (await pathExists(target))) fail(io, `${target} exists; choose another --out file`);
-      const events = cliSecurityEvents(io);
-      const store = await openStoreFor(loadConfigFor(options.config, io), io, events);
+      const loaded = loadConfigFor(options.config, io);
+      const events = await cliSecurityEvents(loaded, io);
+      const store = await openStoreFor(loaded, io, events);
       const passphrase = options.passphraseFile === undefined ? undefined : await readPassphrase(resolve(workingDirectoryOf(io), options.passphraseFile));
       try {
         const exported = await createCredentialService({ store, events, actor: 'cli' }).export(selector, passphrase === undefined ? {} : { passphrase });
@@ -163,8 +164,9 @@ Examples:
     .option(configOptionFlags, configOptionHelp)
     .action(async (id: string | undefined, options: { account?: string; config?: string }) => {
       const selector = selectorFrom(io, id, options, false) as { id: string } | { account: string };
-      const events = cliSecurityEvents(io);
-      const store = await openStoreFor(loadConfigFor(options.config, io), io, events);
+      const loaded = loadConfigFor(options.config, io);
+      const events = await cliSecurityEvents(loaded, io);
+      const store = await openStoreFor(loaded, io, events);
       try {
         const deleted = await createCredentialService({ store, events, actor: 'cli' }).delete(selector);
         io.stdout(`deleted ${deleted.join(', ')}\n`);
@@ -181,10 +183,11 @@ Examples:
     .option(configOptionFlags, configOptionHelp)
     .action(async (options: { fixPermissions?: boolean; migrate?: boolean; config?: string }) => {
       const loaded = loadConfigFor(options.config, io);
+      const events = await cliSecurityEvents(loaded, io);
       const prepared = await printingStartupErrors(io, () =>
         prepareCredentialStore(loaded, {
           env: environmentOf(io),
-          events: cliSecurityEvents(io),
+          events,
           fixPermissions: options.fixPermissions === true,
           migrate: options.migrate === true,
           actor: 'cli',

@@ -68,7 +68,7 @@ describe('cliproxyapi encryption', () => {
     const rotated = await run(['encryption', 'rotate']);
     expect(rotated.code).toBe(0);
     expect(rotated.stdout).toMatch(/^rotated to key k-[0-9a-f]{12}: 1 re-encrypted, 0 unreadable, 0 old key\(s\) retired\n$/);
-    expect(rotated.stderr).toContain('"event_type":"encryption-key-rotate"');
+    expect(readFileSync(join(directory.path, 'data', 'logs', 'audit.jsonl'), 'utf8')).toContain('"event_type":"encryption-key-rotate"');
     const after = await run(['encryption', 'status']);
     expect(after.stdout.split('\n').filter((line) => line.includes('files: 1'))).toHaveLength(1);
     expect(after.stdout).toContain('files: 0');

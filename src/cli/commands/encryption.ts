@@ -5,7 +5,8 @@ import { listCredentialFileIds, type EncryptedFileStore } from '../../credential
 import { generateKey, writeKeyFile } from '../../credentials/keyring.js';
 import { pathExists } from '../../files/secret-path-check.js';
 import { maximumRotationPauseMs, rotateEncryptionKey } from '../../credentials/rotate.js';
-import { createStderrSecurityEvents, type SecurityEventSink } from '../../credentials/security-events.js';
+import type { SecurityEventSink } from '../../credentials/security-events.js';
+import { lazyCliAuditLog, openCliAuditLog } from '../cli-audit.js';
 import { CredentialStartupError, prepareCredentialStore } from '../../credentials/startup-checks.js';
 import { CliExit, environmentOf, resolveConfigPath, workingDirectoryOf, type CliIo } from '../cli-io.js';
 
@@ -17,8 +18,12 @@ export function loadConfigFor(option: string | undefined, io: CliIo): LoadedConf
   return loadConfig({ ...(path === undefined ? {} : { path }), env: environmentOf(io), cwd: workingDirectoryOf(io) });
 }
 
-export function cliSecurityEvents(io: CliIo): SecurityEventSink {
-  return createStderrSecurityEvents((line) => io.stderr(line));
+/**
+ * The command's audit log (cli-audit.ts): the server's chain, flushed when the command ends.
+ * `readOnly`: opened only if something is recorded (a status command creates no file).
+ */
+export async function cliSecurityEvents(loaded: LoadedConfig, io: CliIo, options: { readOnly?: boolean } = {}): Promise<SecurityEventSink> {
+  return options.readOnly === true ? lazyCliAuditLog(loaded, io) : openCliAuditLog(loaded, io);
 }
 
 /** Runs `prepare`; a refusal prints every problem line (each with its fix) and exits 1. */
@@ -103,7 +108,7 @@ Examples:
     .option(configOptionFlags, configOptionHelp)
     .action(async (options: { retireOld?: boolean; resume?: boolean; config?: string }) => {
       const loaded = loadConfigFor(options.config, io);
-      const events = cliSecurityEvents(io);
+      const events = await cliSecurityEvents(loaded, io);
       const store = await openStoreFor(loaded, io, events);
       const total = (await store.fileIds()).length;
       let done = 0;
@@ -151,7 +156,7 @@ Examples:
         io.stdout(`credential files: ${(await listCredentialFileIds(loaded.config.auth.dir)).length}\n`);
         return;
       }
-      const store = await openStoreFor(loaded, io, cliSecurityEvents(io), { readOnly: true });
+      const store = await openStoreFor(loaded, io, await cliSecurityEvents(loaded, io, { readOnly: true }), { readOnly: true });
       const counts = new Map<string, number>();
       for (const id of await store.fileIds()) {
         const kid = await store.readEnvelope(id).then((envelope) => envelope.kid, () => '(unreadable)');

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { ClientKeyError, createClientKey, listClientKeys, revokeClientKey } from '../../security/client-keys.js';
+import { openCliAuditLog } from '../cli-audit.js';
 import { environmentOf, resolveConfigPath, workingDirectoryOf, type CliIo } from '../cli-io.js';
 
 const configOptionFlags = '-c, --config <file>';
@@ -36,8 +37,18 @@ Examples:
     .requiredOption('--id <name>', "key id shown in logs and audit records (letters, digits, '.', '_', '-')")
     .option(configOptionFlags, configOptionHelp)
     .addHelpText('after', '\nExample:\n  $ KEY=$(cliproxyapi keys create --id ci-runner)   # the key alone goes to stdout')
-    .action((options: { id: string; config?: string }) => {
-      const created = createClientKey(loadFor(options.config, io), options.id);
+    .action(async (options: { id: string; config?: string }) => {
+      const loaded = loadFor(options.config, io);
+      const audit = await openCliAuditLog(loaded, io);
+      let created;
+      try {
+        created = createClientKey(loaded, options.id);
+      } catch (error) {
+        audit.record({ event_type: 'client-key-create', result: 'failure', actor: 'cli', user_id: options.id, detail: (error as Error).message });
+        throw error;
+      }
+      // The id only: the key itself is shown once on stdout and never recorded.
+      audit.record({ event_type: 'client-key-create', result: 'success', actor: 'cli', user_id: created.id });
       io.stdout(`${created.key}\n`);
       io.stderr(`created client key '${created.id}'. It is stored only as a hash and cannot be shown again: copy it now.\n`);
     });
@@ -62,9 +73,11 @@ Examples:
     .description('revoke a client key created with "keys create"')
     .argument('<id>', 'key id')
     .option(configOptionFlags, configOptionHelp)
-    .action((id: string, options: { config?: string }) => {
+    .action(async (id: string, options: { config?: string }) => {
       const loaded = loadFor(options.config, io);
+      const audit = await openCliAuditLog(loaded, io);
       const outcome = revokeClientKey(loaded, id);
+      audit.record({ event_type: 'client-key-revoke', result: outcome === 'revoked' ? 'success' : 'failure', actor: 'cli', user_id: id, ...(outcome === 'revoked' ? {} : { detail: outcome }) });
       if (outcome === 'revoked') {
         io.stdout(`revoked client key '${id}'\n`);
         return;

@@ -4,11 +4,25 @@ import { GatewayError } from '../../errors/gateway-error.js';
 import type { Principal } from '../../security/principal.js';
 import { sendGatewayError } from '../error-handler.js';
 
+/**
+ * Who hears of each authentication (the audit log, src/audit/request-audit.ts, wired by main.ts).
+ * Called synchronously: it must only queue.
+ */
+export interface AuthenticationEvents {
+  accepted(principal: Principal, ip: string | undefined, requestId: string): void;
+  refused(reason: 'missing key' | 'unknown key', scope: 'client' | 'management', ip: string | undefined, requestId: string): void;
+}
+
 export interface AuthenticateHookOptions {
   /** The scope's current authenticator: a hot reload swaps it, so it is read per request. */
   authenticator: () => { authenticate(presentedKey: string | undefined): Principal | undefined };
   /** Where this scope reads the presented key from (the client scope and the management scope differ). */
   presentedKey: (request: FastifyRequest) => string | undefined;
+  /** Which scope this hook guards, for the events. */
+  scope: 'client' | 'management';
+  events?: AuthenticationEvents;
+  /** The client's address as resolved for the IP filter (trusted proxies applied), for the events. */
+  clientIp?: (request: FastifyRequest) => string | undefined;
 }
 
 /**
@@ -21,7 +35,8 @@ export interface AuthenticateHookOptions {
  * the next request on it skips the hash (LastAuthentication below).
  */
 export function createAuthenticateHook(options: AuthenticateHookOptions): onRequestHookHandler {
-  const { authenticator, presentedKey } = options;
+  const { authenticator, presentedKey, events, scope } = options;
+  const clientIp = options.clientIp ?? ((request: FastifyRequest) => request.exchange?.clientIp);
   const lastOnConnection = new WeakMap<Socket, LastAuthentication>();
   return (request, reply, done) => {
     const current = authenticator();
@@ -35,9 +50,11 @@ export function createAuthenticateHook(options: AuthenticateHookOptions): onRequ
       if (principal !== undefined && presented !== undefined) lastOnConnection.set(socket, { authenticator: current, key: presented, principal });
     }
     if (principal === undefined) {
+      events?.refused(presented === undefined ? 'missing key' : 'unknown key', scope, clientIp(request), request.id);
       sendGatewayError(request, reply, new GatewayError('GW_UNAUTHORIZED'));
       return;
     }
+    events?.accepted(principal, clientIp(request), request.id);
     request.principal = principal;
     if (request.exchange !== undefined) request.exchange.principal = principal;
     done();

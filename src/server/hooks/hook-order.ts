@@ -1,7 +1,9 @@
-import type { FastifyInstance, onRequestHookHandler, preParsingHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler, preParsingHookHandler } from 'fastify';
 import type { ExchangeObservers } from '../exchange.js';
 import type { Runtime } from '../runtime.js';
+import type { AuthenticationEvents } from './authenticate.js';
 import { createClientKeyHook } from './client-key.js';
+import { clientAddressOf } from './network.js';
 import { createExchangeStartHook } from './exchange-start.js';
 import { createCorsHook } from './cors.js';
 import { createSecurityHeadersHook, type SecurityHeaderBlock } from './security-headers.js';
@@ -44,6 +46,8 @@ export interface HookContext {
   securityHeaders?: SecurityHeaderBlock;
   /** `server.security.cors.allowed_origins`; empty or absent, no CORS hook is installed. */
   corsAllowedOrigins?: readonly string[];
+  /** The audit log's authentication events (both authenticator hooks); absent, none are reported. */
+  authenticationEvents?: AuthenticationEvents;
 }
 
 interface EntryBase {
@@ -58,6 +62,12 @@ interface EntryBase {
 export type RequestHookEntry =
   | (EntryBase & { readonly phase: 'onRequest'; create(context: HookContext): onRequestHookHandler | undefined })
   | (EntryBase & { readonly phase: 'preParsing'; create(context: HookContext): preParsingHookHandler | undefined });
+
+/** The authentication events and the client address (resolved once per request, trusted proxies applied) they carry. */
+function authenticationAudit(context: HookContext): { events?: AuthenticationEvents; clientIp?: (request: FastifyRequest) => string | undefined } {
+  if (context.authenticationEvents === undefined) return {};
+  return { events: context.authenticationEvents, clientIp: (request) => clientAddressOf(request, context.runtime())?.address };
+}
 
 const everyScope: readonly Scope[] = ['public', 'client', 'management'];
 /** The scopes behind a key: the IP filter and the per-IP limit guard these, never the health checks a load balancer polls. */
@@ -80,8 +90,8 @@ export const requestHookOrder: readonly RequestHookEntry[] = [
   slot('ip-rate-limit', keyedScopes),
   { name: 'shutdown-gate', phase: 'onRequest', scopes: keyedScopes, create: (context) => createShutdownGate({ isShuttingDown: context.isShuttingDown }) },
   { name: 'cors', phase: 'onRequest', scopes: ['client'], create: (context) => createCorsHook({ allowedOrigins: context.corsAllowedOrigins ?? [] }) },
-  { name: 'client-key', phase: 'onRequest', scopes: ['client'], create: (context) => createClientKeyHook({ authenticator: () => context.runtime().authenticator }) },
-  { name: 'management-auth', phase: 'onRequest', scopes: ['management'], create: (context) => createManagementAuthHook({ authenticator: () => context.runtime().managementAuthenticator }) },
+  { name: 'client-key', phase: 'onRequest', scopes: ['client'], create: (context) => createClientKeyHook({ authenticator: () => context.runtime().authenticator, ...authenticationAudit(context) }) },
+  { name: 'management-auth', phase: 'onRequest', scopes: ['management'], create: (context) => createManagementAuthHook({ authenticator: () => context.runtime().managementAuthenticator, ...authenticationAudit(context) }) },
   slot('key-policy', ['client']),
 ];
 

@@ -1,11 +1,14 @@
-import type { onRequestHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { KeyAuthenticator } from '../../security/key-authenticator.js';
 import { extractManagementKey } from '../../security/management-keys.js';
-import { createAuthenticateHook } from './authenticate.js';
+import { createAuthenticateHook, type AuthenticationEvents } from './authenticate.js';
 
 export interface ManagementAuthHookOptions {
   /** The current management authenticator (runtime.ts): a hot reload swaps it, so it is read per request. */
   authenticator: () => KeyAuthenticator;
+  /** The audit log's authentication events, and the client address they carry. */
+  events?: AuthenticationEvents;
+  clientIp?: (request: FastifyRequest) => string | undefined;
 }
 
 /**
@@ -17,6 +20,9 @@ export interface ManagementAuthHookOptions {
 export function createManagementAuthHook(options: ManagementAuthHookOptions): onRequestHookHandler {
   return createAuthenticateHook({
     authenticator: options.authenticator,
+    scope: 'management',
+    ...(options.events === undefined ? {} : { events: options.events }),
+    ...(options.clientIp === undefined ? {} : { clientIp: options.clientIp }),
     presentedKey: (request) => extractManagementKey(request.headers),
   });
 }
