@@ -1,7 +1,7 @@
 /**
  * Micro-benchmark of the audit log's cost (src/audit/): what a request pays on its path (building
  * its record: one string, one redactor pass, one queue push) and what the batched flush costs per
- * record (numbering, hashing, one append + fdatasync per batch, under the file lock). Run after
+ * record (numbering, hashing, one append + fsync per batch, under the file lock). Run after
  * `npm run build`:
  *
  *   node bench/audit-writer.mjs          # pin it for steadier numbers: taskset -c 0 node bench/audit-writer.mjs

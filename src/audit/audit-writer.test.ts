@@ -153,6 +153,12 @@ describe('audit file writer', () => {
     expect(await verifyAuditChain([file], undefined)).toMatchObject({ ok: true });
   });
 
+  it('copies each written batch, line for line, to the copy sink (audit.stdout)', async () => {
+    const copied: string[] = [];
+    await writeEvents(testWriter(file, { copy: (lines) => copied.push(lines) }), 2);
+    expect(copied.join('')).toBe(readFileSync(file, 'utf8'));
+  });
+
   it('names the file of a worker beside the configured one', () => {
     expect(auditFileForWorker('/var/log/cliproxy/audit.jsonl', 2)).toBe('/var/log/cliproxy/audit.worker-2.jsonl');
     expect(readdirSync(root)).toEqual([]);

@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { link, unlink } from 'node:fs/promises';
+import { lstat, rename } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { withFileLock } from '../files/file-lock.js';
 import { ensurePrivateDirectory, fsyncDirectory } from '../files/private-file.js';
@@ -15,12 +15,12 @@ import { checkAuditDirectory, lastRecordOf, openAuditFileForAppend, readTail, ro
  * record (or at once when `flushAtRecords` are queued), and at close. A flush takes the file's
  * lock (files/file-lock.ts), opens the file by name, reads where the chain stands (its last
  * record, unless the file is exactly as this writer left it), numbers and hashes the batch from
- * there, appends it in one write, fdatasyncs, closes and unlocks. Because the chain position is
+ * there, appends it in one write, fsyncs, closes and unlocks. Because the chain position is
  * re-read under the lock, any number of processes append to one chain without forking it.
  *
  * What a crash loses: a process killed (SIGKILL, OOM) loses the records still queued, at most
  * `flushIntervalMs` of events (plus any earlier ones a failing disk kept queued); an appended batch
- * survives a process crash (the page cache has it) and a power loss once its fdatasync returned.
+ * survives a process crash (the page cache has it) and a power loss once its fsync returned.
  * A write cut short leaves a partial last line; the next writer starts a new line after it and
  * records `audit-torn-record`, which `audit verify` accepts in place of the cut line.
  */
@@ -155,8 +155,11 @@ export class AuditFileWriter {
       const estimatedBytes = batch.reduce((sum, fields) => sum + fields.length + 160, 0);
       if (stats.size > 0 && stats.size + estimatedBytes > this.options.maxFileBytes && last !== undefined) {
         const rotated = rotatedFileName(file, last.seq);
-        await link(file, rotated);
-        await unlink(file);
+        // Never over an existing file (names carry the last seq, so only a hand-made file could be
+        // there); checked under the lock, so no writer of ours races it. rename, not link+unlink:
+        // the container's seccomp profile allows no link(2).
+        if (await lstat(rotated).then(() => true, () => false)) throw new Error(`cannot rotate ${file}: ${rotated} exists`);
+        await rename(file, rotated);
         await fsyncDirectory(dirname(file));
         await handle.close();
         ({ handle, stats } = await openAuditFileForAppend(file));
@@ -191,7 +194,9 @@ export class AuditFileWriter {
       }
       const bytes = Buffer.from(text, 'utf8');
       await writeAll(handle, bytes);
-      await handle.datasync();
+      // fsync rather than fdatasync: the same guarantee for an append (the size changes either
+      // way), and the container's seccomp profile allows fsync only.
+      await handle.sync();
       if (position !== undefined) this.leftAt = { dev: stats.dev, ino: stats.ino, size: stats.size + bytes.length, last: position };
       this.options.copy?.(text.startsWith('\n') ? text.slice(1) : text);
     } finally {

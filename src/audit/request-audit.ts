@@ -1,4 +1,4 @@
-import { redactText } from '../security/redact.js';
+import { redactText, registeredSecretsGeneration } from '../security/redact.js';
 import type { AuditLog } from './audit-log.js';
 
 /**
@@ -31,8 +31,8 @@ export interface AuditedExchange {
  * `auth-failure`; management calls are recorded by the management API itself.
  *
  * Cost on the request path: one string built by concatenation (no intermediate object, no generic
- * serialiser), one redactor pass over it, one array push. Numbering, hashing and the write happen
- * in the writer's batched flush, off the response.
+ * serialiser; repeating values redacted once, see redactedJson), one array push. Numbering,
+ * hashing and the write happen in the writer's batched flush, off the response.
  */
 export function createRequestAuditObserver(audit: Pick<AuditLog, 'recordSerialized'>): { name: string; end(exchange: AuditedExchange): void } {
   return {
@@ -45,37 +45,81 @@ export function createRequestAuditObserver(audit: Pick<AuditLog, 'recordSerializ
   };
 }
 
+/** Redacted JSON strings of values that repeat across requests (ids, providers, models), bounded. */
+const memoLimit = 1_024;
+let memo = new Map<string, string>();
+let memoGeneration = -1;
+
+/**
+ * `value` redacted and JSON-escaped. Key ids, provider names, credential ids and model names come
+ * from a small set, so each is redacted once and reused; the memo is emptied when the registered
+ * secrets change (a value redacted before a secret was registered is redacted again) and stops
+ * growing at its bound (a client spraying model names gets the slow path, not more memory).
+ */
+function redactedJson(value: string): string {
+  const generation = registeredSecretsGeneration();
+  if (generation !== memoGeneration) {
+    memo = new Map();
+    memoGeneration = generation;
+  }
+  let json = memo.get(value);
+  if (json === undefined) {
+    json = JSON.stringify(redactText(value));
+    if (memo.size < memoLimit) memo.set(value, json);
+  }
+  return json;
+}
+
 function text(value: string | undefined): string {
-  return value === undefined ? 'null' : JSON.stringify(value);
+  return value === undefined ? 'null' : redactedJson(value);
 }
 
 function count(value: number | undefined): string {
   return value === undefined ? 'null' : String(value);
 }
 
-/** The record's fields in the writer's order (audit-record.ts serializeEventFields), redacted once as a whole. */
+/** The request ids the gateway generates (randomUUID): nothing else to redact in them. */
+const generatedRequestId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let timestampSecond = -1;
+let timestampPrefix = '';
+
+/** ISO 8601 of `time` (epoch ms); the part down to the second is formatted once per second. */
+function isoTimestamp(time: number): string {
+  const second = Math.floor(time / 1000);
+  if (second !== timestampSecond) {
+    timestampSecond = second;
+    timestampPrefix = new Date(second * 1000).toISOString().slice(0, 19);
+  }
+  return `${timestampPrefix}.${String(time - second * 1000).padStart(3, '0')}Z`;
+}
+
+function credentialIdsJson(attempts: AuditedExchange['attempts']): string {
+  if (attempts.length === 0) return 'null';
+  if (attempts.length === 1) return `[${redactedJson(attempts[0]?.credentialId ?? '')}]`;
+  return `[${[...new Set(attempts.map((attempt) => attempt.credentialId))].map(redactedJson).join(',')}]`;
+}
+
+/**
+ * The record's fields in the writer's order (audit-record.ts serializeEventFields). Every string
+ * passes the redactor: the repeating ones through the memo, a client-sent request id each time
+ * (one the gateway generated is a UUID); numbers and the literals are ours.
+ */
 export function requestFields(exchange: AuditedExchange, userId: string): string {
   const outcome = exchange.outcome;
   const route = exchange.route;
   const failed = outcome === undefined || outcome.status >= 400 || outcome.errorCode !== undefined || outcome.clientAborted;
-  let credentialIds = 'null';
-  if (exchange.attempts.length > 0) {
-    const unique = [...new Set(exchange.attempts.map((attempt) => attempt.credentialId))];
-    credentialIds = JSON.stringify(unique);
-  }
   const usage = exchange.usage;
-  // Every value is JSON-escaped; the client-chosen ones (request id, model) can hold anything, so
-  // the whole middle goes through the redactor (no value here is a JSON text of its own, so a
-  // secret cannot hide behind escaped quotes).
-  const fields =
-    `"timestamp":"${new Date(exchange.endedAt ?? Date.now()).toISOString()}","event_type":"${route === undefined ? 'client-request' : 'provider-request'}"` +
-    `,"result":"${failed ? 'failure' : 'success'}","user_id":${JSON.stringify(userId)},"ip":${text(exchange.clientIp)},"provider":${text(route?.provider)}` +
-    `,"request_id":${JSON.stringify(exchange.requestId)},"actor":null,"credential_ids":${credentialIds}` +
+  const requestId = generatedRequestId.test(exchange.requestId) ? `"${exchange.requestId}"` : JSON.stringify(redactText(exchange.requestId));
+  return (
+    `"timestamp":"${isoTimestamp(exchange.endedAt ?? Date.now())}","event_type":"${route === undefined ? 'client-request' : 'provider-request'}"` +
+    `,"result":"${failed ? 'failure' : 'success'}","user_id":${redactedJson(userId)},"ip":${text(exchange.clientIp)},"provider":${text(route?.provider)}` +
+    `,"request_id":${requestId},"actor":null,"credential_ids":${credentialIdsJson(exchange.attempts)}` +
     `,"detail":{"model":${text(exchange.requestedModel)},"upstream_model":${text(route?.upstreamModel)},"status":${count(outcome?.status)}` +
     `,"error_code":${text(outcome?.errorCode)},"input_tokens":${count(usage?.inputTokens)},"output_tokens":${count(usage?.outputTokens)}` +
     `,"cached_tokens":${count(usage?.cachedTokens)},"latency_ms":${count(exchange.durationMs)},"first_byte_ms":${count(exchange.firstByteMs)}` +
-    `,"attempts":${exchange.attempts.length},"aborted":${outcome?.clientAborted === true}}`;
-  return redactText(fields);
+    `,"attempts":${exchange.attempts.length},"aborted":${outcome?.clientAborted === true}}`
+  );
 }
 
 /** Why a key was refused. */
