@@ -36,12 +36,13 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
   credentials: { folders: ['config', 'errors', 'files', 'security'], packages: ['node:*'] },
   audit: { folders: ['config', 'files', 'security'], packages: ['node:*'] },
   oauth: { folders: ['config', 'credentials', 'egress', 'errors', 'providers', 'security', 'state'], packages: ['undici'] },
+  login: { folders: ['config', 'credentials', 'errors', 'oauth', 'providers', 'security'], packages: ['node:*'] },
   server: {
     folders: ['config', 'errors', 'formats', 'limits', 'net', 'oauth', 'providers', 'routing', 'security', 'translate', 'upstream'],
     packages: ['@sinclair/typebox', 'fastify', 'pino', 'secure-json-parse', 'node:*'],
   },
   'main.ts': { folders: ['audit', 'config', 'credentials', 'lifecycle', 'limits', 'net', 'oauth', 'security', 'server', 'state', 'upstream'], packages: ['fastify', 'pino', 'node:*'] },
-  cli: { folders: ['audit', 'config', 'credentials', 'errors', 'files', 'main.ts', 'security'], packages: ['commander', 'node:*'] },
+  cli: { folders: ['audit', 'config', 'credentials', 'errors', 'files', 'login', 'main.ts', 'security'], packages: ['commander', 'node:*'] },
 };
 
 /** One import: the importing file and what it names, both relative to `src/` (`package:<name>` for packages). */

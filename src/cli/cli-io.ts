@@ -14,6 +14,8 @@ export interface CliIo {
   readonly cwd?: string;
   /** Replaces the lazily imported server entry point (tests). */
   readonly runServe?: (options: { configPath: string | undefined; fixPermissions?: boolean; migrate?: boolean }) => Promise<void>;
+  /** Replaces the browser opener of `login` (tests play the browser); returns whether a browser was started. */
+  readonly openBrowser?: (url: string) => boolean;
 }
 
 /** The real process's streams; `text` already ends with a newline where one is wanted. */

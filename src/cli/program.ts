@@ -11,6 +11,7 @@ import { registerCredsCommand } from './commands/creds.js';
 import { registerEncryptionCommand } from './commands/encryption.js';
 import { registerFingerprintCommand } from './commands/fingerprint.js';
 import { registerKeysCommand } from './commands/keys.js';
+import { registerLoginCommand } from './commands/login.js';
 import { registerServeCommand } from './commands/serve.js';
 import { packageVersion, registerVersionCommand } from './commands/version.js';
 
@@ -35,6 +36,7 @@ Examples:
   $ cliproxyapi keys create --id alice          create a client key (printed once)
   $ cliproxyapi keys list                       list client key ids
   $ cliproxyapi audit verify                    check the audit log's hash chain
+  $ cliproxyapi login claude                    sign in to a Claude account (codex, gemini too)
 
 Environment:
   CLIPROXY_CONFIG          config file when --config is not given
@@ -45,6 +47,7 @@ Environment:
   registerKeysCommand(program, io);
   registerEncryptionCommand(program, io);
   registerCredsCommand(program, io);
+  registerLoginCommand(program, io);
   registerFingerprintCommand(program, io);
   registerAuditCommand(program, io);
   registerVersionCommand(program, io);

@@ -211,6 +211,10 @@ describe('validation reports every problem in one run', () => {
     expect(problemsOf(() => parse(provider('https://api.openai.com/v1', '    oauth: { token_url: "http://10.0.0.5/token" }\n')))).toEqual([
       'providers.p.oauth.token_url: 10.0.0.5 is a private address; the egress guard refuses it unless providers.p.allow_private_network is true',
     ]);
+    expect(problemsOf(() => parse(provider('https://api.openai.com/v1', '    oauth: { authorize_url: "http://127.0.0.1:9/oauth/authorize" }\n')))).toEqual([
+      'providers.p.oauth.authorize_url: 127.0.0.1 is a loopback address; the egress guard refuses it unless providers.p.allow_private_network is true',
+    ]);
+    expect(problemsOf(() => parse(provider('https://api.openai.com/v1', '    oauth: { scope: "a  b", redirect_port: 70000 }\n'))).join('\n')).toMatch(/oauth\.scope[\s\S]*oauth\.redirect_port|oauth\.redirect_port[\s\S]*oauth\.scope/);
     expect(parse(provider('http://127.0.0.1:1234/v1', '    allow_private_network: true\n')).config.providers['p']?.allow_private_network).toBe(true);
     expect(parse(provider('http://localhost:1234/v1')).config.providers['p']?.base_url).toBe('http://localhost:1234/v1'); // a name: checked at connect
   });

@@ -116,6 +116,10 @@ const ProviderOAuthConfig = closed({
   client_id: Type.Optional(NonEmpty),
   client_secret: Type.Optional(NonEmpty),
   refresh_lead_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 24 * 60 * 60 * 1000 })),
+  /** `cliproxyapi login`: the consent page (opened in a browser), the scopes, the loopback callback port (0 = any free port). */
+  authorize_url: Type.Optional(Type.String({ pattern: '^https?://' })),
+  scope: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, pattern: '^[\\x21-\\x7e]+( [\\x21-\\x7e]+)*$' })),
+  redirect_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535 })),
 });
 
 const ProviderConfig = closed({

@@ -211,13 +211,14 @@ function checkProviders(result: SemanticResult, providers: unknown): void {
 
 /**
  * The egress guard's config half: an IP literal that is not a public address, in `base_url` or
- * `oauth.token_url`, is refused here (a host name is checked at each connect, egress/egress-guard.ts).
+ * `oauth.token_url` or `oauth.authorize_url` (a login opens it), is refused here (a host name is checked at each connect, egress/egress-guard.ts).
  */
 function checkEgress(result: SemanticResult, providerName: string, provider: Record<string, unknown>): void {
   if (provider['allow_private_network'] === true) return;
   const urls: [ConfigPathSegments, unknown][] = [
     [['providers', providerName, 'base_url'], provider['base_url']],
     [['providers', providerName, 'oauth', 'token_url'], recordAt(provider, 'oauth')?.['token_url']],
+    [['providers', providerName, 'oauth', 'authorize_url'], recordAt(provider, 'oauth')?.['authorize_url']],
   ];
   for (const [path, url] of urls) {
     const problem = typeof url === 'string' ? urlHostProblem(url) : undefined;

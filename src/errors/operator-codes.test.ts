@@ -6,6 +6,7 @@ import { RefreshFailure, type RefreshFailureKind } from '../oauth/refresh-errors
 import { TlsStartupError } from '../security/tls-material.js';
 import { CredentialStartupError } from '../credentials/startup-checks.js';
 import { ClientKeyError } from '../security/client-keys.js';
+import { LoginError } from '../login/login-error.js';
 import { operatorCodeOf, operatorErrorCatalog, type OperatorErrorClass } from './operator-codes.js';
 
 /** docs/errors.md "Operator errors" and the operator catalog agree both ways, like the gateway codes. */
@@ -45,6 +46,7 @@ describe('operator error catalog', () => {
       ...refreshKinds.map((kind): [OperatorErrorClass, Error] => ['RefreshFailure', new RefreshFailure(kind, 'detail')]),
       ['TlsStartupError', new TlsStartupError('server.tls.key_file is not private', 'TLS_KEY_FILE_UNSAFE')],
       ['TlsStartupError', new TlsStartupError('server.tls: not a pair', 'TLS_CERTIFICATE_INVALID')],
+      ['LoginError', new LoginError('LOGIN_STATE_MISMATCH', 'login aborted')],
     ];
     for (const [raisedBy, error] of samples) {
       const code = operatorCodeOf(error);

@@ -13,7 +13,7 @@ export interface OperatorErrorEntry {
   summary: string;
 }
 
-export type OperatorErrorClass = 'ConfigError' | 'CredentialStartupError' | 'CredentialFileError' | 'ClientKeyError' | 'RefreshFailure' | 'TlsStartupError';
+export type OperatorErrorClass = 'ConfigError' | 'CredentialStartupError' | 'CredentialFileError' | 'ClientKeyError' | 'RefreshFailure' | 'TlsStartupError' | 'LoginError';
 
 export const operatorErrorCatalog = {
   CONFIG_INVALID: { raisedBy: 'ConfigError', summary: 'The config (file or CLIPROXY_* overrides) breaks the schema or a semantic rule.' },
@@ -41,6 +41,14 @@ export const operatorErrorCatalog = {
   OAUTH_REFRESH_NOT_PERSISTED: { raisedBy: 'RefreshFailure', summary: 'New tokens were obtained but could not be written to the store.' },
   OAUTH_REFRESH_MISCONFIGURED: { raisedBy: 'RefreshFailure', summary: 'The credential or provider lacks what a refresh needs (refresh token, provider, client secret).' },
   TLS_KEY_FILE_UNSAFE: { raisedBy: 'TlsStartupError', summary: 'server.tls.key_file has a loose mode, a foreign owner or is a symlink out of its directory.' },
+  LOGIN_PROVIDER_UNKNOWN: { raisedBy: 'LoginError', summary: 'No provider (or several) under providers: uses this login, or --provider names one that refreshes with another login.' },
+  LOGIN_MISCONFIGURED: { raisedBy: 'LoginError', summary: 'The provider lacks what the login needs (Google: oauth.client_secret).' },
+  LOGIN_CALLBACK_PORT_BUSY: { raisedBy: 'LoginError', summary: 'The loopback callback server could not listen (the registered redirect port is in use).' },
+  LOGIN_STATE_MISMATCH: { raisedBy: 'LoginError', summary: 'The callback carried a wrong or missing state: not the browser this login started.' },
+  LOGIN_DENIED: { raisedBy: 'LoginError', summary: 'The provider answered the callback with an error (consent denied) or without a code.' },
+  LOGIN_TIMEOUT: { raisedBy: 'LoginError', summary: 'No callback arrived within the login timeout.' },
+  LOGIN_EXCHANGE_FAILED: { raisedBy: 'LoginError', summary: 'The token endpoint refused the authorization code, or could not be reached.' },
+  LOGIN_NOT_STORED: { raisedBy: 'LoginError', summary: 'The sign-in succeeded but the credential could not be written (an existing id without --replace, a store failure).' },
   TLS_CERTIFICATE_INVALID: { raisedBy: 'TlsStartupError', summary: 'The TLS certificate or key cannot be read or parsed, or the key does not match the certificate.' },
 } as const satisfies Record<string, OperatorErrorEntry>;
 

@@ -21,6 +21,8 @@ export interface OAuthProfile {
   readonly refreshLeadMs: number;
   /** The provider's `allow_private_network`: the token call may go to a non-public address (egress guard). */
   readonly allowPrivateNetwork?: boolean;
+  /** How `cliproxyapi login` obtains the first tokens (oauth-authorize.ts). */
+  readonly login: OAuthLogin;
 }
 
 export type OAuthProfileId = 'anthropic' | 'openai-codex' | 'google';
@@ -32,6 +34,32 @@ export interface TokenRequest {
   body: Buffer;
   /** Skip the egress guard for this call (the provider's `allow_private_network`). */
   allowPrivateNetwork?: boolean;
+}
+
+/** How `cliproxyapi login` obtains the first tokens: the authorization-code grant (oauth-authorize.ts). */
+export interface OAuthLogin {
+  /** Where the user consents (opened in a browser; never fetched by the proxy). */
+  readonly authorizeUrl: string;
+  /** Space-separated scopes, as the official CLI asks for them. */
+  readonly scope: string;
+  /**
+   * The redirect URI's host as the official CLI writes it (`localhost` or `127.0.0.1`): the
+   * authorization server compares it with the client's registration. The callback server itself
+   * always binds 127.0.0.1.
+   */
+  readonly redirectHost: 'localhost' | '127.0.0.1';
+  readonly redirectPath: string;
+  /**
+   * The port registered for the client, when the provider only accepts that one (Codex: 1455);
+   * 0 = any free port (loopback redirect URIs may use any port, RFC 8252 §7.3).
+   */
+  readonly redirectPort: number;
+  /** Body of the code exchange: Codex and Google take a form, Claude JSON. */
+  readonly exchangeFormat: OAuthBodyFormat;
+  /** Claude's token endpoint wants `state` again in the exchange body. */
+  readonly exchangeSendsState: boolean;
+  /** Extra authorize parameters the official CLI sends (Codex's simplified flow, Google's offline access). */
+  readonly extraAuthorizeParams: Readonly<Record<string, string>>;
 }
 
 /** A successful grant. Token strings are unavoidable here (JSON.parse yields strings); see refresh.ts. */

@@ -7,6 +7,10 @@ import type { OAuthProfile } from '../oauth-grant.js';
  * outage of the token endpoint before a token actually expires. The refresh token rotates on
  * every refresh, so the new one must be persisted before it is used (see oauth/refresh.ts).
  * Requests with the token need `anthropic-beta: oauth-2025-04-20` (the adapter adds it).
+ *
+ * Login as Claude Code does it: consent on claude.ai (the Pro/Max account), `code=true`, the
+ * scopes below, a loopback redirect `http://localhost:<any port>/callback`, and a JSON code
+ * exchange that carries `state` again.
  */
 export const anthropicOAuthProfile: OAuthProfile = {
   id: 'anthropic',
@@ -14,4 +18,14 @@ export const anthropicOAuthProfile: OAuthProfile = {
   clientId: '9d1c250a-e61b-44d9-88ed-5944d1962f5e',
   bodyFormat: 'json',
   refreshLeadMs: 4 * 60 * 60 * 1000, // 4 h
+  login: {
+    authorizeUrl: 'https://claude.ai/oauth/authorize',
+    scope: 'org:create_api_key user:profile user:inference',
+    redirectHost: 'localhost',
+    redirectPath: '/callback',
+    redirectPort: 0,
+    exchangeFormat: 'json',
+    exchangeSendsState: true,
+    extraAuthorizeParams: { code: 'true' },
+  },
 };
