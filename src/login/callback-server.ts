@@ -65,6 +65,10 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
   const server: Server = createServer((request, response) => {
     handle(request, response);
   });
+  let serverClosed = false;
+  server.on('close', () => {
+    serverClosed = true;
+  });
   server.maxHeadersCount = 50;
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
@@ -137,10 +141,17 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
     code,
     close: async () => {
       if (!settled) finish({ error: new LoginError('LOGIN_TIMEOUT', 'login cancelled; nothing was stored') });
-      server.closeAllConnections();
+      if (serverClosed) return;
+      // The answer page may still be on its way out: idle sockets (a browser's pre-connects) go
+      // now, the answering one ends by itself (connection: close), and after 1 s everything goes.
+      server.closeIdleConnections();
       await new Promise<void>((resolve) => {
-        if (!server.listening) resolve();
-        else server.close(() => resolve());
+        const force = setTimeout(() => server.closeAllConnections(), 1_000);
+        force.unref();
+        server.once('close', () => {
+          clearTimeout(force);
+          resolve();
+        });
       });
     },
   };

@@ -10,6 +10,7 @@ import { oauthProfileFor } from '../providers/oauth-profiles.js';
 import { redactText, registerSecrets } from '../security/redact.js';
 import { startCallbackServer } from './callback-server.js';
 import { LoginError } from './login-error.js';
+import type { LoginKind } from './login-kinds.js';
 import { createPkcePair, createState } from './pkce.js';
 
 /**
@@ -19,10 +20,6 @@ import { createPkcePair, createState } from './pkce.js';
  * server picks the file up by itself (live credential changes). Tokens never reach a printed line,
  * an error or an event: the printer gets the URL and the outcome, events get ids.
  */
-export type LoginKind = 'claude' | 'codex' | 'gemini';
-
-export const loginKinds: readonly LoginKind[] = ['claude', 'codex', 'gemini'];
-
 const profileOfKind: Readonly<Record<LoginKind, OAuthProfileId>> = { claude: 'anthropic', codex: 'openai-codex', gemini: 'google' };
 
 /** Which provider under `providers:` the login serves: the named one, or the only one using that login. */

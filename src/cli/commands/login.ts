@@ -1,6 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { loginKinds, resolveLoginProvider, runLogin, type LoginKind } from '../../login/login-flow.js';
-import { openInBrowser } from '../../login/browser.js';
+import { loginKinds, type LoginKind } from '../../login/login-kinds.js';
 import { environmentOf, type CliIo } from '../cli-io.js';
 import { cliSecurityEvents, configOptionFlags, configOptionHelp, loadConfigFor, openStoreFor } from './encryption.js';
 
@@ -27,7 +26,7 @@ function parseKind(value: string): LoginKind {
 export function registerLoginCommand(program: Command, io: CliIo): void {
   program
     .command('login')
-    .description('sign in to a Claude, Codex (ChatGPT) or Gemini account and store its OAuth tokens encrypted')
+    .description('sign in to a Claude, Codex or Gemini account')
     .argument('<account>', `which login: ${loginKinds.join(', ')}`, parseKind)
     .option('--provider <name>', 'provider under providers: the credential serves (default: the only one using that login)')
     .option('--id <id>', 'credential id (default: <provider>-<account email>)')
@@ -62,6 +61,9 @@ Examples:
   $ cliproxyapi login claude --id claude-me --replace     # sign in again, replacing the tokens`,
     )
     .action(async (kind: LoginKind, options: { provider?: string; id?: string; replace?: boolean; browser: boolean; timeout?: number; config?: string }) => {
+      // Loaded here, not at start: the flow pulls in the HTTP client, which no other command needs.
+      const { resolveLoginProvider, runLogin } = await import('../../login/login-flow.js');
+      const { openInBrowser } = await import('../../login/browser.js');
       const loaded = loadConfigFor(options.config, io);
       const target = resolveLoginProvider(loaded.config, kind, options.provider);
       const events = cliSecurityEvents(io);
