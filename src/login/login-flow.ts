@@ -26,7 +26,7 @@ const profileOfKind: Readonly<Record<LoginKind, OAuthProfileId>> = { claude: 'an
 export function resolveLoginProvider(config: ReadonlyConfig, kind: LoginKind, name: string | undefined): { name: string; provider: ReadonlyProviderConfig } {
   const wanted = profileOfKind[kind];
   const matching = Object.entries(config.providers).filter(([, provider]) => oauthProfileFor(provider).id === wanted);
-  const hint = `a provider with ${kind === 'claude' ? 'type: anthropic' : `oauth: { profile: ${wanted} }`}`;
+  const hint = `a provider with ${kind === 'claude' ? 'type: anthropic' : kind === 'gemini' ? 'type: gemini (or oauth: { profile: google })' : 'type: openai (or oauth: { profile: openai-codex })'}`;
   if (name !== undefined) {
     const provider = config.providers[name];
     if (provider === undefined) throw new LoginError('LOGIN_PROVIDER_UNKNOWN', `--provider ${name}: no such provider under providers: in the config`);

@@ -50,7 +50,8 @@ port from your workstation (ssh -L PORT:127.0.0.1:PORT HOST, the port is printed
 URL there.
 
 Which provider: Claude needs a provider with type: anthropic; Codex one with type: openai (or
-oauth: { profile: openai-codex }); Gemini one with oauth: { profile: google, client_secret: ... }.
+oauth: { profile: openai-codex }); Gemini one with type: gemini (or oauth: { profile: google }) and
+oauth.client_secret set.
 providers.<name>.oauth.authorize_url, token_url, client_id, scope and redirect_port override the
 official values (for a private deployment or a test server).
 
