@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,7 +66,9 @@ async function setup(providers: (stubUrl: string) => Record<string, unknown>, ex
     store.keyring.destroy();
     return records;
   };
-  return { baseDir, stub, configPath, run, storedRecords };
+  /** The audit log the CLI's events went to (audit.file, ./data/logs/audit.jsonl by default). */
+  const auditText = async () => readFile(loadConfig({ path: configPath, env: {} }).config.audit.file, 'utf8').catch(() => '');
+  return { baseDir, stub, configPath, run, storedRecords, auditText };
 }
 
 const claudeProvider = (stubUrl: string, base = 'https://api.anthropic.com') => ({
@@ -101,7 +103,7 @@ describe('cliproxyapi login', () => {
   });
 
   it('claude: PKCE S256 and state, one-shot callback, tokens stored encrypted as an oauth record; a second callback is refused', async () => {
-    const { stub, run, storedRecords } = await setup((url) => claudeProvider(url));
+    const { stub, run, storedRecords, auditText } = await setup((url) => claudeProvider(url));
     const login = run(['claude', '--no-browser']);
     const authorizeUrl = await login.authorizeUrl();
     const query = new URL(authorizeUrl).searchParams;
@@ -125,7 +127,7 @@ describe('cliproxyapi login', () => {
     expect(record).toMatchObject({ id: 'claude-user-example.test', provider: 'claude', kind: 'oauth', email: 'user@example.test', access_token: stub.issued[0]!.accessToken, refresh_token: stub.issued[0]!.refreshToken });
     expect(record!.expires_at).toBeGreaterThan(Date.now());
     expect(login.output()).toContain("credential 'claude-user-example.test' stored for provider 'claude'");
-    expect(login.output()).toMatch(/"event_type":"credential-login","result":"success"/);
+    expect(await auditText()).toMatch(/"event_type":"credential-login"[^\n]*"result":"success"|"result":"success"[^\n]*"event_type":"credential-login"/);
     // The callback server is gone: the same redirect again (a replay) reaches nothing.
     expect(await visit(redirect)).toEqual({ error: 'ECONNREFUSED' });
     expectNoToken(login.output());
@@ -133,7 +135,7 @@ describe('cliproxyapi login', () => {
   });
 
   it('refuses a callback with a wrong state: no exchange, nothing stored, LOGIN_STATE_MISMATCH', async () => {
-    const { stub, run, storedRecords } = await setup((url) => claudeProvider(url));
+    const { stub, run, storedRecords, auditText } = await setup((url) => claudeProvider(url));
     const login = run(['claude', '--no-browser']);
     const redirect = new URL(stub.approve(await login.authorizeUrl()));
     redirect.searchParams.set('state', 'forged-state-value');
@@ -142,7 +144,7 @@ describe('cliproxyapi login', () => {
     expect(login.output()).toContain('code: LOGIN_STATE_MISMATCH');
     expect(stub.calls).toEqual([]);
     expect(await storedRecords()).toEqual([]);
-    expect(login.output()).toMatch(/"event_type":"credential-login","result":"failure"/);
+    expect(await auditText()).toMatch(/"event_type":"credential-login"[^\n]*"result":"failure"|"result":"failure"[^\n]*"event_type":"credential-login"/);
   });
 
   it('ends on denied consent with LOGIN_DENIED, and ignores requests to other paths or under another Host', async () => {

@@ -67,7 +67,7 @@ Examples:
       const { openInBrowser } = await import('../../login/browser.js');
       const loaded = loadConfigFor(options.config, io);
       const target = resolveLoginProvider(loaded.config, kind, options.provider);
-      const events = cliSecurityEvents(io);
+      const events = await cliSecurityEvents(loaded, io);
       const store = await openStoreFor(loaded, io, events);
       const env = environmentOf(io);
       try {
