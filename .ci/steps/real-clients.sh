@@ -11,8 +11,7 @@
 #
 # Where: ${REAL_CLIENTS_TOOLS:-$HOME/.cache/cliproxyapi-ci-tools}/claude-code-<version>/, which is
 # where the tests look (test/real-clients/clients.ts reads the same variable).
-# Codex CLI and Gemini CLI join here with their own pinned block when the surfaces they speak
-# (Responses API, /v1beta) exist.
+# Codex CLI: its own pinned block below. Gemini CLI joins with its own pinned block.
 set -euo pipefail
 
 claude_code_version="2.1.332"
@@ -56,4 +55,35 @@ reported="$(env -i PATH=/usr/bin:/bin HOME="$scratch_home" CLAUDE_CONFIG_DIR="$s
 case "$reported" in
   "${claude_code_version} "*) echo "== real-clients: Claude Code ${reported} at ${binary}" ;;
   *) echo "real-clients: ${binary} reports '${reported}', expected ${claude_code_version}" >&2; exit 1 ;;
+esac
+
+# Codex CLI: the npm package @openai/codex is a JavaScript launcher whose per-platform native binary
+# ships as a version of the same package (`@openai/codex@<version>-<os>-<arch>`, a static musl build
+# on Linux), listed as an optional dependency. Only that platform version is installed, with
+# --ignore-scripts; the binary is inside the registry tarball, so nothing else is downloaded.
+codex_version="0.171.0"
+codex_platform="$(printf '%s' "$suffix" | sed 's/-musl$//')"
+case "$codex_platform" in
+  linux-x64) codex_triple=x86_64-unknown-linux-musl ;;
+  linux-arm64) codex_triple=aarch64-unknown-linux-musl ;;
+  darwin-x64) codex_triple=x86_64-apple-darwin ;;
+  darwin-arm64) codex_triple=aarch64-apple-darwin ;;
+  *) echo "real-clients: no Codex CLI build for ${codex_platform}" >&2; exit 1 ;;
+esac
+codex_dir="${tools_dir}/codex-${codex_version}"
+codex_binary="${codex_dir}/node_modules/@openai/codex/vendor/${codex_triple}/bin/codex"
+
+if [ ! -x "$codex_binary" ]; then
+  echo "== real-clients: installing @openai/codex@${codex_version}-${codex_platform} into ${codex_dir}"
+  rm -rf "$codex_dir"
+  mkdir -p "$codex_dir"
+  npm install --prefix "$codex_dir" --no-save --no-audit --no-fund --ignore-scripts --loglevel=error \
+    "@openai/codex@${codex_version}-${codex_platform}"
+fi
+
+mkdir -p "$scratch_home/.codex"
+codex_reported="$(env -i PATH=/usr/bin:/bin HOME="$scratch_home" CODEX_HOME="$scratch_home/.codex" timeout 60 "$codex_binary" --version)"
+case "$codex_reported" in
+  "codex-cli ${codex_version}") echo "== real-clients: ${codex_reported} at ${codex_binary}" ;;
+  *) echo "real-clients: ${codex_binary} reports '${codex_reported}', expected codex-cli ${codex_version}" >&2; exit 1 ;;
 esac

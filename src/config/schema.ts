@@ -123,7 +123,7 @@ const ProviderOAuthConfig = closed({
 });
 
 const ProviderConfig = closed({
-  type: Type.Union([Type.Literal('openai'), Type.Literal('anthropic'), Type.Literal('gemini')]),
+  type: Type.Union([Type.Literal('openai'), Type.Literal('anthropic'), Type.Literal('gemini'), Type.Literal('codex')]),
   base_url: Type.String({ pattern: '^https?://' }),
   /** Gemini Code Assist only (`type: gemini` with a Code Assist base_url): the Google Cloud project its requests name. */
   project: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{4,28}[a-z0-9]$' })),

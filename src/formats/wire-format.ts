@@ -17,4 +17,4 @@ export const wireFormats = ['openai-chat', 'anthropic-messages', 'gemini', 'open
 export type WireFormat = (typeof wireFormats)[number];
 
 /** The formats a provider adapter speaks today. */
-export const upstreamWireFormats = ['openai-chat', 'anthropic-messages', 'gemini'] as const satisfies readonly WireFormat[];
+export const upstreamWireFormats = ['openai-chat', 'anthropic-messages', 'gemini', 'openai-responses'] as const satisfies readonly WireFormat[];

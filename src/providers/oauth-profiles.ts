@@ -44,6 +44,7 @@ const defaultProfileByType: Readonly<Record<ReadonlyProviderConfig['type'], OAut
   anthropic: 'anthropic',
   openai: 'openai-codex',
   gemini: 'google',
+  codex: 'openai-codex',
 };
 
 /**

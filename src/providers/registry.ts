@@ -2,6 +2,7 @@ import type { ProviderConfig } from '../config/schema.js';
 import type { ProviderAdapter } from './types.js';
 import { anthropicAdapter } from './anthropic/adapter.js';
 import { geminiAdapter } from './gemini/adapter.js';
+import { codexAdapter } from './codex/adapter.js';
 import { openaiAdapter } from './openai/adapter.js';
 
 /**
@@ -13,6 +14,7 @@ export const providerAdapters = {
   openai: openaiAdapter,
   anthropic: anthropicAdapter,
   gemini: geminiAdapter,
+  codex: codexAdapter,
 } as const satisfies Record<ProviderConfig['type'], ProviderAdapter>;
 
 /** The adapter for a provider type. Types come from validated config, so every one has an entry. */

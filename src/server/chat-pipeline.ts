@@ -278,7 +278,7 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
     // A body that is not JSON is a 502 on every bridge. Translators read the parsed answer (and the
     // usage comes from it); a relayed answer is checked by its ends and its usage read from its end.
     const relayed = bridge.relaysAnswerBytes === true;
-    const answer = relayed ? undefined : parseUpstreamJson(body);
+    const answer = relayed ? undefined : bridge.parseAnswer !== undefined ? bridge.parseAnswer(body) : parseUpstreamJson(body);
     if (relayed) checkRelayedAnswer(body);
     const output = bridge.jsonResponse(body, answer, context);
     if (exchange !== undefined) {

@@ -18,7 +18,7 @@ import type { ExchangeObserver } from '../../src/server/exchange.js';
 
 /** A provider as it appears under `providers:` in the YAML config. */
 export interface TestProviderConfig {
-  type: 'openai' | 'anthropic' | 'gemini';
+  type: 'openai' | 'anthropic' | 'gemini' | 'codex';
   base_url: string;
   /** Gemini Code Assist's project (a Code Assist base_url only). */
   project?: string;

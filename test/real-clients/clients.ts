@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,9 +9,9 @@ import { join } from 'node:path';
  * how to run it non-interactively with one prompt, aimed at the gateway and kept offline, and which
  * gateway surface it speaks. real-clients.test.ts runs every entry against every upstream kind.
  *
- * Codex CLI (`codex exec`, the Responses API on `/v1/responses`) and Gemini CLI (`gemini -p`, the
- * `/v1beta` surface) join with one entry each once the gateway serves those surfaces: a pinned
- * package in real-clients.sh, `locate`, `invocation`.
+ * Codex CLI (`codex exec`, the Responses API on `/v1/responses`) runs here; Gemini CLI (`gemini -p`,
+ * the `/v1beta` surface) joins with one entry: a pinned package in real-clients.sh, `locate`,
+ * `invocation`.
  */
 
 /** Where real-clients.sh installs the tools; the same variable and default as there. */
@@ -41,6 +41,11 @@ export interface RealClient {
   version: string;
   /** The model the client asks for; the gateway is configured to serve it. */
   model: string;
+  /**
+   * The upstream kind speaking the client's own format (its model is served by name, the rest pass
+   * through); undefined when no stub upstream speaks it (Codex's Responses API: both are translated).
+   */
+  nativeUpstream: 'anthropic' | 'openai' | undefined;
   /** The path of the binary, or undefined when it is not installed. */
   locate(): string | undefined;
   /** The version the binary reports, for the check that the pinned one is installed. */
@@ -67,6 +72,7 @@ export const claudeCode: RealClient = {
   // 2.1.332's default model, asked for explicitly so the run does not depend on the default; its
   // requests carry max_tokens 128000, thinking "adaptive", a system message inside messages.
   model: 'claude-opus-5-5',
+  nativeUpstream: 'anthropic',
   locate() {
     const platformPackage = claudeCodePlatformPackage();
     if (platformPackage === undefined) return undefined;
@@ -118,5 +124,88 @@ export const claudeCode: RealClient = {
   },
 };
 
+/** Codex CLI's npm package ships one native binary per platform as a version of itself (`0.171.0-linux-x64`), a static musl build on Linux. */
+function codexPlatform(): { suffix: string; triple: string } | undefined {
+  const arch = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : undefined;
+  if (arch === undefined) return undefined;
+  if (process.platform === 'linux') return { suffix: `linux-${process.arch}`, triple: `${arch}-unknown-linux-musl` };
+  if (process.platform === 'darwin') return { suffix: `darwin-${process.arch}`, triple: `${arch}-apple-darwin` };
+  return undefined;
+}
+
+const codexVersion = '0.171.0';
+
+/**
+ * Codex CLI's config for one run: a provider at the gateway speaking the Responses API, its key from
+ * an environment variable, and everything that would reach the internet or send a tool a translated
+ * request cannot carry turned off: the update check, analytics, web search (a hosted tool), the
+ * multi-agent `namespace` tool, apps, plugins, image generation. With these, 0.171.0 sends exactly
+ * one request, to the gateway.
+ */
+function codexConfig(gatewayUrl: string, model: string): string {
+  return [
+    `model = ${JSON.stringify(model)}`,
+    'model_provider = "cliproxy"',
+    'web_search = "disabled"',
+    'check_for_update_on_startup = false',
+    '',
+    '[analytics]',
+    'enabled = false',
+    '',
+    '[features]',
+    ...['multi_agent', 'apps', 'plugins', 'image_generation', 'in_app_updates', 'goals'].map((feature) => `${feature} = false`),
+    '',
+    '[model_providers.cliproxy]',
+    'name = "cliproxy"',
+    `base_url = ${JSON.stringify(`${gatewayUrl}/v1`)}`,
+    'env_key = "CLIPROXY_API_KEY"',
+    'wire_api = "responses"',
+    '',
+  ].join('\n');
+}
+
+export const codexCli: RealClient = {
+  name: 'Codex CLI',
+  version: codexVersion,
+  // Not an OpenAI model name on purpose: Codex then uses its generic tool set (function tools only).
+  model: 'gpt-test-codex',
+  nativeUpstream: undefined,
+  locate() {
+    const platform = codexPlatform();
+    if (platform === undefined) return undefined;
+    const binary = join(toolsDirectory, `codex-${codexVersion}`, 'node_modules', '@openai', 'codex', 'vendor', platform.triple, 'bin', 'codex');
+    return existsSync(binary) ? binary : undefined;
+  },
+  reportedVersion(binary) {
+    const home = mkdtempSync(join(tmpdir(), 'cliproxy-version-probe-'));
+    try {
+      const result = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 30_000, env: { PATH: '/usr/bin:/bin', HOME: home, CODEX_HOME: join(home, '.codex') } });
+      return /codex-cli (\d+\.\d+\.\d+)/.exec(result.stdout)?.[1];
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  },
+  invocation({ gatewayUrl, clientKey, model, prompt, home, egressProxyUrl }) {
+    const codexHome = join(home, '.codex');
+    mkdirSync(codexHome, { recursive: true, mode: 0o700 });
+    writeFileSync(join(codexHome, 'config.toml'), codexConfig(gatewayUrl, model), { mode: 0o600 });
+    return {
+      // exec: one prompt, non-interactive; the answer is printed on stdout. The run's HOME is not a git repository.
+      args: ['exec', '--skip-git-repo-check', prompt],
+      env: {
+        PATH: '/usr/bin:/bin',
+        HOME: home,
+        CODEX_HOME: codexHome,
+        CLIPROXY_API_KEY: clientKey,
+        HTTPS_PROXY: egressProxyUrl,
+        HTTP_PROXY: egressProxyUrl,
+        NO_PROXY: '127.0.0.1,localhost',
+        TERM: 'dumb',
+        NO_COLOR: '1',
+      },
+    };
+  },
+};
+
 /** Every client the suite runs. */
-export const realClients: readonly RealClient[] = [claudeCode];
+export const realClients: readonly RealClient[] = [claudeCode, codexCli];

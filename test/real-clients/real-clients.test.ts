@@ -66,7 +66,7 @@ function expectNoKey(text: string, keys: RunKeys, where: string): void {
 
 function gatewayProvider(kind: UpstreamKind, stub: StubUpstream, upstreamKey: string, client: RealClient): GatewayProvider {
   // Same format: the client's model name is served as is; translated: it is an alias of the stub's.
-  const models = kind === 'anthropic' ? [{ name: client.model }] : [{ name: stubModel[kind], alias: client.model }];
+  const models = kind === client.nativeUpstream ? [{ name: client.model }] : [{ name: stubModel[kind], alias: client.model }];
   return { type: kind, baseUrl: stub.baseUrl, upstreamKey, models };
 }
 

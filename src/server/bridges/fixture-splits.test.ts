@@ -27,7 +27,8 @@ interface RecordedStream {
 
 const translateDirectory = new URL('../../translate/', import.meta.url);
 /** A translator folder's fixtures are what its upstream sends: `<client>-to-<upstream>`. */
-const upstreamFormatOfFolder: Record<string, WireFormat> = { 'openai-to-anthropic': 'anthropic-messages', 'anthropic-to-openai': 'openai-chat' };
+// (responses-to-openai/ and responses-to-anthropic/ hold copies of the two above's streams: not read twice.)
+const upstreamFormatOfFolder: Record<string, WireFormat> = { 'openai-to-anthropic': 'anthropic-messages', 'anthropic-to-openai': 'openai-chat', 'openai-to-responses': 'openai-responses' };
 
 function translatorStreams(): RecordedStream[] {
   return Object.entries(upstreamFormatOfFolder).flatMap(([folder, upstreamFormat]) => {
@@ -48,6 +49,7 @@ function stubStreams(): RecordedStream[] {
   const folders: [string, WireFormat][] = [
     ['openai', 'openai-chat'],
     ['anthropic', 'anthropic-messages'],
+    ['responses', 'openai-responses'],
   ];
   return folders.flatMap(([folder, format]) =>
     readdirSync(new URL(`${folder}/`, recorded))
@@ -63,7 +65,7 @@ function stubStreams(): RecordedStream[] {
 const streams = [...translatorStreams(), ...stubStreams()];
 /** Gemini's stream is checked in both framings: SSE (`?alt=sse`) and the JSON array. */
 type ClientView = WireFormat | 'gemini-json-array';
-const clientFormats: ClientView[] = ['openai-chat', 'anthropic-messages', 'gemini', 'gemini-json-array'];
+const clientFormats: ClientView[] = ['openai-chat', 'anthropic-messages', 'gemini', 'gemini-json-array', 'openai-responses'];
 
 function contextFor(view: ClientView): BridgeContext {
   const clientFormat: WireFormat = view === 'gemini-json-array' ? 'gemini' : view;
@@ -80,7 +82,9 @@ function contextFor(view: ClientView): BridgeContext {
         ? { model: 'client-model', messages, stream: true, stream_options: { include_usage: true } }
         : clientFormat === 'gemini'
           ? { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }
-          : { model: 'client-model', max_tokens: 64, messages, stream: true },
+          : clientFormat === 'openai-responses'
+            ? { model: 'client-model', input: 'hi', stream: true }
+            : { model: 'client-model', max_tokens: 64, messages, stream: true },
   };
 }
 
@@ -112,7 +116,7 @@ afterAll(() => {
 describe(`random splits of every recorded stream (seed ${seed})`, () => {
   it('covers every translator fixture stream', () => {
     expect(streams.filter((stream) => !stream.name.startsWith('recorded/')).map((stream) => stream.name)).toEqual(
-      expect.arrayContaining(['anthropic-to-openai/tool-calls-interleaved.chunks.txt', 'openai-to-anthropic/tool-use-no-input.chunks.txt']),
+      expect.arrayContaining(['anthropic-to-openai/tool-calls-interleaved.chunks.txt', 'openai-to-anthropic/tool-use-no-input.chunks.txt', 'openai-to-responses/responses-failed.chunks.txt']),
     );
   });
 

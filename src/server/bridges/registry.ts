@@ -6,7 +6,10 @@ import { geminiPassThroughBridge } from './gemini-pass-through.js';
 import { geminiToOpenAIBridge } from './gemini-to-openai.js';
 import { openaiToAnthropicBridge } from './openai-to-anthropic.js';
 import { openaiToGeminiBridge } from './openai-to-gemini.js';
+import { composeBridges } from './composed-bridge.js';
+import { openaiToCodexBridge } from './openai-to-codex.js';
 import { createPassThroughBridge } from './pass-through.js';
+import { responsesPassThroughBridge } from './responses-pass-through.js';
 import { responsesToAnthropicBridge } from './responses-to-anthropic.js';
 import { responsesToOpenAIBridge } from './responses-to-openai.js';
 import type { FormatBridge } from './types.js';
@@ -23,6 +26,14 @@ const bridges: readonly FormatBridge[] = [
   geminiPassThroughBridge,
   openaiToGeminiBridge,
   anthropicToGeminiBridge,
+  // A Responses upstream (provider type `codex`): Responses clients pass through, chat clients are
+  // translated, Anthropic and Gemini clients through chat (composed-bridge.ts).
+  responsesPassThroughBridge,
+  openaiToCodexBridge,
+  composeBridges(anthropicToOpenAIBridge, openaiToCodexBridge),
+  composeBridges(geminiToOpenAIBridge, openaiToCodexBridge),
+  // A Responses client of a Gemini upstream, through chat.
+  composeBridges(responsesToOpenAIBridge, openaiToGeminiBridge),
 ];
 
 /** The bridge for a client format and an upstream format, or undefined when the pair is not built. */

@@ -80,5 +80,11 @@ export interface FormatBridge {
    * (answer-scan.ts).
    */
   readonly relaysAnswerBytes?: true;
+  /**
+   * Parses a non-streamed upstream answer instead of `JSON.parse` (the default, parseUpstreamJson):
+   * a Responses upstream always streams, so its "JSON" answer is an event stream whose
+   * `response.completed` carries the response (bridges/codex-answer.ts). Throws a GatewayError.
+   */
+  readonly parseAnswer?: (upstreamBody: Buffer) => unknown;
   streamTransformer(context: BridgeContext): StreamTransformer;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StreamUsageSniffer, usageFromAnswer } from './usage.js';
 
 /** Feeds `text` to a sniffer in pieces of `size` bytes. */
-function sniff(format: 'openai-chat' | 'anthropic-messages', text: string, size: number): ReturnType<StreamUsageSniffer['finish']> {
+function sniff(format: 'openai-chat' | 'anthropic-messages' | 'openai-responses', text: string, size: number): ReturnType<StreamUsageSniffer['finish']> {
   const sniffer = new StreamUsageSniffer(format);
   const bytes = Buffer.from(text);
   for (let offset = 0; offset < bytes.length; offset += size) sniffer.observe(bytes.subarray(offset, offset + size));
@@ -35,6 +35,19 @@ describe('usage sniffing', () => {
     for (const size of [3, 512, text.length]) {
       expect(sniff('anthropic-messages', text, size)).toEqual({ usage: { inputTokens: 14, outputTokens: 250, cachedTokens: 3 }, upstreamError: false });
     }
+  });
+
+  it("reads a Responses stream's usage from response.completed, even when that event is far larger than the kept tail", () => {
+    const longText = 'z'.repeat(20_000);
+    let text = 'event: response.created\ndata: {"type":"response.created","sequence_number":0,"response":{"id":"resp_1","usage":null}}\n\n';
+    for (let index = 0; index < 100; index++) text += `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"${'w'.repeat(200)}"}\n\n`;
+    text += `event: response.completed\ndata: {"type":"response.completed","response":{"id":"resp_1","error":null,"output":[{"type":"message","content":[{"type":"output_text","text":"${longText}"}]}],"usage":{"input_tokens":30,"input_tokens_details":{"cached_tokens":8},"output_tokens":5000,"output_tokens_details":{"reasoning_tokens":7},"total_tokens":5030},"user":null,"metadata":{}}}\n\n`;
+    for (const size of [5, 1000, 64 * 1024, text.length]) {
+      expect(sniff('openai-responses', text, size)).toEqual({ usage: { inputTokens: 30, outputTokens: 5000, cachedTokens: 8 }, upstreamError: false });
+    }
+    const failed = 'event: response.failed\ndata: {"type":"response.failed","response":{"status":"failed","error":{"code":"server_error","message":"x"},"usage":null}}\n\n';
+    expect(sniff('openai-responses', failed, 10)).toEqual({ usage: undefined, upstreamError: true });
+    expect(usageFromAnswer('openai-responses', { usage: { input_tokens: 3, output_tokens: 2, input_tokens_details: { cached_tokens: 1 } } })).toEqual({ inputTokens: 3, outputTokens: 2, cachedTokens: 1 });
   });
 
   it('notices an error event at the end of a relayed stream', () => {

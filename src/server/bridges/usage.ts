@@ -36,6 +36,16 @@ function fromAnthropicUsage(usage: unknown): ExchangeUsage | undefined {
   };
 }
 
+/** A Responses `usage`: `input_tokens` includes the cached ones, repeated in `input_tokens_details.cached_tokens`. */
+function fromResponsesUsage(usage: unknown): ExchangeUsage | undefined {
+  if (typeof usage !== 'object' || usage === null) return undefined;
+  return {
+    inputTokens: count(field(usage, 'input_tokens')),
+    outputTokens: count(field(usage, 'output_tokens')),
+    cachedTokens: count(field(field(usage, 'input_tokens_details'), 'cached_tokens')),
+  };
+}
+
 /** Gemini's `usageMetadata`: thinking tokens are output tokens (they are billed as such). */
 function fromGeminiUsage(usage: unknown): ExchangeUsage | undefined {
   if (typeof usage !== 'object' || usage === null) return undefined;
@@ -51,6 +61,7 @@ function fromGeminiUsage(usage: unknown): ExchangeUsage | undefined {
 /** Usage from the `usage` object (Gemini: `usageMetadata`) of an upstream answer in `upstreamFormat`. */
 export function usageFromUsageObject(upstreamFormat: WireFormat, usage: unknown): ExchangeUsage | undefined {
   if (upstreamFormat === 'gemini') return fromGeminiUsage(usage);
+  if (upstreamFormat === 'openai-responses') return fromResponsesUsage(usage);
   return upstreamFormat === 'anthropic-messages' ? fromAnthropicUsage(usage) : fromOpenAIUsage(usage);
 }
 
@@ -140,6 +151,7 @@ export class StreamUsageSniffer {
     }
     // The last ~1 KiB first (the usage chunk and `[DONE]` are usually the last two pieces); the
     // whole kept tail only when the walk reached that window's start without deciding.
+    if (this.upstreamFormat === 'openai-responses') return responsesStreamEnd(joined(this.tail));
     let end = readStreamEnd(joined(lastPieces(this.tail, firstTryBytes)), this.upstreamFormat);
     if (!end.decided && lastPieces(this.tail, firstTryBytes).length < this.tail.length) end = readStreamEnd(joined(this.tail), this.upstreamFormat);
     if (this.upstreamFormat === 'openai-chat') return { usage: end.usage, upstreamError: end.upstreamError };
@@ -283,4 +295,27 @@ function anthropicStartUsage(bytes: Buffer): ExchangeUsage | undefined {
     return field(event, 'type') === 'message_start' ? fromAnthropicUsage(field(field(event, 'message'), 'usage')) : undefined;
   }
   return undefined;
+}
+
+const usageKey = Buffer.from('"usage":{');
+const responsesFailureMarkers = ['event: response.failed', '"type":"response.failed"', 'event: error\n', '"type":"error"'].map((marker) => Buffer.from(marker));
+
+/**
+ * The end of a Responses stream: `response.completed` carries the whole response, often far more
+ * than the kept 4 KiB, but its `usage` object sits near its end (after the output, before `user`
+ * and `metadata`), so the last `"usage":{` of the tail is read up to its closing brace (usage holds
+ * only numbers and nested objects, no strings with braces) and parsed alone. A failure event
+ * (`response.failed`, `error`) is small and at the end, inside the window.
+ */
+function responsesStreamEnd(bytes: Buffer): { usage: ExchangeUsage | undefined; upstreamError: boolean } {
+  const upstreamError = responsesFailureMarkers.some((marker) => bytes.includes(marker));
+  const at = bytes.lastIndexOf(usageKey);
+  if (at === -1) return { usage: undefined, upstreamError };
+  const start = at + usageKey.length - 1;
+  let depth = 0;
+  for (let index = start; index < bytes.length; index++) {
+    if (bytes[index] === 0x7b) depth++;
+    else if (bytes[index] === 0x7d && --depth === 0) return { usage: fromResponsesUsage(parsed(bytes.toString('utf8', start, index + 1))), upstreamError };
+  }
+  return { usage: undefined, upstreamError };
 }

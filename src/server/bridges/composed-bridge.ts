@@ -1,0 +1,86 @@
+import type { OpenAIChatRequest } from '../../formats/openai/chat-request.js';
+import { StreamTransformFailure, type BridgeContext, type FormatBridge, type StreamTransformer } from './types.js';
+
+/**
+ * A bridge made of two: the client's format → OpenAI chat (`clientSide`), then OpenAI chat → the
+ * upstream's format (`upstreamSide`). Used where no direct translator pair exists (Anthropic and
+ * Gemini clients of a Responses upstream): chat is the pivot every format already translates to
+ * and from, and each half is a tested bridge. The cost is a second translation of each request,
+ * answer and stream event (benchmarks.md measures it); a direct pair can replace it without
+ * changing anything else. Translators stay pure and never import each other: the composition is
+ * here, in the server.
+ *
+ * The chat request built for the upstream side is kept per exchange (the same BridgeContext object
+ * goes to every member for one request), so the answer and the stream are translated back with
+ * the chat request the upstream side actually saw.
+ */
+export function composeBridges(clientSide: FormatBridge, upstreamSide: FormatBridge): FormatBridge {
+  const chatRequests = new WeakMap<BridgeContext, OpenAIChatRequest>();
+  const innerContext = (context: BridgeContext): BridgeContext => ({
+    ...context,
+    requestedModel: context.upstreamModel,
+    clientBody: chatRequests.get(context) ?? {},
+    streamFraming: 'sse',
+  });
+  const text = (output: string | Buffer): string => (typeof output === 'string' ? output : output.toString('utf8'));
+  const member: FormatBridge = {
+    name: `${clientSide.clientFormat}-to-${upstreamSide.upstreamFormat}`,
+    clientFormat: clientSide.clientFormat,
+    upstreamFormat: upstreamSide.upstreamFormat,
+    upstreamBody(context, raw, options) {
+      const chatText = text(clientSide.upstreamBody(context, raw, options));
+      chatRequests.set(context, JSON.parse(chatText) as OpenAIChatRequest);
+      return upstreamSide.upstreamBody(innerContext(context), Buffer.from(chatText), options);
+    },
+    jsonResponse(upstreamBody, answer, context) {
+      const chatText = text(upstreamSide.jsonResponse(upstreamBody, answer, innerContext(context)));
+      return clientSide.jsonResponse(Buffer.from(chatText), JSON.parse(chatText) as unknown, context);
+    },
+    streamTransformer(context) {
+      return composeStreams(upstreamSide.streamTransformer(innerContext(context)), clientSide.streamTransformer(context));
+    },
+    // The upstream side reads the upstream's answer (an event stream for a Responses upstream).
+    ...(upstreamSide.parseAnswer === undefined ? {} : { parseAnswer: upstreamSide.parseAnswer }),
+  };
+  return member;
+}
+
+/**
+ * Upstream bytes → `first` → chat SSE text → `second` → client bytes. A failure part-way in the
+ * first half carries the chat text produced before it; that text still goes through the second
+ * half, so the client gets everything before the failure, then the error (as with one bridge).
+ */
+function composeStreams(first: StreamTransformer, second: StreamTransformer): StreamTransformer {
+  const through = (run: () => string | Buffer): string | Buffer => {
+    let middle: string | Buffer;
+    try {
+      middle = run();
+    } catch (error) {
+      if (!(error instanceof StreamTransformFailure)) throw error;
+      let output = '';
+      try {
+        output = String(second.push(Buffer.from(error.output)));
+      } catch (inner) {
+        if (inner instanceof StreamTransformFailure) output = inner.output;
+      }
+      throw new StreamTransformFailure(output + String(second.abort()), error.cause);
+    }
+    return second.push(typeof middle === 'string' ? Buffer.from(middle) : middle);
+  };
+  const composed: StreamTransformer = {
+    push: (piece) => through(() => first.push(piece)),
+    flush: () => `${String(through(() => first.flush()))}${String(second.flush())}`,
+    abort: () => {
+      let output = '';
+      try {
+        output = String(second.push(Buffer.from(String(first.abort()))));
+      } catch (error) {
+        if (error instanceof StreamTransformFailure) output = error.output;
+      }
+      return output + String(second.abort());
+    },
+  };
+  if (second.errorEvent !== undefined) composed.errorEvent = second.errorEvent.bind(second);
+  if (second.contentType !== undefined) return { ...composed, contentType: second.contentType };
+  return composed;
+}

@@ -1,0 +1,34 @@
+import type { OpenAIChatRequest } from '../../formats/openai/chat-request.js';
+import { translateOpenAIRequestToResponses } from '../../translate/openai-to-responses/request.js';
+import { translateResponsesResponseToOpenAI } from '../../translate/openai-to-responses/response.js';
+import { createResponsesToOpenAIStreamTranslator } from '../../translate/openai-to-responses/stream.js';
+import { responsesAnswerFromBody } from './codex-answer.js';
+import { createSseTransformer, encodeOpenAIChunk } from './sse-transformer.js';
+import type { FormatBridge } from './types.js';
+
+const done = 'data: [DONE]\n\n';
+
+/**
+ * An OpenAI chat client served by a Responses upstream (the `codex` type). The upstream request
+ * always streams; a non-streamed client gets the chat completion built from `response.completed`.
+ */
+export const openaiToCodexBridge: FormatBridge = {
+  name: 'openai-chat-to-openai-responses',
+  clientFormat: 'openai-chat',
+  upstreamFormat: 'openai-responses',
+  upstreamBody(context) {
+    return JSON.stringify(translateOpenAIRequestToResponses(context.clientBody as OpenAIChatRequest, { upstreamModel: context.upstreamModel }));
+  },
+  parseAnswer: responsesAnswerFromBody,
+  jsonResponse(_upstreamBody, answer, context) {
+    return JSON.stringify(translateResponsesResponseToOpenAI(answer, { model: context.upstreamModel, created: context.created }));
+  },
+  streamTransformer(context) {
+    const request = context.clientBody as OpenAIChatRequest;
+    const inner = createSseTransformer(
+      createResponsesToOpenAIStreamTranslator({ model: context.upstreamModel, created: context.created, includeUsage: request.stream_options?.include_usage === true }),
+      encodeOpenAIChunk,
+    );
+    return { push: (piece) => inner.push(piece), flush: () => `${inner.flush() as string}${done}`, abort: () => inner.abort() };
+  },
+};
