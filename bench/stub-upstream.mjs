@@ -109,6 +109,32 @@ anthropicChunks.push(
   event('message_stop', { type: 'message_stop' }),
 );
 
+/**
+ * A Responses upstream (the `codex` provider type): the response object, and the typed event
+ * stream a Responses API answers with (created, in_progress, item added, part added, N text deltas,
+ * their done events, item done, completed with the whole output and usage).
+ */
+const responsesText = token.repeat(chunkCount);
+const responsesMessage = { id: 'msg_bench', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: responsesText, annotations: [] }] };
+const responsesObject = (status, output, usage) => ({ id: 'resp_bench', object: 'response', created_at: created, status, error: null, incomplete_details: null, model, output, usage });
+const responsesUsage = { input_tokens: 12, input_tokens_details: { cached_tokens: 0 }, output_tokens: chunkCount, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 12 + chunkCount };
+const responsesJson = json(responsesObject('completed', [responsesMessage], responsesUsage));
+const responsesChunks = [];
+{
+  let sequence = 0;
+  const responsesEvent = (type, fields) => responsesChunks.push(event(type, { type, sequence_number: sequence++, ...fields }));
+  const position = { item_id: 'msg_bench', output_index: 0, content_index: 0 };
+  responsesEvent('response.created', { response: responsesObject('in_progress', [], null) });
+  responsesEvent('response.in_progress', { response: responsesObject('in_progress', [], null) });
+  responsesEvent('response.output_item.added', { output_index: 0, item: { ...responsesMessage, status: 'in_progress', content: [] } });
+  responsesEvent('response.content_part.added', { ...position, part: { type: 'output_text', text: '', annotations: [] } });
+  for (let index = 0; index < chunkCount; index++) responsesEvent('response.output_text.delta', { ...position, delta: token, logprobs: [] });
+  responsesEvent('response.output_text.done', { ...position, text: responsesText, logprobs: [] });
+  responsesEvent('response.content_part.done', { ...position, part: responsesMessage.content[0] });
+  responsesEvent('response.output_item.done', { output_index: 0, item: responsesMessage });
+  responsesEvent('response.completed', { response: responsesObject('completed', [responsesMessage], responsesUsage) });
+}
+
 const modelsJson = json({ object: 'list', data: [{ id: model, object: 'model', created, owned_by: 'bench' }] });
 const notFoundJson = json({ error: { message: 'not found', type: 'invalid_request_error', code: 'not_found' } });
 
@@ -139,17 +165,19 @@ const stampedFirstChunk = {
       `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: { role: 'assistant', content: `stamp:${wallClockMs()} ` }, finish_reason: null }] })}\n\n`,
     ),
   anthropic: () => event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: `stamp:${wallClockMs()} ` } }),
+  responses: () => event('response.output_text.delta', { type: 'response.output_text.delta', sequence_number: 4, item_id: 'msg_bench', output_index: 0, content_index: 0, delta: `stamp:${wallClockMs()} ` }),
 };
 
 /**
  * @param {http.ServerResponse} response @param {Buffer[]} chunks
- * @param {'openai' | 'anthropic'} format
+ * @param {'openai' | 'anthropic' | 'responses'} format
  */
 function sendStream(response, chunks, format) {
   response.writeHead(200, sseHeaders);
   if (stamp) {
     // Anthropic: the stamp replaces the first text delta (index 3, after message_start, block start, ping).
-    const stampIndex = format === 'openai' ? 0 : 3;
+    // Responses: it replaces the first output_text delta (index 4). Only the stream-client scenarios stamp, and they are OpenAI's.
+    const stampIndex = format === 'openai' ? 0 : format === 'responses' ? 4 : 3;
     chunks = chunks.slice();
     if (stampIndex > 0) for (let index = 0; index < stampIndex; index++) response.write(chunks[index]);
     chunks[stampIndex] = stampedFirstChunk[format]();
@@ -178,6 +206,9 @@ function answer(request, response, body) {
   }
   if (request.method === 'POST' && url.endsWith('/messages')) {
     return wantsStream(body) ? sendStream(response, anthropicChunks, 'anthropic') : sendJson(response, 200, anthropicJson);
+  }
+  if (request.method === 'POST' && url.endsWith('/responses')) {
+    return wantsStream(body) ? sendStream(response, responsesChunks, 'responses') : sendJson(response, 200, responsesJson);
   }
   if (request.method === 'GET' && url.endsWith('/models')) return sendJson(response, 200, modelsJson);
   return sendJson(response, 404, notFoundJson);

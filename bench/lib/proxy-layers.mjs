@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { benchModel } from './scenarios.mjs';
+import { benchCodexModel, benchModel } from './scenarios.mjs';
 
 /** Obviously fake upstream key: the stub ignores it, but the proxy's config requires one. */
 export const upstreamKey = 'bench-upstream-key-0001';
@@ -226,6 +226,10 @@ export function buildProxyConfig(defaults, { instanceDir, port, upstreamPort, cl
     // The stub is on loopback: the egress guard needs the flag (docs/security/network.md#egress-guard).
     stub: { type: 'openai', base_url: `http://127.0.0.1:${upstreamPort}/v1`, api_keys: [upstreamKey], models: [{ name: benchModel }], allow_private_network: true },
   };
+  // The same stub as a Responses upstream (its `/v1/responses`), for the responses-codex-* scenarios; see loadProxyDefaults.
+  if (defaults.benchCodexProvider === true) {
+    config.providers.codex = { type: 'codex', base_url: `http://127.0.0.1:${upstreamPort}/v1`, api_keys: [upstreamKey], models: [{ name: benchCodexModel }], allow_private_network: true };
+  }
   if (config.management) config.management = { ...config.management, enabled: false };
   // Every load generator connects from 127.0.0.1: the per-IP connection cap (default 256) would close
   // most of slow-streams-1000's sockets at accept. The cap's own cost is per connection, not per request.

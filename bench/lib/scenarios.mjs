@@ -9,6 +9,9 @@ import path from 'node:path';
 /** Model name the stub answers with and the proxy config routes to the stub provider. */
 export const benchModel = 'bench-model';
 
+/** Model name the proxy config routes to the stub as a `codex` (Responses) provider: Responses clients pass through. */
+export const benchCodexModel = 'bench-codex-model';
+
 const shortMessages = [{ role: 'user', content: 'Say hello.' }];
 
 /**
@@ -113,6 +116,11 @@ export const bodies = {
   },
   'anthropic-json': { model: benchModel, max_tokens: 64, messages: shortMessages },
   'anthropic-stream': { model: benchModel, max_tokens: 64, messages: shortMessages, stream: true },
+  // OpenAI Responses (Codex CLI's API): translated to the OpenAI chat stub, or passed through to the stub as a codex provider.
+  'responses-json': { model: benchModel, input: 'Say hello.', max_output_tokens: 64, store: false },
+  'responses-stream': { model: benchModel, input: 'Say hello.', max_output_tokens: 64, store: false, stream: true },
+  'responses-codex-json': { model: benchCodexModel, input: 'Say hello.', max_output_tokens: 64, store: false },
+  'responses-codex-stream': { model: benchCodexModel, input: 'Say hello.', max_output_tokens: 64, store: false, stream: true },
 };
 
 /**
@@ -135,7 +143,7 @@ export function writeBodies(directory) {
  * @typedef {object} Scenario
  * @property {string} name
  * @property {string} description
- * @property {'openai' | 'anthropic'} clientFormat  which endpoint the client calls
+ * @property {'openai' | 'anthropic' | 'responses'} clientFormat  which endpoint the client calls
  * @property {keyof typeof bodies} body
  * @property {number} connections
  * @property {string} expect       substring of a correct response body (the sanity check before measuring)
@@ -192,6 +200,38 @@ export const throughputScenarios = [
     connections: 32,
     expect: 'message_stop',
   },
+  {
+    name: 'responses-json-c32',
+    description: 'Responses client, non-streaming, 32 connections (proxy translates to the OpenAI chat upstream)',
+    clientFormat: 'responses',
+    body: 'responses-json',
+    connections: 32,
+    expect: '"output"',
+  },
+  {
+    name: 'responses-stream-c32',
+    description: 'Responses client, streaming 20 chunks, 32 connections (proxy translates to typed response.* events)',
+    clientFormat: 'responses',
+    body: 'responses-stream',
+    connections: 32,
+    expect: 'response.completed',
+  },
+  {
+    name: 'responses-codex-json-c32',
+    description: 'Responses client to a codex (Responses) upstream, non-streaming, 32 connections (sent upstream as a stream, answered from response.completed)',
+    clientFormat: 'responses',
+    body: 'responses-codex-json',
+    connections: 32,
+    expect: '"output"',
+  },
+  {
+    name: 'responses-codex-stream-c32',
+    description: 'Responses client to a codex (Responses) upstream, streaming 20 events, 32 connections (pass-through: bytes relayed)',
+    clientFormat: 'responses',
+    body: 'responses-codex-stream',
+    connections: 32,
+    expect: 'response.completed',
+  },
 ];
 
 /** Scenarios run by bench/stream-client.mjs instead of wrk. */
@@ -205,4 +245,4 @@ export const streamScenarios = [
 ];
 
 /** Paths per client format; the stub answers both, the proxy translates anthropic → its OpenAI upstream. */
-export const endpointPaths = { openai: '/v1/chat/completions', anthropic: '/v1/messages' };
+export const endpointPaths = { openai: '/v1/chat/completions', anthropic: '/v1/messages', responses: '/v1/responses' };

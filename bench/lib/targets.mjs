@@ -68,7 +68,10 @@ export async function loadProxyDefaults(entry = proxyEntry) {
   const file = path.join(path.dirname(entry), '..', 'config', 'defaults.js');
   if (!existsSync(entry) || !existsSync(file)) return undefined;
   const module = await import(pathToFileURL(file).href);
-  return module.defaultConfig;
+  // A build with the codex provider type also gets a codex provider (the Responses pass-through
+  // scenarios); older builds (--also, a baseline) would refuse the type, so they get none.
+  const codexAdapter = path.join(path.dirname(entry), '..', 'providers', 'codex', 'adapter.js');
+  return Object.defineProperty(module.defaultConfig, 'benchCodexProvider', { value: existsSync(codexAdapter), enumerable: false });
 }
 
 /**
