@@ -54,9 +54,18 @@ export class BanMirror {
     await this.state.ban(address, ttlMs);
   }
 
-  private remember(address: string, until: number): void {
-    if (until <= this.now()) return;
+  /** Lifts a ban in every replica: dropped here first, then in the backend (which announces it). */
+  async unban(address: string): Promise<boolean> {
+    const here = this.isBanned(address);
     this.bans.delete(address);
+    const shared = await this.state.unban(address);
+    return here || shared;
+  }
+
+  /** An end time in the past (`unban` announces 0) removes the address. */
+  private remember(address: string, until: number): void {
+    this.bans.delete(address);
+    if (until <= this.now()) return;
     if (this.bans.size >= this.maxEntries) this.makeRoom();
     this.bans.set(address, until);
   }

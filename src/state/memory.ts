@@ -155,6 +155,12 @@ export class MemoryStateBackend implements StateBackend {
     return this.publish(banChannel, `${address} ${until}`);
   }
 
+  unban(address: string): Promise<boolean> {
+    const existed = this.live(`ban:${address}`) !== undefined;
+    this.entries.delete(`ban:${address}`);
+    return this.publish(banChannel, `${address} 0`).then(() => existed);
+  }
+
   listBans(): Promise<IpBan[]> {
     const now = this.now();
     const bans: IpBan[] = [];

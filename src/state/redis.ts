@@ -141,6 +141,12 @@ export class RedisStateBackend implements StateBackend {
     await this.publish(banChannel, `${address} ${until}`);
   }
 
+  async unban(address: string): Promise<boolean> {
+    const removed = await this.client.del(this.key('ban', address));
+    await this.publish(banChannel, `${address} 0`);
+    return removed > 0;
+  }
+
   async listBans(): Promise<IpBan[]> {
     const bans: IpBan[] = [];
     const prefix = this.key('ban', '');

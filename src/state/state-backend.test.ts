@@ -144,6 +144,24 @@ function contract(makeBackend: () => StateBackend, closeBackend: (backend: State
       await Promise.all([closeBackend(banner), closeBackend(watcher)]);
     }
   });
+
+  it('an unban lifts the ban at once and announces "<address> 0"', async () => {
+    const banner = makeBackend();
+    const watcher = makeBackend();
+    try {
+      const announced: string[] = [];
+      const unsubscribe = await watcher.subscribe(banChannel, (message) => announced.push(message));
+      await banner.ban('203.0.113.10', 60_000);
+      expect(await banner.unban('203.0.113.10')).toBe(true);
+      expect((await watcher.listBans()).map((ban) => ban.address)).not.toContain('203.0.113.10');
+      for (let waited = 0; announced.length < 2 && waited < 2_000; waited += 20) await sleep(20);
+      expect(announced).toContain('203.0.113.10 0');
+      expect(await banner.unban('203.0.113.10'), 'nothing left to lift').toBe(false);
+      await unsubscribe();
+    } finally {
+      await Promise.all([closeBackend(banner), closeBackend(watcher)]);
+    }
+  });
 }
 
 describe('MemoryStateBackend', () => {

@@ -38,7 +38,7 @@ export interface IpBan {
   readonly until: number;
 }
 
-/** Channel on which `ban` announces `<address> <until>` to every replica (their ban mirrors). */
+/** Channel on which `ban` announces `<address> <until>` to every replica (their ban mirrors); `unban` announces `<address> 0`. */
 export const banChannel = 'ip-bans';
 
 export type StateMessageListener = (message: string) => void;
@@ -74,6 +74,11 @@ export interface StateBackend {
   adjustTokens(key: string, shape: BucketShape, delta: number): Promise<void>;
   /** Bans an address for `ttlMs` (a later ban of the same address replaces it) and announces it on `banChannel`. */
   ban(address: string, ttlMs: number): Promise<void>;
+  /**
+   * Lifts a ban (the management API's unblock) and announces `<address> 0` on `banChannel`, so every
+   * replica's mirror drops it. True when a ban was in force.
+   */
+  unban(address: string): Promise<boolean>;
   /** Bans in force now, for a replica that starts or reconnects (its mirror then follows `banChannel`). */
   listBans(): Promise<IpBan[]>;
   /** Fire-and-forget message to every subscriber in every replica (at-most-once delivery). */
