@@ -26,6 +26,7 @@ PROTECTED_PATHS=(
   src/egress/
   src/oauth/
   src/audit/
+  src/management/
   src/providers/
   src/security/
   src/config/placeholders.ts

@@ -33,6 +33,7 @@ import { ProviderLimiter } from './limits/provider-limiter.js';
 import { SharedCooldowns } from './limits/shared-cooldowns.js';
 import { StateGuard } from './limits/state-guard.js';
 import { BanMirror } from './net/ban-mirror.js';
+import { createManagementServices, type ReloadOutcome } from './management/services.js';
 
 export interface StartGatewayOptions {
   loaded: LoadedConfig;
@@ -49,6 +50,11 @@ export interface StartGatewayOptions {
   securityEvents?: SecurityEventSink;
   /** Quiet period (milliseconds) after a change in auth.dir or the key file before it is applied. Default 300; tests shorten it. */
   credentialWatchDebounceMs?: number;
+  /**
+   * Re-reads the config source (`serve`: the config file and env; tests: their builder). The
+   * management API's `POST /v0/management/config/reload` calls it; absent, that endpoint answers 409.
+   */
+  configSource?: () => LoadedConfig;
 }
 
 export interface RunningGateway {
@@ -112,6 +118,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     fallback: createStderrSecurityEvents(),
     onError: (error) => logger.error({ err_message: error.message }, 'audit records could not be written; they stay queued and are retried'),
   });
+  // The audit log is the process's one security event sink: credential events and every management call.
   // Credential security before anything listens: modes, owners and symlinks of every secret file,
   // the keyring, plaintext files (refused, or migrated). A refusal names each path and its fix.
   const extraEvents = options.securityEvents;
@@ -188,7 +195,25 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       logger.warn({ err_message: (error as Error).message }, 'credential cooldowns of other replicas are not followed: the state backend did not answer');
     });
   }
-  const networkRuntimeOptions = { bans, ...(sharedCooldowns === undefined ? {} : { onCooldown: sharedCooldowns.announce }) };
+  // The management API over the same state backend, ban mirror, credential store and event sink.
+  let reloadThroughApi: (() => ReloadOutcome) | undefined;
+  let refreshRuntime = (): void => undefined;
+  const management = createManagementServices({
+    state,
+    bans,
+    events: securityEvents,
+    ...(credentialStore.encryptedStore === undefined ? {} : { store: credentialStore.encryptedStore }),
+    totpFile: config.management.totp_file,
+    ...(options.configSource === undefined ? {} : { reloadConfig: () => reloadThroughApi?.() ?? { applied: false } }),
+    refreshRuntime: () => refreshRuntime(),
+    counters: () => ({ ...counters }),
+    now,
+  });
+  const networkRuntimeOptions = {
+    bans,
+    disabledProviders: management.providers,
+    ...(sharedCooldowns === undefined ? {} : { onCooldown: sharedCooldowns.announce }),
+  };
 
   const storedCountOf = (provider: string) => oauth.credentialsByProvider.get(provider)?.length ?? 0;
   for (const warning of providersWithoutCredentials(config.providers, storedCountOf)) logger.warn(warning);
@@ -251,6 +276,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       'ip-rate-limit': createIpRateLimitHook({ runtime: () => runtime, counters, limiter: ipRateLimiter }),
     },
     providerLimiter,
+    management,
     ...(config.server.security.headers.enabled ? { securityHeaders: { hstsMaxAgeSeconds: config.server.security.headers.hsts_max_age } } : {}),
     corsAllowedOrigins: config.server.security.cors.allowed_origins,
     // The audit log hears every authentication and the end of every authenticated client request.
@@ -283,7 +309,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   audit.record({ event_type: 'server-start', result: 'success', actor: 'serve', detail: { pid: process.pid, host: config.server.host, port } });
 
-  return {
+  const gateway: RunningGateway = {
     url: `${tls.enabled ? 'https' : 'http'}://${hostForUrl}:${port}`,
     port,
     app,
@@ -310,6 +336,21 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       return shutdown.closeAll();
     },
   };
+  // The client key file changed through the API: the same rebuild a reload of the current config does.
+  refreshRuntime = () => gateway.reload(activeLoaded);
+  const configSource = options.configSource;
+  if (configSource !== undefined) {
+    reloadThroughApi = () => {
+      try {
+        gateway.reload(configSource());
+        return { applied: true };
+      } catch (error) {
+        gateway.logger.error({ err_message: (error as Error).message, ...codeField(error) }, 'config reload refused; keeping the running config');
+        return { applied: false, problem: (error as Error).message };
+      }
+    };
+  }
+  return gateway;
 }
 
 export interface RunServeOptions {
@@ -376,15 +417,16 @@ export async function runServe(options: RunServeOptions): Promise<void> {
     print('Clients send it as "Authorization: Bearer <key>" or "x-api-key: <key>".');
     print('');
   }
-  const gateway = await startGateway({ loaded, fixPermissions: options.fixPermissions === true, migrate: options.migrate === true });
+  const reloadFrom = () => loadConfig(options.configPath === undefined ? {} : { path: options.configPath });
+  const gateway = await startGateway({ loaded, fixPermissions: options.fixPermissions === true, migrate: options.migrate === true, configSource: reloadFrom });
   gateway.logger.info({ url: gateway.url, config: loaded.configPath ?? 'embedded default' }, 'cliproxyapi listening');
 
-  // Hot reload: the config file, and the client-key file `keys create|revoke` writes.
-  const reloadFrom = () => loadConfig(options.configPath === undefined ? {} : { path: options.configPath });
+  // Hot reload: the config file, and the key files `keys create|revoke` and `management-keys create|revoke` write.
   const keysFile = loaded.config.auth.client_keys_file;
+  const managementKeysFile = loaded.config.management.keys_file;
   const watcher = startWatching(gateway, () => watchConfig({
     path: options.configPath ?? keysFile,
-    extraPaths: options.configPath === undefined ? [] : [keysFile],
+    extraPaths: options.configPath === undefined ? [managementKeysFile] : [keysFile, managementKeysFile],
     load: reloadFrom,
     onReload: (next) => applyReload(gateway, next),
     onError: (error) => {

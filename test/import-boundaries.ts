@@ -37,12 +37,13 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
   audit: { folders: ['config', 'files', 'security'], packages: ['node:*'] },
   oauth: { folders: ['config', 'credentials', 'egress', 'errors', 'providers', 'security', 'state'], packages: ['undici'] },
   login: { folders: ['config', 'credentials', 'errors', 'oauth', 'providers', 'security'], packages: ['node:*'] },
+  management: { folders: ['config', 'credentials', 'errors', 'files', 'net', 'security', 'state'], packages: ['@sinclair/typebox', 'node:*'] },
   server: {
-    folders: ['config', 'errors', 'formats', 'limits', 'net', 'oauth', 'providers', 'routing', 'security', 'translate', 'upstream'],
+    folders: ['config', 'credentials', 'errors', 'formats', 'limits', 'management', 'net', 'oauth', 'providers', 'routing', 'security', 'translate', 'upstream'],
     packages: ['@sinclair/typebox', 'fastify', 'pino', 'secure-json-parse', 'node:*'],
   },
-  'main.ts': { folders: ['audit', 'config', 'credentials', 'lifecycle', 'limits', 'net', 'oauth', 'security', 'server', 'state', 'upstream'], packages: ['fastify', 'pino', 'node:*'] },
-  cli: { folders: ['audit', 'config', 'credentials', 'errors', 'files', 'login', 'main.ts', 'security'], packages: ['commander', 'node:*'] },
+  'main.ts': { folders: ['audit', 'config', 'credentials', 'lifecycle', 'limits', 'management', 'net', 'oauth', 'security', 'server', 'state', 'upstream'], packages: ['fastify', 'pino', 'node:*'] },
+  cli: { folders: ['audit', 'config', 'credentials', 'errors', 'files', 'login', 'main.ts', 'management', 'security'], packages: ['commander', 'node:*'] },
 };
 
 /** One import: the importing file and what it names, both relative to `src/` (`package:<name>` for packages). */

@@ -12,6 +12,7 @@ import { registerEncryptionCommand } from './commands/encryption.js';
 import { registerFingerprintCommand } from './commands/fingerprint.js';
 import { registerKeysCommand } from './commands/keys.js';
 import { registerLoginCommand } from './commands/login.js';
+import { registerManagementKeysCommand } from './commands/management-keys.js';
 import { registerServeCommand } from './commands/serve.js';
 import { packageVersion, registerVersionCommand } from './commands/version.js';
 
@@ -37,6 +38,7 @@ Examples:
   $ cliproxyapi keys list                       list client key ids
   $ cliproxyapi audit verify                    check the audit log's hash chain
   $ cliproxyapi login claude                    sign in to a Claude account (codex, gemini too)
+  $ cliproxyapi management-keys create --id ops --role admin   a management API key (printed once)
 
 Environment:
   CLIPROXY_CONFIG          config file when --config is not given
@@ -45,6 +47,7 @@ Environment:
   registerServeCommand(program, io);
   registerConfigCommand(program, io);
   registerKeysCommand(program, io);
+  registerManagementKeysCommand(program, io);
   registerEncryptionCommand(program, io);
   registerCredsCommand(program, io);
   registerLoginCommand(program, io);

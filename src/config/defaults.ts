@@ -74,6 +74,13 @@ export const defaultConfig: Config = {
     stdout: false,
   },
   alerts: [],
-  management: { enabled: false, allow_remote: false, keys: [] },
+  management: {
+    enabled: false, // the API is off until an operator turns it on and creates a key
+    allow_remote: false, // loopback clients only; remote needs server.tls.enabled too
+    keys: [],
+    keys_file: './data/management-keys.json',
+    totp_file: './data/management-totp.json',
+    lockout: { max_failures: 5, window_seconds: 900, duration_seconds: 900 }, // 5 wrong keys in 15 min → 15 min out
+  },
   logging: { level: 'info', access_log: true },
 };

@@ -230,8 +230,19 @@ describe('validation reports every problem in one run', () => {
   });
 
   it('refuses enabling a security layer that is not built yet instead of ignoring it', () => {
-    const problems = problemsOf(() => parse('management: { enabled: true }\n'));
-    expect(problems).toEqual(['management.enabled: the management API is not available in this version yet; remove the setting']);
+    const problems = problemsOf(() => parse("alerts: [{ name: a, condition: 'auth_failures > 1', duration: 1m, action: notify_admin }]\n"));
+    expect(problems).toEqual(['alerts: alerting is not available in this version yet; remove the setting']);
+  });
+
+  it('accepts management.enabled, reads viewer as auditor with a warning, and refuses allow_remote without TLS', () => {
+    const digest = 'ab'.repeat(32);
+    const loaded = parse(`management: { enabled: true, keys: [{ id: ops, role: viewer, key_sha256: "${digest}" }] }\n`);
+    expect(loaded.config.management.enabled).toBe(true);
+    expect(loaded.warnings).toContain("management.keys[0].role: 'viewer' is read as 'auditor' (read-only); write 'auditor'");
+    expect(problemsOf(() => parse('management: { enabled: true, allow_remote: true }\n'))).toEqual([
+      'management.allow_remote: requires server.tls.enabled: true (management keys must not cross a network in clear); keep it false to reach the API from loopback only',
+    ]);
+    expect(problemsOf(() => parse('management: { keys: [{ id: ops, role: root, key_sha256: "' + digest + '" }] }\n')).join('\n')).toMatch(/management\.keys\.0\.role|management\.keys\[0\]\.role/);
   });
 
   it('accepts the IP lists, per-provider limits and the per-IP limit switch now that they are built', () => {

@@ -31,6 +31,8 @@ export type EnvSource = Readonly<Record<string, string | undefined>>;
 const pathKeys: readonly (readonly string[])[] = [
   ['auth', 'dir'],
   ['auth', 'client_keys_file'],
+  ['management', 'keys_file'],
+  ['management', 'totp_file'],
   ['auth', 'encryption', 'key_file'],
   ['audit', 'file'],
   ['audit', 'key_file'],

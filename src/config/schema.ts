@@ -188,10 +188,27 @@ const AlertConfig = closed({
   action: Type.Union([Type.Literal('notify_admin'), Type.Literal('block_ip')]),
 });
 
+/** `viewer` is the seed's name of `auditor`: accepted with a warning (config/validate-semantics.ts). */
+const ManagementRole = Type.Union([Type.Literal('admin'), Type.Literal('operator'), Type.Literal('auditor'), Type.Literal('viewer')]);
+
+/**
+ * The management API (src/management/, /v0/management). Keys come from `keys` and from `keys_file`
+ * (written by `cliproxyapi management-keys create`, hashes only, 0600). `totp_file` holds the
+ * admin keys' TOTP secrets, encrypted under the credential keyring. Lockout per client IP: after
+ * `max_failures` wrong keys within `window_seconds`, refused for `duration_seconds`.
+ */
 const ManagementConfig = closed({
   enabled: Type.Boolean(),
   allow_remote: Type.Boolean(),
-  keys: Type.Array(closed({ id: KeyId, role: Type.Union([Type.Literal('admin'), Type.Literal('viewer')]), key_sha256: Sha256Hex })),
+  keys: Type.Array(closed({ id: KeyId, role: ManagementRole, key_sha256: Sha256Hex })),
+  /** Read on reload, but watched from start (like auth.client_keys_file). */
+  keys_file: restartOnly(NonEmpty),
+  totp_file: NonEmpty,
+  lockout: closed({
+    max_failures: Type.Integer({ minimum: 1, maximum: 1000 }),
+    window_seconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
+    duration_seconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
+  }),
 });
 
 const LoggingConfig = closed({
@@ -222,5 +239,6 @@ export type ProviderConfig = Static<typeof ProviderConfig>;
 export type ReadonlyConfig = DeepReadonly<Config>;
 export type ReadonlyProviderConfig = DeepReadonly<ProviderConfig>;
 export type ClientKeyConfig = Static<typeof ClientKey>;
+export type ManagementRoleConfig = Static<typeof ManagementRole>;
 export type UpstreamKeyConfig = Static<typeof UpstreamKey>;
 export type ConfigSchemaType = TSchema;

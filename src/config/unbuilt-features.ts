@@ -2,7 +2,7 @@ import { isPlainRecord } from './config-path.js';
 
 /**
  * Config keys that DESIGN.md names but whose layer has not landed yet. Fail closed: a user who
- * turns on alerting or the management API must not get a gateway that silently ignores it, so
+ * turns on alerting must not get a gateway that silently ignores it, so
  * turning one on is a config error. A key that is on by default cannot be an error without breaking
  * the embedded default; such a layer produces a startup warning instead (`notActive`), so the
  * operator knows which layers are not active in this version. None is today: the audit log, the
@@ -26,7 +26,6 @@ export function checkUnbuiltFeatures(config: unknown): UnbuiltFeatureReport {
   const listLength = (value: unknown) => (Array.isArray(value) ? value.length : 0);
 
   if (listLength(valueAt(config, 'alerts')) > 0) refuse('alerts', 'alerting');
-  if (valueAt(config, 'management', 'enabled') === true) refuse('management.enabled', 'the management API');
   return { errors, notActive: notActive.length === 0 ? '' : `Security layers not active in this version: ${notActive.join('; ')}.` };
 }
 

@@ -36,7 +36,7 @@ export function semanticChecks(config: unknown): SemanticResult {
   checkCorsOrigins(result, recordAt(security, 'cors')?.['allowed_origins']);
   checkExposure(result, server);
   checkClientKeys(result, recordAt(config, 'auth')?.['api_keys'], ['auth', 'api_keys']);
-  checkManagementKeys(result, recordAt(config, 'management')?.['keys']);
+  checkManagement(result, recordAt(config, 'management'), recordAt(server, 'tls'));
   checkProviders(result, config['providers']);
   return result;
 }
@@ -147,8 +147,25 @@ function checkClientKeys(result: SemanticResult, keys: unknown, path: ConfigPath
   });
 }
 
-function checkManagementKeys(result: SemanticResult, keys: unknown): void {
+/**
+ * `allow_remote` without TLS would send management keys (and TOTP codes) in clear across a network:
+ * refused. `viewer`, the seed's role name, is read as `auditor` with a warning.
+ */
+function checkManagement(result: SemanticResult, management: Record<string, unknown> | undefined, tls: Record<string, unknown> | undefined): void {
+  if (management?.['allow_remote'] === true && tls?.['enabled'] !== true) {
+    result.problems.push('management.allow_remote: requires server.tls.enabled: true (management keys must not cross a network in clear); keep it false to reach the API from loopback only');
+  }
+  const keys = management?.['keys'];
   if (!Array.isArray(keys)) return;
+  keys.forEach((entry: unknown, index) => {
+    if (isPlainRecord(entry) && entry['role'] === 'viewer') {
+      result.warnings.push(`${formatConfigPath(['management', 'keys', index, 'role'])}: 'viewer' is read as 'auditor' (read-only); write 'auditor'`);
+    }
+  });
+  checkManagementKeys(result, keys);
+}
+
+function checkManagementKeys(result: SemanticResult, keys: unknown[]): void {
   const seenIds = new Map<string, number>();
   keys.forEach((entry: unknown, index) => {
     if (!isPlainRecord(entry)) return;

@@ -53,6 +53,13 @@ export const errorCatalog = {
   GW_UPSTREAM_STREAM_FAILED: { status: 502, kind: 'upstream', message: 'The upstream stream failed part-way.' },
   GW_UPSTREAM_BAD_RESPONSE: { status: 502, kind: 'upstream', message: 'The upstream provider sent a response the gateway cannot read.' },
   GW_EGRESS_REFUSED: { status: 502, kind: 'upstream', message: 'The upstream address is not a public internet address; the egress guard refused the connection.' },
+  GW_MANAGEMENT_REMOTE_REFUSED: { status: 403, kind: 'permission', message: 'The management API answers loopback clients only (management.allow_remote is off).' },
+  GW_MANAGEMENT_FORBIDDEN: { status: 403, kind: 'permission', message: 'This management key\'s role does not allow this action.' },
+  GW_MANAGEMENT_LOCKED_OUT: { status: 429, kind: 'rate_limit', message: 'Too many failed management logins from this address; retry after the time in Retry-After.' },
+  GW_MANAGEMENT_CONFLICT: { status: 409, kind: 'invalid_request', message: 'The management action conflicts with the current state.' },
+  GW_TOTP_REQUIRED: { status: 401, kind: 'authentication', message: 'This action needs a TOTP code in the X-Management-TOTP header.' },
+  GW_TOTP_INVALID: { status: 401, kind: 'authentication', message: 'The TOTP code is wrong, outside the time window, or already used.' },
+  GW_PROVIDER_DISABLED: { status: 503, kind: 'overloaded', message: 'The provider serving this model is disabled by an operator.' },
   GW_SHUTTING_DOWN: { status: 503, kind: 'overloaded', message: 'The gateway is shutting down.' },
   GW_INTERNAL: { status: 500, kind: 'internal', message: 'Internal gateway error.' },
 } as const satisfies Record<string, ErrorCatalogEntry>;

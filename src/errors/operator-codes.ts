@@ -13,7 +13,7 @@ export interface OperatorErrorEntry {
   summary: string;
 }
 
-export type OperatorErrorClass = 'ConfigError' | 'CredentialStartupError' | 'CredentialFileError' | 'ClientKeyError' | 'RefreshFailure' | 'TlsStartupError' | 'LoginError';
+export type OperatorErrorClass = 'ConfigError' | 'CredentialStartupError' | 'CredentialFileError' | 'ClientKeyError' | 'ManagementKeyError' | 'RefreshFailure' | 'TlsStartupError' | 'LoginError';
 
 export const operatorErrorCatalog = {
   CONFIG_INVALID: { raisedBy: 'ConfigError', summary: 'The config (file or CLIPROXY_* overrides) breaks the schema or a semantic rule.' },
@@ -21,6 +21,8 @@ export const operatorErrorCatalog = {
   CONFIG_YAML_INVALID: { raisedBy: 'ConfigError', summary: 'The config file is not valid YAML.' },
   CLIENT_KEY_FILE_UNSAFE: { raisedBy: 'ConfigError', summary: 'The client key file is a symlink or not a regular file, readable by others, owned by another user, or in a directory others can write.' },
   CLIENT_KEY_FILE_INVALID: { raisedBy: 'ConfigError', summary: 'The client key file cannot be read, is too large, or is not { "v": 1, "keys": [...] }.' },
+  MANAGEMENT_KEY_FILE_UNSAFE: { raisedBy: 'ConfigError', summary: 'The management key file is a symlink or not a regular file, readable by others, owned by another user, or in a directory others can write.' },
+  MANAGEMENT_KEY_FILE_INVALID: { raisedBy: 'ConfigError', summary: 'The management key file cannot be read, is too large, or is not { "v": 1, "keys": [...] }.' },
   CREDENTIAL_PERMISSIONS_UNSAFE: { raisedBy: 'CredentialStartupError', summary: 'A secret path has a loose mode, a foreign owner or is a symlink.' },
   CREDENTIAL_KEY_MISSING: { raisedBy: 'CredentialStartupError', summary: 'No encryption key is available for the credential store.' },
   CREDENTIAL_PLAINTEXT_FOUND: { raisedBy: 'CredentialStartupError', summary: 'auth.dir holds a credential in clear while encryption is on.' },
@@ -34,6 +36,11 @@ export const operatorErrorCatalog = {
   CLIENT_KEY_DUPLICATE_ID: { raisedBy: 'ClientKeyError', summary: 'A client key with this id already exists (in the key file or the config).' },
   CLIENT_KEY_NOT_FOUND: { raisedBy: 'ClientKeyError', summary: 'No client key has this id.' },
   CLIENT_KEY_IN_CONFIG: { raisedBy: 'ClientKeyError', summary: 'The client key is defined in the config file; the CLI does not edit it.' },
+  MANAGEMENT_KEY_INVALID_ID: { raisedBy: 'ManagementKeyError', summary: 'A management key id does not match the allowed pattern.' },
+  MANAGEMENT_KEY_INVALID_ROLE: { raisedBy: 'ManagementKeyError', summary: 'A management key role is not admin, operator or auditor.' },
+  MANAGEMENT_KEY_DUPLICATE_ID: { raisedBy: 'ManagementKeyError', summary: 'A management key with this id already exists (in the key file or the config).' },
+  MANAGEMENT_KEY_NOT_FOUND: { raisedBy: 'ManagementKeyError', summary: 'No management key has this id.' },
+  MANAGEMENT_KEY_IN_CONFIG: { raisedBy: 'ManagementKeyError', summary: 'The management key is defined in the config file; the CLI does not edit it.' },
   OAUTH_REFRESH_TIMEOUT: { raisedBy: 'RefreshFailure', summary: 'The token endpoint (or the replica holding the lock) did not answer in time.' },
   OAUTH_REFRESH_REJECTED: { raisedBy: 'RefreshFailure', summary: 'The token endpoint refused the refresh token (invalid_grant and the like).' },
   OAUTH_REFRESH_UNREACHABLE: { raisedBy: 'RefreshFailure', summary: 'The token endpoint could not be reached.' },

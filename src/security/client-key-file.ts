@@ -1,14 +1,6 @@
-import { statSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { ConfigError } from '../config/config-error.js';
 import { writePrivateFileSync } from '../files/private-file.js';
-import { FileReadError, readRegularFileSync, type RegularFileContent } from '../files/read-file.js';
-import { secretPathProblems } from '../files/secret-path-check.js';
-
-/** Longest key file read: 10,000 keys fit in about 1.5 MB; anything larger is not ours. 4 MiB. */
-const maxKeyFileBytes = 4 * 1_048_576;
+import { readHashedKeyFile } from './hashed-key-file.js';
 
 const StoredClientKeySchema = Type.Object(
   {
@@ -28,41 +20,12 @@ const ClientKeyFileSchema = Type.Object(
 export type StoredClientKey = Static<typeof StoredClientKeySchema>;
 
 /**
- * Reads the client key file, at start and on every reload. Missing file → no keys (first start).
- * It decides who may use the proxy, so it is held to the rule of the other secret files: a regular
- * file (not a symlink, not a FIFO), mode 0600, owned by the proxy's uid (or root), checked on the
- * descriptor that is read (no check-then-read race); its directory owned by us (or root) and not
- * writable by others, who could otherwise rename their own file over it. Anything else is a
- * ConfigError naming the file and the rule, never a key or hash: a reload that hits one keeps the
- * running keys.
+ * Reads the client key file, at start and on every reload (hashed-key-file.ts: the secret-file rules,
+ * ConfigError with CLIENT_KEY_FILE_UNSAFE / CLIENT_KEY_FILE_INVALID). Missing file → no keys (first start).
  */
 export function readClientKeyFile(path: string): StoredClientKey[] {
-  let read: RegularFileContent;
-  try {
-    read = readRegularFileSync(path, { maxBytes: maxKeyFileBytes });
-  } catch (error) {
-    if (!(error instanceof FileReadError)) throw error;
-    if (error.reason === 'missing') return [];
-    const unsafe = error.reason === 'symlink' || error.reason === 'not-regular';
-    throw new ConfigError(path, [`client key file ${error.problem}`], unsafe ? 'CLIENT_KEY_FILE_UNSAFE' : 'CLIENT_KEY_FILE_INVALID');
-  }
-  const directory = dirname(path);
-  const unsafe = [
-    ...secretPathProblems(path, read.stats, 'file').map((problem) => `client key file ${problem.problem}; fix: ${problem.fix}`),
-    ...secretPathProblems(directory, statSync(directory), 'containing-directory').map((problem) => `${directory} (the client key file's directory) ${problem.problem}; fix: ${problem.fix}`),
-  ];
-  if (unsafe.length > 0) throw new ConfigError(path, unsafe, 'CLIENT_KEY_FILE_UNSAFE');
-  const text = read.content.toString('utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new ConfigError(path, ['client key file is not valid JSON'], 'CLIENT_KEY_FILE_INVALID');
-  }
-  if (!Value.Check(ClientKeyFileSchema, parsed)) {
-    const problems = [...Value.Errors(ClientKeyFileSchema, parsed)].slice(0, 20).map((error) => `${error.path || '(top level)'}: ${error.message}`);
-    throw new ConfigError(path, ['client key file does not have the expected shape { "v": 1, "keys": [...] }', ...problems], 'CLIENT_KEY_FILE_INVALID');
-  }
+  const parsed = readHashedKeyFile(path, { label: 'client key file', schema: ClientKeyFileSchema, codes: { unsafe: 'CLIENT_KEY_FILE_UNSAFE', invalid: 'CLIENT_KEY_FILE_INVALID' } }) as Static<typeof ClientKeyFileSchema> | undefined;
+  if (parsed === undefined) return [];
   return parsed.keys.map((key) => ({ id: key.id, key_sha256: key.key_sha256, created_at: key.created_at }));
 }
 

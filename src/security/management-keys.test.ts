@@ -10,7 +10,14 @@ const managementKey = `test-management-${randomBytes(16).toString('hex')}`;
 const clientDigests = [{ id: 'alice', sha256: digestOf(clientKey) }];
 
 function management(enabled: boolean, keys: { id: string; key: string }[] = [{ id: 'ops', key: managementKey }]) {
-  return { enabled, allow_remote: false, keys: keys.map((key) => ({ id: key.id, role: 'admin' as const, key_sha256: digestOf(key.key).toString('hex') })) };
+  return {
+    enabled,
+    allow_remote: false,
+    keys: keys.map((key) => ({ id: key.id, role: 'admin' as const, key_sha256: digestOf(key.key).toString('hex') })),
+    keys_file: '/nonexistent/cliproxy-test/management-keys.json',
+    totp_file: '/nonexistent/cliproxy-test/management-totp.json',
+    lockout: { max_failures: 5, window_seconds: 900, duration_seconds: 900 },
+  };
 }
 
 describe('createManagementAuthenticator', () => {
@@ -23,7 +30,7 @@ describe('createManagementAuthenticator', () => {
 
   it('enabled, returns a management principal for a management key and nothing for a client key', () => {
     const authenticator = createManagementAuthenticator(management(true), clientDigests, 'test.yaml');
-    expect(authenticator.authenticate(managementKey)).toEqual({ id: 'ops', source: 'management-key', policy: {} });
+    expect(authenticator.authenticate(managementKey)).toEqual({ id: 'ops', source: 'management-key', policy: {}, role: 'admin' });
     expect(authenticator.authenticate(clientKey)).toBeUndefined();
     expect(authenticator.authenticate(undefined)).toBeUndefined();
   });

@@ -15,17 +15,26 @@ export type PrincipalSource = 'client-key' | 'management-key';
  */
 export type PrincipalPolicy = Readonly<Record<never, never>>;
 
+/**
+ * What a management key may do (src/management/roles.ts has the table): `admin` everything,
+ * `operator` the day-to-day responses (block and unblock, disable a provider, reload), `auditor`
+ * read-only. The config's `viewer` is read as `auditor`.
+ */
+export type ManagementRole = 'admin' | 'operator' | 'auditor';
+
 export interface Principal {
   /** The key's id from the config or key file (`alice`): safe in logs, audit records and metric labels. */
   readonly id: string;
   readonly source: PrincipalSource;
   readonly policy: PrincipalPolicy;
+  /** Management keys only: the key's role. A client-key principal never has one. */
+  readonly role?: ManagementRole;
 }
 
 /** The policy of a key with no restrictions configured. */
 export const unrestrictedPolicy: PrincipalPolicy = Object.freeze({});
 
 /** A principal for one key, frozen so a later layer cannot change who every request of the key is. */
-export function createPrincipal(id: string, source: PrincipalSource, policy: PrincipalPolicy = unrestrictedPolicy): Principal {
-  return Object.freeze({ id, source, policy });
+export function createPrincipal(id: string, source: PrincipalSource, policy: PrincipalPolicy = unrestrictedPolicy, role?: ManagementRole): Principal {
+  return Object.freeze(role === undefined ? { id, source, policy } : { id, source, policy, role });
 }

@@ -58,6 +58,8 @@ export function resolveProvider(runtime: Runtime, model: string): { provider: Pr
   if (route === undefined || provider === undefined) {
     throw new GatewayError('GW_MODEL_NOT_FOUND', { message: `The model '${model}' is not served by this gateway.` });
   }
+  // Switched off through the management API: refused before any budget or credential is touched.
+  if (runtime.disabledProviders.isDisabled(provider.name)) throw new GatewayError('GW_PROVIDER_DISABLED', { provider: provider.name });
   return { provider, upstreamModel: route.upstreamModel };
 }
 

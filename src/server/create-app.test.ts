@@ -161,10 +161,10 @@ describe('management scope', () => {
     expect(response.statusCode).toBe(401);
   });
 
-  it('with a management key passes the authenticator and finds nothing built yet (404)', async () => {
+  it('with a management key passes the authenticator; an unknown management path is 404', async () => {
     const app = await appWith({ runtime: withManagement() });
     for (const headers of [{ authorization: `Bearer ${managementKey}` }, { 'x-management-key': managementKey }]) {
-      for (const path of paths) {
+      for (const path of ['/v0/management', '/v0/management/nope', '/v0/management/keys/alice', '/metrics']) {
         const response = await app.inject({ method: 'GET', url: path, headers });
         expect(response.statusCode, path).toBe(404);
         expect(response.json()).toMatchObject({ error: { code: 'GW_NOT_FOUND' } });
@@ -235,9 +235,16 @@ function recorders(seen: string[], slots: HookSlot[]): Partial<Record<HookSlot, 
   );
 }
 
-/** The runtime with management enabled and one management key (the config loader still refuses `enabled: true`). */
+/** The runtime with management enabled and one management key. */
 function withManagement(): Runtime {
-  const management = { enabled: true, allow_remote: false, keys: [{ id: 'ops', role: 'admin' as const, key_sha256: sha256Hex(managementKey) }] };
+  // A high lockout threshold: these tests send many client keys (wrong management keys) on purpose.
+  const management = {
+    ...runtime.loaded.config.management,
+    enabled: true,
+    keys: [{ id: 'ops', role: 'admin' as const, key_sha256: sha256Hex(managementKey) }],
+    lockout: { max_failures: 1000, window_seconds: 60, duration_seconds: 60 },
+  };
+  const loaded = { ...runtime.loaded, config: { ...runtime.loaded.config, management } };
   const clientDigests = [{ id: 'alice', sha256: Buffer.from(sha256Hex(clientKey), 'hex') }];
-  return { ...runtime, managementAuthenticator: createManagementAuthenticator(management, clientDigests, 'scopes-test.yaml') };
+  return { ...runtime, loaded, managementAuthenticator: createManagementAuthenticator(management, clientDigests, 'scopes-test.yaml') };
 }

@@ -14,6 +14,8 @@ import type { AuthenticationEvents } from './hooks/authenticate.js';
 import { compileRequestHooks, requestHookOrder, type HookSlot } from './hooks/hook-order.js';
 import { securityHeaderBlock } from './hooks/security-headers.js';
 import type { ProviderLimiter } from '../limits/provider-limiter.js';
+import { createStandaloneManagementServices, type ManagementServices } from '../management/services.js';
+import { createStderrSecurityEvents } from '../credentials/security-events.js';
 import './request-context.js';
 import { registerClientRoutes } from './routes/client-route.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -51,6 +53,11 @@ export interface AppOptions {
   authenticationEvents?: AuthenticationEvents;
   /** Provider request and token budgets (limits/provider-limiter.ts), created once per process (main.ts); absent = not enforced. */
   providerLimiter?: ProviderLimiter;
+  /**
+   * The management API's services (main.ts builds them over the process's state backend, ban mirror
+   * and credential store). Absent (tests, tools): an in-process set, so the lockout still holds.
+   */
+  management?: ManagementServices;
 }
 
 /** How often Node looks for sockets past `headers_ms` / `request_ms`, in milliseconds. */
@@ -146,7 +153,10 @@ export function createApp(options: AppOptions): FastifyInstance {
     ...(observers.active ? { observers } : {}),
     ...(options.providerLimiter === undefined ? {} : { providerLimiter: options.providerLimiter }),
   };
+  const management =
+    options.management ?? createStandaloneManagementServices(createStderrSecurityEvents(), options.runtime().loaded.config.management.totp_file);
   const hooks = compileRequestHooks(requestHookOrder, {
+    management,
     runtime: options.runtime,
     isShuttingDown: options.isShuttingDown,
     bodyLimitBytes: options.bodyLimitBytes,
@@ -174,7 +184,7 @@ export function createApp(options: AppOptions): FastifyInstance {
   });
   app.register((scope, _options, done) => {
     hooks.install(scope, 'management');
-    registerManagementRoutes(scope);
+    registerManagementRoutes(scope, { runtime: options.runtime, services: management });
     done();
   });
   return app;

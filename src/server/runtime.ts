@@ -34,7 +34,16 @@ export interface Runtime {
   readonly providers: ReadonlyMap<string, ProviderRuntime>;
   /** Client IP resolution and the IP filter, compiled from `server.trusted_proxies` and `server.security`. */
   readonly network: { readonly clientIp: ClientIpResolver; readonly ipFilter: IpFilter };
+  /** Providers an operator switched off (management/provider-switch.ts): one object for the process, kept across reloads. */
+  readonly disabledProviders: ProviderSwitchCheck;
 }
+
+/** What routing reads of the management API's provider switches. */
+export interface ProviderSwitchCheck {
+  isDisabled(name: string): boolean;
+}
+
+const noneDisabled: ProviderSwitchCheck = { isDisabled: () => false };
 
 /** No bans: for a runtime built without the ban mirror (tools, tests). */
 const noBans: BanCheck = { size: 0, isBanned: () => false };
@@ -56,6 +65,8 @@ export interface RuntimeOptions {
   bans?: BanCheck;
   /** Told of each credential cooldown a new pool starts (limits/shared-cooldowns.ts, with a shared backend). */
   onCooldown?: (credentialId: string, coolingUntil: number) => void;
+  /** The management API's provider switches; absent, every provider is enabled. */
+  disabledProviders?: ProviderSwitchCheck;
 }
 
 function sameProvider(left: ReadonlyProviderConfig, right: ReadonlyProviderConfig): boolean {
@@ -96,5 +107,6 @@ export function buildRuntime(loaded: LoadedConfig, options: RuntimeOptions): Run
       clientIp: createClientIpResolver(loaded.config.server.trusted_proxies),
       ipFilter: compileIpFilter(loaded.config.server.security, options.bans ?? noBans),
     },
+    disabledProviders: options.disabledProviders ?? noneDisabled,
   };
 }

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { parseConfigText, type LoadedConfig } from '../../src/config/load.js';
 import { startGateway, type RunningGateway } from '../../src/main.js';
 import type { ExchangeObserver } from '../../src/server/exchange.js';
+import type { SecurityEventSink } from '../../src/credentials/security-events.js';
 
 /**
  * Starts the real gateway for an integration test: real config pipeline (YAML text through
@@ -38,6 +39,8 @@ export interface StartTestGatewayOptions {
   exchangeObservers?: readonly ExchangeObserver[];
   /** The gateway's clock (epoch ms): a frozen one makes token buckets exact under a slow machine. */
   now?: () => number;
+  /** Receives the security events (credential operations, management calls); stderr when omitted. */
+  securityEvents?: SecurityEventSink;
 }
 
 export interface TestGateway {
@@ -123,6 +126,9 @@ export async function startTestGateway(options: StartTestGatewayOptions): Promis
       logStream,
       ...(options.exchangeObservers === undefined ? {} : { exchangeObservers: options.exchangeObservers }),
       ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.securityEvents === undefined ? {} : { securityEvents: options.securityEvents }),
+      // The management API's config reload re-reads what the test started with.
+      configSource: () => buildConfig(options),
     });
   } catch (error) {
     await rm(baseDir, { recursive: true, force: true });

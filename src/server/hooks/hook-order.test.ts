@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { onRequestHookHandler } from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { createMemorySecurityEvents } from '../../credentials/security-events.js';
+import { createStandaloneManagementServices } from '../../management/services.js';
 import { ExchangeObservers } from '../exchange.js';
 import type { Runtime } from '../runtime.js';
 import { compileRequestHooks, requestHookOrder, type HookContext, type RequestHookEntry } from './hook-order.js';
@@ -28,6 +30,7 @@ function contextWith(overrides: Partial<HookContext> = {}): HookContext {
     bodyLimitBytes: 1024,
     observers: new ExchangeObservers([], silentLogger),
     slotHooks: {},
+    management: createStandaloneManagementServices(createMemorySecurityEvents(), '/nonexistent/cliproxy-test/totp.json'),
     ...overrides,
   };
 }

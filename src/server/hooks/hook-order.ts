@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler, preParsingHookHandler } from 'fastify';
+import type { ManagementServices } from '../../management/services.js';
 import type { ExchangeObservers } from '../exchange.js';
 import type { Runtime } from '../runtime.js';
 import type { AuthenticationEvents } from './authenticate.js';
@@ -48,6 +49,8 @@ export interface HookContext {
   corsAllowedOrigins?: readonly string[];
   /** The audit log's authentication events (both authenticator hooks); absent, none are reported. */
   authenticationEvents?: AuthenticationEvents;
+  /** The management API's services: its hook reads the lockout and records refused logins. */
+  management: ManagementServices;
 }
 
 interface EntryBase {
@@ -91,7 +94,7 @@ export const requestHookOrder: readonly RequestHookEntry[] = [
   { name: 'shutdown-gate', phase: 'onRequest', scopes: keyedScopes, create: (context) => createShutdownGate({ isShuttingDown: context.isShuttingDown }) },
   { name: 'cors', phase: 'onRequest', scopes: ['client'], create: (context) => createCorsHook({ allowedOrigins: context.corsAllowedOrigins ?? [] }) },
   { name: 'client-key', phase: 'onRequest', scopes: ['client'], create: (context) => createClientKeyHook({ authenticator: () => context.runtime().authenticator, ...authenticationAudit(context) }) },
-  { name: 'management-auth', phase: 'onRequest', scopes: ['management'], create: (context) => createManagementAuthHook({ authenticator: () => context.runtime().managementAuthenticator, ...authenticationAudit(context) }) },
+  { name: 'management-auth', phase: 'onRequest', scopes: ['management'], create: (context) => createManagementAuthHook({ runtime: context.runtime, services: context.management, ...authenticationAudit(context) }) },
   slot('key-policy', ['client']),
 ];
 
