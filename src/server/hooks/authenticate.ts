@@ -26,8 +26,9 @@ export interface AuthenticateHookOptions {
 }
 
 /**
- * The one authentication hook behind every scope's authenticator (client-key.ts, management-auth.ts),
- * run before the body is read (onRequest): an unknown or missing key gets 401 `GW_UNAUTHORIZED`
+ * The authentication hook of the client API scope (client-key.ts; the management scope has its own,
+ * management-auth.ts, which adds the loopback rule and the login lockout), run before the body is
+ * read (onRequest): an unknown or missing key gets 401 `GW_UNAUTHORIZED`
  * without a byte of its body parsed, and the connection is closed rather than drained
  * (`sendGatewayError` closes any answer that leaves a body unread). The principal, built once per
  * key by the authenticator, is kept on the request and in the per-request record for every later
