@@ -24,6 +24,7 @@ import type { CredentialChange } from './oauth/credential-sync.js';
 import { openAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createAuthenticationAudit, createRequestAuditObserver } from './audit/request-audit.js';
 import { createStateBackend } from './state/create-state-backend.js';
+import type { StateBackend } from './state/types.js';
 import { UpstreamClient } from './upstream/client.js';
 import { loadTlsPair, tlsProtocolOptions } from './security/tls-material.js';
 import { startTlsReloader, type SecureContextTarget } from './security/tls-reloader.js';
@@ -34,6 +35,9 @@ import { SharedCooldowns } from './limits/shared-cooldowns.js';
 import { StateGuard } from './limits/state-guard.js';
 import { BanMirror } from './net/ban-mirror.js';
 import { createManagementServices, type ReloadOutcome } from './management/services.js';
+
+/** The gateway's logger factory, for the `serve --workers` primary (cluster/ may not import server/). */
+export { createLogger } from './server/logger.js';
 
 export interface StartGatewayOptions {
   loaded: LoadedConfig;
@@ -55,6 +59,13 @@ export interface StartGatewayOptions {
    * management API's `POST /v0/management/config/reload` calls it; absent, that endpoint answers 409.
    */
   configSource?: () => LoadedConfig;
+  /**
+   * The state backend to use instead of the one `state:` asks for: a `serve --workers` worker with
+   * the memory backend passes its line to the primary's store (state/ipc-client.ts). Closed at shutdown.
+   */
+  state?: StateBackend;
+  /** Fields on every log line (`{ worker: 2 }` in a `serve --workers` worker). */
+  logBase?: Record<string, string | number>;
 }
 
 export interface RunningGateway {
@@ -106,7 +117,11 @@ export function assertSafeToListen(loaded: LoadedConfig, runtime: Runtime): void
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const now = options.now ?? Date.now;
   const config = options.loaded.config;
-  const logger = createLogger({ level: config.logging.level, ...(options.logStream ? { destination: options.logStream } : {}) });
+  const logger = createLogger({
+    level: config.logging.level,
+    ...(options.logStream ? { destination: options.logStream } : {}),
+    ...(options.logBase === undefined ? {} : { base: options.logBase }),
+  });
   for (const warning of options.loaded.warnings) logger.warn({ source: options.loaded.configPath ?? 'embedded default' }, warning);
   const notActive = checkUnbuiltFeatures(config).notActive;
   if (notActive !== '') logger.warn(notActive);
@@ -153,8 +168,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await audit.close();
   });
   await shutdown.closeOnFailure(() => preloadDeviceFingerprint(config));
-  // The one state backend of the process: created here, passed to whoever needs it, closed last.
-  const state = createStateBackend(config.state, { registerSecrets });
+  // The one state backend of the process: created here (or handed in by a cluster worker), passed
+  // to whoever needs it, closed last.
+  const state = options.state ?? createStateBackend(config.state, { registerSecrets });
+  // Shared by other processes (Redis, or the primary of `serve --workers`): limits go through it.
+  const stateIsShared = state.kind !== 'memory';
   shutdown.add('state backend', () => state.close());
   const encryptedStore = credentialStore.encryptedStore;
   const live =
@@ -175,7 +193,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   // The network layer's limiters: Redis behind a circuit breaker (limits/state-guard.ts), so an
   // outage applies each limit's failure policy at once instead of a 5 s timeout per request.
   const counters = createNetworkCounters();
-  const guard = state.kind === 'redis' ? new StateGuard({ counters, logger }) : undefined;
+  const guard = stateIsShared ? new StateGuard({ counters, logger }) : undefined;
   const ipRateLimiter = new IpRateLimiter({ now, ...(guard === undefined ? {} : { shared: { state, guard } }) });
   const providerLimiter = new ProviderLimiter({ state, counters, ...(guard === undefined ? {} : { guard }) });
   const bans = new BanMirror(state);
@@ -184,7 +202,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     logger.warn({ err_message: (error as Error).message }, 'dynamic IP bans could not be loaded from the state backend; bans placed by other replicas are not followed');
   });
   const sharedCooldowns =
-    state.kind === 'redis'
+    stateIsShared
       ? new SharedCooldowns(state, () => [...runtime.providers.values()].map((provider) => provider.pool), (error) =>
           logger.warn({ err_message: (error as Error).message }, 'a credential cooldown could not be shared with other replicas'),
         )
@@ -375,7 +393,7 @@ function startWatching(gateway: RunningGateway, start: () => { close(): void }):
 }
 
 /** The catalog code of an operator error, as the log field `code` (docs/errors.md). */
-function codeField(error: unknown): { code?: string } {
+export function codeField(error: unknown): { code?: string } {
   return isConfigError(error) ? { code: error.code } : {};
 }
 
@@ -403,20 +421,28 @@ function recordRefusedReload(gateway: RunningGateway, error: unknown): void {
   gateway.audit.record({ event_type: 'config-reload', result: 'failure', actor: 'serve', detail: { ...codeField(error), problem: message } });
 }
 
+/**
+ * First start without any client key: generates one and prints it, once (only its hash is stored).
+ * With `serve --workers N` the primary calls this before forking, so the key is printed once and
+ * the workers find the key file already written.
+ */
+export function announceInitialClientKey(loaded: LoadedConfig, print: (line: string) => void): void {
+  const initialKey = ensureInitialClientKey(loaded);
+  if (initialKey === undefined) return;
+  print('');
+  print(`A client key was generated (id "${initialKey.id}"). It is shown only this once; only its hash is stored:`);
+  print('');
+  print(`    ${initialKey.key}`);
+  print('');
+  print('Clients send it as "Authorization: Bearer <key>" or "x-api-key: <key>".');
+  print('');
+}
+
 /** `cliproxyapi serve`: load, announce a first key, listen, hot-reload, shut down on signals. */
 export async function runServe(options: RunServeOptions): Promise<void> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const loaded = loadConfig(options.configPath === undefined ? {} : { path: options.configPath });
-  const initialKey = ensureInitialClientKey(loaded);
-  if (initialKey !== undefined) {
-    print('');
-    print(`A client key was generated (id "${initialKey.id}"). It is shown only this once; only its hash is stored:`);
-    print('');
-    print(`    ${initialKey.key}`);
-    print('');
-    print('Clients send it as "Authorization: Bearer <key>" or "x-api-key: <key>".');
-    print('');
-  }
+  announceInitialClientKey(loaded, print);
   const reloadFrom = () => loadConfig(options.configPath === undefined ? {} : { path: options.configPath });
   const gateway = await startGateway({ loaded, fixPermissions: options.fixPermissions === true, migrate: options.migrate === true, configSource: reloadFrom });
   gateway.logger.info({ url: gateway.url, config: loaded.configPath ?? 'embedded default' }, 'cliproxyapi listening');

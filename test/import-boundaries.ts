@@ -43,7 +43,8 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
     packages: ['@sinclair/typebox', 'fastify', 'pino', 'secure-json-parse', 'node:*'],
   },
   'main.ts': { folders: ['audit', 'config', 'credentials', 'lifecycle', 'limits', 'management', 'net', 'oauth', 'security', 'server', 'state', 'upstream'], packages: ['fastify', 'pino', 'node:*'] },
-  cli: { folders: ['audit', 'config', 'credentials', 'errors', 'files', 'login', 'main.ts', 'management', 'security'], packages: ['commander', 'node:*'] },
+  cluster: { folders: ['config', 'credentials', 'main.ts', 'security', 'state'], packages: ['node:*'] },
+  cli: { folders: ['audit', 'cluster', 'config', 'credentials', 'errors', 'files', 'login', 'main.ts', 'management', 'security'], packages: ['commander', 'node:*'] },
 };
 
 /** One import: the importing file and what it names, both relative to `src/` (`package:<name>` for packages). */

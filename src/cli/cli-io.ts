@@ -13,7 +13,7 @@ export interface CliIo {
   /** Directory relative paths and ./config.yaml are looked up in. Default: process.cwd(). */
   readonly cwd?: string;
   /** Replaces the lazily imported server entry point (tests). */
-  readonly runServe?: (options: { configPath: string | undefined; fixPermissions?: boolean; migrate?: boolean }) => Promise<void>;
+  readonly runServe?: (options: { configPath: string | undefined; fixPermissions?: boolean; migrate?: boolean; workers?: number }) => Promise<void>;
   /** Replaces the browser opener of `login` (tests play the browser); returns whether a browser was started. */
   readonly openBrowser?: (url: string) => boolean;
 }

@@ -82,13 +82,15 @@ export function createAccessLogObserver(logger: FastifyBaseLogger): ExchangeObse
   }
   const enabled = (): boolean => (levelValues[logger.level] ?? infoLevel) <= infoLevel;
   const loggedUrls = new LoggedUrls();
+  // The logger's fixed fields, serialised once by pino (`,"worker":2` in a `serve --workers` worker; empty otherwise).
+  const bindings = ((logger as unknown as Record<symbol, unknown>)[pino.symbols.chindingsSym] as string | undefined) ?? '';
   return {
     name: 'access-log',
     end(exchange) {
       if (!enabled()) return;
       const outcome = exchange.outcome;
       // The record's end time is the line's time (pino's `time` is the moment of logging: the same tick).
-      let line = `{"level":${infoLevel},"time":${exchange.endedAt ?? Date.now()},"reqId":${JSON.stringify(redactText(exchange.requestId))},"method":${JSON.stringify(exchange.method)},"url":${loggedUrls.of(exchange.url)},"status":${outcome?.status ?? 0},"ms":${exchange.durationMs ?? 0}`;
+      let line = `{"level":${infoLevel},"time":${exchange.endedAt ?? Date.now()}${bindings},"reqId":${JSON.stringify(redactText(exchange.requestId))},"method":${JSON.stringify(exchange.method)},"url":${loggedUrls.of(exchange.url)},"status":${outcome?.status ?? 0},"ms":${exchange.durationMs ?? 0}`;
       // The address is ours (Node's socket address, or one that passed isIP in net/ip-address.ts).
       if (exchange.clientIp !== undefined) line += `,"ip":${JSON.stringify(exchange.clientIp)}`;
       if (exchange.principal !== undefined) line += `,"key_id":${JSON.stringify(exchange.principal.id)}`;

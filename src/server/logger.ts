@@ -5,6 +5,8 @@ export interface LoggerOptions {
   level: string;
   /** Where JSON lines go; stdout when omitted. Tests pass a capture stream. */
   destination?: NodeJS.WritableStream;
+  /** Fields on every line (`{ worker: 2 }` in a `serve --workers` worker); none by default. */
+  base?: Record<string, string | number>;
 }
 
 /** Takes finished, already-redacted log lines (the access log writes through it). */
@@ -32,7 +34,7 @@ export function accessLineSinkOf(logger: object): LineSink | undefined {
 export function createLogger(options: LoggerOptions): Logger {
   const pinoOptions = {
     level: options.level,
-    base: undefined,
+    base: options.base,
     redact: {
       paths: [
         'req.headers.authorization',

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IpcStateBackend } from './ipc-client.js';
+import type { MessageChannel } from './ipc-protocol.js';
+import { serveStateOverIpc } from './ipc-server.js';
 import { MemoryStateBackend } from './memory.js';
 import { RedisStateBackend } from './redis.js';
 import { banChannel, type StateBackend } from './types.js';
@@ -177,6 +180,77 @@ describe('MemoryStateBackend', () => {
     for (let index = 0; index < 10; index += 1) await backend.setValue(`ip:${index}`, 'x', 60_000);
     expect(await backend.getValue('ip:0')).toBeUndefined();
     expect(await backend.getValue('ip:9')).toBe('x');
+  });
+});
+
+/**
+ * Two ends of an in-memory message channel, each message structured-cloned and delivered on a later
+ * turn like the cluster's IPC (`serialization: 'advanced'`).
+ */
+function channelPair(): { worker: MessageChannel; primary: MessageChannel } {
+  const listeners = { worker: new Set<(message: unknown) => void>(), primary: new Set<(message: unknown) => void>() };
+  const end = (own: Set<(message: unknown) => void>, other: Set<(message: unknown) => void>): MessageChannel => ({
+    send(message) {
+      const copy = structuredClone(message);
+      setImmediate(() => other.forEach((listener) => listener(copy)));
+    },
+    onMessage(listener) {
+      own.add(listener);
+      return () => void own.delete(listener);
+    },
+  });
+  return { worker: end(listeners.worker, listeners.primary), primary: end(listeners.primary, listeners.worker) };
+}
+
+describe('IpcStateBackend (workers of serve --workers asking the primary\'s memory store)', () => {
+  // One store in "the primary"; each backend made by the contract is another worker's client.
+  const primaryStore = new MemoryStateBackend();
+  const servers: { close(): Promise<void> }[] = [];
+  contract(() => {
+    const { worker, primary } = channelPair();
+    servers.push(serveStateOverIpc(primaryStore, primary));
+    return new IpcStateBackend({ channel: worker });
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.close()));
+  });
+
+  it('runs only the backend\'s state methods: close or any other property named by a worker is refused', async () => {
+    const store = new MemoryStateBackend();
+    const { worker, primary } = channelPair();
+    const server = serveStateOverIpc(store, primary);
+    const answers: unknown[] = [];
+    worker.onMessage((message) => answers.push(message));
+    worker.send({ scope: 'state', type: 'call', id: 7, method: 'close', args: [] });
+    worker.send({ scope: 'state', type: 'call', id: 8, method: 'constructor', args: [] });
+    for (let waited = 0; answers.length < 2 && waited < 2_000; waited += 20) await sleep(20);
+    expect(answers).toEqual([
+      { scope: 'state', type: 'result', id: 7, ok: false, message: 'unknown state method close' },
+      { scope: 'state', type: 'result', id: 8, ok: false, message: 'unknown state method constructor' },
+    ]);
+    await store.setValue('still', 'open', 5_000); // the store was not closed
+    expect(await store.getValue('still')).toBe('open');
+    await server.close();
+  });
+
+  it('a call the primary never answers fails after its timeout instead of hanging', async () => {
+    const silent: MessageChannel = { send: () => undefined, onMessage: () => () => undefined };
+    const backend = new IpcStateBackend({ channel: silent, callTimeoutMs: 100 });
+    await expect(backend.takeTokens([{ key: 'ip:x', shape: { ratePerSecond: 1, burst: 1 }, cost: 1 }])).rejects.toThrow(/did not answer a state call within 100 ms/);
+    await backend.close();
+    await expect(backend.getValue('x')).rejects.toThrow(/closed/);
+  });
+
+  it('a worker that exits loses its subscriptions on the primary', async () => {
+    const store = new MemoryStateBackend();
+    const { worker, primary } = channelPair();
+    const server = serveStateOverIpc(store, primary);
+    const received: string[] = [];
+    await new IpcStateBackend({ channel: worker }).subscribe('c', (message) => received.push(message));
+    await server.close(); // what the primary does on the worker's exit
+    await store.publish('c', 'after exit');
+    await sleep(50);
+    expect(received).toEqual([]);
   });
 });
 

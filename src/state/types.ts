@@ -44,7 +44,8 @@ export const banChannel = 'ip-bans';
 export type StateMessageListener = (message: string) => void;
 
 export interface StateBackend {
-  readonly kind: 'memory' | 'redis';
+  /** `memory`: this process only; `redis`, `ipc` (a `serve --workers` worker asking the primary): shared by every process. */
+  readonly kind: 'memory' | 'redis' | 'ipc';
   /** Takes the lock when free (or expired); undefined when another owner holds it. Never waits. */
   tryLock(name: string, ttlMs: number): Promise<LockLease | undefined>;
   /** Releases the lock only if `lease.owner` still holds it; false when it had expired or was taken over. */

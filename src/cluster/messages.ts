@@ -1,0 +1,37 @@
+import type { MessageChannel } from '../state/ipc-protocol.js';
+
+/**
+ * The control messages of `serve --workers N` between the primary and its workers, beside the
+ * state calls (state/ipc-protocol.ts) on the same IPC channel. Tagged `scope: 'cluster'`.
+ */
+export type WorkerToPrimaryMessage = { scope: 'cluster'; type: 'listening'; url: string; port: number };
+
+export type PrimaryToWorkerMessage =
+  /** The config or client-key file changed and the primary loaded it without error: load it again and apply it. */
+  | { scope: 'cluster'; type: 'reload' }
+  /** Stop accepting, finish in-flight requests (up to `server.timeouts.shutdown_grace_ms`), exit. */
+  | { scope: 'cluster'; type: 'shutdown' };
+
+/** Set in a worker's environment by the primary: the `serve` command then runs as that worker. */
+export const workerEnvironmentName = 'CLIPROXYAPI_CLUSTER_WORKER';
+
+/** The tag of the control messages, or undefined for anything else on the channel. */
+export function clusterMessageType(message: unknown): string | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const tagged = message as { scope?: unknown; type?: unknown };
+  return tagged.scope === 'cluster' && typeof tagged.type === 'string' ? tagged.type : undefined;
+}
+
+/** A worker process's end of the IPC channel to its primary. */
+export function processChannel(): MessageChannel {
+  return {
+    send(message) {
+      if (process.send === undefined || !process.connected) throw new Error('the primary process is gone');
+      process.send(message);
+    },
+    onMessage(listener) {
+      process.on('message', listener);
+      return () => void process.off('message', listener);
+    },
+  };
+}
