@@ -26,7 +26,7 @@ import { createAuthenticationAudit, createRequestAuditObserver } from './audit/r
 import { createStateBackend } from './state/create-state-backend.js';
 import type { StateBackend } from './state/types.js';
 import { UpstreamClient } from './upstream/client.js';
-import { loadTlsPair, tlsProtocolOptions } from './security/tls-material.js';
+import { loadManagementClientCa, loadTlsPair, tlsProtocolOptions } from './security/tls-material.js';
 import { startTlsReloader, type SecureContextTarget } from './security/tls-reloader.js';
 import { createNetworkCounters, type NetworkCounters } from './limits/counters.js';
 import { IpRateLimiter } from './limits/ip-rate-limiter.js';
@@ -276,8 +276,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   // TLS: the key file's permissions and the pair are checked before anything listens.
   const tls = config.server.tls;
   const tlsPair = tls.enabled ? await shutdown.closeOnFailure(() => loadTlsPair(tls)) : undefined;
+  // mTLS for the management scope: every handshake asks for a client certificate, verified against
+  // the management CA only; none is required at the TLS layer (the client API's SDKs have none),
+  // the management scope's hook refuses a connection without a verified one.
+  const managementCa = tls.enabled ? await shutdown.closeOnFailure(() => loadManagementClientCa(tls)) : undefined;
+  const clientCertificateOptions = managementCa === undefined ? {} : { requestCert: true, rejectUnauthorized: false, ca: managementCa };
   const app = createApp({
-    ...(tlsPair === undefined ? {} : { https: { ...tlsProtocolOptions(tls), cert: tlsPair.cert, key: tlsPair.key } }),
+    ...(tlsPair === undefined ? {} : { https: { ...tlsProtocolOptions(tls), cert: tlsPair.cert, key: tlsPair.key, ...clientCertificateOptions } }),
+    ...(managementCa === undefined ? {} : { managementClientCertificate: true }),
     runtime: () => runtime,
     credentials: oauth.refresher,
     upstream,

@@ -38,6 +38,7 @@ const pathKeys: readonly (readonly string[])[] = [
   ['audit', 'key_file'],
   ['server', 'tls', 'cert_file'],
   ['server', 'tls', 'key_file'],
+  ['server', 'tls', 'management_client_ca_file'],
 ];
 
 /**

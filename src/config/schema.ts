@@ -31,6 +31,12 @@ const TlsConfig = closed({
   min_version: Type.Union([Type.Literal('1.2'), Type.Literal('1.3')]),
   cipher_suites: Type.Array(NonEmpty),
   cipher_suites_tls13: Type.Array(NonEmpty),
+  /**
+   * PEM file of the CA(s) whose client certificates the management scope (`/v0/management/*`,
+   * `/metrics`) requires (mTLS). Absent: no client certificate is asked for. Needs `enabled: true`.
+   * The file is reloaded with the certificate and key.
+   */
+  management_client_ca_file: Type.Optional(NonEmpty),
 });
 
 const SecurityConfig = closed({

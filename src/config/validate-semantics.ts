@@ -61,8 +61,11 @@ function checkTls(result: SemanticResult, tls: Record<string, unknown> | undefin
   }
   if (minimum === '1.3' && tls13 === 0) result.problems.push('server.tls.cipher_suites_tls13: empty while min_version is "1.3": no suite could be negotiated');
   if (minimum === '1.2' && tls12 === 0) result.problems.push('server.tls.cipher_suites: empty while min_version is "1.2": set min_version "1.3" to serve TLS 1.3 only');
+  if (tls?.['management_client_ca_file'] !== undefined && tls['enabled'] !== true) {
+    result.problems.push('server.tls.management_client_ca_file: set while server.tls.enabled is false; a client certificate exists only in a TLS handshake, so the management API would be reachable without one. Enable TLS or remove the key');
+  }
   if (tls?.['enabled'] !== true) return;
-  for (const key of ['cert_file', 'key_file']) {
+  for (const key of ['cert_file', 'key_file', 'management_client_ca_file']) {
     const file = tls[key];
     if (typeof file !== 'string') continue;
     try {

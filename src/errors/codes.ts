@@ -35,6 +35,7 @@ export const errorCatalog = {
   GW_UNAUTHORIZED: { status: 401, kind: 'authentication', message: 'Missing or invalid API key.' },
   GW_IP_BLOCKED: { status: 403, kind: 'permission', message: 'Requests from this address are blocked.' },
   GW_IP_NOT_ALLOWED: { status: 403, kind: 'permission', message: 'This address is not on the gateway\'s allowlist.' },
+  GW_CLIENT_CERTIFICATE_REQUIRED: { status: 403, kind: 'permission', message: 'This endpoint requires a TLS client certificate from the management CA.' },
   GW_NOT_FOUND: { status: 404, kind: 'not_found', message: 'No such route.' },
   GW_MODEL_NOT_FOUND: { status: 404, kind: 'not_found', message: 'The requested model is not served by this gateway.' },
   GW_BODY_TOO_LARGE: { status: 413, kind: 'payload_too_large', message: 'The request body is larger than the configured limit.' },

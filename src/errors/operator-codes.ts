@@ -57,6 +57,7 @@ export const operatorErrorCatalog = {
   LOGIN_EXCHANGE_FAILED: { raisedBy: 'LoginError', summary: 'The token endpoint refused the authorization code, or could not be reached.' },
   LOGIN_NOT_STORED: { raisedBy: 'LoginError', summary: 'The sign-in succeeded but the credential could not be written (an existing id without --replace, a store failure).' },
   TLS_CERTIFICATE_INVALID: { raisedBy: 'TlsStartupError', summary: 'The TLS certificate or key cannot be read or parsed, or the key does not match the certificate.' },
+  TLS_CLIENT_CA_INVALID: { raisedBy: 'TlsStartupError', summary: 'server.tls.management_client_ca_file is writable by others, owned by another user, not a regular file, or holds no CA certificate.' },
 } as const satisfies Record<string, OperatorErrorEntry>;
 
 export type OperatorErrorCode = keyof typeof operatorErrorCatalog;

@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative } from 'node:path';
 import type { ReadonlyConfig } from '../config/schema.js';
 import { openSslCipherList } from '../config/tls-cipher-suites.js';
@@ -106,4 +106,54 @@ function describe(error: unknown): string {
   if (typeof reason === 'string') return reason;
   if (typeof code === 'string') return code;
   return error instanceof Error ? error.message.split('\n', 1)[0] ?? 'unknown error' : 'unknown error';
+}
+
+/**
+ * The CA bundle behind `server.tls.management_client_ca_file` (mTLS for the management scope), or
+ * undefined when the key is absent. Not a secret, but whoever can write it can mint management
+ * client certificates, so its integrity is checked like a secret path's: a regular file, not
+ * writable by group or others, owned by the proxy's uid or root, in a directory group and others
+ * cannot write to (readable by all is fine). Every PEM block must be a certificate and at least one
+ * must be a CA (basicConstraints CA:TRUE): a leaf pasted here by mistake is refused at start rather
+ * than turning every management call into a refusal. Throws TlsStartupError `TLS_CLIENT_CA_INVALID`.
+ */
+export async function loadManagementClientCa(tls: TlsConfig): Promise<Buffer | undefined> {
+  const file = tls.management_client_ca_file;
+  if (file === undefined) return undefined;
+  const refuse = (why: string) => new TlsStartupError(`server.tls.management_client_ca_file ${file}: ${why}`, 'TLS_CLIENT_CA_INVALID');
+  let content: Buffer;
+  try {
+    const opened = await readRegularFile(file, { maxBytes: maxPemBytes, followSymlinks: true });
+    content = opened.content;
+    const directoryStats = await stat(dirname(file));
+    const problems = [...writableByOthers(file, opened.stats.mode, opened.stats.uid), ...writableByOthers(dirname(file), directoryStats.mode, directoryStats.uid, 'directory')];
+    if (problems.length > 0) throw refuse(problems.join('; '));
+  } catch (error) {
+    if (error instanceof TlsStartupError) throw error;
+    throw refuse(`cannot be read (${describe(error)})`);
+  }
+  const blocks = content.toString('utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw refuse('holds no PEM certificate');
+  let authorities = 0;
+  for (const block of blocks) {
+    try {
+      if (new X509Certificate(block).ca) authorities += 1;
+    } catch (error) {
+      throw refuse(`holds a certificate that does not parse (${describe(error)})`);
+    }
+  }
+  if (authorities === 0) throw refuse('holds no CA certificate (basicConstraints CA:TRUE): client certificates are verified against a CA, not a leaf');
+  return content;
+}
+
+/** Group/other write bits and foreign ownership: the rules that keep others from swapping a trust anchor. */
+function writableByOthers(path: string, mode: number, uid: number, kind: 'file' | 'directory' = 'file'): string[] {
+  if (process.platform === 'win32') return [];
+  const problems: string[] = [];
+  // A sticky directory (/tmp, 1777) lets no one else rename or delete our file in it.
+  const sticky = kind === 'directory' && (mode & 0o1000) !== 0;
+  if ((mode & 0o022) !== 0 && !sticky) problems.push(`${kind === 'file' ? '' : `its directory ${path} `}mode ${(mode & 0o777).toString(8).padStart(4, '0')} lets group or others write it (fix: chmod go-w ${path})`);
+  const own = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  if (kind === 'file' && own !== undefined && uid !== own && uid !== 0) problems.push(`is owned by uid ${uid}, not by the proxy's uid ${own} or root (fix: chown ${own} ${path})`);
+  return problems;
 }

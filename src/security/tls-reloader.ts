@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { SecureContextOptions } from 'node:tls';
-import { loadTlsPair, tlsProtocolOptions, type TlsConfig } from './tls-material.js';
+import { loadManagementClientCa, loadTlsPair, tlsProtocolOptions, type TlsConfig } from './tls-material.js';
 
 /**
  * Hot reload of the listener's certificate and key. Certificates are renewed (ACME, cert-manager)
@@ -46,7 +46,10 @@ export interface TlsReloader {
 }
 
 export function startTlsReloader(options: TlsReloaderOptions): TlsReloader {
-  const files = [resolve(options.tls.cert_file), resolve(options.tls.key_file)];
+  // The management client CA (mTLS) lives in the same secure context: a reload without it would
+  // drop client-certificate verification, so it is read, checked and swapped with the pair.
+  const caFile = options.tls.management_client_ca_file;
+  const files = [resolve(options.tls.cert_file), resolve(options.tls.key_file), ...(caFile === undefined ? [] : [resolve(caFile)])];
   const protocol = tlsProtocolOptions(options.tls);
   let appliedDigest = digestFiles(files);
   let failedDigest: string | undefined;
@@ -60,8 +63,12 @@ export function startTlsReloader(options: TlsReloaderOptions): TlsReloader {
     if (digest === appliedDigest || digest === failedDigest) return false;
     try {
       const pair = await loadTlsPair(options.tls);
+      const ca = await loadManagementClientCa(options.tls).catch((error: unknown) => {
+        pair.key.fill(0);
+        throw error;
+      });
       if (closed) return false;
-      options.server.setSecureContext({ ...protocol, cert: pair.cert, key: pair.key });
+      options.server.setSecureContext({ ...protocol, cert: pair.cert, key: pair.key, ...(ca === undefined ? {} : { ca }) });
       pair.key.fill(0); // the secure context holds its own copy
       appliedDigest = digest;
       failedDigest = undefined;
@@ -113,7 +120,7 @@ export function startTlsReloader(options: TlsReloaderOptions): TlsReloader {
   };
 }
 
-/** SHA-256 over both files (following links, so a swapped `..data` symlink counts as a change). */
+/** SHA-256 over the files (following links, so a swapped `..data` symlink counts as a change). */
 function digestFiles(files: readonly string[]): string {
   const hash = createHash('sha256');
   for (const file of files) {

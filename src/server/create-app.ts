@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SecureContextOptions } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type onRequestHookHandler } from 'fastify';
 import type { UpstreamClient } from '../upstream/client.js';
 import { createAccessLogObserver } from './access-log.js';
@@ -40,11 +40,16 @@ export interface AppOptions {
   maxHeaderBytes: number;
   accessLog: boolean;
   /** TLS termination (security/tls-material.ts): the listener is HTTPS with these options; absent, plain HTTP. */
-  https?: SecureContextOptions;
+  https?: TlsOptions;
   /** Security response headers (hooks/security-headers.ts); absent, none are added. HSTS only when `https` is set. */
   securityHeaders?: { hstsMaxAgeSeconds: number };
   /** CORS origins allowed to read client API answers (hooks/cors.ts); empty or absent, CORS stays off. */
   corsAllowedOrigins?: readonly string[];
+  /**
+   * mTLS for the management scope (hooks/management-client-certificate.ts): `https` must then ask for
+   * client certificates (`requestCert`, the management CA as `ca`, `rejectUnauthorized: false`).
+   */
+  managementClientCertificate?: boolean;
   /** Subscribers of the per-request record, registered once here (after the access log, when it is on). */
   exchangeObservers?: readonly ExchangeObserver[];
   /** Hooks filling the named slots of the hook order (hooks/hook-order.ts); an absent one leaves its slot empty. */
@@ -73,6 +78,10 @@ const safeRequestId = /^[A-Za-z0-9._:-]{1,64}$/;
  * no hook looks at the path.
  */
 export function createApp(options: AppOptions): FastifyInstance {
+  if (options.managementClientCertificate === true && (options.https?.requestCert !== true || options.https.ca === undefined)) {
+    // Without requestCert no client sends a certificate and every management call would be refused.
+    throw new Error('managementClientCertificate needs https with requestCert and the management CA');
+  }
   // One block for the hook and for the raw answers of client-error.ts; HSTS only on the TLS listener.
   const securityHeaders =
     options.securityHeaders === undefined
@@ -165,6 +174,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     ...(securityHeaders === undefined ? {} : { securityHeaders }),
     ...(options.corsAllowedOrigins === undefined ? {} : { corsAllowedOrigins: options.corsAllowedOrigins }),
     ...(options.authenticationEvents === undefined ? {} : { authenticationEvents: options.authenticationEvents }),
+    ...(options.managementClientCertificate === true ? { managementClientCertificate: true } : {}),
   });
   // Plain (not fastify-plugin) registrations: each is encapsulated, so its hooks reach its routes only.
   app.register((scope, _options, done) => {

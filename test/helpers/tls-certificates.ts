@@ -37,13 +37,13 @@ export async function createTestCertificateAuthority(directory: string): Promise
 
 /**
  * A leaf for localhost and 127.0.0.1, signed by `authority`, written to `<name>.crt` / `<name>.key`
- * (key 0600). `keyType` picks the key: `ec` (P-256) or `rsa` (2048 bits), which decides which TLS 1.2
+ * (key 0600); `usage: 'client'` makes a client certificate (mTLS). `keyType` picks the key: `ec` (P-256) or `rsa` (2048 bits), which decides which TLS 1.2
  * suites (ECDSA or RSA) can serve it.
  */
 export async function createTestLeafCertificate(
   authority: TestCertificateAuthority,
   name: string,
-  options: { keyType?: 'ec' | 'rsa'; directory?: string } = {},
+  options: { keyType?: 'ec' | 'rsa'; directory?: string; usage?: 'server' | 'client' } = {},
 ): Promise<TestLeafCertificate> {
   const directory = options.directory ?? authority.directory;
   const keyFile = join(directory, `${name}.key`);
@@ -54,7 +54,7 @@ export async function createTestLeafCertificate(
   else await run('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', keyFile]);
   await chmod(keyFile, 0o600);
   await run('openssl', ['req', '-new', '-key', keyFile, '-out', requestFile, '-subj', '/CN=localhost']);
-  await writeFile(extensionsFile, 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  await writeFile(extensionsFile, `subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=${options.usage === 'client' ? 'clientAuth' : 'serverAuth'}\n`);
   await run('openssl', [
     'x509', '-req', '-in', requestFile, '-CA', authority.caCertFile, '-CAkey', authority.caKeyFile, '-CAcreateserial',
     '-out', certFile, '-days', '1', '-extfile', extensionsFile,

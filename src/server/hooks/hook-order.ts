@@ -9,6 +9,7 @@ import { createExchangeStartHook } from './exchange-start.js';
 import { createCorsHook } from './cors.js';
 import { createSecurityHeadersHook, type SecurityHeaderBlock } from './security-headers.js';
 import { createManagementAuthHook } from './management-auth.js';
+import { createManagementClientCertificateHook } from './management-client-certificate.js';
 import { requestIdHook } from './request-id.js';
 import { createShutdownGate } from './shutdown-gate.js';
 
@@ -51,6 +52,8 @@ export interface HookContext {
   authenticationEvents?: AuthenticationEvents;
   /** The management API's services: its hook reads the lockout and records refused logins. */
   management: ManagementServices;
+  /** True with `server.tls.management_client_ca_file`: the management scope requires a verified client certificate. */
+  managementClientCertificate?: boolean;
 }
 
 interface EntryBase {
@@ -94,6 +97,12 @@ export const requestHookOrder: readonly RequestHookEntry[] = [
   { name: 'shutdown-gate', phase: 'onRequest', scopes: keyedScopes, create: (context) => createShutdownGate({ isShuttingDown: context.isShuttingDown }) },
   { name: 'cors', phase: 'onRequest', scopes: ['client'], create: (context) => createCorsHook({ allowedOrigins: context.corsAllowedOrigins ?? [] }) },
   { name: 'client-key', phase: 'onRequest', scopes: ['client'], create: (context) => createClientKeyHook({ authenticator: () => context.runtime().authenticator, ...authenticationAudit(context) }) },
+  {
+    name: 'management-client-certificate',
+    phase: 'onRequest',
+    scopes: ['management'],
+    create: (context) => (context.managementClientCertificate === true ? createManagementClientCertificateHook() : undefined),
+  },
   { name: 'management-auth', phase: 'onRequest', scopes: ['management'], create: (context) => createManagementAuthHook({ runtime: context.runtime, services: context.management, ...authenticationAudit(context) }) },
   slot('key-policy', ['client']),
 ];
