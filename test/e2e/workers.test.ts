@@ -118,7 +118,7 @@ describe('serve --workers (real processes on one port)', () => {
     const key = generateTestClientKey();
     const config = writeConfig(cwd, key, { burst: 20, providerRpm: 10 });
     const cluster = run(['serve', '--workers', '2', '--config', config], cwd);
-    const url = await within(cluster.url, 20_000, 'the listening line');
+    const url = await within(cluster.url, 45_000, 'the listening line');
     await until(() => workerPids(cluster.output()).length === 2, 5_000, 'both workers\' listening lines');
 
     const started = Date.now();
@@ -138,14 +138,14 @@ describe('serve --workers (real processes on one port)', () => {
     expect(Date.now() - budgetStarted).toBeLessThan(6_000);
     expect(calls.filter((answer) => answer.status === 200)).toHaveLength(10);
     expect(calls.filter((answer) => answer.status === 429)).toHaveLength(6);
-  }, 60_000);
+  }, 90_000);
 
   it('a killed worker is replaced and the port keeps serving; a config edit reaches every worker', async () => {
     const cwd = workDirectory();
     const key = generateTestClientKey();
     const config = writeConfig(cwd, key);
     const cluster = run(['serve', '--workers', '2', '--config', config], cwd);
-    const url = await within(cluster.url, 20_000, 'the listening line');
+    const url = await within(cluster.url, 45_000, 'the listening line');
     await until(() => workerPids(cluster.output()).length === 2, 5_000, 'both workers\' listening lines');
     const [victim, survivor] = workerPids(cluster.output());
     process.kill(victim!, 'SIGKILL');
@@ -163,14 +163,14 @@ describe('serve --workers (real processes on one port)', () => {
     await until(() => (cluster.output().match(/"msg":"config reloaded"/g) ?? []).length >= 2, 10_000, 'both workers reloading');
     const afterReload = await Promise.all(Array.from({ length: 8 }, (_, index) => send(url, '/v1/models', { key: index % 2 === 0 ? key : newKey })));
     expect(afterReload.map((answer) => answer.status)).toEqual([401, 200, 401, 200, 401, 200, 401, 200]);
-  }, 60_000);
+  }, 90_000);
 
   it('SIGTERM lets an in-flight stream finish, then every process exits 0', async () => {
     const cwd = workDirectory();
     const key = generateTestClientKey();
     const config = writeConfig(cwd, key);
     const cluster = run(['serve', '--workers', '2', '--config', config], cwd);
-    const url = await within(cluster.url, 20_000, 'the listening line');
+    const url = await within(cluster.url, 45_000, 'the listening line');
     stub.reset();
     stub.slowStreamNext(150);
     const streaming = send(url, '/v1/chat/completions', { key, body: { ...chat, stream: true } });
@@ -182,26 +182,26 @@ describe('serve --workers (real processes on one port)', () => {
     expect(await within(cluster.closed, 20_000, 'the cluster to exit')).toBe(0);
     expect(cluster.output()).toContain('"reason":"primary","msg":"worker shutting down"');
     expect(cluster.output()).not.toMatch(/"level":50/);
-  }, 60_000);
+  }, 90_000);
 
   it('first start prints the generated client key once for the whole cluster', async () => {
     const cwd = workDirectory();
     const cluster = run(['serve', '--workers', '2'], cwd);
-    await within(cluster.url, 20_000, 'the listening line');
+    await within(cluster.url, 45_000, 'the listening line');
     const keys = cluster.output().match(/cpa_[A-Za-z0-9_-]{40,}/g) ?? [];
     expect(keys).toHaveLength(1);
     cluster.child.kill('SIGTERM');
     expect(await within(cluster.closed, 20_000, 'exit')).toBe(0);
-  }, 60_000);
+  }, 90_000);
 
   it.each([['0'], ['65'], ['two'], ['1.5'], ['-1']])('--workers %s is refused with a message naming it, before anything starts', async (value) => {
     const cwd = workDirectory();
     const refused = run(['serve', '--workers', value], cwd);
-    expect(await within(refused.closed, 10_000, 'exit')).not.toBe(0);
+    expect(await within(refused.closed, 30_000, 'exit')).not.toBe(0);
     expect(refused.output()).toMatch(/--workers/);
     expect(refused.output()).toContain(value === '0' || value === '65' ? `got ${value}` : `got "${value}"`);
     expect(refused.output()).not.toContain('listening');
-  });
+  }, 45_000);
 
   it('a worker that cannot start (a world-readable TLS key) stops the cluster with its reason, exit non-zero', async () => {
     const cwd = workDirectory();
@@ -210,9 +210,9 @@ describe('serve --workers (real processes on one port)', () => {
     writeFileSync(join(cwd, 'tls.key'), 'not a key\n', { mode: 0o644 });
     const config = writeConfig(cwd, key, { tls: { enabled: true, cert_file: join(cwd, 'tls.crt'), key_file: join(cwd, 'tls.key') } });
     const refused = run(['serve', '--workers', '2', '--config', config], cwd);
-    expect(await within(refused.closed, 20_000, 'exit')).not.toBe(0);
+    expect(await within(refused.closed, 45_000, 'exit')).not.toBe(0);
     expect(refused.output()).toContain('TLS_KEY_FILE_UNSAFE');
     expect(refused.output()).toContain('a worker failed to start');
     expect(refused.output()).not.toContain('cliproxyapi listening');
-  }, 30_000);
+  }, 60_000);
 });
