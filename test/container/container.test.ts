@@ -4,8 +4,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOpenAIStub, type StubUpstream } from '../fixtures/stub-upstreams/index.js';
+import { createTestCertificateAuthority, createTestLeafCertificate } from '../helpers/tls-certificates.js';
 import { hardenedFlags, podmanRun, podmanStart, podmanUnavailableReason, removeContainer, runCommand, type RunningContainer } from './podman.js';
 
 /**
@@ -17,8 +19,9 @@ import { hardenedFlags, podmanRun, podmanStart, podmanUnavailableReason, removeC
  * under it but succeed under podman's default profile), writes outside the volumes fail with
  * EROFS, and /proc shows Seccomp 2, NoNewPrivs 1, CapEff 0.
  *
- * TLS is not part of this test: the TLS termination layer is not built yet (the server refuses
- * `server.tls.enabled: true`). Where podman cannot run, the suite is skipped with a loud message;
+ * The server runs with TLS on: certificate and key in the read-only config mount (key 0600, owned by
+ * the server's uid, as the key-file check demands), HTTPS verified against a CA made for the test,
+ * and the image's HEALTHCHECK passing over TLS. Where podman cannot run, the suite is skipped with a loud message;
  * with CI=true it fails instead, so CI cannot pass without running it.
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -78,8 +81,8 @@ async function until<T>(check: () => T | undefined, milliseconds: number, what: 
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** A config dir (read-only mount) and the two writable volumes, owned like the image's. */
-function volumes(upstream: StubUpstream, clientKey: string): { config: string; auths: string; logs: string } {
+/** A config dir (read-only mount) and the two writable volumes, owned like the image's; with `tls`, the pair in the config dir. */
+function volumes(upstream: StubUpstream, clientKey: string, tls?: { cert: Buffer; key: Buffer }): { config: string; auths: string; logs: string } {
   const base = mkdtempSync(join(work, 'volumes-'));
   const config = join(base, 'config');
   const auths = join(base, 'auths');
@@ -90,9 +93,15 @@ function volumes(upstream: StubUpstream, clientKey: string): { config: string; a
     chownSync(directory, 65534, 65534);
   }
   chmodSync(base, 0o755);
+  if (tls !== undefined) {
+    writeFileSync(join(config, 'tls.crt'), tls.cert, { mode: 0o644 });
+    writeFileSync(join(config, 'tls.key'), tls.key, { mode: 0o600 });
+    chownSync(join(config, 'tls.key'), 65534, 65534); // the server's uid, or the key-file check refuses it
+  }
   writeFileSync(join(config, 'config.yaml'), [
     'server:',
     '  host: 127.0.0.1 # --network host: loopback only (the compose file binds 0.0.0.0 inside its own network namespace)',
+    ...(tls === undefined ? [] : ['  tls: { enabled: true, cert_file: /config/tls.crt, key_file: /config/tls.key }']),
     'auth:',
     '  client_keys_file: /auths/client-keys.json',
     '  dir: /auths',
@@ -128,19 +137,24 @@ function dockerfileHealthcheck(): string[] {
 }
 
 describe('the container (podman + runc, read-only, non-root, seccomp)', () => {
-  it('serves /healthz, a chat completion and a stream through the proxy to a stub upstream; the HEALTHCHECK passes', async ({ skip }) => {
+  it('serves /healthz, a chat completion and a stream over TLS through the proxy to a stub upstream; the HEALTHCHECK passes over TLS', async ({ skip }) => {
     if (unavailable !== undefined) skip(unavailable);
     const upstream = await startOpenAIStub();
+    const certificates = mkdtempSync(join(work, 'certificates-'));
+    const authority = await createTestCertificateAuthority(certificates);
+    const leaf = await createTestLeafCertificate(authority, 'server');
+    const trusting = new Agent({ connect: { ca: authority.caCert, servername: 'localhost' } });
+    const fetch = (url: string, init: Parameters<typeof undiciFetch>[1] = {}) => undiciFetch(url, { ...init, dispatcher: trusting });
     try {
       const clientKey = `cpa_container_${randomBytes(24).toString('base64url')}`;
-      const paths = volumes(upstream, clientKey);
+      const paths = volumes(upstream, clientKey, { cert: readFileSync(leaf.certFile), key: readFileSync(leaf.keyFile) });
       const port = await freePort();
       const name = containerName('server');
       const server: RunningContainer = podmanStart(name, [...hardenedFlags(profile), ...volumeFlags(paths), '-e', `CLIPROXY_SERVER_PORT=${port}`], rootfs,
         ['/nodejs/bin/node', '/app/dist/cli/main.js', 'serve', '--config', '/config/config.yaml']);
       clients.push(server);
-      const url = await until(() => /"url":"(http:\/\/[^"]+)"/.exec(server.output())?.[1], 30_000, `the listening line; output so far:\n${server.output()}`);
-      expect(url).toBe(`http://127.0.0.1:${port}`);
+      const url = await until(() => /"url":"(https?:\/\/[^"]+)"/.exec(server.output())?.[1], 30_000, `the listening line; output so far:\n${server.output()}`);
+      expect(url).toBe(`https://127.0.0.1:${port}`);
 
       const sockets = await runCommand('ss', ['-Hltn', `sport = :${port}`], 10_000);
       if (sockets.code === 0) expect(sockets.stdout.trim().split('\n').map((line) => line.split(/\s+/)[3])).toEqual([`127.0.0.1:${port}`]);
@@ -179,6 +193,7 @@ describe('the container (podman + runc, read-only, non-root, seccomp)', () => {
       expect(server.output()).toContain('shutting down');
       expect(server.output()).not.toContain(clientKey);
     } finally {
+      await trusting.close();
       await upstream.close();
     }
   }, 120_000);
