@@ -125,6 +125,10 @@ export class IpcStateBackend implements StateBackend {
     await this.call('ban', address, ttlMs);
   }
 
+  unban(address: string): Promise<boolean> {
+    return this.call('unban', address);
+  }
+
   listBans(): Promise<IpBan[]> {
     return this.call('listBans');
   }

@@ -19,6 +19,7 @@ export const ipcStateMethods = [
   'takeTokens',
   'adjustTokens',
   'ban',
+  'unban',
   'listBans',
   'publish',
 ] as const;
