@@ -11,10 +11,14 @@
 #
 # Where: ${REAL_CLIENTS_TOOLS:-$HOME/.cache/cliproxyapi-ci-tools}/claude-code-<version>/, which is
 # where the tests look (test/real-clients/clients.ts reads the same variable).
-# Codex CLI: its own pinned block below. Gemini CLI joins with its own pinned block.
+# Gemini CLI: @google/gemini-cli ships one bundled script (bundle/gemini.js, its `bin`); installed
+# with --ignore-scripts (its optional native dependencies, node-pty and keytar, are not needed for a
+# `-p` run), at ${tools_dir}/gemini-cli-<version>/ (test/real-clients/clients.ts looks there).
+# Codex CLI: its own pinned block below.
 set -euo pipefail
 
 claude_code_version="2.1.332"
+gemini_cli_version="0.61.0"
 tools_dir="${REAL_CLIENTS_TOOLS:-${HOME}/.cache/cliproxyapi-ci-tools}"
 
 platform_suffix() {
@@ -86,4 +90,20 @@ codex_reported="$(env -i PATH=/usr/bin:/bin HOME="$scratch_home" CODEX_HOME="$sc
 case "$codex_reported" in
   "codex-cli ${codex_version}") echo "== real-clients: ${codex_reported} at ${codex_binary}" ;;
   *) echo "real-clients: ${codex_binary} reports '${codex_reported}', expected codex-cli ${codex_version}" >&2; exit 1 ;;
+esac
+
+gemini_dir="${tools_dir}/gemini-cli-${gemini_cli_version}"
+gemini_script="${gemini_dir}/node_modules/@google/gemini-cli/bundle/gemini.js"
+if [ ! -f "$gemini_script" ]; then
+  echo "== real-clients: installing @google/gemini-cli@${gemini_cli_version} into ${gemini_dir}"
+  rm -rf "$gemini_dir"
+  mkdir -p "$gemini_dir"
+  npm install --prefix "$gemini_dir" --no-save --no-audit --no-fund --ignore-scripts --loglevel=error \
+    "@google/gemini-cli@${gemini_cli_version}"
+fi
+gemini_reported="$(env -i PATH="$(dirname "$(command -v node)"):/usr/bin:/bin" HOME="$scratch_home" \
+  timeout 60 node "$gemini_script" --version)"
+case "$gemini_reported" in
+  "${gemini_cli_version}") echo "== real-clients: Gemini CLI ${gemini_reported} at ${gemini_script}" ;;
+  *) echo "real-clients: ${gemini_script} reports '${gemini_reported}', expected ${gemini_cli_version}" >&2; exit 1 ;;
 esac

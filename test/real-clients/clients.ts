@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * The real coding clients the suite runs through the built gateway, one table entry each. An entry
@@ -9,9 +9,8 @@ import { join } from 'node:path';
  * how to run it non-interactively with one prompt, aimed at the gateway and kept offline, and which
  * gateway surface it speaks. real-clients.test.ts runs every entry against every upstream kind.
  *
- * Codex CLI (`codex exec`, the Responses API on `/v1/responses`) runs here; Gemini CLI (`gemini -p`,
- * the `/v1beta` surface) joins with one entry: a pinned package in real-clients.sh, `locate`,
- * `invocation`.
+ * Codex CLI (`codex exec`, the Responses API on `/v1/responses`) and Gemini CLI (`gemini -p`, the
+ * `/v1beta` surface) each have one entry: a pinned package in real-clients.sh, `locate`, `invocation`.
  */
 
 /** Where real-clients.sh installs the tools; the same variable and default as there. */
@@ -35,6 +34,9 @@ export interface InvocationInput {
   egressProxyUrl: string;
 }
 
+/** The upstream kinds the suite can put behind the gateway (one stub each). */
+export type UpstreamKind = 'anthropic' | 'openai' | 'gemini';
+
 export interface RealClient {
   name: string;
   /** The pinned version; real-clients.sh installs exactly this one. */
@@ -45,7 +47,9 @@ export interface RealClient {
    * The upstream kind speaking the client's own format (its model is served by name, the rest pass
    * through); undefined when no stub upstream speaks it (Codex's Responses API: both are translated).
    */
-  nativeUpstream: 'anthropic' | 'openai' | undefined;
+  nativeUpstream: UpstreamKind | undefined;
+  /** The upstream kinds it is run against. */
+  upstreams: readonly UpstreamKind[];
   /** The path of the binary, or undefined when it is not installed. */
   locate(): string | undefined;
   /** The version the binary reports, for the check that the pinned one is installed. */
@@ -73,6 +77,7 @@ export const claudeCode: RealClient = {
   // requests carry max_tokens 128000, thinking "adaptive", a system message inside messages.
   model: 'claude-opus-5-5',
   nativeUpstream: 'anthropic',
+  upstreams: ['anthropic', 'openai'],
   locate() {
     const platformPackage = claudeCodePlatformPackage();
     if (platformPackage === undefined) return undefined;
@@ -170,6 +175,7 @@ export const codexCli: RealClient = {
   // Not an OpenAI model name on purpose: Codex then uses its generic tool set (function tools only).
   model: 'gpt-test-codex',
   nativeUpstream: undefined,
+  upstreams: ['openai', 'anthropic'],
   locate() {
     const platform = codexPlatform();
     if (platform === undefined) return undefined;
@@ -208,4 +214,66 @@ export const codexCli: RealClient = {
 };
 
 /** Every client the suite runs. */
-export const realClients: readonly RealClient[] = [claudeCode, codexCli];
+const geminiCliVersion = '0.61.0';
+
+/**
+ * The Gemini CLI's settings for a run (`~/.gemini/settings.json` in the temp HOME): API-key auth
+ * (`gemini-api-key`, which reads GEMINI_API_KEY and honours GOOGLE_GEMINI_BASE_URL), no usage
+ * statistics and no telemetry (without these two, 0.61.0 opens two connections to
+ * play.googleapis.com:443 during a `-p` run; with them, none), no auto-update or its notification.
+ * A fresh HOME has no extensions, so none load.
+ */
+const geminiCliSettings = {
+  security: { auth: { selectedType: 'gemini-api-key' } },
+  privacy: { usageStatisticsEnabled: false },
+  telemetry: { enabled: false },
+  general: { enableAutoUpdate: false, enableAutoUpdateNotification: false },
+};
+
+/** The Gemini CLI ships as one bundled Node script (its `bin`), run with the Node running the tests. */
+function geminiCliEnvironment(home: string): Record<string, string> {
+  return { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: home, TERM: 'dumb', NO_COLOR: '1' };
+}
+
+export const geminiCli: RealClient = {
+  name: 'Gemini CLI',
+  nativeUpstream: 'gemini',
+  upstreams: ['gemini', 'openai', 'anthropic'],
+  version: geminiCliVersion,
+  // Asked for explicitly so the run does not depend on the default (which changes between versions).
+  model: 'gemini-2.5-pro',
+  locate() {
+    const script = join(toolsDirectory, `gemini-cli-${geminiCliVersion}`, 'node_modules', '@google', 'gemini-cli', 'bundle', 'gemini.js');
+    return existsSync(script) ? script : undefined;
+  },
+  reportedVersion(binary) {
+    const home = mkdtempSync(join(tmpdir(), 'cliproxy-version-probe-'));
+    try {
+      const result = spawnSync(process.execPath, [binary, '--version'], { encoding: 'utf8', timeout: 60_000, env: geminiCliEnvironment(home) });
+      return /^(\d+\.\d+\.\d+)/m.exec(result.stdout)?.[1];
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  },
+  invocation({ gatewayUrl, clientKey, model, prompt, home, egressProxyUrl }) {
+    mkdirSync(join(home, '.gemini'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(home, '.gemini', 'settings.json'), JSON.stringify(geminiCliSettings), { mode: 0o600 });
+    return {
+      // -p: one prompt, print the answer, exit; --skip-trust: the temp directory is not a trusted
+      // folder and headless runs refuse untrusted ones (exit 55).
+      args: ['-p', prompt, '--model', model, '--skip-trust'],
+      env: {
+        ...geminiCliEnvironment(home),
+        // Sent as x-goog-api-key: the gateway's client key, never an upstream key.
+        GEMINI_API_KEY: clientKey,
+        GOOGLE_GEMINI_BASE_URL: gatewayUrl,
+        HTTPS_PROXY: egressProxyUrl,
+        HTTP_PROXY: egressProxyUrl,
+        NO_PROXY: '127.0.0.1,localhost',
+      },
+    };
+  },
+};
+
+/** Every client the suite runs. */
+export const realClients: readonly RealClient[] = [claudeCode, codexCli, geminiCli];

@@ -30,7 +30,7 @@ export interface GatewayUnderTest {
 }
 
 export interface GatewayProvider {
-  type: 'anthropic' | 'openai';
+  type: 'anthropic' | 'openai' | 'gemini';
   baseUrl: string;
   upstreamKey: string;
   /** What the client asks for (an alias) → the stub's model name (what goes upstream). */

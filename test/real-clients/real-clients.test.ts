@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAnthropicStub, startOpenAIStub, type StubUpstream } from '../fixtures/stub-upstreams/index.js';
-import { realClients, type RealClient } from './clients.js';
+import { startAnthropicStub, startGeminiStub, startOpenAIStub, type StubUpstream } from '../fixtures/stub-upstreams/index.js';
+import { realClients, type RealClient, type UpstreamKind } from './clients.js';
 import { generateKey, makeClientHome, runClient, startBuiltGateway, startEgressRecorder, type GatewayProvider } from './harness.js';
 
 /**
  * The real coding clients, run as a user runs them, non-interactively with one prompt, through the
- * BUILT gateway (dist/) to the stub upstreams: once to an upstream of the client's own format (pass
- * through) and once to the other format (translated). Each run: exit 0, the stub's answer on stdout,
+ * BUILT gateway (dist/) to the stub upstreams: to an upstream of the client's own format (pass
+ * through) and to the other formats (translated), as each entry's `upstreams` lists. Each run: exit 0, the stub's answer on stdout,
  * the upstream key (never the client key) at the stub, no key in the client's output or the
  * gateway's log, no request the gateway refused, and no attempt to reach anything else (an egress
  * recorder stands in for the internet).
@@ -14,21 +14,22 @@ import { generateKey, makeClientHome, runClient, startBuiltGateway, startEgressR
  * The clients are installed by .ci/steps/real-clients.sh (pinned, outside node_modules). Missing
  * locally → a loud skip; with CI=true → a failure, so CI cannot pass without running them.
  */
-type UpstreamKind = 'anthropic' | 'openai';
-const upstreamKinds: UpstreamKind[] = ['anthropic', 'openai'];
 
 /** What the recorded stub streams say (test/fixtures/recorded/<kind>/*-text.chunks.txt). */
 const stubAnswer: Record<UpstreamKind, string> = {
   anthropic: 'Hello from the Anthropic stub.',
   openai: 'Hello from the OpenAI stub.',
+  gemini: 'Hello from the Gemini stub.',
 };
 /** The upstream paths the stubs serve; a request elsewhere means the gateway or stub lacks a route. */
 const servedPaths: Record<UpstreamKind, string[]> = {
   anthropic: ['/v1/messages', '/v1/messages/count_tokens'],
   openai: ['/v1/chat/completions'],
+  gemini: ['/v1beta/models/gemini-test:generateContent', '/v1beta/models/gemini-test:streamGenerateContent'],
 };
 /** The model name the stub of each kind is configured with (what goes upstream). */
-const stubModel: Record<UpstreamKind, string> = { anthropic: 'claude-test', openai: 'gpt-test' };
+const stubModel: Record<UpstreamKind, string> = { anthropic: 'claude-test', openai: 'gpt-test', gemini: 'gemini-test' };
+const startStub: Record<UpstreamKind, () => Promise<StubUpstream>> = { anthropic: startAnthropicStub, openai: startOpenAIStub, gemini: startGeminiStub };
 /** One client run: a cold start of a 400 MB binary on a shared 2-core machine, plus one answer. */
 const clientTimeoutMs = 90_000;
 
@@ -65,8 +66,9 @@ function expectNoKey(text: string, keys: RunKeys, where: string): void {
 }
 
 function gatewayProvider(kind: UpstreamKind, stub: StubUpstream, upstreamKey: string, client: RealClient): GatewayProvider {
-  // Same format: the client's model name is served as is; translated: it is an alias of the stub's.
-  const models = kind === client.nativeUpstream ? [{ name: client.model }] : [{ name: stubModel[kind], alias: client.model }];
+  // Same format: the client's model name is served as is (Gemini: as an alias, which changes only
+  // the URL, never the body); translated: it is an alias of the stub's.
+  const models = kind === client.nativeUpstream && kind !== 'gemini' ? [{ name: client.model }] : [{ name: stubModel[kind], alias: client.model }];
   return { type: kind, baseUrl: stub.baseUrl, upstreamKey, models };
 }
 
@@ -76,14 +78,14 @@ describe.each(realClients.map((client) => [client.name, client] as const))('%s (
     for (const stop of started.reverse()) await stop();
   }, 30_000);
 
-  it.for(upstreamKinds)(
+  it.for(client.upstreams)(
     'answers a streamed prompt from an %s upstream: exit 0, the stub answer, the upstream key at the stub, no key anywhere',
     { timeout: clientTimeoutMs + 30_000 },
     async (kind, { skip }) => {
       const binary = binaries.get(client);
       if (binary === undefined) return skip(`${client.name} ${client.version} is not installed`);
       const keys: RunKeys = { clientKey: generateKey('client'), upstreamKey: generateKey('upstream') };
-      const stub = kind === 'anthropic' ? await startAnthropicStub() : await startOpenAIStub();
+      const stub = await startStub[kind]();
       started.push(() => stub.close());
       const gateway = await startBuiltGateway(gatewayProvider(kind, stub, keys.upstreamKey, client), keys.clientKey);
       started.push(() => gateway.stop());
@@ -114,7 +116,10 @@ describe.each(realClients.map((client) => [client.name, client] as const))('%s (
         expect(JSON.stringify(request.headers)).not.toContain(keys.clientKey);
         expect(request.rawBody).not.toContain(keys.clientKey);
       }
-      expect(stub.requests.some((request) => (request.body as { stream?: unknown } | undefined)?.stream === true), 'a streamed request').toBe(true);
+      // Gemini streams by method (`:streamGenerateContent`), the others by a body field.
+      const streamed = (request: (typeof stub.requests)[number]): boolean =>
+        kind === 'gemini' ? request.path.includes(':streamGenerateContent') : (request.body as { stream?: unknown } | undefined)?.stream === true;
+      expect(stub.requests.some(streamed), 'a streamed request').toBe(true);
 
       // Access lines are written in batches (flushed every 250 ms): wait for them rather than race the flush.
       const readAccessLines = () => gateway.output().split('\n').filter((line) => line.includes('"msg":"request"'));
