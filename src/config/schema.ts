@@ -102,10 +102,20 @@ const AuthConfig = closed({
   api_keys: Type.Array(ClientKey),
 });
 
-/** An upstream key: a string, or an object with a priority tier (lower first; equal tiers share load round-robin). */
+/**
+ * An upstream key: a string, or an object with a priority tier (lower first; equal tiers share load
+ * round-robin), the models only this key serves (`models`: names and aliases beside the provider's,
+ * requests for them use this key) and the models it must not be used for (`excluded_models`,
+ * `*` wildcards).
+ */
 const UpstreamKey = Type.Union([
   Type.String({ minLength: 1 }),
-  closed({ key: Type.String({ minLength: 1 }), priority: Type.Optional(NonNegativeInt) }),
+  closed({
+    key: Type.String({ minLength: 1 }),
+    priority: Type.Optional(NonNegativeInt),
+    models: Type.Optional(Type.Array(closed({ name: NonEmpty, alias: Type.Optional(NonEmpty) }))),
+    excluded_models: Type.Optional(Type.Array(NonEmpty)),
+  }),
 ]);
 
 /** `max_tokens`: this model's cap on a client's max_tokens, replacing `server.validation.max_tokens` for it. */
@@ -135,6 +145,8 @@ const ProviderConfig = closed({
   project: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{4,28}[a-z0-9]$' })),
   api_keys: Type.Array(UpstreamKey),
   models: Type.Array(ModelEntry),
+  /** Model names this provider never serves, `*` wildcards (`*-preview`): left out of routing and model lists, even in the `provider/model` form. */
+  excluded_models: Type.Optional(Type.Array(NonEmpty)),
   /** Budgets of the whole provider (every client together), as token buckets refilled per minute; tokens are reserved before the call and settled with the real usage after. */
   rate_limit: Type.Optional(closed({ requests_per_minute: Type.Optional(PositiveInt), tokens_per_minute: Type.Optional(PositiveInt) })),
   device_fingerprint: Type.Optional(Type.Boolean()),

@@ -216,16 +216,19 @@ function checkProviders(result: SemanticResult, providers: unknown): void {
     result.problems.push(...geminiEndpointProblems(name, provider));
     const models = provider['models'];
     if (!Array.isArray(models)) continue;
+    const providerNames = new Set<string>();
     models.forEach((model: unknown, index) => {
       if (!isPlainRecord(model)) return;
       const names = new Set([model['name'], model['alias']].filter((value): value is string => typeof value === 'string'));
       for (const modelName of names) {
+        providerNames.add(modelName);
         const here = formatConfigPath(['providers', name, 'models', index]);
         const owner = modelOwners.get(modelName);
         if (owner === undefined) modelOwners.set(modelName, here);
         else result.problems.push(`${here}: model name or alias '${modelName}' is already used by ${owner}`);
       }
     });
+    checkKeyModels(result, name, provider['api_keys'], providerNames, modelOwners);
   }
 }
 
@@ -246,6 +249,33 @@ function checkEgress(result: SemanticResult, providerName: string, provider: Rec
       result.problems.push(`${formatConfigPath(path)}: ${problem}; the egress guard refuses it unless ${formatConfigPath(['providers', providerName, 'allow_private_network'])} is true`);
     }
   }
+}
+
+/**
+ * Names and aliases declared by upstream keys (`api_keys[].models`): one may repeat across the keys
+ * of the same provider (several keys serve it) but must lead to the same name everywhere, and may
+ * not be used by another provider; a provider-level name needs no key entry (every key serves it).
+ */
+function checkKeyModels(result: SemanticResult, providerName: string, keys: unknown, providerNames: ReadonlySet<string>, modelOwners: Map<string, string>): void {
+  if (!Array.isArray(keys)) return;
+  const targets = new Map<string, string>();
+  keys.forEach((key: unknown, keyIndex) => {
+    const models = isPlainRecord(key) ? key['models'] : undefined;
+    if (!Array.isArray(models)) return;
+    models.forEach((model: unknown, index) => {
+      if (!isPlainRecord(model) || typeof model['name'] !== 'string') return;
+      const here = formatConfigPath(['providers', providerName, 'api_keys', keyIndex, 'models', index]);
+      for (const id of [model['name'], model['alias']].filter((value): value is string => typeof value === 'string')) {
+        if (providerNames.has(id)) continue;
+        const target = targets.get(id);
+        if (target !== undefined && target !== model['name']) result.problems.push(`${here}: '${id}' leads to '${model['name']}' here but to '${target}' on another key`);
+        targets.set(id, model['name']);
+        const owner = modelOwners.get(id);
+        if (owner === undefined) modelOwners.set(id, here);
+        else if (!owner.startsWith(formatConfigPath(['providers', providerName, 'api_keys']))) result.problems.push(`${here}: model name or alias '${id}' is already used by ${owner}`);
+      }
+    });
+  });
 }
 
 function checkUpstreamKeys(result: SemanticResult, providerName: string, keys: unknown): void {

@@ -18,6 +18,8 @@ interface CredentialBase {
 export interface ApiKeyCredential extends CredentialBase {
   kind: 'api_key';
   apiKey: string;
+  /** Models this key must not be used for (`excluded_models` of a config key); absent = none. */
+  excludedModels?: { matches(model: string): boolean };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { ReadonlyProviderConfig } from '../config/schema.js';
 import type { ApiKeyCredential, UpstreamCredential } from '../providers/types.js';
 import { cooldownMs, maxCooldownMs, type FailureKind } from './cooldown.js';
+import { compileModelPatterns } from './model-patterns.js';
 
 /** A credential's health as health/debug endpoints may show it: no key, no token. */
 export interface CredentialSnapshot {
@@ -104,9 +105,10 @@ export class CredentialPool {
   /**
    * The next credential to try: the lowest priority number that has one available (not cooling,
    * not in `excludeIds`, which holds those this request already tried), round-robin within the
-   * tier so equal keys share the load. Undefined when none is available.
+   * tier so equal keys share the load. `eligible` narrows the pool for one request (the keys that
+   * serve its model: routing extras). Undefined when none is available.
    */
-  pick(excludeIds: ReadonlySet<string>): UpstreamCredential | undefined {
+  pick(excludeIds: ReadonlySet<string>, eligible?: (credential: UpstreamCredential) => boolean): UpstreamCredential | undefined {
     const now = this.now();
     for (const tier of this.tiers) {
       const count = tier.entries.length;
@@ -114,6 +116,7 @@ export class CredentialPool {
         const index = (tier.cursor + step) % count;
         const entry = tier.entries[index]!;
         if (entry.coolingUntil > now || excludeIds.has(entry.credential.id)) continue;
+        if (eligible !== undefined && !eligible(entry.credential)) continue;
         tier.cursor = (index + 1) % count;
         return entry.credential;
       }
@@ -189,11 +192,21 @@ export class CredentialPool {
  * reordering `api_keys` renumbers them. Priority defaults to 0 (the first tier).
  */
 export function credentialsFromConfig(providerName: string, provider: ReadonlyProviderConfig): ApiKeyCredential[] {
-  return provider.api_keys.map((entry, index) => ({
-    id: `${providerName}-key-${index + 1}`,
-    provider: providerName,
-    priority: typeof entry === 'string' ? 0 : (entry.priority ?? 0),
-    kind: 'api_key',
-    apiKey: typeof entry === 'string' ? entry : entry.key,
-  }));
+  return provider.api_keys.map((entry, index) => {
+    const credential: ApiKeyCredential = {
+      id: configKeyId(providerName, index),
+      provider: providerName,
+      priority: typeof entry === 'string' ? 0 : (entry.priority ?? 0),
+      kind: 'api_key',
+      apiKey: typeof entry === 'string' ? entry : entry.key,
+    };
+    const excluded = typeof entry === 'string' ? undefined : compileModelPatterns(entry.excluded_models);
+    if (excluded !== undefined && !excluded.empty) credential.excludedModels = excluded;
+    return credential;
+  });
+}
+
+/** The id of the config key at `index` (0-based) of a provider's `api_keys`. */
+export function configKeyId(providerName: string, index: number): string {
+  return `${providerName}-key-${index + 1}`;
 }

@@ -23,6 +23,8 @@ export interface FailoverOptions<T> {
    * must be GatewayErrors (the adapter's mapError, or the upstream client's timeout/unreachable).
    */
   attempt: (credential: UpstreamCredential) => Promise<T>;
+  /** Only credentials this accepts are tried (the keys that serve the request's model); absent = all. */
+  eligible?: (credential: UpstreamCredential) => boolean;
 }
 
 /**
@@ -59,7 +61,7 @@ export async function runWithFailover<T>(options: FailoverOptions<T>): Promise<T
 
   for (let attemptNumber = 1; attemptNumber <= maxAttempts; attemptNumber += 1) {
     if (signal?.aborted === true) throw lastError ?? abortReason(signal);
-    const credential = pool.pick(tried);
+    const credential = pool.pick(tried, options.eligible);
     if (credential === undefined) throw lastError ?? noCredentialError(pool, provider);
     tried.add(credential.id);
     try {

@@ -1,4 +1,6 @@
 import type { ReadonlyProviderConfig } from '../config/schema.js';
+import { configKeyId } from './credential-pool.js';
+import { compileModelPatterns } from './model-patterns.js';
 
 /** Where a client's model name goes: which provider, and the model name the upstream expects. */
 export interface ModelRoute {
@@ -10,6 +12,8 @@ export interface ModelRoute {
   requestedModel: string;
   /** The model entry's own `max_tokens` cap, when it sets one (else the global cap applies). */
   maxTokens?: number;
+  /** Only these credentials serve it (a name or alias declared by upstream keys, not the provider); absent = any. */
+  credentialIds?: ReadonlySet<string>;
 }
 
 export interface ModelRouter {
@@ -23,6 +27,7 @@ export interface ModelRouter {
 interface ModelTarget {
   upstreamModel: string;
   maxTokens: number | undefined;
+  credentialIds?: ReadonlySet<string>;
 }
 
 interface ProviderModels {
@@ -30,12 +35,48 @@ interface ProviderModels {
   upstreamByModel: Map<string, ModelTarget>;
   /** A provider listing no models passes any model through, but only in the prefix form. */
   passThrough: boolean;
+  /** `excluded_models`: never served, not even passed through. */
+  excluded: { matches(model: string): boolean };
 }
 
 function route(provider: string, target: ModelTarget, requestedModel: string): ModelRoute {
   const result: ModelRoute = { provider, upstreamModel: target.upstreamModel, requestedModel };
   if (target.maxTokens !== undefined) result.maxTokens = target.maxTokens;
+  if (target.credentialIds !== undefined) result.credentialIds = target.credentialIds;
   return result;
+}
+
+/**
+ * The names and aliases a provider serves, in order: its `models` (names, then aliases), then the
+ * names and aliases its upstream keys declare (`api_keys[].models`), which only those keys serve.
+ * Entries whose name `excluded_models` matches are left out.
+ */
+function providerEntries(providerName: string, provider: ReadonlyProviderConfig): { id: string; target: ModelTarget; isAlias: boolean }[] {
+  const excluded = compileModelPatterns(provider.excluded_models);
+  const entries: { id: string; target: ModelTarget; isAlias: boolean }[] = [];
+  const served = provider.models.filter((model) => !excluded.matches(model.name));
+  for (const model of served) entries.push({ id: model.name, target: { upstreamModel: model.name, maxTokens: model.max_tokens }, isAlias: false });
+  for (const model of served) if (model.alias !== undefined) entries.push({ id: model.alias, target: { upstreamModel: model.name, maxTokens: model.max_tokens }, isAlias: true });
+  // Key-declared models: each id → the keys declaring it (and the name it goes upstream as: the first key's).
+  const byKey = new Map<string, { upstreamModel: string; isAlias: boolean; credentialIds: Set<string> }>();
+  provider.api_keys.forEach((key, index) => {
+    if (typeof key === 'string') return;
+    for (const model of key.models ?? []) {
+      if (excluded.matches(model.name)) continue;
+      for (const [id, isAlias] of [[model.name, false], ...(model.alias === undefined ? [] : [[model.alias, true]])] as [string, boolean][]) {
+        const known = byKey.get(id) ?? { upstreamModel: model.name, isAlias, credentialIds: new Set<string>() };
+        known.credentialIds.add(configKeyId(providerName, index));
+        byKey.set(id, known);
+      }
+    }
+  });
+  const providerIds = new Set(entries.map((entry) => entry.id));
+  for (const [id, known] of byKey) {
+    // A name the provider itself lists is served by every key; only key-declared ones narrow the pool.
+    if (providerIds.has(id)) continue;
+    entries.push({ id, target: { upstreamModel: known.upstreamModel, maxTokens: undefined, credentialIds: known.credentialIds }, isAlias: known.isAlias });
+  }
+  return entries;
 }
 
 /**
@@ -54,22 +95,22 @@ export function createModelRouter(providers: Readonly<Record<string, ReadonlyPro
   const exact = new Map<string, ModelTarget & { provider: string }>();
   const byProvider = new Map<string, ProviderModels>();
 
-  for (const [providerName, provider] of Object.entries(providers)) {
+  const entriesByProvider = Object.entries(providers).map(([providerName, provider]) => [providerName, provider, providerEntries(providerName, provider)] as const);
+  for (const [providerName, provider, entries] of entriesByProvider) {
     const upstreamByModel = new Map<string, ModelTarget>();
-    for (const model of provider.models) {
-      const target = { upstreamModel: model.name, maxTokens: model.max_tokens };
-      if (!upstreamByModel.has(model.name)) upstreamByModel.set(model.name, target);
-      if (!exact.has(model.name)) exact.set(model.name, { provider: providerName, ...target });
+    for (const entry of entries) {
+      if (entry.isAlias) continue;
+      if (!upstreamByModel.has(entry.id)) upstreamByModel.set(entry.id, entry.target);
+      if (!exact.has(entry.id)) exact.set(entry.id, { provider: providerName, ...entry.target });
     }
-    byProvider.set(providerName, { upstreamByModel, passThrough: provider.models.length === 0 });
+    byProvider.set(providerName, { upstreamByModel, passThrough: entries.length === 0 && provider.models.length === 0, excluded: compileModelPatterns(provider.excluded_models) });
   }
-  for (const [providerName, provider] of Object.entries(providers)) {
+  for (const [providerName, , entries] of entriesByProvider) {
     const models = byProvider.get(providerName);
-    for (const model of provider.models) {
-      if (model.alias === undefined) continue;
-      const target = { upstreamModel: model.name, maxTokens: model.max_tokens };
-      if (models !== undefined && !models.upstreamByModel.has(model.alias)) models.upstreamByModel.set(model.alias, target);
-      if (!exact.has(model.alias)) exact.set(model.alias, { provider: providerName, ...target });
+    for (const entry of entries) {
+      if (!entry.isAlias) continue;
+      if (models !== undefined && !models.upstreamByModel.has(entry.id)) models.upstreamByModel.set(entry.id, entry.target);
+      if (!exact.has(entry.id)) exact.set(entry.id, { provider: providerName, ...entry.target });
     }
   }
 
@@ -85,6 +126,7 @@ export function createModelRouter(providers: Readonly<Record<string, ReadonlyPro
       const rest = model.slice(slash + 1);
       const models = byProvider.get(providerName);
       if (models === undefined || rest === '') return undefined;
+      if (models.passThrough && models.excluded.matches(rest)) return undefined;
       const target = models.passThrough ? { upstreamModel: rest, maxTokens: undefined } : models.upstreamByModel.get(rest);
       return target === undefined ? undefined : route(providerName, target, model);
     },

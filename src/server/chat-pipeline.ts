@@ -52,7 +52,7 @@ export interface ChatInput {
 }
 
 /** Resolves the model to a provider, or a 404 naming the model. */
-export function resolveProvider(runtime: Runtime, model: string): { provider: ProviderRuntime; upstreamModel: string } {
+export function resolveProvider(runtime: Runtime, model: string): { provider: ProviderRuntime; upstreamModel: string; eligible: ((credential: UpstreamCredential) => boolean) | undefined } {
   const route = runtime.router.resolve(model);
   const provider = route === undefined ? undefined : runtime.providers.get(route.provider);
   if (route === undefined || provider === undefined) {
@@ -60,7 +60,31 @@ export function resolveProvider(runtime: Runtime, model: string): { provider: Pr
   }
   // Switched off through the management API: refused before any budget or credential is touched.
   if (runtime.disabledProviders.isDisabled(provider.name)) throw new GatewayError('GW_PROVIDER_DISABLED', { provider: provider.name });
-  return { provider, upstreamModel: route.upstreamModel };
+  const narrowed = route.credentialIds !== undefined || hasKeyExclusions(provider);
+  return { provider, upstreamModel: route.upstreamModel, eligible: narrowed ? eligibleCredentials(route.credentialIds, route.upstreamModel) : undefined };
+}
+
+/** Whether any config key of the provider has `excluded_models`; remembered per (frozen) provider config. */
+const keyExclusions = new WeakMap<object, boolean>();
+function hasKeyExclusions(provider: ProviderRuntime): boolean {
+  let known = keyExclusions.get(provider.config);
+  if (known === undefined) {
+    known = provider.config.api_keys.some((key) => typeof key !== 'string' && (key.excluded_models?.length ?? 0) > 0);
+    keyExclusions.set(provider.config, known);
+  }
+  return known;
+}
+
+/**
+ * The credentials that may serve one request: those a key-declared model names (`api_keys[].models`),
+ * minus keys whose `excluded_models` match the upstream model. Undefined (every credential) in the
+ * common case, so the pool's pick does no extra call.
+ */
+function eligibleCredentials(credentialIds: ReadonlySet<string> | undefined, upstreamModel: string): (credential: UpstreamCredential) => boolean {
+  return (credential) => {
+    if (credentialIds !== undefined && !credentialIds.has(credential.id)) return false;
+    return credential.kind !== 'api_key' || credential.excludedModels?.matches(upstreamModel) !== true;
+  };
 }
 
 /** Where a response keeps the upstream call to abort when its client goes away. */
@@ -93,6 +117,8 @@ interface UpstreamCall {
   operation: UpstreamOperation;
   /** The model name sent upstream (Gemini's URL carries it). */
   upstreamModel: string;
+  /** The credentials that may serve it (resolveProvider); absent = all. */
+  eligible?: ((credential: UpstreamCredential) => boolean) | undefined;
   body: string | Buffer;
   signal: UpstreamAbort;
 }
@@ -170,6 +196,7 @@ async function withFailover<Response extends { statusCode: number }>(
     }
   };
   return runWithFailover({
+    ...(call.eligible === undefined ? {} : { eligible: call.eligible }),
     pool: provider.pool,
     provider: provider.name,
     maxAttempts: provider.pool.size === 0 ? 1 : Math.min(runtime.loaded.config.upstream.max_attempts, provider.pool.size),
@@ -245,7 +272,7 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
     exchange.surface = input.clientFormat;
     exchange.requestedModel = input.model;
   }
-  const { provider, upstreamModel } = resolveProvider(runtime, input.model);
+  const { provider, upstreamModel, eligible } = resolveProvider(runtime, input.model);
   request.routedProvider = provider.name;
   if (provider.config.rate_limit !== undefined && dependencies.providerLimiter !== undefined) {
     await reserveProviderBudget(dependencies.providerLimiter, provider, request, reply, input.body, runtime.loaded.config.upstream.default_max_tokens);
@@ -273,7 +300,7 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
   // Gemini's Code Assist wraps the wire format in an envelope: in around the bridge's body, out before the bridge reads.
   const envelope = provider.adapter.envelopeFor?.({ baseUrl: provider.baseUrl, model: upstreamModel, provider: provider.config });
   const upstreamBody = envelope === undefined ? bridgeBody : envelope.wrapRequest(bridgeBody);
-  const call: UpstreamCall = { request, provider, operation: 'chat', upstreamModel, body: upstreamBody, signal: abortOnClientClose(reply) };
+  const call: UpstreamCall = { request, provider, operation: 'chat', upstreamModel, eligible, body: upstreamBody, signal: abortOnClientClose(reply) };
   if (!input.stream) {
     const received = await fetchUpstreamAnswer(dependencies, call, maxUpstreamJsonBytes);
     const body = envelope === undefined ? received : envelope.unwrapAnswer(received);

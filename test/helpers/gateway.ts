@@ -23,7 +23,8 @@ export interface TestProviderConfig {
   base_url: string;
   /** Gemini Code Assist's project (a Code Assist base_url only). */
   project?: string;
-  api_keys: (string | { key: string; priority?: number })[];
+  api_keys: (string | { key: string; priority?: number; models?: { name: string; alias?: string }[]; excluded_models?: string[] })[];
+  excluded_models?: string[];
   models: { name: string; alias?: string; max_tokens?: number }[];
   rate_limit?: { requests_per_minute?: number; tokens_per_minute?: number };
   oauth?: Record<string, unknown>;

@@ -184,3 +184,35 @@ describe('a hostile Gemini upstream', () => {
     expect(answer.text).toContain('Partial');
   });
 });
+
+describe('routing extras through the gateway', () => {
+  it('serves a key-declared alias with that key only, skips a key excluding the model, hides excluded models from both model lists', async () => {
+    const gemini = await stub();
+    const keys = ['test-upstream-key-0401', 'test-upstream-key-0402', 'test-upstream-key-0403'];
+    const gateway = await startTestGateway({
+      providers: {
+        gem: {
+          type: 'gemini',
+          base_url: gemini.baseUrl,
+          api_keys: [keys[0] as string, { key: keys[1] as string, excluded_models: ['gemini-test*'] }, { key: keys[2] as string, models: [{ name: 'gemini-paid', alias: 'paid' }] }],
+          models: [{ name: 'gemini-test' }, { name: 'gemini-test-preview' }],
+          excluded_models: ['*-preview'],
+        },
+      },
+    });
+    cleanups.push(() => gateway.stop());
+    const ask = (model: string) => post(`${gateway.url}/v1beta/models/${model}:generateContent`, { contents: [{ parts: [{ text: 'hi' }] }] }, { 'x-goog-api-key': gateway.clientKey });
+    for (let turn = 0; turn < 4; turn++) expect((await ask('gemini-test')).status).toBe(200);
+    // Key 2 excludes it; keys 1 and 3 serve the provider's own names.
+    expect(new Set(gemini.requests.map((request) => request.apiKey))).toEqual(new Set([keys[0], keys[2]]));
+    gemini.reset();
+    expect((await ask('paid')).status).toBe(200);
+    expect(gemini.requests.map((request) => [request.apiKey, request.path])).toEqual([[keys[2], '/v1beta/models/gemini-paid:generateContent']]);
+    expect((await ask('gemini-test-preview')).status).toBe(404);
+    const openaiList = (await fetch(`${gateway.url}/v1/models`, { headers: { authorization: `Bearer ${gateway.clientKey}` } }).then((response) => response.json())) as { data: { id: string }[] };
+    const geminiList = (await fetch(`${gateway.url}/v1beta/models`, { headers: { 'x-goog-api-key': gateway.clientKey } }).then((response) => response.json())) as { models: { name: string }[] };
+    const ids = openaiList.data.map((model) => model.id).sort();
+    expect(ids).toEqual(['gemini-paid', 'gemini-test', 'paid']);
+    expect(geminiList.models.map((model) => model.name.replace(/^models\//, '')).sort()).toEqual(ids);
+  });
+});

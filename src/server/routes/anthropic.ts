@@ -18,14 +18,14 @@ export async function countAnthropicTokens(
   input: ClientRequestInput<AnthropicCountTokensRequest>,
 ): Promise<FastifyReply> {
   const { body, model } = input;
-  const { provider, upstreamModel } = resolveProvider(dependencies.runtime(), model);
+  const { provider, upstreamModel, eligible } = resolveProvider(dependencies.runtime(), model);
   request.routedProvider = provider.name;
   if (!provider.adapter.supportsCountTokens) {
     const estimate: AnthropicCountTokensResponse = { input_tokens: estimateAnthropicInputTokens(body) };
     return reply.header('x-token-count-estimated', 'true').send(estimate);
   }
   const upstreamBody = sameFormatBody(rawBodyOf(request), body, model, upstreamModel);
-  const call = { request, provider, operation: 'count_tokens' as const, upstreamModel, body: upstreamBody, signal: abortOnClientClose(reply) };
+  const call = { request, provider, operation: 'count_tokens' as const, upstreamModel, eligible, body: upstreamBody, signal: abortOnClientClose(reply) };
   const answer = await sendUpstreamBuffered(dependencies, call, 1024 * 1024);
   return reply.header('content-type', 'application/json').send(answer);
 }
