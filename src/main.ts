@@ -10,6 +10,8 @@ import { ShutdownRegistry } from './lifecycle/shutdown-registry.js';
 import { providersWithoutCredentials } from './config/validate-semantics.js';
 import { createApp } from './server/create-app.js';
 import { createIpFilterHook, createIpRateLimitHook } from './server/hooks/network.js';
+import { GatewayMetrics } from './server/metrics-observer.js';
+import { startMetricsListener } from './server/metrics-listener.js';
 import type { ExchangeObserver } from './server/exchange.js';
 import { createLogger } from './server/logger.js';
 import { buildRuntime, type Runtime } from './server/runtime.js';
@@ -87,6 +89,8 @@ export interface RunningGateway {
    * change; the management API calls it after its own writes. Undefined with encryption off.
    */
   credentials: { apply(): Promise<CredentialChange> } | undefined;
+  /** The metrics (counted while `metrics.enabled` or alert rules run); `listenerUrl` when `metrics.listener` is on. */
+  metrics: { gateway: GatewayMetrics | undefined; listenerUrl: string | undefined };
   /** What close() closes, in that order: the reverse of creation. */
   readonly shutdownOrder: readonly string[];
   /** Graceful: stop accepting, let in-flight requests and streams finish up to the grace period, then close. */
@@ -233,6 +237,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     ...(sharedCooldowns === undefined ? {} : { onCooldown: sharedCooldowns.announce }),
   };
 
+  // Metrics count while they are served or while alert rules need their events (server/metrics-observer.ts).
+  const gatewayMetrics =
+    config.metrics.enabled || config.alerts.length > 0
+      ? new GatewayMetrics({ runtime: () => runtime, network: counters, blockedIps: () => bans.activeCount() })
+      : undefined;
+  const exchangeObservers = [...(gatewayMetrics === undefined ? [] : [gatewayMetrics.observer]), ...(options.exchangeObservers ?? [])];
+
   const storedCountOf = (provider: string) => oauth.credentialsByProvider.get(provider)?.length ?? 0;
   for (const warning of providersWithoutCredentials(config.providers, storedCountOf)) logger.warn(warning);
 
@@ -305,7 +316,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     corsAllowedOrigins: config.server.security.cors.allowed_origins,
     // The audit log hears every authentication and the end of every authenticated client request.
     ...(audit.file === undefined ? {} : { authenticationEvents: createAuthenticationAudit(audit, { now }) }),
-    exchangeObservers: [...(audit.file === undefined ? [] : [createRequestAuditObserver(audit)]), ...(options.exchangeObservers ?? [])],
+    exchangeObservers: [...(audit.file === undefined ? [] : [createRequestAuditObserver(audit)]), ...exchangeObservers],
+    ...(gatewayMetrics !== undefined && config.metrics.enabled ? { renderMetrics: () => gatewayMetrics.render() } : {}),
   });
   shutdown.add('http server', async () => {
     // In-flight requests and streams may finish within the grace period; then they are cut.
@@ -328,6 +340,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   }
   const credentialSync = oauth.sync;
   const liveCredentials = credentialSync === undefined ? undefined : { apply: () => credentialSync.apply() };
+  let metricsListenerUrl: string | undefined;
+  if (gatewayMetrics !== undefined && config.metrics.enabled && config.metrics.listener.enabled) {
+    const listener = await shutdown.closeOnFailure(() =>
+      startMetricsListener({ host: config.metrics.listener.host, port: config.metrics.listener.port, render: () => gatewayMetrics.render() }),
+    );
+    shutdown.add('metrics listener', () => listener.close());
+    metricsListenerUrl = listener.url;
+    logger.info({ metrics_url: listener.url }, 'metrics listener (no key, loopback only) listening');
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
@@ -354,6 +375,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     audit,
     network: { counters, bans, ipRateLimiter },
     credentials: liveCredentials,
+    metrics: { gateway: gatewayMetrics, listenerUrl: metricsListenerUrl },
     shutdownOrder: shutdown.closeOrder,
     close() {
       shuttingDown = true; // new requests get 503 while the server drains

@@ -72,7 +72,7 @@ describe('import boundaries (one table: test/import-boundaries.ts, shown in docs
       ...importsOf(translator, "import { runChat } from '../../server/chat-pipeline.js';\nimport { Agent } from 'undici';\n"),
       ...importsOf(join(sourceRoot, 'state/redis.ts'), "import { redactText } from '../security/redact.js';"),
       ...importsOf(join(sourceRoot, 'errors/codes.ts'), "export { x } from '../config/schema.js';\nimport('../server/runtime.js');"),
-      ...importsOf(join(sourceRoot, 'metrics/registry.ts'), "import { Type } from '@sinclair/typebox/value';"),
+      ...importsOf(join(sourceRoot, 'scratch/registry.ts'), "import { Type } from '@sinclair/typebox/value';"),
     ];
     expect(boundaryViolations(synthetic)).toEqual([
       'translate/openai-to-anthropic/request.ts -> server/chat-pipeline.ts: translate may not import server',
@@ -80,7 +80,7 @@ describe('import boundaries (one table: test/import-boundaries.ts, shown in docs
       'state/redis.ts -> security/redact.ts: state may not import security',
       'errors/codes.ts -> config/schema.ts: errors may not import config',
       'errors/codes.ts -> server/runtime.ts: errors may not import server',
-      'metrics/registry.ts: src/metrics has no row in the import table (test/import-boundaries.ts)',
+      'scratch/registry.ts: src/scratch has no row in the import table (test/import-boundaries.ts)',
     ]);
     // The same imports inside their own folder, and allowed ones, pass.
     expect(

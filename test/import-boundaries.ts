@@ -29,6 +29,7 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
   state: { folders: ['config'], packages: ['ioredis', 'node:*'] },
   net: { folders: ['state'], packages: ['node:*'] },
   limits: { folders: ['errors', 'state'], packages: [] },
+  metrics: { folders: [], packages: ['node:*'] },
   translate: { folders: ['errors', 'formats'], packages: [] },
   providers: { folders: ['config', 'errors', 'formats'], packages: [] },
   routing: { folders: ['config', 'errors', 'providers'], packages: [] },
@@ -39,7 +40,7 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
   login: { folders: ['config', 'credentials', 'errors', 'oauth', 'providers', 'security'], packages: ['node:*'] },
   management: { folders: ['config', 'credentials', 'errors', 'files', 'net', 'security', 'state'], packages: ['@sinclair/typebox', 'node:*'] },
   server: {
-    folders: ['config', 'credentials', 'errors', 'formats', 'limits', 'management', 'net', 'oauth', 'providers', 'routing', 'security', 'translate', 'upstream'],
+    folders: ['config', 'credentials', 'errors', 'formats', 'limits', 'management', 'metrics', 'net', 'oauth', 'providers', 'routing', 'security', 'translate', 'upstream'],
     packages: ['@sinclair/typebox', 'fastify', 'pino', 'secure-json-parse', 'node:*'],
   },
   'main.ts': { folders: ['audit', 'config', 'credentials', 'lifecycle', 'limits', 'management', 'net', 'oauth', 'security', 'server', 'state', 'upstream'], packages: ['fastify', 'pino', 'node:*'] },

@@ -52,6 +52,24 @@ const problemLines = (output) =>
     .filter((line) => line.trim().startsWith('- '))
     .map((line) => line.trim().slice(2))
     .join('; ') || output.split('\n')[0];
+/**
+ * The metrics layer's probe: the metrics listener's URL from the proxy's log (`metrics_url`), then
+ * the answered requests it counts (the sanity request must be among them). 0 when any step fails.
+ * @param {string} logFile
+ */
+async function scrapedRequestCount(logFile) {
+  try {
+    const match = /"metrics_url":"([^"]+)"/.exec(readFileSync(logFile, 'utf8'));
+    if (!match) return 0;
+    const text = await (await fetch(match[1], { signal: AbortSignal.timeout(5_000) })).text();
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith('cliproxy_requests_total{') && line.includes('status_class="2xx"'))
+      .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  } catch {
+    return 0;
+  }
+}
 const pause = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 /**
@@ -125,6 +143,7 @@ export async function discoverProxy({ defaults, tempDir, clientKey, clientKeySha
       if (status.status === 'not built yet' || !layer?.probe) continue;
       if (layer.probe.kind === 'audit-file') status.status = hasRequestRecord(running.auditFile) ? 'enforced' : 'accepted, not enforced';
       if (layer.probe.kind === 'log-grows') status.status = fileSize(running.logFile) > logBefore ? 'enforced' : 'accepted, not enforced';
+      if (layer.probe.kind === 'metrics-scrape') status.status = (await scrapedRequestCount(running.logFile)) > 0 ? 'enforced' : 'accepted, not enforced';
       if (layer.probe.kind === 'header') status.status = sanity.headers?.[layer.probe.header ?? ''] !== undefined ? 'enforced' : 'accepted, not enforced';
     }
   } finally {

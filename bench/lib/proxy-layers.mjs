@@ -33,7 +33,7 @@ const neverLimits = { enabled: true, requests_per_second: 1_000_000, burst: 1_00
  * @property {string} clientKeySha256
  *
  * @typedef {object} LayerProbe
- * @property {'status' | 'audit-file' | 'log-grows' | 'header' | 'config-refused'} kind  'config-refused': `config check` must refuse the patched config
+ * @property {'status' | 'audit-file' | 'log-grows' | 'header' | 'config-refused' | 'metrics-scrape'} kind  'config-refused': `config check` must refuse the patched config; 'metrics-scrape': the listener's URL from the log, its request count must have moved
  * @property {string} [header]                 for 'header': the response header the layer adds
  * @property {(config: any) => void} [patch]   makes the layer reject the probe request
  * @property {boolean} [omitAuth]              send the probe without a client key
@@ -191,13 +191,13 @@ export const layers = [
   },
   {
     name: 'metrics',
-    what: 'Prometheus metrics per request',
+    what: 'Prometheus metrics per request (latency histogram, status class, tokens, security counters)',
     offSwitch: true,
-    guessedKey: true,
     apply(config, _context, on) {
-      // Guessed key (no metrics section in the schema when this was written).
-      if (on) config.metrics = { enabled: true };
+      // The loopback listener (no key) on an ephemeral port lets the probe scrape without a management key.
+      config.metrics = { ...config.metrics, enabled: on, listener: { enabled: on, host: '127.0.0.1', port: 0 } };
     },
+    probe: { kind: 'metrics-scrape' },
   },
 ];
 

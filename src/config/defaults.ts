@@ -74,6 +74,11 @@ export const defaultConfig: Config = {
     stdout: false,
   },
   alerts: [],
+  alerting: {
+    webhook: { secret_file: './data/alert-webhook.key', timeout_ms: 5_000, max_attempts: 4, allow_private_network: false },
+    max_tracked_ips: 10_000, // windows of this many client IPs (~0.4 KiB each); the oldest is dropped beyond
+  },
+  metrics: { enabled: true, listener: { enabled: false, host: '127.0.0.1', port: 9464 } },
   management: {
     enabled: false, // the API is off until an operator turns it on and creates a key
     allow_remote: false, // loopback clients only; remote needs server.tls.enabled too

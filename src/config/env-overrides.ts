@@ -9,7 +9,7 @@ export const envPrefix = 'CLIPROXY_';
  * Variables with the prefix that are not config paths: the encryption key (kept out of files on
  * purpose) and the config file location. They are read by their owners and ignored here.
  */
-export const reservedEnvNames: ReadonlySet<string> = new Set(['CLIPROXY_ENCRYPTION_KEY', 'CLIPROXY_CONFIG']);
+export const reservedEnvNames: ReadonlySet<string> = new Set(['CLIPROXY_ENCRYPTION_KEY', 'CLIPROXY_CONFIG', 'CLIPROXY_ALERT_WEBHOOK_SECRET']);
 
 /** How an override's text becomes a value: by the schema type of the leaf it targets. */
 export type EnvLeafType = 'integer' | 'number' | 'boolean' | 'string' | 'json-array';

@@ -230,7 +230,7 @@ describe('validation reports every problem in one run', () => {
   });
 
   it('refuses enabling a security layer that is not built yet instead of ignoring it', () => {
-    const problems = problemsOf(() => parse("alerts: [{ name: a, condition: 'auth_failures > 1', duration: 1m, action: notify_admin }]\n"));
+    const problems = problemsOf(() => parse("alerts: [{ name: a, condition: 'auth_failures > 1', duration: 1m, action: block_ip }]\n"));
     expect(problems).toEqual(['alerts: alerting is not available in this version yet; remove the setting']);
   });
 

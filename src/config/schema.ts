@@ -199,11 +199,49 @@ const AuditConfig = restartOnly(
   }),
 );
 
+/** A span of time as the alert rules write it: `500ms`, `30s`, `5m`, `1h` (config/alert-rules.ts reads it). */
+const Duration = Type.String({ pattern: '^[0-9]+(ms|s|m|h)$' });
+
+/**
+ * One alert rule (alerts/): `condition` is `<counter> <operator> <number>` (config/alert-rules.ts),
+ * counted over a sliding window of `duration`, per client IP when `action` is `block_ip`.
+ * `block_duration`: how long `block_ip` blocks the address. `cooldown`: after firing, the rule
+ * stays quiet this long (per IP for block_ip), so a firing rule does not flood the webhook.
+ */
 const AlertConfig = closed({
   name: NonEmpty,
   condition: NonEmpty,
-  duration: Type.String({ pattern: '^[0-9]+(ms|s|m|h)$' }),
+  duration: Duration,
   action: Type.Union([Type.Literal('notify_admin'), Type.Literal('block_ip')]),
+  block_duration: Type.Optional(Duration),
+  cooldown: Type.Optional(Duration),
+});
+
+/**
+ * Where `notify_admin` sends (alerts/webhook.ts). `url` absent = no webhook (a notify_admin rule is
+ * then a config error). The body is HMAC-SHA-256 signed with the secret from `secret_file` (0600) or
+ * the env `CLIPROXY_ALERT_WEBHOOK_SECRET`. Egress-guarded like an upstream: a private address only
+ * with `allow_private_network`. `max_tracked_ips`: client IPs whose windows are kept (oldest dropped).
+ */
+const AlertingConfig = closed({
+  webhook: closed({
+    url: Type.Optional(Type.String({ pattern: '^https?://' })),
+    secret_file: NonEmpty,
+    timeout_ms: PositiveInt,
+    max_attempts: Type.Integer({ minimum: 1, maximum: 10 }),
+    allow_private_network: Type.Boolean(),
+  }),
+  max_tracked_ips: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+});
+
+/**
+ * Prometheus metrics (metrics/, server/routes/metrics.ts). `enabled`: counted and served at
+ * `GET /metrics` behind a management key. `listener`: a second listener serving only `/metrics`
+ * without a key, for a Prometheus on the same host; loopback addresses only.
+ */
+const MetricsConfig = closed({
+  enabled: Type.Boolean(),
+  listener: closed({ enabled: Type.Boolean(), host: NonEmpty, port: Port }),
 });
 
 /** `viewer` is the seed's name of `auditor`: accepted with a warning (config/validate-semantics.ts). */
@@ -244,6 +282,9 @@ export const ConfigSchema = closed({
   state: restartOnly(StateConfig),
   audit: AuditConfig,
   alerts: Type.Array(AlertConfig),
+  alerting: AlertingConfig,
+  /** The metrics observer and listener are set up once at start. */
+  metrics: restartOnly(MetricsConfig),
   management: ManagementConfig,
   logging: restartOnly(LoggingConfig),
 });

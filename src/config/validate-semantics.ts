@@ -7,6 +7,7 @@ import { ConfigSchema } from './schema.js';
 import { cipherSuiteProblem } from './tls-cipher-suites.js';
 import { checkIpListOverlap, isIpOrCidr } from './validate-ip-lists.js';
 import { urlHostProblem } from '../egress/egress-guard.js';
+import { alertRuleProblems } from './alert-rules.js';
 
 /** Shortest plain client key accepted: 32 characters, about the entropy of a 24-byte random key. */
 export const minimumPlainClientKeyLength = 32;
@@ -38,6 +39,8 @@ export function semanticChecks(config: unknown): SemanticResult {
   checkClientKeys(result, recordAt(config, 'auth')?.['api_keys'], ['auth', 'api_keys']);
   checkManagement(result, recordAt(config, 'management'), recordAt(server, 'tls'));
   checkProviders(result, config['providers']);
+  result.problems.push(...alertRuleProblems(config['alerts'], config['alerting']));
+  checkMetricsListener(result, recordAt(recordAt(config, 'metrics'), 'listener'));
   return result;
 }
 
@@ -120,6 +123,13 @@ function checkExposure(result: SemanticResult, server: Record<string, unknown> |
   if (recordAt(server, 'tls')?.['enabled'] !== true) {
     result.warnings.push(`server.host: listening on ${host} without TLS; client keys cross the network in clear`);
   }
+}
+
+/** The key-less metrics listener answers anyone who reaches it: loopback only, by construction. */
+function checkMetricsListener(result: SemanticResult, listener: Record<string, unknown> | undefined): void {
+  const host = listener?.['host'];
+  if (listener?.['enabled'] !== true || typeof host !== 'string' || isLoopbackHost(host)) return;
+  result.problems.push(`metrics.listener.host: ${host} is not a loopback address; the metrics listener has no key, so it binds loopback only (scrape GET /metrics on the main listener with a management key instead)`);
 }
 
 function isLoopbackHost(host: string): boolean {

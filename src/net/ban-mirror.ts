@@ -26,6 +26,14 @@ export class BanMirror {
     return this.bans.size;
   }
 
+  /** Bans in force now (expired entries not yet swept are not counted); O(bans), for metrics at scrape time. */
+  activeCount(): number {
+    const now = this.now();
+    let active = 0;
+    for (const until of this.bans.values()) if (until > now) active += 1;
+    return active;
+  }
+
   /** Subscribes first, then loads, so a ban placed in between is not missed. */
   async start(): Promise<void> {
     this.unsubscribe = await this.state.subscribe(banChannel, (message) => {

@@ -28,6 +28,7 @@ function exchange(fields: Partial<Record<'id' | 'url' | 'principalId' | 'routedP
     startedAt: 0,
     startedAtMonotonic: 0,
     principal: fields.principalId === undefined ? undefined : createPrincipal(fields.principalId, 'client-key'),
+    authFailure: undefined,
     surface: undefined,
     requestedModel: undefined,
     route: fields.routedProvider === undefined ? undefined : { provider: fields.routedProvider, upstreamModel: 'm', bridge: 'openai-chat-pass-through' },

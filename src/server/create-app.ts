@@ -20,6 +20,7 @@ import './request-context.js';
 import { registerClientRoutes } from './routes/client-route.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerManagementRoutes } from './routes/management.js';
+import { registerMetricsRoute } from './routes/metrics.js';
 import { registerGeminiModelListRoute } from './routes/gemini.js';
 import { registerModelListRoute } from './routes/openai.js';
 import { clientRouteTable } from './routes/route-table.js';
@@ -56,6 +57,11 @@ export interface AppOptions {
   slotHooks?: Readonly<Partial<Record<HookSlot, onRequestHookHandler>>>;
   /** The audit log's authentication events (hooks/authenticate.ts); absent, none are reported. */
   authenticationEvents?: AuthenticationEvents;
+  /**
+   * `GET /metrics` in the management scope (metrics-observer.ts renders it); absent, the path answers
+   * 404 behind the management key. The metrics observer itself comes in through `exchangeObservers`.
+   */
+  renderMetrics?: () => string;
   /** Provider request and token budgets (limits/provider-limiter.ts), created once per process (main.ts); absent = not enforced. */
   providerLimiter?: ProviderLimiter;
   /**
@@ -194,6 +200,7 @@ export function createApp(options: AppOptions): FastifyInstance {
   });
   app.register((scope, _options, done) => {
     hooks.install(scope, 'management');
+    registerMetricsRoute(scope, options.renderMetrics);
     registerManagementRoutes(scope, { runtime: options.runtime, services: management });
     done();
   });

@@ -52,6 +52,15 @@ export interface ExchangeOutcome {
   clientAborted: boolean;
 }
 
+/**
+ * Why the scope's authenticator refused the request (hooks/authenticate.ts): no key presented, or
+ * one that matches none. One frozen object per case, so recording it allocates nothing.
+ */
+export interface ExchangeAuthFailure {
+  readonly scope: 'client' | 'management';
+  readonly reason: 'missing_key' | 'invalid_key';
+}
+
 export interface Exchange {
   readonly requestId: string;
   /**
@@ -68,6 +77,8 @@ export interface Exchange {
   readonly startedAtMonotonic: number;
   /** Who the request acts as (set by the scope's authenticator hook); undefined before or without authentication. */
   principal: Principal | undefined;
+  /** Set when the authenticator refused the request (401); undefined otherwise. */
+  authFailure: ExchangeAuthFailure | undefined;
   /** The client's wire format; set when a chat route takes the request. */
   surface: WireFormat | undefined;
   requestedModel: string | undefined;
@@ -135,6 +146,7 @@ export class ExchangeObservers {
       startedAt: Date.now(),
       startedAtMonotonic: performance.now(),
       principal: undefined,
+      authFailure: undefined,
       surface: undefined,
       requestedModel: undefined,
       route: undefined,

@@ -42,6 +42,8 @@ export interface StartTestGatewayOptions {
   now?: () => number;
   /** Receives the security events (credential operations, management calls); stderr when omitted. */
   securityEvents?: SecurityEventSink;
+  /** Applied to the loaded (validated) config before start (a management key added in place, metrics tests). */
+  prepareLoaded?: (loaded: LoadedConfig) => LoadedConfig;
 }
 
 export interface TestGateway {
@@ -123,7 +125,7 @@ export async function startTestGateway(options: StartTestGatewayOptions): Promis
   let gateway: RunningGateway;
   try {
     gateway = await startGateway({
-      loaded: buildConfig(options),
+      loaded: options.prepareLoaded === undefined ? buildConfig(options) : options.prepareLoaded(buildConfig(options)),
       logStream,
       ...(options.exchangeObservers === undefined ? {} : { exchangeObservers: options.exchangeObservers }),
       ...(options.now === undefined ? {} : { now: options.now }),

@@ -3,6 +3,7 @@ import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { Principal } from '../../security/principal.js';
 import { sendGatewayError } from '../error-handler.js';
+import type { ExchangeAuthFailure } from '../exchange.js';
 
 /**
  * Who hears of each authentication (the audit log, src/audit/request-audit.ts, wired by main.ts).
@@ -18,11 +19,16 @@ export interface AuthenticateHookOptions {
   authenticator: () => { authenticate(presentedKey: string | undefined): Principal | undefined };
   /** Where this scope reads the presented key from (the client scope and the management scope differ). */
   presentedKey: (request: FastifyRequest) => string | undefined;
-  /** Which scope this hook guards, for the events. */
-  scope: 'client' | 'management';
+  /** Which scope this hook guards: for the events, and recorded with a refusal (metrics). */
+  scope: ExchangeAuthFailure['scope'];
   events?: AuthenticationEvents;
   /** The client's address as resolved for the IP filter (trusted proxies applied), for the events. */
   clientIp?: (request: FastifyRequest) => string | undefined;
+}
+
+/** The two refusals of a scope, built once: the per-request record keeps a reference, no allocation per refusal. */
+export function authFailuresOf(scope: ExchangeAuthFailure['scope']): { missing: ExchangeAuthFailure; invalid: ExchangeAuthFailure } {
+  return { missing: Object.freeze({ scope, reason: 'missing_key' }), invalid: Object.freeze({ scope, reason: 'invalid_key' }) };
 }
 
 /**
@@ -38,6 +44,7 @@ export interface AuthenticateHookOptions {
 export function createAuthenticateHook(options: AuthenticateHookOptions): onRequestHookHandler {
   const { authenticator, presentedKey, events, scope } = options;
   const clientIp = options.clientIp ?? ((request: FastifyRequest) => request.exchange?.clientIp);
+  const failures = authFailuresOf(scope);
   const lastOnConnection = new WeakMap<Socket, LastAuthentication>();
   return (request, reply, done) => {
     const current = authenticator();
@@ -52,6 +59,8 @@ export function createAuthenticateHook(options: AuthenticateHookOptions): onRequ
     }
     if (principal === undefined) {
       events?.refused(presented === undefined ? 'missing key' : 'unknown key', scope, clientIp(request), request.id);
+      // A missing key is a misconfigured client; a wrong one is a guess (alert rules count only those).
+      if (request.exchange !== undefined) request.exchange.authFailure = presented === undefined ? failures.missing : failures.invalid;
       sendGatewayError(request, reply, new GatewayError('GW_UNAUTHORIZED'));
       return;
     }

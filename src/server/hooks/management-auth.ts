@@ -7,7 +7,7 @@ import { normaliseSocketAddress, rateLimitKey } from '../../net/ip-address.js';
 import { extractManagementKey } from '../../security/management-keys.js';
 import { sendGatewayError } from '../error-handler.js';
 import type { Runtime } from '../runtime.js';
-import type { AuthenticationEvents } from './authenticate.js';
+import { type AuthenticationEvents, authFailuresOf } from './authenticate.js';
 import { clientAddressOf } from './network.js';
 
 export interface ManagementAuthHookOptions {
@@ -39,6 +39,11 @@ export function createManagementAuthHook(options: ManagementAuthHookOptions): on
   const { runtime, services, events } = options;
   const refuse = (request: FastifyRequest, reply: FastifyReply, error: GatewayError): FastifyReply => sendGatewayError(request, reply, error);
   const lockedOut = (seconds: number) => new GatewayError('GW_MANAGEMENT_LOCKED_OUT', { retryAfterSeconds: seconds });
+  // Why a key was refused, in the per-request record for the metrics' auth-failure counter.
+  const failures = authFailuresOf('management');
+  const recordFailure = (request: FastifyRequest, presented: string | undefined): void => {
+    if (request.exchange !== undefined) request.exchange.authFailure = presented === undefined || presented === '' ? failures.missing : failures.invalid;
+  };
 
   /** Resolves true once it answered (a refusal), false when the request may go on. */
   const decide = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
@@ -48,6 +53,7 @@ export function createManagementAuthHook(options: ManagementAuthHookOptions): on
       // Disabled: the same 401 for everyone; the audit log still hears of the attempt.
       const presentedWhileOff = extractManagementKey(request.headers);
       events?.refused(presentedWhileOff === undefined || presentedWhileOff === '' ? 'missing key' : 'unknown key', 'management', clientAddressOf(request, current)?.address, request.id);
+      recordFailure(request, presentedWhileOff);
       return answered(refuse(request, reply, new GatewayError('GW_UNAUTHORIZED')));
     }
     const management = current.loaded.config.management;
@@ -63,11 +69,13 @@ export function createManagementAuthHook(options: ManagementAuthHookOptions): on
     const presented = extractManagementKey(request.headers);
     if (presented === undefined || presented === '') {
       events?.refused('missing key', 'management', client?.address, request.id);
+      recordFailure(request, presented);
       return answered(refuse(request, reply, new GatewayError('GW_UNAUTHORIZED')));
     }
     const principal = authenticator.authenticate(presented);
     if (principal === undefined) {
       events?.refused('unknown key', 'management', client?.address, request.id);
+      recordFailure(request, presented);
       const started = await services.lockout.recordFailure(subject, management.lockout);
       recordManagementLoginFailure(services.events, { ip: client?.address, reason: started === undefined ? 'unknown-key' : 'locked-out' });
       return answered(refuse(request, reply, started === undefined ? new GatewayError('GW_UNAUTHORIZED') : lockedOut(started)));

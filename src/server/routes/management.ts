@@ -19,8 +19,8 @@ export const managementEndpoints = [...operationEndpoints, ...secretEndpoints];
  * The management scope's paths, all behind its authenticator hook (hooks/management-auth.ts). The
  * API lives in a child scope with the prefix `/v0/management`, whose response hook records every
  * call (allowed or refused, the 401s before any key was accepted included) through the security
- * event sink: one line here, so no endpoint can skip it. `/metrics` stays outside that child, so a
- * Prometheus scrape every 15 s does not flood the audit log. An unknown management path is 404,
+ * event sink: one line here, so no endpoint can skip it. `/metrics` (routes/metrics.ts, registered
+ * beside this) stays outside that child, so a Prometheus scrape every 15 s does not flood the audit log. An unknown management path is 404,
  * and only after the authenticator let the request through: an unauthenticated caller learns
  * nothing about which management paths exist.
  */
@@ -28,7 +28,6 @@ export function registerManagementRoutes(app: FastifyInstance, options: Manageme
   const notFound = (): never => {
     throw new GatewayError('GW_NOT_FOUND');
   };
-  app.all('/metrics', notFound);
   app.register(
     (scope, _options, done) => {
       scope.addHook('onResponse', (request, reply, next) => {
