@@ -40,6 +40,10 @@ import { createManagementServices, type ReloadOutcome } from './management/servi
 
 /** The gateway's logger factory, for the `serve --workers` primary (cluster/ may not import server/). */
 export { createLogger } from './server/logger.js';
+import { AlertEngine } from './alerts/engine.js';
+import { WebhookNotifier } from './alerts/webhook.js';
+import { loadWebhookSecret } from './alerts/webhook-secret.js';
+import { compileAlertRules } from './config/alert-rules.js';
 
 export interface StartGatewayOptions {
   loaded: LoadedConfig;
@@ -237,11 +241,46 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     ...(sharedCooldowns === undefined ? {} : { onCooldown: sharedCooldowns.announce }),
   };
 
+  // Alert rules (alerts/engine.ts): block_ip through the ban mirror (every replica follows the
+  // state backend's bans), notify_admin through the signed webhook; both audited.
+  const webhook = config.alerting.webhook;
+  let notifier: WebhookNotifier | undefined;
+  if (webhook.url !== undefined) {
+    const secret = await shutdown.closeOnFailure(() => loadWebhookSecret(webhook.secret_file));
+    // The URL too: webhook URLs often carry a token in their path (Slack-style).
+    registerSecrets([secret.toString('utf8'), webhook.url]);
+    notifier = new WebhookNotifier({
+      url: webhook.url,
+      secret,
+      timeoutMs: webhook.timeout_ms,
+      maxAttempts: webhook.max_attempts,
+      allowPrivateNetwork: webhook.allow_private_network,
+      logger,
+      onGiveUp: () => void (alertEngine.notificationsFailed += 1),
+    });
+    const closing = notifier;
+    shutdown.add('alert webhook', () => closing.close());
+  }
+  const alertEngine = new AlertEngine(
+    compileAlertRules(config.alerts),
+    {
+      block: (address, ttlMs) => bans.ban(address, ttlMs),
+      notify: (notification) =>
+        notifier === undefined
+          ? logger.error({ rule: notification.rule }, 'alert rule fired but no webhook is configured (alerting.* changes need a restart)')
+          : notifier.send(notification),
+      audit,
+      logger,
+    },
+    { now, maxTrackedIps: config.alerting.max_tracked_ips },
+  );
+
   // Metrics count while they are served or while alert rules need their events (server/metrics-observer.ts).
   const gatewayMetrics =
     config.metrics.enabled || config.alerts.length > 0
-      ? new GatewayMetrics({ runtime: () => runtime, network: counters, blockedIps: () => bans.activeCount() })
+      ? new GatewayMetrics({ runtime: () => runtime, network: counters, blockedIps: () => bans.activeCount(), alerts: () => alertEngine.counts() })
       : undefined;
+  if (gatewayMetrics !== undefined) gatewayMetrics.onSecurityEvent = (counter, clientIp) => alertEngine.record(counter, clientIp);
   const exchangeObservers = [...(gatewayMetrics === undefined ? [] : [gatewayMetrics.observer]), ...(options.exchangeObservers ?? [])];
 
   const storedCountOf = (provider: string) => oauth.credentialsByProvider.get(provider)?.length ?? 0;
@@ -365,6 +404,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       // at once, not keep the revoked key working until a restart.
       runtime = next;
       activeLoaded = loaded;
+      alertEngine.replaceRules(compileAlertRules(loaded.config.alerts));
+      if (gatewayMetrics === undefined && loaded.config.alerts.length > 0) {
+        logger.warn('alert rules were added, but this process started with metrics off and no rules, so it does not count security events: restart to apply them');
+      }
       if (next.authenticator.size === 0) logger.warn('No client keys remain: every API request is refused with 401.');
       const needRestart = changedRestartOnlySettings(startOnlySettings, options.loaded.config, loaded.config);
       if (needRestart.length > 0) logger.warn({ settings: needRestart }, `Config reloaded, but these settings change only on restart: ${needRestart.join(', ')}.`);

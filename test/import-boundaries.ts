@@ -29,6 +29,7 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
   state: { folders: ['config'], packages: ['ioredis', 'node:*'] },
   net: { folders: ['state'], packages: ['node:*'] },
   limits: { folders: ['errors', 'state'], packages: [] },
+  alerts: { folders: ['config', 'egress', 'errors', 'files'], packages: ['undici', 'node:*'] },
   metrics: { folders: [], packages: ['node:*'] },
   translate: { folders: ['errors', 'formats'], packages: [] },
   providers: { folders: ['config', 'errors', 'formats'], packages: [] },
@@ -43,7 +44,7 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
     folders: ['config', 'credentials', 'errors', 'formats', 'limits', 'management', 'metrics', 'net', 'oauth', 'providers', 'routing', 'security', 'translate', 'upstream'],
     packages: ['@sinclair/typebox', 'fastify', 'pino', 'secure-json-parse', 'node:*'],
   },
-  'main.ts': { folders: ['audit', 'config', 'credentials', 'lifecycle', 'limits', 'management', 'net', 'oauth', 'security', 'server', 'state', 'upstream'], packages: ['fastify', 'pino', 'node:*'] },
+  'main.ts': { folders: ['alerts', 'audit', 'config', 'credentials', 'lifecycle', 'limits', 'management', 'net', 'oauth', 'security', 'server', 'state', 'upstream'], packages: ['fastify', 'pino', 'node:*'] },
   cluster: { folders: ['config', 'credentials', 'main.ts', 'security', 'state'], packages: ['node:*'] },
   cli: { folders: ['audit', 'cluster', 'config', 'credentials', 'errors', 'files', 'login', 'main.ts', 'management', 'security'], packages: ['commander', 'node:*'] },
 };

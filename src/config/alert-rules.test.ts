@@ -45,7 +45,7 @@ describe('alert rules (config)', () => {
 
   it('compiles durations, the block time and the cooldown with their defaults', () => {
     const [compiled] = compileAlertRules([{ name: 'R', condition: 'auth_failures > 50', duration: '2m', action: 'block_ip' }]);
-    expect(compiled).toEqual({ name: 'R', index: 0, counter: 'auth_failures', threshold: 51, windowMs: 120_000, action: 'block_ip', blockMs: 900_000, cooldownMs: 120_000 });
+    expect(compiled).toEqual({ name: 'R', condition: 'auth_failures > 50', index: 0, counter: 'auth_failures', threshold: 51, windowMs: 120_000, action: 'block_ip', blockMs: 900_000, cooldownMs: 120_000 });
     const [custom] = compileAlertRules([{ name: 'R', condition: 'auth_failures > 50', duration: '10s', action: 'block_ip', block_duration: '1h', cooldown: '30s' }]);
     expect(custom?.blockMs).toBe(3_600_000);
     expect(custom?.cooldownMs).toBe(30_000);

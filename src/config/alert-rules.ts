@@ -17,6 +17,8 @@ export type AlertCounter = (typeof alertCounters)[number];
 export interface CompiledAlertRule {
   /** As configured: shown in logs, audit records, the webhook body and the metric label. */
   readonly name: string;
+  /** As configured (`auth_failures > 100`), for messages and the webhook body. */
+  readonly condition: string;
   /** Index in `alerts`, for messages. */
   readonly index: number;
   readonly counter: AlertCounter;
@@ -121,6 +123,6 @@ export function compileAlertRules(alerts: readonly { name: string; condition: st
     if ('problem' in parsed || windowMs === undefined) throw new Error(`alerts[${index}] (${rule.name}): not validated: ${'problem' in parsed ? parsed.problem : rule.duration}`);
     const blockMs = rule.block_duration === undefined ? defaultBlockMs : (parseDurationMs(rule.block_duration) ?? defaultBlockMs);
     const cooldownMs = rule.cooldown === undefined ? Math.max(windowMs, minimumDefaultCooldownMs) : (parseDurationMs(rule.cooldown) ?? windowMs);
-    return { name: rule.name, index, counter: parsed.counter, threshold: parsed.threshold, windowMs, action: rule.action, blockMs, cooldownMs };
+    return { name: rule.name, condition: rule.condition.trim(), index, counter: parsed.counter, threshold: parsed.threshold, windowMs, action: rule.action, blockMs, cooldownMs };
   });
 }

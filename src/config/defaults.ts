@@ -76,7 +76,7 @@ export const defaultConfig: Config = {
   alerts: [],
   alerting: {
     webhook: { secret_file: './data/alert-webhook.key', timeout_ms: 5_000, max_attempts: 4, allow_private_network: false },
-    max_tracked_ips: 10_000, // windows of this many client IPs (~0.4 KiB each); the oldest is dropped beyond
+    max_tracked_ips: 10_000, // windows of this many client IPs (~0.3 KiB each); the oldest is dropped beyond
   },
   metrics: { enabled: true, listener: { enabled: false, host: '127.0.0.1', port: 9464 } },
   management: {

@@ -229,9 +229,8 @@ describe('validation reports every problem in one run', () => {
     expect(parse("server: { tls: { min_version: '1.3', cipher_suites: [] } }\n").config.server.tls.min_version).toBe('1.3');
   });
 
-  it('refuses enabling a security layer that is not built yet instead of ignoring it', () => {
-    const problems = problemsOf(() => parse("alerts: [{ name: a, condition: 'auth_failures > 1', duration: 1m, action: block_ip }]\n"));
-    expect(problems).toEqual(['alerts: alerting is not available in this version yet; remove the setting']);
+  it('accepts alert rules now that the alert engine is built (the last layer the loader refused)', () => {
+    expect(parse("alerts: [{ name: a, condition: 'auth_failures > 1', duration: 1m, action: block_ip }]\n").config.alerts).toHaveLength(1);
   });
 
   it('accepts management.enabled, reads viewer as auditor with a warning, and refuses allow_remote without TLS', () => {

@@ -27,6 +27,7 @@ describe('restart-only settings, derived from the schema', () => {
       'upstream.max_connections_per_origin',
       'state',
       'audit.*',
+      'alerting.*',
       'metrics.*',
       'management.keys_file',
       'logging.*',

@@ -282,7 +282,8 @@ export const ConfigSchema = closed({
   state: restartOnly(StateConfig),
   audit: AuditConfig,
   alerts: Type.Array(AlertConfig),
-  alerting: AlertingConfig,
+  /** The webhook notifier and its secret are set up once at start; the rules (`alerts`) reload. */
+  alerting: restartOnly(AlertingConfig),
   /** The metrics observer and listener are set up once at start. */
   metrics: restartOnly(MetricsConfig),
   management: ManagementConfig,

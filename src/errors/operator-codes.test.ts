@@ -4,6 +4,7 @@ import { ConfigError } from '../config/config-error.js';
 import { CredentialFileError } from '../credentials/crypto.js';
 import { RefreshFailure, type RefreshFailureKind } from '../oauth/refresh-errors.js';
 import { TlsStartupError } from '../security/tls-material.js';
+import { WebhookSecretError } from '../alerts/webhook-secret.js';
 import { CredentialStartupError } from '../credentials/startup-checks.js';
 import { ClientKeyError } from '../security/client-keys.js';
 import { LoginError } from '../login/login-error.js';
@@ -47,6 +48,8 @@ describe('operator error catalog', () => {
       ['TlsStartupError', new TlsStartupError('server.tls.key_file is not private', 'TLS_KEY_FILE_UNSAFE')],
       ['TlsStartupError', new TlsStartupError('server.tls: not a pair', 'TLS_CERTIFICATE_INVALID')],
       ['LoginError', new LoginError('LOGIN_STATE_MISMATCH', 'login aborted')],
+      ['WebhookSecretError', new WebhookSecretError('no secret', 'ALERT_WEBHOOK_SECRET_MISSING')],
+      ['WebhookSecretError', new WebhookSecretError('loose', 'ALERT_WEBHOOK_SECRET_UNSAFE')],
     ];
     for (const [raisedBy, error] of samples) {
       const code = operatorCodeOf(error);

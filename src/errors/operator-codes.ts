@@ -13,7 +13,7 @@ export interface OperatorErrorEntry {
   summary: string;
 }
 
-export type OperatorErrorClass = 'ConfigError' | 'CredentialStartupError' | 'CredentialFileError' | 'ClientKeyError' | 'ManagementKeyError' | 'RefreshFailure' | 'TlsStartupError' | 'LoginError';
+export type OperatorErrorClass = 'ConfigError' | 'CredentialStartupError' | 'CredentialFileError' | 'ClientKeyError' | 'ManagementKeyError' | 'RefreshFailure' | 'TlsStartupError' | 'LoginError' | 'WebhookSecretError';
 
 export const operatorErrorCatalog = {
   CONFIG_INVALID: { raisedBy: 'ConfigError', summary: 'The config (file or CLIPROXY_* overrides) breaks the schema or a semantic rule.' },
@@ -58,6 +58,8 @@ export const operatorErrorCatalog = {
   LOGIN_NOT_STORED: { raisedBy: 'LoginError', summary: 'The sign-in succeeded but the credential could not be written (an existing id without --replace, a store failure).' },
   TLS_CERTIFICATE_INVALID: { raisedBy: 'TlsStartupError', summary: 'The TLS certificate or key cannot be read or parsed, or the key does not match the certificate.' },
   TLS_CLIENT_CA_INVALID: { raisedBy: 'TlsStartupError', summary: 'server.tls.management_client_ca_file is writable by others, owned by another user, not a regular file, or holds no CA certificate.' },
+  ALERT_WEBHOOK_SECRET_MISSING: { raisedBy: 'WebhookSecretError', summary: 'alerting.webhook.url is set but no usable signing secret is available (file missing or unreadable, or shorter than 32 characters).' },
+  ALERT_WEBHOOK_SECRET_UNSAFE: { raisedBy: 'WebhookSecretError', summary: 'alerting.webhook.secret_file has a loose mode or a foreign owner.' },
 } as const satisfies Record<string, OperatorErrorEntry>;
 
 export type OperatorErrorCode = keyof typeof operatorErrorCatalog;
