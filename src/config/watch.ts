@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { FileReadError, readRegularFileSync } from '../files/read-file.js';
+import { watchDirectories } from '../files/watch-directories.js';
 import type { LoadedConfig } from './load.js';
 
 export interface WatchConfigOptions {
@@ -48,12 +49,7 @@ export function watchConfig(options: WatchConfigOptions): ConfigWatcher {
   // The running config was loaded from what is on disk now.
   let runningDigest = digestFiles(files);
   let lastAttemptDigest = runningDigest;
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-
   const check = (): void => {
-    timer = undefined;
-    if (closed) return;
     const digest = digestFiles(files);
     if (digest === lastAttemptDigest) return;
     lastAttemptDigest = digest;
@@ -74,34 +70,7 @@ export function watchConfig(options: WatchConfigOptions): ConfigWatcher {
     }
   };
 
-  const schedule = (): void => {
-    if (closed) return;
-    if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(check, debounceMs);
-  };
-
-  const watchers: FSWatcher[] = [];
-  try {
-    for (const [directory, names] of namesByDirectory) {
-      const watcher = watch(directory, { persistent: true }, (_event, filename) => {
-        // Some platforms omit the name; a spurious check costs one digest of small files.
-        if (filename === null || names.has(filename.toString())) schedule();
-      });
-      watcher.on('error', (error) => options.onError(error));
-      watchers.push(watcher);
-    }
-  } catch (error) {
-    for (const watcher of watchers) watcher.close();
-    throw error;
-  }
-
-  return {
-    close(): void {
-      closed = true;
-      if (timer !== undefined) clearTimeout(timer);
-      for (const watcher of watchers) watcher.close();
-    },
-  };
+  return watchDirectories(namesByDirectory, { debounceMs, persistent: true, onSettled: check, onError: options.onError });
 }
 
 /** Largest watched file hashed: the config's limit is 1 MiB, the client key file's 4 MiB. 8 MiB. */

@@ -1,5 +1,5 @@
-import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { watchDirectories } from '../files/watch-directories.js';
 
 /**
  * Watches auth.dir and the encryption key file of a running server, so `creds import`, `creds
@@ -29,18 +29,6 @@ export interface CredentialWatcher {
 
 /** Throws when a directory cannot be watched at start; the caller logs it and serves without live reload. */
 export function watchCredentialFiles(options: CredentialWatchOptions): CredentialWatcher {
-  const debounceMs = options.debounceMs ?? 300;
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-  const schedule = (): void => {
-    if (closed) return;
-    if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      if (!closed) options.onChange();
-    }, debounceMs);
-  };
-
   // Which names matter in each watched directory; undefined = every name (auth.dir: a credential
   // file may be added under any name, and a lock or temp file's events are cheap to re-check).
   const directories = new Map<string, Set<string> | undefined>();
@@ -52,24 +40,5 @@ export function watchCredentialFiles(options: CredentialWatchOptions): Credentia
     if (!directories.has(keyDirectory)) directories.set(keyDirectory, new Set([basename(keyFile)]));
   }
 
-  const watchers: FSWatcher[] = [];
-  try {
-    for (const [directory, names] of directories) {
-      const watcher = watch(directory, { persistent: false }, (_event, filename) => {
-        if (names === undefined || filename === null || names.has(filename.toString())) schedule();
-      });
-      watcher.on('error', (error) => options.onError(error));
-      watchers.push(watcher);
-    }
-  } catch (error) {
-    for (const watcher of watchers) watcher.close();
-    throw error;
-  }
-  return {
-    close(): void {
-      closed = true;
-      if (timer !== undefined) clearTimeout(timer);
-      for (const watcher of watchers) watcher.close();
-    },
-  };
+  return watchDirectories(directories, { debounceMs: options.debounceMs ?? 300, persistent: false, onSettled: options.onChange, onError: options.onError });
 }
