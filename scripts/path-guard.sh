@@ -27,6 +27,8 @@ PROTECTED_PATHS=(
   src/oauth/
   src/audit/
   src/management/
+  src/metrics/
+  src/alerts/
   src/providers/
   src/security/
   src/config/placeholders.ts

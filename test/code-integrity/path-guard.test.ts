@@ -155,8 +155,8 @@ describe('path guard', () => {
 describe('path guard configuration of this repository', () => {
   const protectedPaths = runScript('path-guard.sh', ['--list-protected']).stdout.trim().split('\n');
 
-  it('protects the translation, credential, provider and security code', () => {
-    for (const path of ['src/translate/', 'src/credentials/', 'src/providers/', 'src/security/', 'MAINTAINERS']) {
+  it('protects the translation, credential, provider and security code, and the operational security layers', () => {
+    for (const path of ['src/translate/', 'src/credentials/', 'src/providers/', 'src/security/', 'src/audit/', 'src/management/', 'src/metrics/', 'src/alerts/', 'MAINTAINERS']) {
       expect(protectedPaths).toContain(path);
     }
   });

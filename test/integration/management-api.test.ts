@@ -56,6 +56,7 @@ const matrix: { method: string; url: string; role: TestRole; path: (role: TestRo
   { method: 'GET', url: '/providers', role: 'auditor', path: () => '/providers' },
   { method: 'POST', url: '/providers/:name/disable', role: 'operator', path: () => '/providers/oai/disable' },
   { method: 'POST', url: '/providers/:name/enable', role: 'operator', path: () => '/providers/oai/enable' },
+  { method: 'GET', url: '/audit', role: 'auditor', path: () => '/audit?limit=5' },
   { method: 'GET', url: '/config', role: 'auditor', path: () => '/config' },
   { method: 'POST', url: '/config/reload', role: 'operator', path: () => '/config/reload' },
   { method: 'GET', url: '/security/summary', role: 'auditor', path: () => '/security/summary' },

@@ -13,12 +13,14 @@ import { compileBodyValidator } from '../validate-body.js';
 export const totpHeader = 'x-management-totp';
 
 /** What a handler gets: the caller, its validated input, and the services. */
-export interface ManagementCall<Body, Params> {
+export interface ManagementCall<Body, Params, Query = undefined> {
   readonly principal: Principal & { readonly role: ManagementRole };
   /** `management:<key id>`: the actor of every event the action records. */
   readonly actor: string;
   readonly body: Body;
   readonly params: Params;
+  /** The query string's parameters, checked against the endpoint's `query` schema. */
+  readonly query: Query;
   readonly services: ManagementServices;
   readonly runtime: Runtime;
   readonly request: FastifyRequest;
@@ -30,7 +32,11 @@ export interface ManagementCall<Body, Params> {
  * enrolled must send a fresh code for them. Schemas are TypeBox, closed (unknown fields refused),
  * compiled once at start.
  */
-export interface ManagementEndpoint<BodySchema extends TSchema | undefined = TSchema | undefined, ParamsSchema extends TSchema | undefined = TSchema | undefined> {
+export interface ManagementEndpoint<
+  BodySchema extends TSchema | undefined = TSchema | undefined,
+  ParamsSchema extends TSchema | undefined = TSchema | undefined,
+  QuerySchema extends TSchema | undefined = TSchema | undefined,
+> {
   readonly method: 'GET' | 'POST' | 'DELETE';
   /** Below `/v0/management`. */
   readonly url: string;
@@ -38,14 +44,22 @@ export interface ManagementEndpoint<BodySchema extends TSchema | undefined = TSc
   readonly destructive?: true;
   readonly body?: BodySchema;
   readonly params?: ParamsSchema;
+  /** The query string (a closed object of strings); without one, any query parameter is refused. */
+  readonly query?: QuerySchema;
   /** HTTP status of a success; 200 unless given. */
   readonly status?: number;
-  handle(call: ManagementCall<BodySchema extends TSchema ? Static<BodySchema> : undefined, ParamsSchema extends TSchema ? Static<ParamsSchema> : undefined>): Promise<unknown>;
+  handle(
+    call: ManagementCall<
+      BodySchema extends TSchema ? Static<BodySchema> : undefined,
+      ParamsSchema extends TSchema ? Static<ParamsSchema> : undefined,
+      QuerySchema extends TSchema ? Static<QuerySchema> : undefined
+    >,
+  ): Promise<unknown>;
 }
 
 /** Lets a table hold endpoints of different schemas while each handler keeps its own types. */
-export function endpoint<BodySchema extends TSchema | undefined = undefined, ParamsSchema extends TSchema | undefined = undefined>(
-  definition: ManagementEndpoint<BodySchema, ParamsSchema>,
+export function endpoint<BodySchema extends TSchema | undefined = undefined, ParamsSchema extends TSchema | undefined = undefined, QuerySchema extends TSchema | undefined = undefined>(
+  definition: ManagementEndpoint<BodySchema, ParamsSchema, QuerySchema>,
 ): ManagementEndpoint {
   return definition;
 }
@@ -58,14 +72,16 @@ export interface EndpointContext {
 /**
  * Registers each endpoint with one handler doing, in order: role check (403
  * `GW_MANAGEMENT_FORBIDDEN`, before the input is even looked at, so a low role learns nothing from
- * validation messages), params and body against their schemas (400 `GW_INVALID_REQUEST` naming the
- * field), the TOTP check for destructive actions (totp-gate below), then the action.
+ * validation messages), params, query and body against their schemas (400 `GW_INVALID_REQUEST`
+ * naming the field; a query parameter an endpoint does not take is refused, not ignored), the TOTP
+ * check for destructive actions (totp-gate below), then the action.
  */
 export function registerManagementEndpoints(scope: FastifyInstance, endpoints: readonly ManagementEndpoint[], context: EndpointContext): void {
   for (const definition of endpoints) {
     // Plain checks (not assertion signatures): the handler casts once, after both ran.
     const checkBody: ((value: unknown) => void) | undefined = definition.body === undefined ? undefined : compileBodyValidator(definition.body);
     const checkParams: ((value: unknown) => void) | undefined = definition.params === undefined ? undefined : compileBodyValidator(definition.params);
+    const checkQuery: ((value: unknown) => void) | undefined = definition.query === undefined ? undefined : compileBodyValidator(definition.query);
     scope.route({
       method: definition.method,
       url: definition.url,
@@ -74,6 +90,9 @@ export function registerManagementEndpoints(scope: FastifyInstance, endpoints: r
         if (principal?.role === undefined || !roleAllows(principal.role, definition.role)) throw new GatewayError('GW_MANAGEMENT_FORBIDDEN');
         const params: unknown = request.params;
         checkParams?.(params);
+        const query = queryOf(request);
+        if (checkQuery !== undefined) checkQuery(query);
+        else if (Object.keys(query).length > 0) throw new GatewayError('GW_INVALID_REQUEST', { message: 'Invalid request: query: this action takes no query parameters.' });
         const body: unknown = request.body;
         if (checkBody !== undefined) checkBody(body);
         else if (body !== undefined && body !== null) throw new GatewayError('GW_INVALID_REQUEST', { message: 'Invalid request: body: this action takes no body.' });
@@ -83,6 +102,7 @@ export function registerManagementEndpoints(scope: FastifyInstance, endpoints: r
           actor: `management:${principal.id}`,
           body: body,
           params: params,
+          query: checkQuery === undefined ? undefined : query,
           services: context.services,
           runtime: context.runtime(),
           request,
@@ -91,6 +111,12 @@ export function registerManagementEndpoints(scope: FastifyInstance, endpoints: r
       },
     });
   }
+}
+
+/** The parsed query string as a plain object (Fastify's has a null prototype), `{}` when none was sent. */
+function queryOf(request: FastifyRequest): Record<string, unknown> {
+  const query = request.query;
+  return typeof query === 'object' && query !== null ? { ...(query as Record<string, unknown>) } : {};
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { readAuditPage } from '../../management/audit-view.js';
 import { redactedConfigView } from '../../management/config-view.js';
 import { maxBlockSeconds } from '../../management/ip-blocks.js';
 import { ManagementRefusal } from '../../management/refusal.js';
@@ -13,6 +14,22 @@ import { endpoint, type ManagementEndpoint } from './management-endpoint.js';
 const closed = <T extends Parameters<typeof Type.Object>[0]>(properties: T) => Type.Object(properties, { additionalProperties: false });
 const IpParams = closed({ ip: Type.String({ minLength: 2, maxLength: 64 }) });
 const ProviderParams = closed({ name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' }) });
+/**
+ * The audit query: every parameter a bounded string (repeated parameters arrive as arrays and are
+ * refused); dates and numbers are read by management/audit-view.ts, which names the parameter.
+ */
+const eventTypeName = '[a-z][a-z0-9-]{0,63}';
+const AuditQuery = closed({
+  since: Type.Optional(Type.String({ maxLength: 40 })),
+  until: Type.Optional(Type.String({ maxLength: 40 })),
+  event_type: Type.Optional(Type.String({ pattern: `^${eventTypeName}(,${eventTypeName}){0,15}$` })),
+  request_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  ip: Type.Optional(Type.String({ minLength: 2, maxLength: 64 })),
+  result: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
+  after_seq: Type.Optional(Type.String({ maxLength: 16 })),
+  limit: Type.Optional(Type.String({ maxLength: 8 })),
+});
 const BlockBody = closed({
   ip: Type.String({ minLength: 2, maxLength: 64 }),
   ttl_seconds: Type.Integer({ minimum: 1, maximum: maxBlockSeconds }),
@@ -81,6 +98,16 @@ export const operationEndpoints: readonly ManagementEndpoint[] = [
       if (!runtime.providers.has(params.name)) throw new ManagementRefusal('GW_NOT_FOUND', `no provider '${params.name}'`);
       const changed = services.providers.enable(params.name);
       return Promise.resolve({ name: params.name, disabled: false, changed });
+    },
+  }),
+  endpoint({
+    method: 'GET',
+    url: '/audit',
+    role: 'auditor',
+    query: AuditQuery,
+    handle: async ({ runtime, query }) => {
+      const page = await readAuditPage(runtime.loaded.config, query);
+      return { chain: page.chain, records: page.records, next_after_seq: page.nextAfterSeq };
     },
   }),
   endpoint({ method: 'GET', url: '/config', role: 'auditor', handle: ({ runtime }) => Promise.resolve({ config: redactedConfigView(runtime.loaded.config) }) }),
