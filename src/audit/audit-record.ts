@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, hash as oneShotHash } from 'node:crypto';
 import { redactText } from '../security/redact.js';
 
 /**
@@ -97,10 +97,28 @@ export function serializeEventFields(event: AuditEvent, now: number): string {
   return json.slice(1, -1);
 }
 
+/** A chain's hash function, over a string or over bytes (the writer hashes the line it encoded). */
+export interface ChainHash {
+  algorithm: HashAlgorithm;
+  hash: (content: string) => string;
+  hashBytes: (content: Uint8Array) => string;
+}
+
 /** The hash function of a chain: HMAC-SHA-256 under `key`, or SHA-256 without one. */
-export function hashFunctionFor(key: Buffer | undefined): { algorithm: HashAlgorithm; hash: (content: string) => string } {
-  if (key === undefined) return { algorithm: 'sha256', hash: (content) => `sha256:${createHash('sha256').update(content).digest('hex')}` };
-  return { algorithm: 'hmac-sha256', hash: (content) => `hmac-sha256:${createHmac('sha256', key).update(content).digest('hex')}` };
+export function hashFunctionFor(key: Buffer | undefined): ChainHash {
+  if (key === undefined) {
+    return {
+      algorithm: 'sha256',
+      hash: (content) => `sha256:${createHash('sha256').update(content).digest('hex')}`,
+      // crypto.hash: one call, no Hash object per record (the flush hashes every record it writes).
+      hashBytes: (content) => `sha256:${oneShotHash('sha256', content, 'hex')}`,
+    };
+  }
+  return {
+    algorithm: 'hmac-sha256',
+    hash: (content) => `hmac-sha256:${createHmac('sha256', key).update(content).digest('hex')}`,
+    hashBytes: (content) => `hmac-sha256:${createHmac('sha256', key).update(content).digest('hex')}`,
+  };
 }
 
 /** Builds one chained line (without the newline) and returns it with its hash. */
@@ -108,6 +126,33 @@ export function chainLine(seq: number, fields: string, prev: string | null, hash
   const content = `{"seq":${seq},${fields},"prev":${prev === null ? 'null' : JSON.stringify(prev)}}`;
   const digest = hash(content);
   return { line: `${content.slice(0, -1)},"hash":"${digest}"}`, hash: digest };
+}
+
+/** The most bytes a line adds around its fields: `{"seq":…,` and `,"prev":"…","hash":"…"}` and the newline. */
+export const chainedLineOverheadBytes = 256;
+
+/**
+ * chainLine over bytes: writes the line for the fields in `fields[start, end)` into `out` at
+ * `offset`, newline included, and returns where it ended and its hash. The same bytes as
+ * `chainLine(...).line + '\n'` (the fields are already JSON; the rest is ASCII), with no string per
+ * record. `out` must have `end - start + chainedLineOverheadBytes` bytes free at `offset`.
+ */
+export function writeChainedLine(
+  out: Buffer,
+  offset: number,
+  seq: number,
+  fields: { bytes: Buffer; start: number; end: number },
+  prev: string | null,
+  chain: ChainHash,
+): { offset: number; hash: string } {
+  const lineStart = offset;
+  let at = offset + out.write(`{"seq":${seq},`, offset, 'latin1');
+  at += fields.bytes.copy(out, at, fields.start, fields.end);
+  at += out.write(`,"prev":${prev === null ? 'null' : JSON.stringify(prev)}}`, at, 'latin1');
+  const digest = chain.hashBytes(out.subarray(lineStart, at));
+  // Over the closing brace: the hash goes last, as chainLine puts it.
+  at += out.write(`,"hash":"${digest}"}\n`, at - 1, 'latin1') - 1;
+  return { offset: at, hash: digest };
 }
 
 const hashMarker = ',"hash":"';

@@ -3,15 +3,17 @@ import { lstat, rename } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { withFileLock } from '../files/file-lock.js';
 import { ensurePrivateDirectory, fsyncDirectory } from '../files/private-file.js';
-import { chainLine, hashFunctionFor, serializeEventFields, type AuditEvent, type ChainPosition } from './audit-record.js';
+import { chainedLineOverheadBytes, hashFunctionFor, serializeEventFields, writeChainedLine, type AuditEvent, type ChainPosition } from './audit-record.js';
+import { AuditRecordQueue, forEachQueuedRecord, sizeOfQueued, type QueuedChunk } from './record-queue.js';
 import { checkAuditDirectory, lastRecordOf, openAuditFileForAppend, readTail, rotatedFileName, rotatedFilesOf } from './audit-files.js';
 
 /**
  * Appends records to one chained JSONL file, shared safely with other processes (a CLI command run
  * while the server serves).
  *
- * How records reach the disk: `enqueue` only keeps the record's serialised fields in memory (no
- * I/O, no hashing on the caller's path). A flush runs `flushIntervalMs` after the first queued
+ * How records reach the disk: `enqueue` only copies the record's serialised fields into the queue's
+ * off-heap chunks (record-queue.ts: no I/O, no hashing, nothing kept on the JavaScript heap on the
+ * caller's path). A flush runs `flushIntervalMs` after the first queued
  * record (or at once when `flushAtRecords` are queued), and at close. A flush takes the file's
  * lock (files/file-lock.ts), opens the file by name, reads where the chain stands (its last
  * record, unless the file is exactly as this writer left it), numbers and hashes the batch from
@@ -57,7 +59,7 @@ interface LeftAt {
 const retryAfterFailureMs = 1_000;
 
 export class AuditFileWriter {
-  private queue: string[] = [];
+  private readonly queue = new AuditRecordQueue();
   private dropped = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
@@ -117,16 +119,13 @@ export class AuditFileWriter {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const batch = this.queue;
+    const batch = this.queue.take();
     const dropped = this.dropped;
-    this.queue = [];
     this.dropped = 0;
     const run = withFileLock(this.options.file, () => this.append(batch, dropped), { timeoutMs: this.options.lockTimeoutMs ?? 10_000 })
       .catch((error: unknown) => {
         // Put the batch back in front of what arrived meanwhile, within the bound.
-        const room = Math.max(0, (this.options.maxQueuedRecords ?? 100_000) - this.queue.length);
-        this.dropped += dropped + Math.max(0, batch.length - room);
-        this.queue = batch.slice(0, room).concat(this.queue);
+        this.dropped += dropped + this.queue.restore(batch, this.options.maxQueuedRecords ?? 100_000);
         throw error;
       })
       .finally(() => {
@@ -143,16 +142,17 @@ export class AuditFileWriter {
   }
 
   /** Under the lock: find the chain's position, rotate if due, append the batch. */
-  private async append(batch: readonly string[], dropped: number): Promise<void> {
+  private async append(batch: readonly QueuedChunk[], dropped: number): Promise<void> {
     const file = this.options.file;
     let { handle, stats } = await openAuditFileForAppend(file);
     try {
       const unchanged = this.leftAt !== undefined && this.leftAt.dev === stats.dev && this.leftAt.ino === stats.ino && this.leftAt.size === stats.size;
       const tail = unchanged ? { last: this.leftAt?.last, tornBytes: 0 } : await readTail(handle, stats.size);
-      const preamble: string[] = [];
+      const preamble = new AuditRecordQueue();
       let last = tail.last;
       let prefix = '';
-      const estimatedBytes = batch.reduce((sum, fields) => sum + fields.length + 160, 0);
+      const queued = sizeOfQueued(batch);
+      const estimatedBytes = queued.bytes + queued.records * 160;
       if (stats.size > 0 && stats.size + estimatedBytes > this.options.maxFileBytes && last !== undefined) {
         const rotated = rotatedFileName(file, last.seq);
         // Never over an existing file (names carry the last seq, so only a hand-made file could be
@@ -183,22 +183,25 @@ export class AuditFileWriter {
 
       let seq = last?.seq ?? 0;
       let prev = last?.hash ?? null;
-      let text = prefix;
       let position: ChainPosition | undefined = last;
-      for (const fields of preamble.concat(batch)) {
+      const records = preamble.take().concat(batch);
+      const size = sizeOfQueued(records);
+      const out = Buffer.allocUnsafeSlow(prefix.length + size.bytes + size.records * chainedLineOverheadBytes);
+      let length = out.write(prefix, 0, 'latin1');
+      forEachQueuedRecord(records, (bytes, start, end) => {
         seq += 1;
-        const chained = chainLine(seq, fields, prev, this.hasher.hash);
-        text += `${chained.line}\n`;
+        const chained = writeChainedLine(out, length, seq, { bytes, start, end }, prev, this.hasher);
+        length = chained.offset;
         prev = chained.hash;
-        position = { seq, prev: null, hash: chained.hash, event_type: '', detail: undefined };
-      }
-      const bytes = Buffer.from(text, 'utf8');
+      });
+      if (prev !== null && seq > (last?.seq ?? 0)) position = { seq, prev: null, hash: prev, event_type: '', detail: undefined };
+      const bytes = out.subarray(0, length);
       await writeAll(handle, bytes);
       // fsync rather than fdatasync: the same guarantee for an append (the size changes either
       // way), and the container's seccomp profile allows fsync only.
       await handle.sync();
       if (position !== undefined) this.leftAt = { dev: stats.dev, ino: stats.ino, size: stats.size + bytes.length, last: position };
-      this.options.copy?.(text.startsWith('\n') ? text.slice(1) : text);
+      if (this.options.copy !== undefined) this.options.copy(bytes.toString('utf8', prefix.length));
     } finally {
       await handle.close();
     }
