@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import secureJsonParse from 'secure-json-parse';
 import { GatewayError } from '../../errors/gateway-error.js';
-import { scanJsonStructure } from './json-scan.js';
+import { scanJsonStructure, type JsonScanProblem } from './json-scan.js';
 
 /**
  * Deepest nesting of objects and arrays a client body may have, unless `server.validation.max_json_depth`
@@ -25,7 +25,10 @@ export type BufferBodyParser = (request: FastifyRequest, body: Buffer, done: (er
  * 1. keeps the raw bytes (`request.rawBody`), which a same-format pass-through forwards unchanged;
  * 2. refuses a repeated key in any object and nesting deeper than `maxDepth` (json-scan.ts: the
  *    bytes forwarded must mean to every upstream what they meant to the gateway's checks);
- * 3. parses with secure-json-parse, refusing prototype poisoning (`__proto__`, `constructor.prototype`).
+ * 3. refuses prototype poisoning: a `__proto__` key is found by that same scan; a body with a
+ *    `constructor` key (rare) is parsed by secure-json-parse, which refuses `constructor.prototype`;
+ *    every other body by `JSON.parse` alone. secure-json-parse on every body ran two regular
+ *    expressions over the whole text (~40 µs of ~900 per request for a 100 KB Claude Code body).
  * Every refusal is 400 `GW_INVALID_JSON` with a message that says what to fix.
  */
 export function createJsonBodyParser(options: JsonBodyParserOptions = {}): BufferBodyParser {
@@ -38,20 +41,34 @@ export function createJsonBodyParser(options: JsonBodyParserOptions = {}): Buffe
     const maxDepth = depthNow();
     request.rawBody = body;
     if (body.length === 0) return done(new GatewayError('GW_INVALID_JSON', { message: 'The request body is empty.' }));
-    const problem = scanJsonStructure(body, maxDepth);
-    if (problem !== undefined) {
-      const message =
-        problem.kind === 'duplicate-key'
-          ? `The request body has the key '${problem.key}' more than once in one object; send each key once.`
-          : `The request body is nested deeper than ${problem.maxDepth} levels of objects and arrays (server.validation.max_json_depth).`;
-      return done(new GatewayError('GW_INVALID_JSON', { message }));
-    }
+    const findings = { constructorKey: false };
+    const problem = scanJsonStructure(body, maxDepth, findings);
+    if (problem !== undefined) return done(new GatewayError('GW_INVALID_JSON', { message: messageFor(problem) }));
     let parsed: unknown;
     try {
-      parsed = secureJsonParse.parse(body, undefined, { protoAction: 'error', constructorAction: 'error' });
+      parsed = findings.constructorKey
+        ? secureJsonParse.parse(body, undefined, { protoAction: 'error', constructorAction: 'error' })
+        : (JSON.parse(textOf(body)) as unknown);
     } catch {
       return done(new GatewayError('GW_INVALID_JSON'));
     }
     done(null, parsed);
   };
+}
+
+function messageFor(problem: JsonScanProblem): string {
+  switch (problem.kind) {
+    case 'duplicate-key':
+      return `The request body has the key '${problem.key}' more than once in one object; send each key once.`;
+    case 'too-deep':
+      return `The request body is nested deeper than ${problem.maxDepth} levels of objects and arrays (server.validation.max_json_depth).`;
+    case 'prototype-key':
+      return "The request body has a '__proto__' key, which the gateway refuses (prototype poisoning); remove it.";
+  }
+}
+
+/** The body as text, a UTF-8 byte order mark dropped (as secure-json-parse and fastify's own parser do). */
+function textOf(body: Buffer): string {
+  const hasByteOrderMark = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf;
+  return body.toString('utf8', hasByteOrderMark ? 3 : 0);
 }

@@ -101,3 +101,25 @@ describe('scanJsonStructure: agrees with JSON.parse on generated bodies', () => 
     }
   });
 });
+
+describe('scanJsonStructure: prototype keys', () => {
+  it.each([
+    ['at the top level', '{"model":"a","__proto__":{"isAdmin":true}}'],
+    ['deep in a message', '{"messages":[{"role":"user","content":[{"type":"text","__proto__":{"x":1}}]}]}'],
+    ['spelled with an escape', '{"__pr\\u006fto__":{"isAdmin":true}}'],
+    ['as the 20th key of an object (set lookup)', `{${Array.from({ length: 20 }, (_, index) => `"k${index}":${index}`).join(',')},"__proto__":1}`],
+  ])('refuses a __proto__ key %s', (_case, text) => {
+    expect(scan(text)).toEqual({ kind: 'prototype-key' });
+  });
+
+  it('reports a constructor key (escaped too) without refusing it, and only a key, not a value', () => {
+    for (const text of ['{"tools":[{"properties":{"constructor":{"type":"string"}}}]}', '{"c\\u006fnstructor":{"prototype":{}}}']) {
+      const findings = { constructorKey: false };
+      expect(scanJsonStructure(Buffer.from(text), 128, findings)).toBeUndefined();
+      expect(findings.constructorKey, text).toBe(true);
+    }
+    const findings = { constructorKey: false };
+    expect(scanJsonStructure(Buffer.from('{"a":"constructor","b":["__proto__"]}'), 128, findings)).toBeUndefined();
+    expect(findings.constructorKey).toBe(false);
+  });
+});

@@ -37,7 +37,17 @@ const shortStringBytes = 32;
 /** Keys named in error messages are cut to this length: the client chose them. */
 const maxReportedKeyLength = 64;
 
-export type JsonScanProblem = { kind: 'duplicate-key'; key: string } | { kind: 'too-deep'; maxDepth: number };
+export type JsonScanProblem = { kind: 'duplicate-key'; key: string } | { kind: 'too-deep'; maxDepth: number } | { kind: 'prototype-key' };
+
+/**
+ * What the scan noticed without refusing it. A `constructor` key is harmless by itself (a tool
+ * schema may name a property so); prototype poisoning needs `constructor.prototype`, which the
+ * parser's caller then checks on the parsed body (secure-json-parse's constructor check) — only for
+ * the rare body that has such a key, instead of two regular-expression passes over every body.
+ */
+export interface JsonScanFindings {
+  constructorKey: boolean;
+}
 
 /** The index of the quote that ends the string starting at `start`, or -1. */
 function endOfString(bytes: Buffer, start: number): number {
@@ -72,6 +82,10 @@ function hashOfString(text: string): number {
 }
 
 const noBytes = Buffer.alloc(0);
+
+/** Hashes of the two key names prototype poisoning uses: compared in full only when a key's hash matches. */
+const protoKeyHash = hashOfString('__proto__');
+const constructorKeyHash = hashOfString('constructor');
 
 /**
  * The keys of every object currently open, on one stack: each object owns the entries from its
@@ -142,15 +156,16 @@ class OpenObjectKeys {
 }
 
 /**
- * Scans `bytes` (a JSON text) for a key repeated in one object or nesting deeper than `maxDepth`
- * objects and arrays. Returns the first problem found, or undefined.
+ * Scans `bytes` (a JSON text) for a key repeated in one object, nesting deeper than `maxDepth`
+ * objects and arrays, or a `__proto__` key (as a parser reads it: `"__pr\u006fto__"` too).
+ * Returns the first problem found, or undefined; `findings` says whether a `constructor` key was seen.
  */
-export function scanJsonStructure(bytes: Buffer, maxDepth: number): JsonScanProblem | undefined {
+export function scanJsonStructure(bytes: Buffer, maxDepth: number, findings?: JsonScanFindings): JsonScanProblem | undefined {
   // The scan is synchronous, so one set of scratch state serves every call.
   if (containerKinds.length < maxDepth + 1) containerKinds = new Uint8Array(maxDepth + 1);
   scratchKeys.begin(bytes);
   try {
-    return scan(bytes, maxDepth, containerKinds, scratchKeys);
+    return scan(bytes, maxDepth, containerKinds, scratchKeys, findings ?? { constructorKey: false });
   } finally {
     scratchKeys.end();
   }
@@ -160,7 +175,7 @@ export function scanJsonStructure(bytes: Buffer, maxDepth: number): JsonScanProb
 let containerKinds = new Uint8Array(0);
 const scratchKeys = new OpenObjectKeys();
 
-function scan(bytes: Buffer, maxDepth: number, containerIsObject: Uint8Array, keys: OpenObjectKeys): JsonScanProblem | undefined {
+function scan(bytes: Buffer, maxDepth: number, containerIsObject: Uint8Array, keys: OpenObjectKeys, findings: JsonScanFindings): JsonScanProblem | undefined {
   const length = bytes.length;
   let depth = 0;
   let expectKey = false;
@@ -189,6 +204,11 @@ function scan(bytes: Buffer, maxDepth: number, containerIsObject: Uint8Array, ke
       }
       if (index >= length) return undefined;
       if (!plain) hash = hashOfString(decodeKey(bytes, start, index, false));
+      if (hash === protoKeyHash || hash === constructorKeyHash) {
+        const name = decodeKey(bytes, start, index, plain);
+        if (name === '__proto__') return { kind: 'prototype-key' };
+        if (name === 'constructor') findings.constructorKey = true;
+      }
       const repeated = keys.add(depth, start, index, plain, hash);
       if (repeated !== undefined) return { kind: 'duplicate-key', key: repeated.slice(0, maxReportedKeyLength) };
       expectKey = false;
