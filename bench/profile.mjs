@@ -4,21 +4,22 @@
  * (docs/benchmarks.md, "Where the time goes"). Not part of `npm run bench`:
  *
  *   node bench/profile.mjs [--scenario chat-c32] [--seconds 5] [--top 25]
- *                          [--entry LABEL=path/to/cli/main.js]... [--keep DIR] [--layers a,b,c]
+ *                          [--entry LABEL=path/to/cli/main.js]... [--entry floor] [--keep DIR] [--layers a,b,c]
  *
  * Each entry (default: this checkout's dist/cli/main.js) runs in turn under `node --cpu-prof`,
  * pinned to the target core like in the benchmark, with every layer the benchmark switches on; wrk
  * and the stub run on the load core. Printed per entry: requests, CPU µs/request from /proc, and the
  * profile's busy time split by origin (our code, fastify, undici, pino, node internals, GC, native)
  * and by function (self time), both as µs per request. Two entries side by side (say main and a
- * worktree of an older commit) show which functions the newer one added. Profiling itself costs CPU,
+ * worktree of an older commit) show which functions the newer one added; `--entry floor` profiles
+ * the Node floor (bench/floor-proxy.mjs) the same way, to see what the proxy adds to it. Profiling itself costs CPU,
  * so compare entries with each other, not with the figures of `npm run bench`.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { cores, installCleanup, startListeningScript } from './lib/processes.mjs';
+import { cores, installCleanup, startListeningScript, stopProcess } from './lib/processes.mjs';
 import { readCpuTicks, ticksToMicroseconds } from './lib/proc-stats.mjs';
 import { requireWrk, runWrk } from './lib/wrk.mjs';
 import { bodies, endpointPaths, throughputScenarios, writeBodies } from './lib/scenarios.mjs';
@@ -109,20 +110,26 @@ function summarize(profile, selfUs, requests) {
   return lines.join('\n');
 }
 
-for (const { label, file } of entries) {
+/** The proxy build at `file` with the chosen layers, under the profiler. */
+async function startProxy(file, label, nodeArgs) {
   const defaults = await loadProxyDefaults(file);
   if (!defaults) throw new Error(`${file}: not built (config/defaults.js missing beside it)`);
+  const target = proxyTarget({ name: `profile-${label}`, defaults, tempDir, clientKeySha256, onLayers, entry: file, nodeArgs });
+  return target.start({ port: stub.port, stubArgs: [] });
+}
+
+/** The Node floor under the profiler: node's flags go before the script. */
+async function startFloor(nodeArgs) {
+  const floorScript = path.join(import.meta.dirname, 'floor-proxy.mjs');
+  const [first, ...rest] = nodeArgs;
+  const started = await startListeningScript({ script: first, args: [...rest, floorScript, '--upstream', `http://127.0.0.1:${stub.port}`], core: cores.target });
+  return { pid: started.pid, baseUrl: `http://127.0.0.1:${started.port}`, stop: () => stopProcess(started.child) };
+}
+
+for (const { label, file } of entries) {
   const profileDir = values.keep ? path.resolve(values.keep, label) : path.join(tempDir, `profile-${label}`);
-  const target = proxyTarget({
-    name: `profile-${label}`,
-    defaults,
-    tempDir,
-    clientKeySha256,
-    onLayers,
-    entry: file,
-    nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-interval', '250'],
-  });
-  const running = await target.start({ port: stub.port, stubArgs: [] });
+  const nodeArgs = ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-interval', '250'];
+  const running = label === 'floor' ? await startFloor(nodeArgs) : await startProxy(file, label, nodeArgs);
   const url = running.baseUrl + endpointPaths[scenario.clientFormat];
   const answer = await sendOnce({ url, headers, body: JSON.stringify(bodies[scenario.body]) });
   if (answer.status !== 200 || !answer.text.includes(scenario.expect)) throw new Error(`${label}: sanity check: ${answer.status} ${answer.text.slice(0, 200)}`);

@@ -151,12 +151,26 @@ export function createAuthenticationAudit(audit: Pick<AuditLog, 'record'>, optio
   const maxRemembered = options.maxRemembered ?? 10_000;
   const now = options.now ?? Date.now;
   const lastRecorded = new Map<string, number>();
+  // The pair of the previous call: a keep-alive client repeats it on every request, and comparing
+  // two references and a short string is cheaper than building the map key (~0.8 µs in the profile).
+  let lastPrincipal: object | undefined;
+  let lastIp: string | undefined;
+  let lastAt = 0;
   return {
     accepted(principal, ip, requestId) {
-      const pair = `${principal.source}\n${principal.id}\n${ip ?? ''}`;
       const at = now();
+      if (principal === lastPrincipal && ip === lastIp && at - lastAt < windowMs) return;
+      const pair = `${principal.source}\n${principal.id}\n${ip ?? ''}`;
       const previous = lastRecorded.get(pair);
-      if (previous !== undefined && at - previous < windowMs) return;
+      if (previous !== undefined && at - previous < windowMs) {
+        lastPrincipal = principal;
+        lastIp = ip;
+        lastAt = previous;
+        return;
+      }
+      lastPrincipal = principal;
+      lastIp = ip;
+      lastAt = at;
       lastRecorded.delete(pair);
       lastRecorded.set(pair, at);
       if (lastRecorded.size > maxRemembered) {
