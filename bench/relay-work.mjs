@@ -1,7 +1,9 @@
 /**
  * Micro-benchmark of the per-request work a pass-through adds on top of moving bytes (issues #9
  * item 1, #10): the secret stream redactor over a relayed stream, the usage sniffing of a stream,
- * and the JSON check + usage of a relayed answer against a full parse. Run after `npm run build`:
+ * and the JSON check + usage of a relayed answer against a full parse; and (issue #12) each
+ * bridge's stream transformer over a 20-chunk upstream stream of each format, translated once,
+ * twice (composed bridges) or passed through. Run after `npm run build`:
  *
  *   taskset -c 0 node bench/relay-work.mjs [--dist path/to/dist] [--compare path/to/other/dist] [--rounds 15]
  *
@@ -38,6 +40,55 @@ const anthropicPieces = [
   event('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 20 } }),
   event('message_stop', { type: 'message_stop' }),
 ];
+// A Responses upstream's stream (codex): created, in_progress, item and part added, 20 deltas, their done events, completed.
+const responsesPieces = [];
+{
+  const text = 'token '.repeat(20);
+  const message = { id: 'msg_bench', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] };
+  const usage = { input_tokens: 12, input_tokens_details: { cached_tokens: 0 }, output_tokens: 20, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 32 };
+  const response = (status, output, used) => ({ id: 'resp_bench', object: 'response', created_at: created, status, error: null, incomplete_details: null, model, output, usage: used });
+  const position = { item_id: 'msg_bench', output_index: 0, content_index: 0 };
+  let sequence = 0;
+  const add = (type, fields) => responsesPieces.push(event(type, { type, sequence_number: sequence++, ...fields }));
+  add('response.created', { response: response('in_progress', [], null) });
+  add('response.in_progress', { response: response('in_progress', [], null) });
+  add('response.output_item.added', { output_index: 0, item: { ...message, status: 'in_progress', content: [] } });
+  add('response.content_part.added', { ...position, part: { type: 'output_text', text: '', annotations: [] } });
+  for (let index = 0; index < 20; index++) add('response.output_text.delta', { ...position, delta: 'token ', logprobs: [] });
+  add('response.output_text.done', { ...position, text, logprobs: [] });
+  add('response.content_part.done', { ...position, part: message.content[0] });
+  add('response.output_item.done', { output_index: 0, item: message });
+  add('response.completed', { response: response('completed', [message], usage) });
+}
+// A Gemini upstream's `?alt=sse` stream: 20 candidates with one text part each, the last with finishReason and usageMetadata.
+const geminiPieces = Array.from({ length: 20 }, (_, index) => {
+  const candidate = { content: { parts: [{ text: 'token ' }], role: 'model' }, index: 0, ...(index === 19 ? { finishReason: 'STOP' } : {}) };
+  const usageMetadata = index === 19 ? { promptTokenCount: 12, candidatesTokenCount: 20, totalTokenCount: 32 } : undefined;
+  return Buffer.from(`data: ${JSON.stringify({ candidates: [candidate], ...(usageMetadata ? { usageMetadata } : {}), modelVersion: model, responseId: 'bench' })}\r\n\r\n`);
+});
+const upstreamPieces = { 'openai-chat': openaiPieces, 'anthropic-messages': anthropicPieces, 'openai-responses': responsesPieces, gemini: geminiPieces };
+/** Client format ← upstream format: the translated streams (one and two translations) and the pass-throughs next to them. */
+const streamPairs = [
+  ['anthropic-messages', 'openai-chat'],
+  ['openai-responses', 'openai-chat'],
+  ['openai-chat', 'anthropic-messages'],
+  ['openai-chat', 'gemini'],
+  ['anthropic-messages', 'gemini'],
+  ['gemini', 'openai-chat'],
+  ['gemini', 'anthropic-messages'],
+  ['gemini', 'gemini'],
+  ['openai-responses', 'openai-responses'],
+  ['openai-chat', 'openai-responses'],
+  ['anthropic-messages', 'openai-responses'],
+  ['gemini', 'openai-responses'],
+  ['openai-responses', 'gemini'],
+];
+const streamBodies = {
+  'openai-chat': { model, messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 64, stream: true, stream_options: { include_usage: true } },
+  'anthropic-messages': { model, max_tokens: 64, messages: [{ role: 'user', content: 'Say hello.' }], stream: true },
+  'openai-responses': { model, input: 'Say hello.', max_output_tokens: 64, store: false, stream: true },
+  gemini: { contents: [{ role: 'user', parts: [{ text: 'Say hello.' }] }], generationConfig: { maxOutputTokens: 64 } },
+};
 const stubAnswer = Buffer.from(JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: 'Hello from the bench stub.' }, finish_reason: 'stop' }], usage: { prompt_tokens: 12, completion_tokens: 6, total_tokens: 18 } }));
 const fullAnswer = Buffer.from(
   JSON.stringify({
@@ -101,6 +152,23 @@ async function addCases(dist, column) {
       redactModule.registerSecrets(secretsOf(1));
       return () => redactorModule.redactRegisteredSecrets(fullAnswer);
     }, 50_000, true);
+  }
+
+  const registry = await load('server/bridges/registry.js');
+  for (const [clientFormat, upstreamFormat] of registry === undefined ? [] : streamPairs) {
+    const bridge = registry.bridgeFor(clientFormat, upstreamFormat);
+    if (bridge === undefined) continue;
+    const clientBody = streamBodies[clientFormat];
+    const context = { requestedModel: model, upstreamModel: model, created, requestId: 'req-bench-1', stream: true, streamFraming: 'sse', clientBody };
+    // The upstream body is built first, as the pipeline does (a composed bridge keeps the chat request it made).
+    row(`stream ${clientFormat} ← ${upstreamFormat} (${bridge.name}), ${upstreamPieces[upstreamFormat].length} pieces: transformer push + flush`, () => {
+      bridge.upstreamBody(context, Buffer.from(JSON.stringify(clientBody)), { defaultMaxTokens: 4096 });
+      return () => {
+        const transformer = bridge.streamTransformer(context);
+        for (const piece of upstreamPieces[upstreamFormat]) transformer.push(piece);
+        transformer.flush();
+      };
+    }, 5_000, true);
   }
 
   for (const [name, body] of [['stub', stubAnswer], ['OpenAI-shaped', fullAnswer]]) {

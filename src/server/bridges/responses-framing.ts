@@ -1,7 +1,8 @@
 import type { ResponsesAnswerContext } from '../../formats/responses/response-builder.js';
 import type { ResponsesRequest } from '../../formats/responses/request.js';
 import type { ResponsesStreamEvent, ResponsesStreamWriter } from '../../formats/responses/stream-writer.js';
-import { encodeSseEvent, type SseEvent } from '../../formats/sse.js';
+import { responsesStreamEventText } from '../../formats/responses/stream-event-text.js';
+import type { SseEvent } from '../../formats/sse.js';
 import { createSseTransformer } from './sse-transformer.js';
 import type { BridgeContext, StreamTransformer } from './types.js';
 
@@ -21,7 +22,8 @@ export function responsesAnswerContext(context: BridgeContext): ResponsesAnswerC
   };
 }
 
-export const encodeResponsesEvent = (event: ResponsesStreamEvent): string => encodeSseEvent(JSON.stringify(event), event.type);
+/** Each `response.*` event carries its type as the SSE event name; the deltas are written from templates. */
+export const encodeResponsesEvent = responsesStreamEventText;
 
 /**
  * The SSE transformer of a translating bridge to a Responses client. A failure part-way ends the

@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { anthropicStreamEventText } from '../../formats/anthropic/stream-event-text.js';
 import { createSseParser, encodeSseEvent, type SseEvent, type SseParser } from '../../formats/sse.js';
 import { StreamTransformFailure, type StreamTransformer } from './types.js';
 
@@ -61,5 +62,5 @@ export function outputBeforeFailure(transformer: StreamTransformer, error: unkno
 /** OpenAI chunks are unnamed `data:` events. */
 export const encodeOpenAIChunk = (chunk: unknown): string => encodeSseEvent(JSON.stringify(chunk));
 
-/** Anthropic events carry their type as the SSE event name. */
-export const encodeAnthropicEvent = (event: { type: string }): string => encodeSseEvent(JSON.stringify(event), event.type);
+/** Anthropic events carry their type as the SSE event name; the per-chunk ones are written from templates. */
+export const encodeAnthropicEvent = anthropicStreamEventText;

@@ -1,0 +1,46 @@
+import type { ResponsesStreamEvent } from './stream-writer.js';
+
+/**
+ * A `response.*` event as its SSE frame (`event: <type>`, `data: <json>`, blank line).
+ *
+ * The deltas (`response.output_text.delta`, `response.function_call_arguments.delta`) are one
+ * event per upstream chunk and are written from string templates, with `JSON.stringify` only on the
+ * strings they carry: stringifying each event object was most of the encoding cost of a translated
+ * stream (docs/benchmarks.md, "Translated streams"). The bytes are those of `JSON.stringify(event)`
+ * for the events `createResponsesStreamWriter` builds, keys in its order (stream-event-text.test.ts
+ * checks this over the translators' fixtures); a delta of another shape, and every other event, goes
+ * through `JSON.stringify`.
+ */
+export function responsesStreamEventText(event: ResponsesStreamEvent): string {
+  if (event.type === 'response.output_text.delta' && isTextDelta(event)) {
+    return `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":${event.sequence_number},"item_id":${JSON.stringify(event.item_id)},"output_index":${event.output_index},"content_index":${event.content_index},"delta":${JSON.stringify(event.delta)},"logprobs":[]}\n\n`;
+  }
+  if (event.type === 'response.function_call_arguments.delta' && isArgumentsDelta(event)) {
+    return `event: response.function_call_arguments.delta\ndata: {"type":"response.function_call_arguments.delta","sequence_number":${event.sequence_number},"item_id":${JSON.stringify(event.item_id)},"output_index":${event.output_index},"delta":${JSON.stringify(event.delta)}}\n\n`;
+  }
+  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+type TextDelta = ResponsesStreamEvent & { item_id: string; output_index: number; content_index: number; delta: string; logprobs: unknown[] };
+type ArgumentsDelta = ResponsesStreamEvent & { item_id: string; output_index: number; delta: string };
+
+const isIndex = (value: unknown): value is number => Number.isInteger(value);
+
+/** Exactly the writer's shape (seven keys, empty logprobs): anything else is left to JSON.stringify. */
+function isTextDelta(event: ResponsesStreamEvent): event is TextDelta {
+  const logprobs = event['logprobs'];
+  return (
+    typeof event['item_id'] === 'string' &&
+    isIndex(event.sequence_number) &&
+    isIndex(event['output_index']) &&
+    isIndex(event['content_index']) &&
+    typeof event['delta'] === 'string' &&
+    Array.isArray(logprobs) &&
+    logprobs.length === 0 &&
+    Object.keys(event).length === 7
+  );
+}
+
+function isArgumentsDelta(event: ResponsesStreamEvent): event is ArgumentsDelta {
+  return typeof event['item_id'] === 'string' && isIndex(event.sequence_number) && isIndex(event['output_index']) && typeof event['delta'] === 'string' && Object.keys(event).length === 5;
+}

@@ -1,0 +1,105 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { AnthropicStreamEvent } from '../../formats/anthropic/messages-response.js';
+import { anthropicStreamEventText } from '../../formats/anthropic/stream-event-text.js';
+import { createGeminiStreamParser } from '../../formats/gemini/stream-parser.js';
+import type { ResponsesAnswerContext } from '../../formats/responses/response-builder.js';
+import { responsesStreamEventText } from '../../formats/responses/stream-event-text.js';
+import type { ResponsesStreamEvent } from '../../formats/responses/stream-writer.js';
+import { createSseParser, type SseEvent, type SseParser } from '../../formats/sse.js';
+import { createGeminiToAnthropicStreamTranslator } from '../../translate/anthropic-to-gemini/stream.js';
+import { createOpenAIToAnthropicStreamTranslator } from '../../translate/anthropic-to-openai/stream.js';
+import { createAnthropicToResponsesStreamTranslator } from '../../translate/responses-to-anthropic/stream.js';
+import { createOpenAIToResponsesStreamTranslator } from '../../translate/responses-to-openai/stream.js';
+
+/**
+ * The template-built SSE frames (formats/anthropic/stream-event-text.ts,
+ * formats/responses/stream-event-text.ts) must be byte for byte what `JSON.stringify` of the event
+ * gave before: every event the translators produce from their recorded upstream streams, plus
+ * strings JSON must escape, is encoded both ways and compared.
+ */
+const reference = (event: { type: string }): string => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+
+interface Translator<Output> {
+  push(event: SseEvent): Output[];
+  flush(): Output[];
+  abort(): Output[];
+}
+
+/** Every output of a replay, including what a failing stream still gives through abort(). */
+function replay<Output>(translator: Translator<Output>, parser: SseParser, text: string): Output[] {
+  const outputs: Output[] = [];
+  try {
+    for (const event of [...parser.push(text), ...parser.flush()]) outputs.push(...translator.push(event));
+    outputs.push(...translator.flush());
+  } catch {
+    outputs.push(...translator.abort());
+  }
+  return outputs;
+}
+
+const fixtures = (folder: string): string[] => {
+  const directory = new URL(`../../translate/${folder}/__fixtures__/`, import.meta.url);
+  return readdirSync(directory)
+    .filter((file) => file.endsWith('.chunks.txt') || file.endsWith('.array.txt'))
+    .map((file) => readFileSync(new URL(file, directory), 'utf8'));
+};
+
+/** Strings JSON.stringify escapes: quotes, backslashes, controls, a lone surrogate, U+2028, markup. */
+const awkward = ['', 'say "hi"\\n', 'line\nbreak\ttab\u0000\u001f', '\ud800 lone', 'sep\u2028arator', '</script><b>', 'émoji 😀', '{"partial": [1, '];
+
+const responsesContext: ResponsesAnswerContext = { responseId: 'resp_test1', createdAt: 1_735_689_600, model: 'gpt-up', request: { model: 'gpt-client', input: 'hi' } };
+
+describe('anthropicStreamEventText', () => {
+  const events: AnthropicStreamEvent[] = [
+    ...fixtures('anthropic-to-openai').flatMap((text) =>
+      replay(createOpenAIToAnthropicStreamTranslator({ model: 'up', messageId: 'msg_test', estimatedInputTokens: 7 }), createSseParser(), text),
+    ),
+    ...fixtures('anthropic-to-gemini').flatMap((text) => replay(createGeminiToAnthropicStreamTranslator({ model: 'up', requestId: 'req-1' }), createGeminiStreamParser(), text)),
+    ...awkward.flatMap((text, index): AnthropicStreamEvent[] => [
+      { type: 'content_block_delta', index, delta: { type: 'text_delta', text } },
+      { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: text } },
+      { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: text } },
+      { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: text } },
+      { type: 'content_block_start', index, content_block: { type: 'text', text } },
+      { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: text } },
+      { type: 'content_block_start', index, content_block: { type: 'tool_use', id: `toolu_${index}`, name: text, input: {} } },
+    ]),
+    { type: 'message_stop' },
+    { type: 'ping' },
+    { type: 'error', error: { type: 'api_error', message: 'boom "quoted"' } },
+  ];
+
+  it('covers the per-chunk events of the recorded streams', () => {
+    const kinds = new Set(events.map((event) => (event.type === 'content_block_delta' ? event.delta.type : event.type)));
+    for (const kind of ['message_start', 'content_block_start', 'text_delta', 'input_json_delta', 'content_block_stop', 'message_delta', 'message_stop']) expect(kinds).toContain(kind);
+  });
+
+  it('writes every event exactly as JSON.stringify of the event would', () => {
+    for (const event of events) expect(anthropicStreamEventText(event)).toBe(reference(event));
+  });
+});
+
+describe('responsesStreamEventText', () => {
+  const events: ResponsesStreamEvent[] = [
+    ...fixtures('responses-to-openai').flatMap((text) => replay(createOpenAIToResponsesStreamTranslator(responsesContext), createSseParser(), text)),
+    ...fixtures('responses-to-anthropic').flatMap((text) => replay(createAnthropicToResponsesStreamTranslator(responsesContext), createSseParser(), text)),
+    ...awkward.flatMap((text, index): ResponsesStreamEvent[] => [
+      { type: 'response.output_text.delta', sequence_number: index, item_id: `msg_${text}`, output_index: 0, content_index: 0, delta: text, logprobs: [] },
+      { type: 'response.function_call_arguments.delta', sequence_number: index, item_id: 'fc_1', output_index: 1, delta: text },
+    ]),
+    // Shapes the templates do not cover fall back to JSON.stringify, key order and all.
+    { type: 'response.output_text.delta', sequence_number: 1, item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'x', logprobs: [{ token: 'x' }] },
+    { type: 'response.output_text.delta', sequence_number: 1, output_index: 0, item_id: 'msg_1', content_index: 0, delta: 'x', logprobs: [], obfuscation: 'abc' },
+    { type: 'response.function_call_arguments.delta', sequence_number: 2, item_id: 'fc_1', output_index: 1, delta: 'y', obfuscation: 'abc' },
+  ];
+
+  it('covers the deltas of the recorded streams', () => {
+    const types = new Set(events.map((event) => event.type));
+    for (const type of ['response.created', 'response.output_text.delta', 'response.function_call_arguments.delta', 'response.completed']) expect(types).toContain(type);
+  });
+
+  it('writes every event exactly as JSON.stringify of the event would', () => {
+    for (const event of events) expect(responsesStreamEventText(event)).toBe(reference(event));
+  });
+});
