@@ -235,6 +235,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     counters: () => ({ ...counters }),
     now,
   });
+  // A login started through the API holds a loopback callback server until it is answered.
+  shutdown.add('management logins', () => management.logins.closeAll());
   const networkRuntimeOptions = {
     bans,
     disabledProviders: management.providers,

@@ -39,7 +39,7 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
   audit: { folders: ['config', 'files', 'security'], packages: ['node:*'] },
   oauth: { folders: ['config', 'credentials', 'egress', 'errors', 'providers', 'security', 'state'], packages: ['undici'] },
   login: { folders: ['config', 'credentials', 'errors', 'oauth', 'providers', 'security'], packages: ['node:*'] },
-  management: { folders: ['audit', 'config', 'credentials', 'errors', 'files', 'net', 'security', 'state'], packages: ['@sinclair/typebox', 'node:*'] },
+  management: { folders: ['audit', 'config', 'credentials', 'errors', 'files', 'login', 'net', 'security', 'state'], packages: ['@sinclair/typebox', 'node:*'] },
   server: {
     folders: ['config', 'credentials', 'errors', 'formats', 'limits', 'management', 'metrics', 'net', 'oauth', 'providers', 'routing', 'security', 'translate', 'upstream'],
     packages: ['@sinclair/typebox', 'fastify', 'pino', 'secure-json-parse', 'node:*'],

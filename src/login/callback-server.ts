@@ -31,6 +31,13 @@ export interface CallbackServer {
   readonly port: number;
   /** Resolves with the authorization code, or rejects with a LoginError. Settles once. */
   readonly code: Promise<string>;
+  /**
+   * The redirect's query handed in another way than a browser reaching this server: a headless
+   * server's admin pastes the URL the browser was sent to into the management API. The same rules
+   * as a callback (state checked, first answer only): `taken` when this was the answer (the login
+   * then succeeds or fails by it), `already-answered` when an earlier one decided.
+   */
+  deliver(query: URLSearchParams): 'taken' | 'already-answered';
   close(): Promise<void>;
 }
 
@@ -97,27 +104,41 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
       page(response, 409, 'Already used', 'This login already received its answer; start a new login if you need one.');
       return;
     }
-    const query = url.searchParams;
+    const decision = decide(url.searchParams);
+    page(response, decision.status, decision.title, decision.text);
+    finish(decision.outcome);
+  }
+
+  /** What one answer means: the page for the browser and the login's outcome. */
+  function decide(query: URLSearchParams): { status: number; title: string; text: string; outcome: { code: string } | { error: LoginError } } {
     if (!stateMatches(options.expectedState, query.get('state'))) {
-      page(response, 400, 'Login refused', 'The answer does not belong to the login started in the terminal (state mismatch). Nothing was stored.');
-      finish({ error: new LoginError('LOGIN_STATE_MISMATCH', 'login aborted: the callback carried a wrong or missing state (not the browser this login started, possibly a forged redirect); nothing was stored. Start the login again.') });
-      return;
+      return {
+        status: 400,
+        title: 'Login refused',
+        text: 'The answer does not belong to the login started in the terminal (state mismatch). Nothing was stored.',
+        outcome: { error: new LoginError('LOGIN_STATE_MISMATCH', 'login aborted: the callback carried a wrong or missing state (not the browser this login started, possibly a forged redirect); nothing was stored. Start the login again.') },
+      };
     }
     const oauthError = query.get('error');
     if (oauthError !== null) {
       const shown = oauthErrorPattern.test(oauthError) ? oauthError : 'unknown';
-      page(response, 200, 'Login not completed', `The provider answered "${shown}". Nothing was stored; you can close this tab.`);
-      finish({ error: new LoginError('LOGIN_DENIED', `login not completed: the provider answered "${shown}"${shown === 'access_denied' ? ' (consent was denied)' : ''}; nothing was stored`) });
-      return;
+      return {
+        status: 200,
+        title: 'Login not completed',
+        text: `The provider answered "${shown}". Nothing was stored; you can close this tab.`,
+        outcome: { error: new LoginError('LOGIN_DENIED', `login not completed: the provider answered "${shown}"${shown === 'access_denied' ? ' (consent was denied)' : ''}; nothing was stored`) },
+      };
     }
     const received = query.get('code');
     if (received === null || received === '' || received.length > 4096) {
-      page(response, 400, 'Login not completed', 'The answer carried no authorization code. Nothing was stored.');
-      finish({ error: new LoginError('LOGIN_DENIED', 'login not completed: the callback carried no authorization code; nothing was stored') });
-      return;
+      return {
+        status: 400,
+        title: 'Login not completed',
+        text: 'The answer carried no authorization code. Nothing was stored.',
+        outcome: { error: new LoginError('LOGIN_DENIED', 'login not completed: the callback carried no authorization code; nothing was stored') },
+      };
     }
-    page(response, 200, 'Signed in', 'The terminal finishes the login now; you can close this tab.');
-    finish({ code: received });
+    return { status: 200, title: 'Signed in', text: 'The terminal finishes the login now; you can close this tab.', outcome: { code: received } };
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -139,6 +160,11 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
   return {
     port,
     code,
+    deliver(query) {
+      if (settled) return 'already-answered';
+      finish(decide(query).outcome);
+      return 'taken';
+    },
     close: async () => {
       if (!settled) finish({ error: new LoginError('LOGIN_TIMEOUT', 'login cancelled; nothing was stored') });
       if (serverClosed) return;

@@ -22,11 +22,19 @@ import { createPkcePair, createState } from './pkce.js';
  */
 const profileOfKind: Readonly<Record<LoginKind, OAuthProfileId>> = { claude: 'anthropic', codex: 'openai-codex', gemini: 'google' };
 
-/** Which provider under `providers:` the login serves: the named one, or the only one using that login. */
+/** The provider type each login is made for (the upstream its tokens are accepted by). */
+const nativeTypeOfKind: Readonly<Record<LoginKind, ReadonlyProviderConfig['type']>> = { claude: 'anthropic', codex: 'codex', gemini: 'gemini' };
+
+/**
+ * Which provider under `providers:` the login serves: the named one; else the only one using that
+ * login; else, among several, the only one of the login's own type. Codex tokens refresh through the
+ * same login as any `type: openai` provider, so a config with an OpenAI API-key provider beside its
+ * `type: codex` one would otherwise always need --provider.
+ */
 export function resolveLoginProvider(config: ReadonlyConfig, kind: LoginKind, name: string | undefined): { name: string; provider: ReadonlyProviderConfig } {
   const wanted = profileOfKind[kind];
   const matching = Object.entries(config.providers).filter(([, provider]) => oauthProfileFor(provider).id === wanted);
-  const hint = `a provider with ${kind === 'claude' ? 'type: anthropic' : kind === 'gemini' ? 'type: gemini (or oauth: { profile: google })' : 'type: openai (or oauth: { profile: openai-codex })'}`;
+  const hint = `a provider with ${kind === 'claude' ? 'type: anthropic' : kind === 'gemini' ? 'type: gemini (or oauth: { profile: google })' : 'type: codex (or type: openai, or oauth: { profile: openai-codex })'}`;
   if (name !== undefined) {
     const provider = config.providers[name];
     if (provider === undefined) throw new LoginError('LOGIN_PROVIDER_UNKNOWN', `--provider ${name}: no such provider under providers: in the config`);
@@ -37,7 +45,11 @@ export function resolveLoginProvider(config: ReadonlyConfig, kind: LoginKind, na
   }
   if (matching.length === 1) return { name: matching[0]![0], provider: matching[0]![1] };
   if (matching.length === 0) throw new LoginError('LOGIN_PROVIDER_UNKNOWN', `no provider under providers: uses the '${wanted}' login; add ${hint} (the credential serves it)`);
-  throw new LoginError('LOGIN_PROVIDER_UNKNOWN', `several providers use the '${wanted}' login (${matching.map(([providerName]) => providerName).join(', ')}); pass --provider NAME`);
+  const native = matching.filter(([, provider]) => provider.type === nativeTypeOfKind[kind]);
+  if (native.length === 1) return { name: native[0]![0], provider: native[0]![1] };
+  const names = matching.map(([providerName]) => providerName).join(', ');
+  const typeNote = native.length === 0 ? `none of them has type: ${nativeTypeOfKind[kind]}` : `${native.length} of them have type: ${nativeTypeOfKind[kind]}`;
+  throw new LoginError('LOGIN_PROVIDER_UNKNOWN', `several providers use the '${wanted}' login (${names}) and ${typeNote}; pass --provider NAME`);
 }
 
 export interface LoginOptions {
@@ -58,10 +70,24 @@ export interface LoginOptions {
   print: (line: string) => void;
   /** Opens the URL; returns whether it started a browser. Undefined = print only (`--no-browser`). */
   openBrowser?: (url: string) => boolean;
-  /** Tells the caller the authorize URL once the callback server listens (the management API hands it out). */
-  onAuthorizeUrl?: (url: string) => void;
+  /**
+   * Tells the caller the authorize URL once the callback server listens, with the way to answer it
+   * without a browser reaching that server (the management API hands the URL out, then takes the
+   * redirect an admin pasted, or cancels).
+   */
+  onAuthorizeUrl?: (url: string, callback: LoginCallback) => void;
   tokenCall?: TokenHttpCall;
   now?: () => number;
+}
+
+/** The pending login's callback, seen from outside the flow. */
+export interface LoginCallback {
+  /** Where the provider sends the browser back (`http://localhost:PORT/…`). */
+  readonly redirectUri: string;
+  /** The redirect's query, as the callback server would have read it (callback-server.ts `deliver`). */
+  deliver(query: URLSearchParams): 'taken' | 'already-answered';
+  /** Ends the wait: the login fails (LOGIN_TIMEOUT, "login cancelled") and the callback server closes. */
+  cancel(): void;
 }
 
 export interface LoginResult {
@@ -106,7 +132,7 @@ async function login(options: LoginOptions, now: () => number): Promise<LoginRes
   const redirectUri = `http://${loginProfile.redirectHost}:${callback.port}${loginProfile.redirectPath}`;
   try {
     const url = buildAuthorizeUrl(profile, loginProfile, { redirectUri, state, codeChallenge: pkce.challenge });
-    options.onAuthorizeUrl?.(url);
+    options.onAuthorizeUrl?.(url, { redirectUri, deliver: (query) => callback.deliver(query), cancel: () => void callback.close() });
     const opened = options.openBrowser?.(url) ?? false;
     options.print(opened ? 'Your browser should open the sign-in page. If it does not, open this URL:' : 'Open this URL in a browser on this machine to sign in:');
     options.print('');

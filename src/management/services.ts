@@ -5,6 +5,7 @@ import { MemoryStateBackend } from '../state/memory.js';
 import type { StateBackend } from '../state/types.js';
 import { IpBlockService, type BanWriter } from './ip-blocks.js';
 import { ManagementLockout } from './lockout.js';
+import { LoginSessions, type LoginSessionsOptions } from './login-sessions.js';
 import { ProviderSwitch } from './provider-switch.js';
 import { TotpGuard } from './totp-guard.js';
 import { TotpStore } from './totp-store.js';
@@ -28,6 +29,8 @@ export interface ManagementServices {
   readonly totpGuard: TotpGuard;
   readonly ipBlocks: IpBlockService;
   readonly providers: ProviderSwitch;
+  /** Subscription logins started through the API (`cliproxyapi login`'s flow, run by the server). */
+  readonly logins: LoginSessions;
   /** Where every management call and refused login is recorded (the audit log once it is wired in main.ts). */
   readonly events: SecurityEventSink;
   /** The CLI's credential service acting as `actor`; undefined while `auth.encryption.enabled` is false. */
@@ -51,6 +54,8 @@ export interface ManagementServicesOptions {
   refreshRuntime?: () => void;
   counters?: () => Readonly<Record<string, number>>;
   now?: () => number;
+  /** The code exchange of API-started logins (tests hand in their own; default: the refresher's HTTP call). */
+  tokenCall?: LoginSessionsOptions['tokenCall'];
 }
 
 export function createManagementServices(options: ManagementServicesOptions): ManagementServices {
@@ -63,6 +68,7 @@ export function createManagementServices(options: ManagementServicesOptions): Ma
     totpGuard: new TotpGuard(state, now),
     ipBlocks: new IpBlockService(state, bans, now),
     providers: new ProviderSwitch(),
+    logins: new LoginSessions({ store, events: options.events, now, ...(options.tokenCall === undefined ? {} : { tokenCall: options.tokenCall }) }),
     events: options.events,
     credentials: (actor) => (store === undefined ? undefined : createCredentialService({ store, events: options.events, actor })),
     reloadConfig: options.reloadConfig,

@@ -68,6 +68,11 @@ const matrix: { method: string; url: string; role: TestRole; path: (role: TestRo
   { method: 'DELETE', url: '/api-keys/:id', role: 'admin', path: (role) => `/api-keys/matrix-${role}` },
   { method: 'POST', url: '/totp/enroll', role: 'admin', path: () => '/totp/enroll' },
   { method: 'POST', url: '/totp/confirm', role: 'admin', path: () => '/totp/confirm', body: () => ({ code: '123456' }) },
+  // No provider here logs in with Claude: 409 for an admin (management-logins.test.ts runs real logins).
+  { method: 'POST', url: '/logins', role: 'admin', path: () => '/logins', body: () => ({ kind: 'claude' }) },
+  { method: 'GET', url: '/logins/:login_id', role: 'admin', path: () => '/logins/AAAAAAAAAAAAAAAAAAAAAA' },
+  { method: 'POST', url: '/logins/:login_id/callback', role: 'admin', path: () => '/logins/AAAAAAAAAAAAAAAAAAAAAA/callback', body: () => ({ callback_url: 'http://localhost:1/callback?code=x&state=y' }) },
+  { method: 'DELETE', url: '/logins/:login_id', role: 'admin', path: () => '/logins/AAAAAAAAAAAAAAAAAAAAAA' },
 ];
 
 describe('roles', () => {

@@ -28,7 +28,7 @@ export function registerLoginCommand(program: Command, io: CliIo): void {
     .command('login')
     .description('sign in to a Claude, Codex or Gemini account')
     .argument('<account>', `which login: ${loginKinds.join(', ')}`, parseKind)
-    .option('--provider <name>', 'provider under providers: the credential serves (default: the only one using that login)')
+    .option('--provider <name>', 'provider under providers: the credential serves (default: the only one using that login, or of its own type)')
     .option('--id <id>', 'credential id (default: <provider>-<account email>)')
     .option('--replace', 'overwrite a stored credential with the same id (a new login of the same account)')
     .option('--no-browser', 'do not try to open a browser; only print the URL')
@@ -49,9 +49,12 @@ On a machine without a browser (a server over SSH): run with --no-browser, forwa
 port from your workstation (ssh -L PORT:127.0.0.1:PORT HOST, the port is printed), and open the
 URL there.
 
-Which provider: Claude needs a provider with type: anthropic; Codex one with type: openai (or
-oauth: { profile: openai-codex }); Gemini one with type: gemini (or oauth: { profile: google }) and
-oauth.client_secret set.
+Which provider: Claude needs a provider with type: anthropic; Codex one with type: codex (or
+type: openai, or oauth: { profile: openai-codex }); Gemini one with type: gemini (or
+oauth: { profile: google }) and oauth.client_secret set. With several providers using the login,
+the only one of the login's own type (anthropic, codex, gemini) is picked; otherwise --provider.
+A server without a terminal can run the same login through the management API
+(POST /v0/management/logins, docs/operations.md).
 providers.<name>.oauth.authorize_url, token_url, client_id, scope and redirect_port override the
 official values (for a private deployment or a test server).
 

@@ -4,6 +4,7 @@ import { recordManagementCall } from '../../management/audit.js';
 import type { ManagementServices } from '../../management/services.js';
 import type { Runtime } from '../runtime.js';
 import { registerManagementEndpoints } from './management-endpoint.js';
+import { loginEndpoints } from './management-logins.js';
 import { operationEndpoints } from './management-operations.js';
 import { secretEndpoints } from './management-secrets.js';
 
@@ -13,7 +14,7 @@ export interface ManagementRouteOptions {
 }
 
 /** Every endpoint of `/v0/management`, in one list (docs/operations.md has the same table). */
-export const managementEndpoints = [...operationEndpoints, ...secretEndpoints];
+export const managementEndpoints = [...operationEndpoints, ...secretEndpoints, ...loginEndpoints];
 
 /**
  * The management scope's paths, all behind its authenticator hook (hooks/management-auth.ts). The
