@@ -4,6 +4,7 @@
  *
  *   node bench/run.mjs [--quick] [--scenario NAME]... [--rounds N] [--duration SECONDS]
  *                      [--no-proxy] [--no-layers] [--no-tls] [--also LABEL=path/to/cli/main.js]...
+ *                      [--with-layers LABEL=layer,layer]...
  *
  * Targets pinned to core 0 (stub-direct, the undici floor, our proxy and its layer variants), stubs
  * and load generators pinned to core 1. Each scenario starts fresh target processes, checks that each
@@ -38,17 +39,27 @@ const { values } = parseArgs({
     'no-layers': { type: 'boolean', default: false },
     'no-tls': { type: 'boolean', default: false },
     also: { type: 'string', multiple: true },
+    'with-layers': { type: 'string', multiple: true },
     paired: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
+/** A comma-separated list wrapped to the help text's indented column. */
+function wrapped(text) {
+  const lines = [''];
+  for (const word of text.split(' ')) {
+    if (lines.at(-1).length + word.length > 80) lines.push('');
+    lines[lines.length - 1] += `${word} `;
+  }
+  return lines.map((line) => `${' '.repeat(23)}${line.trimEnd()}`).join('\n');
+}
+
 if (values.help) {
   process.stdout.write(`Usage: node bench/run.mjs [options]   (npm run bench builds first)
 
   --quick              3 scenarios, 2 rounds x 2 s, no layer matrix (~1 min)
-  --scenario NAME      only this scenario (repeatable, or comma-separated): chat-c1, chat-c32, chat-c64,
-                       stream-c32, body100k-c32, anthropic-json-c32, anthropic-stream-c32,
-                       slow-streams-1000, first-byte
+  --scenario NAME      only this scenario (repeatable, or comma-separated):
+${wrapped([...throughputScenarios, ...streamScenarios].map((scenario) => scenario.name).join(', '))}
   --rounds N           measured rounds per target (default 3)
   --duration SECONDS   length of one round (default 3)
   --no-proxy           baselines only (stub-direct and the undici floor)
@@ -57,6 +68,10 @@ if (values.help) {
   --also LABEL=PATH    also measure another build (PATH: its cli/main.js) as target proxy-LABEL in the
                        throughput scenarios, same layers, same rounds: two commits in one run (config
                        keys that build's schema rejects are left out for it, and listed)
+  --with-layers LABEL=a,b,c
+                       also measure this build with only the named layers on (the others off) as
+                       target proxy-LABEL: say main with the layers an --also build had, for a like-for-
+                       like comparison of the request path itself
   --paired             throughput rounds load every target at once (each its own wrk, all targets
                        sharing the target core; no stub-direct): on a busy machine the background
                        load then hits all alike, and the CPU-per-request ratios stay comparable
@@ -153,6 +168,16 @@ for (const text of discovery.available ? (values.also ?? []) : []) {
   if (compatible.dropped.length > 0) log(`  ${name}: config keys its schema rejects, left out for it: ${compatible.dropped.join(', ')}`);
   droppedKeys[name] = compatible.dropped;
   otherProxies.push(proxyTarget({ name, onLayers: discovery.onLayers, ...proxyCommon, defaults: otherDefaults, entry, patch: compatible.patch }));
+}
+
+// This build with a chosen set of layers (--with-layers LABEL=a,b,c).
+for (const text of discovery.available ? (values['with-layers'] ?? []) : []) {
+  const separator = text.indexOf('=');
+  if (separator < 1) throw new Error(`--with-layers wants LABEL=layer,layer, got ${text}`);
+  const names = text.slice(separator + 1).split(',').filter((name) => name !== '');
+  const unknown = names.filter((name) => !discovery.onLayers.some((layer) => layer.name === name));
+  if (unknown.length > 0) throw new Error(`--with-layers ${text}: not a layer this build enforces: ${unknown.join(', ')} (layers: ${discovery.onLayers.map((layer) => layer.name).join(', ')})`);
+  otherProxies.push(proxyTarget({ name: `proxy-${text.slice(0, separator)}`, onLayers: discovery.onLayers.filter((layer) => names.includes(layer.name)), ...proxyCommon }));
 }
 
 /** Targets of one scenario, in a fixed order (rotated per round). */
