@@ -9,8 +9,12 @@ import type { ExpositionWriter } from './exposition.js';
 
 export const authScopes = ['client', 'management'] as const;
 export type AuthScope = (typeof authScopes)[number];
-/** `missing_key`: no key presented. `invalid_key`: a key that matches none (or a client key at management). */
-export const authFailureReasons = ['missing_key', 'invalid_key'] as const;
+/**
+ * `missing_key`: no key presented. `invalid_key`: a key that matches none (or a client key at
+ * management). `client_certificate`: the management scope's mTLS refused the connection (no client
+ * certificate, or one the management CA did not verify), before any key was read.
+ */
+export const authFailureReasons = ['missing_key', 'invalid_key', 'client_certificate'] as const;
 export type AuthFailureReason = (typeof authFailureReasons)[number];
 
 /**

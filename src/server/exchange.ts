@@ -58,7 +58,8 @@ export interface ExchangeOutcome {
  */
 export interface ExchangeAuthFailure {
   readonly scope: 'client' | 'management';
-  readonly reason: 'missing_key' | 'invalid_key';
+  /** `client_certificate`: the management scope's mTLS refused the connection's certificate (none, or not from the management CA). */
+  readonly reason: 'missing_key' | 'invalid_key' | 'client_certificate';
 }
 
 export interface Exchange {

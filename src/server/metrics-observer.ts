@@ -34,7 +34,7 @@ const kindOfCode: ReadonlyMap<string, number> = new Map([
   ['GW_EGRESS_REFUSED', suspiciousIndex('egress_refused')],
 ]);
 const scopeIndex = { client: 0, management: 1 } as const;
-const reasonIndex = { missing_key: 0, invalid_key: 1 } as const;
+const reasonIndex = { missing_key: 0, invalid_key: 1, client_certificate: 2 } as const;
 
 /**
  * The model label of a routed request: the provider's configured model name, else `other`. A
@@ -76,8 +76,9 @@ export class GatewayMetrics {
     const failure = exchange.authFailure;
     if (failure !== undefined) {
       this.security.countAuthFailure(scopeIndex[failure.scope], reasonIndex[failure.reason]);
-      // A missing key is a client without configuration, not a guess: only wrong keys feed the rules.
-      if (failure.reason === 'invalid_key') this.onSecurityEvent?.('auth_failures', exchange.clientIp);
+      // A missing key is a client without configuration, not a guess: only wrong keys (and
+      // management connections without the management CA's certificate) feed the rules.
+      if (failure.reason !== 'missing_key') this.onSecurityEvent?.('auth_failures', exchange.clientIp);
       return;
     }
     const code = outcome.errorCode;

@@ -102,6 +102,22 @@ describe('mTLS for the management scope', () => {
     expect(answer.body).toContain('GW_UNAUTHORIZED');
   });
 
+  it('each refusal is an authentication failure: an auth-failure audit record with the reason and the auth-failure counter', async () => {
+    await send('/v0/management/whoami', undefined, { 'x-request-id': 'mtls-missing-certificate' });
+    await send('/v0/management/whoami', otherClient, { 'x-request-id': 'mtls-other-authority' });
+    await gateway.gateway.audit.flush();
+    const records = (await readFile(gateway.gateway.audit.file ?? '', 'utf8'))
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { event_type: string; request_id: string | null; ip: string | null; detail: unknown });
+    const failures = records.filter((record) => record.event_type === 'auth-failure');
+    expect(failures.find((record) => record.request_id === 'mtls-missing-certificate')).toMatchObject({ ip: '127.0.0.1', detail: { scope: 'management', reason: 'missing client certificate' } });
+    expect(failures.find((record) => record.request_id === 'mtls-other-authority')).toMatchObject({ ip: '127.0.0.1', detail: { scope: 'management', reason: 'unverified client certificate' } });
+    const exposition = gateway.gateway.metrics.gateway?.render() ?? '';
+    const counted = /cliproxy_auth_failures_total\{scope="management",reason="client_certificate"\} (\d+)/.exec(exposition);
+    expect(Number(counted?.[1])).toBeGreaterThanOrEqual(2);
+  });
+
   it('the client API on the same port needs no client certificate', async () => {
     const answer = await send('/v1/models', undefined, { authorization: `Bearer ${gateway.clientKey}` });
     expect(answer.status).toBe(200);

@@ -11,7 +11,8 @@ import type { ExchangeAuthFailure } from '../exchange.js';
  */
 export interface AuthenticationEvents {
   accepted(principal: Principal, ip: string | undefined, requestId: string): void;
-  refused(reason: 'missing key' | 'unknown key', scope: 'client' | 'management', ip: string | undefined, requestId: string): void;
+  /** The certificate reasons come from the management scope's mTLS (management-client-certificate.ts). */
+  refused(reason: 'missing key' | 'unknown key' | 'missing client certificate' | 'unverified client certificate', scope: 'client' | 'management', ip: string | undefined, requestId: string): void;
 }
 
 export interface AuthenticateHookOptions {

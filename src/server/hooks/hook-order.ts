@@ -101,7 +101,7 @@ export const requestHookOrder: readonly RequestHookEntry[] = [
     name: 'management-client-certificate',
     phase: 'onRequest',
     scopes: ['management'],
-    create: (context) => (context.managementClientCertificate === true ? createManagementClientCertificateHook() : undefined),
+    create: (context) => (context.managementClientCertificate === true ? createManagementClientCertificateHook(authenticationAudit(context)) : undefined),
   },
   { name: 'management-auth', phase: 'onRequest', scopes: ['management'], create: (context) => createManagementAuthHook({ runtime: context.runtime, services: context.management, ...authenticationAudit(context) }) },
   slot('key-policy', ['client']),
