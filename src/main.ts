@@ -72,6 +72,12 @@ export interface StartGatewayOptions {
   state?: StateBackend;
   /** Fields on every log line (`{ worker: 2 }` in a `serve --workers` worker). */
   logBase?: Record<string, string | number>;
+  /**
+   * What `GET /metrics` (and the metrics listener) serve instead of this process's own numbers: a
+   * `serve --workers` worker passes the cluster's merged exposition (cluster/metrics-gathering.ts).
+   * Used only while `metrics.enabled`.
+   */
+  metricsSource?: () => Promise<string>;
 }
 
 export interface RunningGateway {
@@ -358,7 +364,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     // The audit log hears every authentication and the end of every authenticated client request.
     ...(audit.file === undefined ? {} : { authenticationEvents: createAuthenticationAudit(audit, { now }) }),
     exchangeObservers: [...(audit.file === undefined ? [] : [createRequestAuditObserver(audit)]), ...exchangeObservers],
-    ...(gatewayMetrics !== undefined && config.metrics.enabled ? { renderMetrics: () => gatewayMetrics.render() } : {}),
+    ...(gatewayMetrics !== undefined && config.metrics.enabled ? { renderMetrics: options.metricsSource ?? (() => gatewayMetrics.render()) } : {}),
   });
   shutdown.add('http server', async () => {
     // In-flight requests and streams may finish within the grace period; then they are cut.
@@ -384,7 +390,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   let metricsListenerUrl: string | undefined;
   if (gatewayMetrics !== undefined && config.metrics.enabled && config.metrics.listener.enabled) {
     const listener = await shutdown.closeOnFailure(() =>
-      startMetricsListener({ host: config.metrics.listener.host, port: config.metrics.listener.port, render: () => gatewayMetrics.render() }),
+      startMetricsListener({ host: config.metrics.listener.host, port: config.metrics.listener.port, render: options.metricsSource ?? (() => gatewayMetrics.render()) }),
     );
     shutdown.add('metrics listener', () => listener.close());
     metricsListenerUrl = listener.url;

@@ -45,7 +45,7 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
     packages: ['@sinclair/typebox', 'fastify', 'pino', 'secure-json-parse', 'node:*'],
   },
   'main.ts': { folders: ['alerts', 'audit', 'config', 'credentials', 'lifecycle', 'limits', 'management', 'net', 'oauth', 'security', 'server', 'state', 'upstream'], packages: ['fastify', 'pino', 'node:*'] },
-  cluster: { folders: ['config', 'credentials', 'main.ts', 'security', 'state'], packages: ['node:*'] },
+  cluster: { folders: ['config', 'credentials', 'main.ts', 'metrics', 'security', 'state'], packages: ['node:*'] },
   cli: { folders: ['audit', 'cluster', 'config', 'credentials', 'errors', 'files', 'login', 'main.ts', 'management', 'security'], packages: ['commander', 'node:*'] },
 };
 

@@ -4,13 +4,22 @@ import type { MessageChannel } from '../state/ipc-protocol.js';
  * The control messages of `serve --workers N` between the primary and its workers, beside the
  * state calls (state/ipc-protocol.ts) on the same IPC channel. Tagged `scope: 'cluster'`.
  */
-export type WorkerToPrimaryMessage = { scope: 'cluster'; type: 'listening'; url: string; port: number };
+export type WorkerToPrimaryMessage =
+  | { scope: 'cluster'; type: 'listening'; url: string; port: number }
+  /** A scrape reached this worker: gather every worker's metrics (metrics-gathering.ts). */
+  | { scope: 'cluster'; type: 'metrics-request'; id: number }
+  /** This worker's own exposition, for the gathering `id`. */
+  | { scope: 'cluster'; type: 'metrics-part'; id: number; text: string };
 
 export type PrimaryToWorkerMessage =
   /** The config or client-key file changed and the primary loaded it without error: load it again and apply it. */
   | { scope: 'cluster'; type: 'reload' }
   /** Stop accepting, finish in-flight requests (up to `server.timeouts.shutdown_grace_ms`), exit. */
-  | { scope: 'cluster'; type: 'shutdown' };
+  | { scope: 'cluster'; type: 'shutdown' }
+  /** Send your own exposition as a `metrics-part` of gathering `id`. */
+  | { scope: 'cluster'; type: 'metrics-collect'; id: number }
+  /** The answer to `metrics-request` `id`: every part that arrived in time, and how many workers there are. */
+  | { scope: 'cluster'; type: 'metrics-result'; id: number; texts: string[]; workers: number };
 
 /** Set in a worker's environment by the primary: the `serve` command then runs as that worker. */
 export const workerEnvironmentName = 'CLIPROXYAPI_CLUSTER_WORKER';

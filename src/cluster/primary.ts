@@ -11,6 +11,7 @@ import type { MessageChannel } from '../state/ipc-protocol.js';
 import { serveStateOverIpc, type IpcStateServer } from '../state/ipc-server.js';
 import type { StateBackend } from '../state/types.js';
 import { clusterMessageType, workerEnvironmentName, type PrimaryToWorkerMessage, type WorkerToPrimaryMessage } from './messages.js';
+import { MetricsGathering, type GatheringTarget } from './metrics-gathering.js';
 import { restartDelayMs, stableAfterMs } from './restart-backoff.js';
 
 export interface RunClusterPrimaryOptions {
@@ -88,6 +89,15 @@ export async function runClusterPrimary(options: RunClusterPrimaryOptions): Prom
   let resolveFinished: (code: number) => void = () => undefined;
   const finished = new Promise<number>((resolve) => (resolveFinished = resolve));
 
+  // /metrics answered for the whole cluster: the worker a scrape reached gathers every worker's numbers through here.
+  const targetOf = (slot: WorkerSlot): GatheringTarget => ({
+    get listening() {
+      return slot.listening && slot.worker?.isConnected() === true;
+    },
+    send: (message) => void slot.worker?.send(message),
+  });
+  const gathering = new MetricsGathering(() => slots.map(targetOf), options.workers);
+
   const fork = (slot: WorkerSlot): void => {
     slot.restartTimer = undefined;
     const worker = cluster.fork({ [workerEnvironmentName]: '1' });
@@ -96,11 +106,12 @@ export async function runClusterPrimary(options: RunClusterPrimaryOptions): Prom
     slot.listening = false;
     slot.stateServer = state === undefined ? undefined : serveStateOverIpc(state, channelOf(worker));
     worker.on('message', (message: unknown) => {
+      if (gathering.handle(targetOf(slot), message)) return;
       if (clusterMessageType(message) !== 'listening') return;
       slot.listening = true;
       if (!clusterUp && slots.every((each) => each.listening)) {
         clusterUp = true;
-        const { url } = message as WorkerToPrimaryMessage;
+        const { url } = message as Extract<WorkerToPrimaryMessage, { type: 'listening' }>;
         logger.info({ url, config: loaded.configPath ?? 'embedded default', workers: options.workers }, 'cliproxyapi listening');
       }
     });

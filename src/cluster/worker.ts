@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { loadConfig } from '../config/load.js';
 import { applyReload, codeField, startGateway } from '../main.js';
 import { IpcStateBackend } from '../state/ipc-client.js';
+import { createClusterMetricsClient, type ClusterMetricsClient } from './metrics-gathering.js';
 import { clusterMessageType, processChannel, type WorkerToPrimaryMessage } from './messages.js';
 
 export interface RunClusterWorkerOptions {
@@ -38,7 +39,12 @@ async function serveAsWorker(options: RunClusterWorkerOptions): Promise<void> {
   const loaded = load();
   const channel = processChannel();
   const state = loaded.config.state.backend === 'memory' ? new IpcStateBackend({ channel }) : undefined;
-  const gateway = await startGateway({ loaded, logBase: { worker: workerId }, ...(state === undefined ? {} : { state }) });
+  // /metrics reports every worker's numbers, merged (metrics-gathering.ts); the client exists before
+  // the gateway (which serves it) and renders this worker's own part once the gateway is up.
+  let renderOwn = (): string => '';
+  const metrics: ClusterMetricsClient = createClusterMetricsClient(channel, () => renderOwn());
+  const gateway = await startGateway({ loaded, logBase: { worker: workerId }, metricsSource: () => metrics.collect(), ...(state === undefined ? {} : { state }) });
+  renderOwn = () => gateway.metrics.gateway?.render() ?? '';
   const listening: WorkerToPrimaryMessage = { scope: 'cluster', type: 'listening', url: gateway.url, port: gateway.port };
   gateway.logger.info({ pid: process.pid, url: gateway.url }, 'worker listening');
   channel.send(listening);
@@ -63,6 +69,7 @@ async function serveAsWorker(options: RunClusterWorkerOptions): Promise<void> {
   });
   gateway.logger.info({ reason: stop }, 'worker shutting down');
   await gateway.close();
+  metrics.close();
   gateway.logger.flush();
   process.off('SIGINT', ignoreInterrupt);
 }

@@ -61,7 +61,7 @@ export interface AppOptions {
    * `GET /metrics` in the management scope (metrics-observer.ts renders it); absent, the path answers
    * 404 behind the management key. The metrics observer itself comes in through `exchangeObservers`.
    */
-  renderMetrics?: () => string;
+  renderMetrics?: () => string | Promise<string>;
   /** Provider request and token budgets (limits/provider-limiter.ts), created once per process (main.ts); absent = not enforced. */
   providerLimiter?: ProviderLimiter;
   /**

@@ -17,16 +17,22 @@ export interface MetricsListener {
 /** Time a scraper has to send its request head, in milliseconds. */
 const headersTimeoutMs = 5_000;
 
-export async function startMetricsListener(options: { host: string; port: number; render: () => string }): Promise<MetricsListener> {
+export async function startMetricsListener(options: { host: string; port: number; render: () => string | Promise<string> }): Promise<MetricsListener> {
   const server: Server = createServer({ maxHeaderSize: 8_192 }, (request, response) => {
     const path = (request.url ?? '').split('?')[0];
     if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
       return;
     }
-    const body = options.render();
-    response.writeHead(200, { 'content-type': expositionContentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
-    response.end(request.method === 'HEAD' ? undefined : body);
+    Promise.resolve()
+      .then(() => options.render())
+      .then(
+        (body) => {
+          response.writeHead(200, { 'content-type': expositionContentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+          response.end(request.method === 'HEAD' ? undefined : body);
+        },
+        () => response.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics unavailable\n'),
+      );
   });
   server.headersTimeout = headersTimeoutMs;
   server.requestTimeout = headersTimeoutMs * 2;

@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { startOpenAIStub, type StubUpstream } from '../fixtures/stub-upstreams/index.js';
 import { generateTestClientKey, sha256Hex } from '../helpers/gateway.js';
 import { runBinary, until, within, type RunningProcess } from '../helpers/binary-process.js';
+import { promtoolAvailable, promtoolCheckMetrics } from '../helpers/promtool.js';
 
 /**
  * `serve --workers N` as a user runs it: real processes (the built binary, its primary and workers)
@@ -41,7 +42,7 @@ function run(args: string[], cwd: string): RunningProcess {
 }
 
 /** A config with the stub as provider `oai`, one client key, and the limits a test asks for. */
-function writeConfig(cwd: string, clientKey: string, extra: { burst?: number; providerRpm?: number; tls?: Record<string, unknown> } = {}): string {
+function writeConfig(cwd: string, clientKey: string, extra: { burst?: number; providerRpm?: number; tls?: Record<string, unknown>; managementKey?: string } = {}): string {
   const config = {
     server: {
       host: '127.0.0.1',
@@ -50,6 +51,7 @@ function writeConfig(cwd: string, clientKey: string, extra: { burst?: number; pr
       timeouts: { shutdown_grace_ms: 10_000 },
       ...(extra.tls === undefined ? {} : { tls: extra.tls }),
     },
+    ...(extra.managementKey === undefined ? {} : { management: { enabled: true, keys: [{ id: 'scraper', role: 'auditor', key_sha256: sha256Hex(extra.managementKey) }] } }),
     auth: { dir: join(cwd, 'data/auths'), client_keys_file: join(cwd, 'data/client-keys.json'), encryption: { key_file: join(cwd, 'data/encryption.key') }, api_keys: [{ id: 'worker-test', key_sha256: sha256Hex(clientKey) }] },
     providers: {
       oai: {
@@ -138,6 +140,35 @@ describe('serve --workers (real processes on one port)', () => {
     expect(Date.now() - budgetStarted).toBeLessThan(6_000);
     expect(calls.filter((answer) => answer.status === 200)).toHaveLength(10);
     expect(calls.filter((answer) => answer.status === 429)).toHaveLength(6);
+  }, 90_000);
+
+  it('/metrics reports the whole cluster: counters summed over the workers, shared gauges not multiplied', async () => {
+    const cwd = workDirectory();
+    const key = generateTestClientKey();
+    const scraperKey = `test-management-${generateTestClientKey()}`;
+    const config = writeConfig(cwd, key, { managementKey: scraperKey });
+    const cluster = run(['serve', '--workers', '2', '--config', config], cwd);
+    const url = await within(cluster.url, 45_000, 'the listening line');
+    await until(() => workerPids(cluster.output()).length === 2, 5_000, 'both workers\' listening lines');
+    // Each on a connection of its own: the cluster hands them to the workers in turn.
+    for (let index = 0; index < 12; index++) expect((await send(url, '/v1/models', { key })).status).toBe(200);
+    for (let index = 0; index < 5; index++) expect((await send(url, '/v1/models', { key: 'test-client-not-a-known-key' })).status).toBe(401);
+    await until(() => workersInAccessLines(cluster.output()).size === 2, 5_000, 'access lines from both workers');
+
+    const scrape = await send(url, '/metrics', { key: scraperKey });
+    expect(scrape.status).toBe(200);
+    const sampleSum = (prefix: string) =>
+      scrape.body
+        .split('\n')
+        .filter((line) => line.startsWith(prefix))
+        .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+    // Either worker alone counted about half of these.
+    expect(sampleSum('cliproxy_requests_total{')).toBe(17);
+    expect(sampleSum('cliproxy_auth_failures_total{scope="client",reason="invalid_key"}')).toBe(5);
+    expect(sampleSum('cliproxy_cluster_workers ')).toBe(2);
+    expect(sampleSum('cliproxy_cluster_workers_reporting ')).toBe(2);
+    expect(scrape.body.match(/^# TYPE cliproxy_requests_total counter$/gm)).toHaveLength(1);
+    if (promtoolAvailable()) expect(promtoolCheckMetrics(scrape.body)).toEqual({ status: 0, output: '' });
   }, 90_000);
 
   it('a killed worker is replaced and the port keeps serving; a config edit reaches every worker', async () => {
