@@ -24,7 +24,7 @@ import { requireWrk, runWrk } from './lib/wrk.mjs';
 import { bodies, endpointPaths, streamScenarios, throughputScenarios, writeBodies } from './lib/scenarios.mjs';
 import { compatibleConfigFor, floor, loadProxyDefaults, proxyEntry, proxyTarget, repoRoot, stubDirect } from './lib/targets.mjs';
 import { makeClientKey } from './lib/proxy-layers.mjs';
-import { discoverProxy } from './lib/layer-discovery.mjs';
+import { auditRecordsOf, discoverProxy, scrapeLayerEvidence } from './lib/layer-discovery.mjs';
 import { sendOnce } from './lib/http-check.mjs';
 import { firstByteTable, layerTable, ratio, slowStreamTable, summarizeRounds, targetChecks, throughputTable } from './lib/report.mjs';
 
@@ -249,7 +249,7 @@ async function runThroughputScenario(scenario) {
         log(`  round ${round + 1}: ${live.map((entry, index) => `${entry.name} ${results[index].cpuUsPerRequest?.toFixed(0)} µs/req`).join(', ')}`);
       }
     }
-    for (const entry of values.paired ? [] : live) await measure(entry.running, scenario, warmupSeconds);
+    for (const entry of values.paired ? [] : live) entry.warmupRequests = (await measure(entry.running, scenario, warmupSeconds)).requests;
     for (let round = 0; round < (values.paired ? 0 : rounds); round++) {
       for (let index = 0; index < live.length; index++) {
         const entry = live[(index + round) % live.length];
@@ -267,8 +267,19 @@ async function runThroughputScenario(scenario) {
         log(`  ${entry.name}: errors during the run; a request now gets ${entry.errorSample}`);
       }
     }
+    for (const entry of live) if (entry.running.auditFile !== undefined) entry.layerEvidence = await scrapeLayerEvidence(entry.running);
   } finally {
     for (const entry of live) await entry.running.stop();
+  }
+  // Proof that the audit and metrics layers were on while measured: a record and a count per request
+  // served (the sanity request, the warm-up and every round; wrk counts only answers it read, so
+  // the proxy may have served a few more). The off-variant of each shows zero.
+  for (const entry of live) {
+    if (!entry.layerEvidence) continue;
+    const served = 1 + (entry.warmupRequests ?? 0) + entry.rounds.reduce((total, round) => total + round.requests, 0);
+    entry.layerEvidence = { ...entry.layerEvidence, auditRecords: auditRecordsOf(entry.running), served };
+    const { auditRecords, metricsRequests } = entry.layerEvidence;
+    log(`  ${entry.name}: ${auditRecords} audit request records and ${metricsRequests} metrics-counted requests for ${served} requests wrk saw answered`);
   }
   for (const entry of live) entry.summary = summarizeRounds(entry.rounds);
   const floorSummary = entries.find((entry) => entry.name === 'floor')?.summary;

@@ -3,7 +3,7 @@
  * land one by one: a layer's keys must pass `config check` ("not built yet" otherwise), and a probe
  * request that the layer should reject shows whether it is enforced or only accepted in the config.
  */
-import { readFileSync, statSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { layers } from './proxy-layers.mjs';
 import { checkProxyConfig, proxyTarget, writeProxyConfig } from './targets.mjs';
@@ -16,6 +16,7 @@ import { bodies, endpointPaths } from './scenarios.mjs';
  * @property {string} what
  * @property {'enforced' | 'accepted (no probe)' | 'accepted, not enforced' | 'not built yet'} status
  * @property {boolean} offSwitch
+ * @property {string} [noOffSwitchReason]
  * @property {string} [note]
  *
  * @typedef {object} ProxyDiscovery
@@ -35,16 +36,42 @@ const fileSize = (file) => {
   }
 };
 /**
- * Whether the audit file holds the record of a routed request (not only the server's start): the
- * audit layer records per request, so that is what "enforced" means for it. @param {string} file
+ * The `provider-request` records in an audit file (0 when it cannot be read): the audit layer
+ * records every routed request, so "enforced" means one record per request sent. @param {string} file
  */
-const hasRequestRecord = (file) => {
+export const requestRecordCount = (file) => {
   try {
-    return readFileSync(file, 'utf8').includes('"event_type":"provider-request"');
+    return readFileSync(file, 'utf8').split('"event_type":"provider-request"').length - 1;
   } catch {
-    return false;
+    return 0;
   }
 };
+/**
+ * What a measured proxy did with the metrics layer during its run: the requests (any status) its
+ * metrics listener counts, scraped before the process stops; 0 when the layer is off (no listener).
+ * @param {{ logFile?: string }} running
+ */
+export async function scrapeLayerEvidence(running) {
+  return { metricsRequests: running.logFile ? await scrapedRequestCount(running.logFile, { anyStatus: true }) : 0 };
+}
+
+/**
+ * The `provider-request` records a measured proxy wrote, in its live audit file and any rotated by
+ * size; counted after the process stopped (the writer flushes at shutdown); 0 with the layer off.
+ * @param {{ auditFile?: string }} running
+ */
+export function auditRecordsOf(running) {
+  if (!running.auditFile) return 0;
+  const directory = path.dirname(running.auditFile);
+  let files = [];
+  try {
+    files = readdirSync(directory).filter((name) => /^audit(\.\d{12})?\.jsonl$/.test(name));
+  } catch {
+    return 0;
+  }
+  return files.reduce((total, name) => total + requestRecordCount(path.join(directory, name)), 0);
+}
+
 /** The "  - path: message" lines of a config check, else its first line. @param {string} output */
 const problemLines = (output) =>
   output
@@ -57,20 +84,22 @@ const problemLines = (output) =>
  * the answered requests it counts (the sanity request must be among them). 0 when any step fails.
  * @param {string} logFile
  */
-async function scrapedRequestCount(logFile) {
+async function scrapedRequestCount(logFile, { anyStatus = false } = {}) {
   try {
     const match = /"metrics_url":"([^"]+)"/.exec(readFileSync(logFile, 'utf8'));
     if (!match) return 0;
     const text = await (await fetch(match[1], { signal: AbortSignal.timeout(5_000) })).text();
     return text
       .split('\n')
-      .filter((line) => line.startsWith('cliproxy_requests_total{') && line.includes('status_class="2xx"'))
+      .filter((line) => line.startsWith('cliproxy_requests_total{') && (anyStatus || line.includes('status_class="2xx"')))
       .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
   } catch {
     return 0;
   }
 }
 const pause = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+/** Plain chat requests the all-layers probe instance serves (the sanity request included). */
+const probeRequests = 5;
 
 /**
  * @param {object} options
@@ -99,7 +128,7 @@ export async function discoverProxy({ defaults, tempDir, clientKey, clientKeySha
   for (const layer of layers) {
     // Per-key settings decorate key entries, which only exist with client auth on.
     const check = await checkProxyConfig(configFor(`layer-${layer.name}`, layer === auth ? [layer] : [auth, layer]));
-    const status = { name: layer.name, what: layer.what, offSwitch: layer.offSwitch, status: check.ok ? 'accepted (no probe)' : 'not built yet' };
+    const status = { name: layer.name, what: layer.what, offSwitch: layer.offSwitch, noOffSwitchReason: layer.noOffSwitchReason, status: check.ok ? 'accepted (no probe)' : 'not built yet' };
     if (!check.ok) status.note = layer.guessedKey ? 'config key guessed; schema rejects it' : `config check: ${problemLines(check.output)}`;
     else accepted.push(layer);
     statuses.push(status);
@@ -137,13 +166,27 @@ export async function discoverProxy({ defaults, tempDir, clientKey, clientKeySha
         offVariants: [],
       };
     }
-    await pause(300);
+    // More plain requests, so the audit and metrics probes can show one record / one count per request.
+    for (let extra = 1; extra < probeRequests; extra++) {
+      const answer = await sendOnce({ url: url(running), headers: authHeaders, body });
+      if (answer.status !== 200) return { available: false, reason: `the all-layers proxy answered ${answer.status} to plain chat request ${extra + 1}`, layers: statuses, onLayers: [], offVariants: [] };
+    }
+    // The audit log flushes 100 ms after the first queued record; give it a few intervals.
+    await pause(500);
     for (const status of statuses) {
       const layer = layers.find((candidate) => candidate.name === status.name);
       if (status.status === 'not built yet' || !layer?.probe) continue;
-      if (layer.probe.kind === 'audit-file') status.status = hasRequestRecord(running.auditFile) ? 'enforced' : 'accepted, not enforced';
+      if (layer.probe.kind === 'audit-file') {
+        const records = requestRecordCount(running.auditFile);
+        status.status = records === probeRequests ? 'enforced' : 'accepted, not enforced';
+        status.note = `${records} provider-request record(s) for ${probeRequests} requests`;
+      }
       if (layer.probe.kind === 'log-grows') status.status = fileSize(running.logFile) > logBefore ? 'enforced' : 'accepted, not enforced';
-      if (layer.probe.kind === 'metrics-scrape') status.status = (await scrapedRequestCount(running.logFile)) > 0 ? 'enforced' : 'accepted, not enforced';
+      if (layer.probe.kind === 'metrics-scrape') {
+        const counted = await scrapedRequestCount(running.logFile);
+        status.status = counted === probeRequests ? 'enforced' : 'accepted, not enforced';
+        status.note = `the scrape counted ${counted} answered request(s) of ${probeRequests}`;
+      }
       if (layer.probe.kind === 'header') status.status = sanity.headers?.[layer.probe.header ?? ''] !== undefined ? 'enforced' : 'accepted, not enforced';
     }
   } finally {

@@ -45,6 +45,7 @@ const neverLimits = { enabled: true, requests_per_second: 1_000_000, burst: 1_00
  * @property {string} name
  * @property {string} what
  * @property {boolean} offSwitch               false: the schema has no way to turn it off
+ * @property {string} [noOffSwitchReason]      why not, for the report (instead of "no off switch in the config")
  * @property {boolean} [guessedKey]            the key is a guess at a layer not in the schema yet
  * @property {(config: any, context: LayerContext, on: boolean) => void} apply
  * @property {LayerProbe} [probe]
@@ -55,9 +56,14 @@ export const layers = [
   {
     name: 'client-auth',
     what: 'client key auth (Bearer key checked against SHA-256 hashes)',
-    offSwitch: true,
-    apply(config, context, on) {
-      config.auth.api_keys = on ? [{ id: 'bench', key_sha256: context.clientKeySha256 }] : [];
+    // Client auth fails closed: with no key in auth.api_keys, `serve` generates one into
+    // auth.client_keys_file at first start, and an empty key list refuses every request. A
+    // "proxy-no-client-auth" variant can only answer 401, so none is run (it used to be, and was
+    // skipped by its sanity check). Its cost is micro-measured instead (docs/benchmarks.md).
+    offSwitch: false,
+    noOffSwitchReason: 'fails closed: no key means every request is refused, so there is no auth-off proxy to compare with (a keep-alive connection re-checks its last key in constant time, no hash)',
+    apply(config, context) {
+      config.auth.api_keys = [{ id: 'bench', key_sha256: context.clientKeySha256 }];
     },
     probe: { kind: 'status', omitAuth: true, expect: [401] },
   },
@@ -178,6 +184,7 @@ export const layers = [
       // The schema's keys (docs/configuration.md#audit); the defaults for rotation and flushing.
       config.audit = { ...config.audit, enabled: on, file: path.join(context.instanceDir, 'audit.jsonl'), flush_interval_ms: 100, stdout: false };
     },
+    // Enforced = one provider-request record per routed request the probe instance served.
     probe: { kind: 'audit-file' },
   },
   {
@@ -197,6 +204,7 @@ export const layers = [
       // The loopback listener (no key) on an ephemeral port lets the probe scrape without a management key.
       config.metrics = { ...config.metrics, enabled: on, listener: { enabled: on, host: '127.0.0.1', port: 0 } };
     },
+    // Enforced = the scrape counts every answered request the probe instance served.
     probe: { kind: 'metrics-scrape' },
   },
 ];

@@ -69,8 +69,15 @@ export function layerTable(discovery, matrixScenario) {
     const offCpu = off && !off.skipped ? off.summary.cpuUsPerRequest : null;
     const cost = allOnCpu != null && offCpu != null ? allOnCpu - offCpu : null;
     let note = layer.note ?? '';
-    if (!layer.offSwitch && layer.status !== 'not built yet') note = `${note ? `${note}; ` : ''}no off switch in the config, cost not separable`;
+    if (!layer.offSwitch && layer.status !== 'not built yet') note = `${note ? `${note}; ` : ''}${layer.noOffSwitchReason ?? 'no off switch in the config'}, cost not separable`;
     if (off?.skipped) note = `${note ? `${note}; ` : ''}off variant skipped: ${off.skipped.split('\n')[0].slice(0, 100)}`;
+    // The audit and metrics layers were really on while measured: records and counts per request served.
+    const field = { audit: 'auditRecords', metrics: 'metricsRequests' }[layer.name];
+    const measured = allOn?.layerEvidence;
+    if (field && measured) {
+      const without = off?.layerEvidence?.[field];
+      note = `${note ? `${note}; ` : ''}measured run: ${measured[field]} for ${measured.served} requests served${without === undefined ? '' : `, ${without} without it`}`;
+    }
     lines.push(`| ${layer.name} | ${layer.status} | ${fixed(offCpu, 0)} | ${fixed(cost, 0)} | ${cost == null || !allOnCpu ? '–' : `${((cost / allOnCpu) * 100).toFixed(0)}%`} | ${note.replace(/\|/g, '/')} |`);
   }
   return lines.join('\n');
