@@ -10,7 +10,8 @@
 # Traces, in order:
 #   1. the workload driver against the server on the host (scripts/seccomp/exercise-server.mjs):
 #      both client formats, streaming, failover, refused and DNS-named upstreams, abort, bad
-#      input, hot reload and a load run of 2000 requests at concurrency 32;
+#      input, hot reload and a load run of 2000 requests at concurrency 32; at start the audit key
+#      created (link(2) of createPrivateFileExclusive) and a stale audit lock broken;
 #   2. the same workload against the server in the assembled rootfs under podman + runc with the
 #      deployment posture and podman's default profile: adds what runc init does between
 #      installing the filter and exec'ing node (fstatfs, getdents64 on runc 1.1.5) and anything
@@ -18,7 +19,8 @@
 #   3. the e2e suite of the built binary (test/e2e): first start (key file creation, chmod,
 #      rename, fsync), invalid config, refused bind, hot reload of config and keys.
 # scripts/seccomp/strace-to-profile.py keeps only the server's threads and runc init after the
-# filter install, adds exit/exit_group/rt_sigreturn and the aarch64 names, and writes the profile.
+# filter install, adds exit/exit_group/rt_sigreturn, fdatasync beside fsync and the aarch64 names,
+# and writes the profile.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

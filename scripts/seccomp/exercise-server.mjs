@@ -18,12 +18,14 @@
  * model listing, OpenAI and Anthropic clients in both directions (translated), streaming and not,
  * an upstream 500 with failover to the next key, a refused upstream, an upstream by host name (DNS), a client abort mid-stream,
  * bad JSON, an oversized body, an unknown model, a wrong client key, a hot reload of the config,
- * a concurrent load run, then SIGTERM and a graceful exit.
+ * a concurrent load run, then SIGTERM and a graceful exit. Around the start: a stale temp file swept,
+ * the audit key created once (`createPrivateFileExclusive`: write, fsync, link(2) into place) and
+ * a stale lock left by a dead process broken (rename aside, unlink) before the first audit flush.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -126,6 +128,14 @@ for (const directory of [authsDirectory, logsDirectory]) {
 const staleTemporary = join(authsDirectory, `.client-keys.json.${randomBytes(6).toString('hex')}.tmp`);
 writeFileSync(staleTemporary, '{}', { mode: 0o600 });
 utimesSync(staleTemporary, new Date(Date.now() - 86_400_000), new Date(Date.now() - 86_400_000));
+// A lock a killed process left on the audit file (pid gone, an hour old): the first audit write must
+// break it (file-lock.ts breakStaleLock: rename aside, lstat, unlink; link(2) back when it lost a race).
+const staleLock = join(logsDirectory, '.audit.jsonl.lock');
+writeFileSync(staleLock, '999999 0123456789abcdef\n', { mode: 0o600 });
+utimesSync(staleLock, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+// Missing at start: serve creates it once with createPrivateFileExclusive, which links the fsync-ed
+// temp file into place (link fails on an existing name, so two starts agree on one key).
+const auditKeyFile = join(logsDirectory, 'audit.key');
 const clientKey = `cpa_workload_${randomBytes(24).toString('hex')}`;
 const inContainer = options.container !== undefined;
 const volumePath = (host, container) => (inContainer ? container : host);
@@ -145,6 +155,7 @@ auth:
     - { id: workload, key_sha256: ${createHash('sha256').update(clientKey).digest('hex')} }
 audit:
   file: ${volumePath(join(logsDirectory, 'audit.jsonl'), '/logs/audit.jsonl')}
+  key_file: ${volumePath(auditKeyFile, '/logs/audit.key')}
 providers:
   oai:
     type: openai
@@ -174,7 +185,7 @@ const configFile = join(configDirectory, 'config.yaml');
 // The config holds upstream keys: 0600, owned by the user the server runs as (65534 in the container).
 writeFileSync(configFile, configText(false), { mode: 0o600 });
 if (inContainer) {
-  for (const path of [configFile, staleTemporary, authsDirectory, logsDirectory]) chownSync(path, 65534, 65534);
+  for (const path of [configFile, staleTemporary, staleLock, authsDirectory, logsDirectory]) chownSync(path, 65534, 65534);
 }
 
 const serverCommand = inContainer
@@ -279,11 +290,14 @@ process.kill(tracee, 'SIGTERM');
 const [exitCode] = await exitPromise;
 openaiStub.close();
 anthropicStub.close();
+// The start-up file work above happened: the key was linked into place, the stale lock broken.
+record('audit key created', existsSync(auditKeyFile) && /^[0-9a-f]{64}\n$/.test(readFileSync(auditKeyFile, 'utf8')) ? 200 : 0);
+record('stale lock broken', !existsSync(staleLock) || !readFileSync(staleLock, 'utf8').startsWith('999999 ') ? 200 : 0);
 rmSync(work, { recursive: true, force: true });
 
 const summary = [...results].map(([name, statuses]) => `${name}: ${[...new Set(statuses)].join('/')}${statuses.length > 1 ? ` ×${statuses.length}` : ''}`);
 console.log(`workload (${inContainer ? 'container' : 'host'}): ${summary.join('; ')}; load ${totalRequests} requests in ${loadSeconds.toFixed(1)} s; server exit ${exitCode}`);
-const expected = { healthz: 200, models: 200, 'wrong key': 401, chat: 200, 'chat stream': 200, 'chat to anthropic': 200, messages: 200, 'failover after 500': 200, 'hot reload': 200 };
+const expected = { healthz: 200, models: 200, 'wrong key': 401, chat: 200, 'chat stream': 200, 'chat to anthropic': 200, messages: 200, 'failover after 500': 200, 'hot reload': 200, 'audit key created': 200, 'stale lock broken': 200 };
 const failures = Object.entries(expected).filter(([name, status]) => results.get(name)?.[0] !== status);
 if (!results.get('load').every((status) => status === 200)) failures.push(['load', 'not all 200']);
 if (exitCode !== 0 || failures.length > 0) {

@@ -33,6 +33,14 @@ RETURN = re.compile(r'=\s+(-?\d+)(?:\s|$)')
 # and not in others, and yielding the CPU grants nothing.
 ALWAYS = {'exit', 'exit_group', 'rt_sigreturn', 'restart_syscall', 'sched_yield'}
 
+# Durability calls the gateway may make on any write path: fdatasync flushes a file's data (and the
+# size that changed), what fsync does minus the timestamps; allowing it grants nothing fsync does not.
+# Today's writers call fsync (audit-writer.ts, private-file.ts); a writer switched to fdatasync, or a
+# Node/libuv that picks it, must not be killed by the profile in the container only (that happened:
+# the audit writer's fdatasync failed there and was changed to fsync). The traces cannot show it
+# until something calls it, so it is listed here.
+DURABILITY = {'fsync', 'fdatasync'}
+
 # What newer runc init does after installing the filter, which Debian's runc 1.1.5 (where the
 # container traces are taken) does not: runc >= 1.1.13 / 1.2 marks inherited descriptors
 # close-on-exec with close_range(CLOSE_RANGE_CLOEXEC) and fails the start when it is refused.
@@ -156,7 +164,7 @@ def main():
     forbidden = sorted(observed & FORBIDDEN)
     if forbidden:
         sys.exit(f'refusing to allow {forbidden}: the server must not need them; investigate the trace')
-    names = set(observed) | ALWAYS | RUNTIME_INIT_NEWER
+    names = set(observed) | ALWAYS | DURABILITY | RUNTIME_INIT_NEWER
     for name in list(names):
         names.update(AARCH64_EQUIVALENTS.get(name, []))
     names -= FORBIDDEN
@@ -178,7 +186,7 @@ def main():
         handle.write('\n')
     only_container = sorted(name for name, where in sources.items() if where == {'container'})
     print(f'{options.out}: {len(names)} names ({len(observed)} observed, '
-          f'{len(names) - len(observed)} added: always-needed, newer runc init, aarch64 equivalents)')
+          f'{len(names) - len(observed)} added: always-needed, durability, newer runc init, aarch64 equivalents)')
     if only_container:
         print(f'  seen only in the container (runc init and the containerized node): {" ".join(only_container)}')
 
