@@ -45,7 +45,7 @@ node scripts/seccomp/exercise-server.mjs --trace "$work/host.trace"
 echo "== trace 2/3: workload against the server in the container (podman default profile)"
 node scripts/seccomp/exercise-server.mjs --trace "$work/container.trace" --container "$work/rootfs"
 echo "== trace 3/3: the e2e suite of the built binary"
-strace -f -qq -o "$work/e2e.trace" node node_modules/vitest/vitest.mjs run test/e2e >"$work/e2e.log" 2>&1 \
+strace -f -qq -s 256 -o "$work/e2e.trace" node node_modules/vitest/vitest.mjs run test/e2e >"$work/e2e.log" 2>&1 \
   || { tail -40 "$work/e2e.log" >&2; echo "$0: the e2e suite failed under strace" >&2; exit 1; }
 
 echo "== derive"

@@ -197,7 +197,10 @@ const serverCommand = inContainer
       '-v', `${configDirectory}:/config:ro`, '-v', `${authsDirectory}:/auths`, '-v', `${logsDirectory}:/logs`,
       '--rootfs', resolve(options.container), '/nodejs/bin/node', '/app/dist/cli/main.js', 'serve', '--config', '/config/config.yaml']
   : [process.execPath, join(root, 'dist/cli/main.js'), 'serve', '--config', configFile];
-const server = spawn('strace', ['-f', '-qq', '-o', resolve(options.trace), ...serverCommand], {
+// -s 256: strace cuts strings at 32 characters by default, and the parser finds the server by
+// `dist/cli/main.js` in its execve arguments; from a checkout whose path is longer than 16
+// characters the name was cut and the derivation found no server in the trace.
+const server = spawn('strace', ['-f', '-qq', '-s', '256', '-o', resolve(options.trace), ...serverCommand], {
   stdio: ['ignore', 'pipe', 'pipe'],
   env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
 });
