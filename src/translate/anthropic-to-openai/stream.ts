@@ -1,5 +1,6 @@
 import type { AnthropicStopReason, AnthropicStreamEvent } from '../../formats/anthropic/messages-response.js';
 import type { SseEvent } from '../../formats/sse.js';
+import { readOpenAIStreamChunk } from '../../formats/stream-payload.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 import { estimatedBytesPerToken } from './estimate-tokens.js';
 import { finalStopReason } from './response.js';
@@ -292,22 +293,9 @@ export function createOpenAIToAnthropicStreamTranslator(context: OpenAIToAnthrop
   return {
     push(event) {
       if (state.phase === 'stopped') return [];
-      const data = event.data.trim();
-      if (data === '') return [];
-      if (data === '[DONE]') return finish();
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(data);
-      } catch {
-        throw streamFailed('upstream sent a stream chunk that is not JSON');
-      }
-      if (!isRecord(parsed)) throw streamFailed('upstream sent a stream chunk that is not a JSON object');
-      const error = parsed['error'];
-      if (error !== undefined && error !== null) {
-        const message = isRecord(error) ? readString(error, 'message') : typeof error === 'string' ? error : undefined;
-        throw streamFailed(message ?? 'upstream reported an error mid-stream');
-      }
-      return readChunk(parsed);
+      const chunk = readOpenAIStreamChunk(event);
+      if (chunk === undefined) return [];
+      return chunk === 'done' ? finish() : readChunk(chunk);
     },
     flush() {
       if (state.phase === 'stopped') return [];

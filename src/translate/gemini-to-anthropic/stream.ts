@@ -1,8 +1,8 @@
-import { GatewayError } from '../../errors/gateway-error.js';
 import type { GeminiFinishReason, GeminiGenerateContentResponse, GeminiResponsePart, GeminiUsageMetadata } from '../../formats/gemini/generate-content-response.js';
 import type { SseEvent } from '../../formats/sse.js';
 import { geminiResponse, isRecord, parseArguments, streamFailed } from '../../formats/gemini/response-builder.js';
 import { mapAnthropicStopReason, toUsageMetadata } from './response.js';
+import { readTypedStreamEvent } from '../../formats/stream-payload.js';
 
 export interface AnthropicToGeminiStreamContext {
   /** The model name when the upstream reports none. */
@@ -90,21 +90,8 @@ export function createAnthropicToGeminiStreamTranslator(context: AnthropicToGemi
   return {
     push(event) {
       if (state.stopped) return [];
-      const data = event.data.trim();
-      if (data === '') return [];
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(data);
-      } catch {
-        throw streamFailed('upstream sent a stream event that is not JSON');
-      }
-      if (!isRecord(parsed)) throw streamFailed('upstream sent a stream event that is not a JSON object');
-      const type = parsed['type'] ?? event.event;
-      if (type === 'error' || event.event === 'error') {
-        const error = isRecord(parsed['error']) ? parsed['error'] : {};
-        throw new GatewayError('GW_UPSTREAM_STREAM_FAILED', { message: typeof error['message'] === 'string' ? error['message'] : 'upstream reported an error mid-stream', retryable: false });
-      }
-      return read(type, parsed);
+      const typed = readTypedStreamEvent(event, true);
+      return typed === undefined ? [] : read(typed.type, typed.payload);
     },
     flush() {
       if (state.stopped) return [];

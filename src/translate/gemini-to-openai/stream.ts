@@ -2,6 +2,7 @@ import type { GeminiFinishReason, GeminiGenerateContentResponse, GeminiResponseP
 import type { SseEvent } from '../../formats/sse.js';
 import { geminiResponse, isRecord, parseArguments, streamFailed } from '../../formats/gemini/response-builder.js';
 import { mapOpenAIFinishReason, toUsageMetadata } from './response.js';
+import { readOpenAIStreamChunk } from '../../formats/stream-payload.js';
 
 export interface OpenAIToGeminiStreamContext {
   /** The model name when the upstream reports none. */
@@ -73,25 +74,11 @@ export function createOpenAIToGeminiStreamTranslator(context: OpenAIToGeminiStre
   return {
     push(event) {
       if (state.stopped) return [];
-      const data = event.data.trim();
-      if (data === '') return [];
-      if (data === '[DONE]') {
-        if (state.finishReason === undefined) throw streamFailed('upstream stream ended before finish');
-        return finish();
-      }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(data);
-      } catch {
-        throw streamFailed('upstream sent a stream chunk that is not JSON');
-      }
-      if (!isRecord(parsed)) throw streamFailed('upstream sent a stream chunk that is not a JSON object');
-      const error = parsed['error'];
-      if (error !== undefined && error !== null) {
-        const message = isRecord(error) && typeof error['message'] === 'string' ? error['message'] : typeof error === 'string' ? error : undefined;
-        throw streamFailed(message ?? 'upstream reported an error mid-stream');
-      }
-      return readChunk(parsed);
+      const chunk = readOpenAIStreamChunk(event);
+      if (chunk === undefined) return [];
+      if (chunk !== 'done') return readChunk(chunk);
+      if (state.finishReason === undefined) throw streamFailed('upstream stream ended before finish');
+      return finish();
     },
     flush() {
       if (state.stopped) return [];

@@ -2,6 +2,7 @@ import { GatewayError } from '../../errors/gateway-error.js';
 import { isRecord } from '../../formats/responses/response-builder.js';
 import type { SseEvent } from '../../formats/sse.js';
 import { completionIdOf, finishReasonOf, toChatUsage, type ResponsesToOpenAIAnswerContext } from './response.js';
+import { readTypedStreamEvent } from '../../formats/stream-payload.js';
 
 export interface ResponsesToOpenAIStreamContext extends ResponsesToOpenAIAnswerContext {
   /** The client asked for `stream_options.include_usage`: a usage chunk (empty choices) after the finish. */
@@ -106,16 +107,10 @@ export function createResponsesToOpenAIStreamTranslator(context: ResponsesToOpen
   return {
     push(event) {
       if (state.finished) return [];
-      const data = event.data.trim();
-      if (data === '' || data === '[DONE]') return [];
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(data);
-      } catch {
-        throw streamFailed('upstream sent a stream event that is not JSON');
-      }
-      if (!isRecord(parsed)) throw streamFailed('upstream sent a stream event that is not a JSON object');
-      return read(parsed['type'] ?? event.event, parsed);
+      // A Responses stream has no [DONE]; one from a lenient server is skipped. Error events are read as response.failed.
+      if (event.data.trim() === '[DONE]') return [];
+      const typed = readTypedStreamEvent(event, false);
+      return typed === undefined ? [] : read(typed.type, typed.payload);
     },
     flush() {
       if (state.finished) return [];

@@ -3,6 +3,7 @@ import { isRecord, type ResponsesAnswerContext } from '../../formats/responses/r
 import { createResponsesStreamWriter, type ResponsesStreamEvent, type ResponsesStreamWriter } from '../../formats/responses/stream-writer.js';
 import type { SseEvent } from '../../formats/sse.js';
 import { incompleteReasonOf, toResponsesUsage } from './response.js';
+import { readTypedStreamEvent } from '../../formats/stream-payload.js';
 
 /** The translator's state: which Anthropic block indexes are tool_use blocks, the stop reason and usage so far. */
 export interface AnthropicToResponsesStreamState {
@@ -78,21 +79,8 @@ export function createAnthropicToResponsesStreamTranslator(context: ResponsesAns
     writer,
     push(event) {
       if (writer.state.finished) return [];
-      const data = event.data.trim();
-      if (data === '') return [];
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(data);
-      } catch {
-        throw streamFailed('upstream sent a stream event that is not JSON');
-      }
-      if (!isRecord(parsed)) throw streamFailed('upstream sent a stream event that is not a JSON object');
-      const type = parsed['type'] ?? event.event;
-      if (type === 'error' || event.event === 'error') {
-        const error = isRecord(parsed['error']) ? parsed['error'] : {};
-        throw new GatewayError('GW_UPSTREAM_STREAM_FAILED', { message: typeof error['message'] === 'string' ? error['message'] : 'upstream reported an error mid-stream', retryable: false });
-      }
-      return read(type, parsed);
+      const typed = readTypedStreamEvent(event, true);
+      return typed === undefined ? [] : read(typed.type, typed.payload);
     },
     flush() {
       if (writer.state.finished) return [];

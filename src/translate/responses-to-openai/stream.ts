@@ -3,6 +3,7 @@ import { isRecord, type ResponsesAnswerContext, type ResponsesUsage } from '../.
 import { createResponsesStreamWriter, type ResponsesStreamEvent, type ResponsesStreamWriter } from '../../formats/responses/stream-writer.js';
 import type { SseEvent } from '../../formats/sse.js';
 import { incompleteReasonOf, toResponsesUsage } from './response.js';
+import { readOpenAIStreamChunk } from '../../formats/stream-payload.js';
 
 /** The translator's state: tool calls gathered by index, sent whole at the end of the turn. */
 export interface OpenAIToResponsesStreamState {
@@ -76,25 +77,11 @@ export function createOpenAIToResponsesStreamTranslator(context: ResponsesAnswer
     writer,
     push(event) {
       if (writer.state.finished) return [];
-      const data = event.data.trim();
-      if (data === '') return [];
-      if (data === '[DONE]') {
-        if (state.finishReason === undefined) throw streamFailed('upstream stream ended before finish');
-        return finish();
-      }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(data);
-      } catch {
-        throw streamFailed('upstream sent a stream chunk that is not JSON');
-      }
-      if (!isRecord(parsed)) throw streamFailed('upstream sent a stream chunk that is not a JSON object');
-      const error = parsed['error'];
-      if (error !== undefined && error !== null) {
-        const message = isRecord(error) && typeof error['message'] === 'string' ? error['message'] : typeof error === 'string' ? error : undefined;
-        throw streamFailed(message ?? 'upstream reported an error mid-stream');
-      }
-      return readChunk(parsed);
+      const chunk = readOpenAIStreamChunk(event);
+      if (chunk === undefined) return [];
+      if (chunk !== 'done') return readChunk(chunk);
+      if (state.finishReason === undefined) throw streamFailed('upstream stream ended before finish');
+      return finish();
     },
     flush() {
       if (writer.state.finished) return [];

@@ -1,0 +1,62 @@
+import { GatewayError } from '../errors/gateway-error.js';
+import type { SseEvent } from './sse.js';
+
+/**
+ * Reading one upstream stream event's JSON, shared by the stream translators (each used to carry
+ * its own copy): an event's data must be a JSON object, and an upstream that reports an error in
+ * the stream (`{"error":…}` in an OpenAI chunk, an `error` event in an Anthropic or Responses
+ * stream) fails it. Every failure is GW_UPSTREAM_STREAM_FAILED with the upstream's own message,
+ * which the caller redacts; a cut or garbled stream must not look like a short answer. Pure.
+ */
+
+function streamFailed(message: string): GatewayError {
+  return new GatewayError('GW_UPSTREAM_STREAM_FAILED', { message });
+}
+
+/** `data` parsed as a JSON object; `what` names it in the failure ("chunk" for OpenAI, "event" for the typed streams). */
+export function parseStreamJson(data: string, what: 'chunk' | 'event'): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    throw streamFailed(`upstream sent a stream ${what} that is not JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw streamFailed(`upstream sent a stream ${what} that is not a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * One event of an OpenAI chat-completion stream: undefined for an empty one, `'done'` for
+ * `[DONE]`, else the chunk. A chunk carrying `error` (vLLM, LiteLLM, OpenAI itself mid-stream)
+ * throws with its message.
+ */
+export function readOpenAIStreamChunk(event: SseEvent): Record<string, unknown> | 'done' | undefined {
+  const data = event.data.trim();
+  if (data === '') return undefined;
+  if (data === '[DONE]') return 'done';
+  const chunk = parseStreamJson(data, 'chunk');
+  const error = chunk['error'];
+  if (error !== undefined && error !== null) {
+    const message = typeof error === 'string' ? error : typeof error === 'object' && !Array.isArray(error) && typeof (error as Record<string, unknown>)['message'] === 'string' ? ((error as Record<string, unknown>)['message'] as string) : undefined;
+    throw streamFailed(message ?? 'upstream reported an error mid-stream');
+  }
+  return chunk;
+}
+
+/**
+ * One event of a typed stream (Anthropic Messages, OpenAI Responses): undefined for an empty one,
+ * else its type (the payload's `type`, else the SSE event name) and payload. With `failOnError`, an
+ * `error` event throws with its message (not retryable: the stream already started).
+ */
+export function readTypedStreamEvent(event: SseEvent, failOnError: boolean): { type: unknown; payload: Record<string, unknown> } | undefined {
+  const data = event.data.trim();
+  if (data === '') return undefined;
+  const payload = parseStreamJson(data, 'event');
+  const type = payload['type'] ?? event.event;
+  if (failOnError && (type === 'error' || event.event === 'error')) {
+    const error = payload['error'];
+    const message = typeof error === 'object' && error !== null && !Array.isArray(error) && typeof (error as Record<string, unknown>)['message'] === 'string' ? ((error as Record<string, unknown>)['message'] as string) : 'upstream reported an error mid-stream';
+    throw new GatewayError('GW_UPSTREAM_STREAM_FAILED', { message, retryable: false });
+  }
+  return { type, payload };
+}
