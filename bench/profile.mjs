@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { cores, installCleanup, startListeningScript, stopProcess } from './lib/processes.mjs';
 import { readCpuTicks, ticksToMicroseconds } from './lib/proc-stats.mjs';
 import { requireWrk, runWrk } from './lib/wrk.mjs';
-import { bodies, endpointPaths, throughputScenarios, writeBodies } from './lib/scenarios.mjs';
+import { bodies, scenarioPath, throughputScenarios, writeBodies } from './lib/scenarios.mjs';
 import { loadProxyDefaults, proxyEntry, proxyTarget } from './lib/targets.mjs';
 import { layers, makeClientKey } from './lib/proxy-layers.mjs';
 import { sendOnce } from './lib/http-check.mjs';
@@ -130,7 +130,7 @@ for (const { label, file } of entries) {
   const profileDir = values.keep ? path.resolve(values.keep, label) : path.join(tempDir, `profile-${label}`);
   const nodeArgs = ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-interval', '250'];
   const running = label === 'floor' ? await startFloor(nodeArgs) : await startProxy(file, label, nodeArgs);
-  const url = running.baseUrl + endpointPaths[scenario.clientFormat];
+  const url = running.baseUrl + scenarioPath(scenario);
   const answer = await sendOnce({ url, headers, body: JSON.stringify(bodies[scenario.body]) });
   if (answer.status !== 200 || !answer.text.includes(scenario.expect)) throw new Error(`${label}: sanity check: ${answer.status} ${answer.text.slice(0, 200)}`);
   const load = { url, connections: scenario.connections, bodyFile: bodyFiles[scenario.body], headers };

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { cores, installCleanup, pinningEnabled, runBounded, startListeningScript, hasCommand } from './lib/processes.mjs';
 import { readCpuTicks, readMemory, ticksToMicroseconds } from './lib/proc-stats.mjs';
 import { requireWrk, runWrk } from './lib/wrk.mjs';
-import { bodies, endpointPaths, streamScenarios, throughputScenarios, writeBodies } from './lib/scenarios.mjs';
+import { bodies, endpointPaths, scenarioPath, streamScenarios, throughputScenarios, writeBodies } from './lib/scenarios.mjs';
 import { compatibleConfigFor, floor, loadProxyDefaults, proxyEntry, proxyTarget, repoRoot, stubDirect } from './lib/targets.mjs';
 import { makeClientKey } from './lib/proxy-layers.mjs';
 import { auditRecordsOf, discoverProxy, scrapeLayerEvidence } from './lib/layer-discovery.mjs';
@@ -86,7 +86,7 @@ const rounds = Number(values.rounds ?? (quick ? 2 : 3));
 const durationSeconds = Number(values.duration ?? (quick ? 2 : 3));
 const warmupSeconds = 1;
 const wanted = values.scenario?.flatMap((name) => name.split(',')) ?? undefined;
-const selected = (scenario) => (wanted ? wanted.includes(scenario.name) : !quick || scenario.quick);
+const selected = (scenario) => (wanted ? wanted.includes(scenario.name) : scenario.named !== true && (!quick || scenario.quick));
 const hardLimitMs = 15 * 60_000; // a run that hangs is killed, never left behind
 
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -208,7 +208,7 @@ async function startChecked(spec, upstream, scenario) {
     return { skipped: String(error instanceof Error ? error.message : error) };
   }
   if (scenario) {
-    const answer = await sendOnce({ url: running.baseUrl + endpointPaths[scenario.clientFormat], headers: headersFor(scenario), body: JSON.stringify(bodies[scenario.body]) });
+    const answer = await sendOnce({ url: running.baseUrl + scenarioPath(scenario), headers: headersFor(scenario), body: JSON.stringify(bodies[scenario.body]) });
     if (answer.status !== 200 || !answer.text.includes(scenario.expect)) {
       await running.stop();
       return { skipped: `sanity check: status ${answer.status}: ${answer.text.slice(0, 200)}` };
@@ -221,7 +221,7 @@ async function startChecked(spec, upstream, scenario) {
 async function measure(running, scenario, seconds) {
   const before = readCpuTicks(running.pid);
   const result = await runWrk({
-    url: running.baseUrl + endpointPaths[scenario.clientFormat],
+    url: running.baseUrl + scenarioPath(scenario),
     connections: scenario.connections,
     durationSeconds: seconds,
     bodyFile: bodyFiles[scenario.body],
@@ -262,7 +262,7 @@ async function runThroughputScenario(scenario) {
       entry.peakRssMb = readMemory(entry.running.pid)?.peakRssMb;
       // wrk only counts failures; one more request shows what they were.
       if (entry.rounds.some((round) => round.errors > 0)) {
-        const answer = await sendOnce({ url: entry.running.baseUrl + endpointPaths[scenario.clientFormat], headers: headersFor(scenario), body: JSON.stringify(bodies[scenario.body]) });
+        const answer = await sendOnce({ url: entry.running.baseUrl + scenarioPath(scenario), headers: headersFor(scenario), body: JSON.stringify(bodies[scenario.body]) });
         entry.errorSample = `status ${answer.status}: ${answer.text.slice(0, 200)}`;
         log(`  ${entry.name}: errors during the run; a request now gets ${entry.errorSample}`);
       }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * Stub LLM upstream for the benchmark: answers OpenAI `POST …/chat/completions` and Anthropic
- * `POST …/messages`, as JSON or as SSE when the body says `"stream":true`.
+ * Stub LLM upstream for the benchmark: answers OpenAI `POST …/chat/completions`, Anthropic
+ * `POST …/messages` and Responses `POST …/responses`, as JSON or as SSE when the body says
+ * `"stream":true`, and Gemini `POST …/models/{model}:generateContent` (JSON) and
+ * `:streamGenerateContent` (SSE).
  *
  * It must never be the bottleneck, so it is a raw node:http server (no framework), every response
  * body is precomputed at startup, and the request body is only scanned for the bytes `"stream":true`
@@ -135,6 +137,25 @@ const responsesChunks = [];
   responsesEvent('response.completed', { response: responsesObject('completed', [responsesMessage], responsesUsage) });
 }
 
+/**
+ * A Gemini upstream (the `gemini` provider type, Gemini API): `generateContent` answers one JSON
+ * candidate; `streamGenerateContent?alt=sse` answers N `data:` chunks of one text part each (Google
+ * ends its events with CRLF CRLF), the last with finishReason and usageMetadata.
+ */
+const geminiJson = json({
+  candidates: [{ content: { parts: [{ text: 'Hello from the bench stub.' }], role: 'model' }, finishReason: 'STOP', index: 0 }],
+  usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 6, totalTokenCount: 18 },
+  modelVersion: model,
+  responseId: 'bench',
+});
+const geminiChunks = [];
+for (let index = 0; index < chunkCount; index++) {
+  const last = index === chunkCount - 1;
+  const candidate = { content: { parts: [{ text: token }], role: 'model' }, index: 0, ...(last ? { finishReason: 'STOP' } : {}) };
+  const usageMetadata = last ? { promptTokenCount: 12, candidatesTokenCount: chunkCount, totalTokenCount: 12 + chunkCount } : undefined;
+  geminiChunks.push(Buffer.from(`data: ${JSON.stringify({ candidates: [candidate], ...(usageMetadata ? { usageMetadata } : {}), modelVersion: model, responseId: 'bench' })}\r\n\r\n`));
+}
+
 const modelsJson = json({ object: 'list', data: [{ id: model, object: 'model', created, owned_by: 'bench' }] });
 const notFoundJson = json({ error: { message: 'not found', type: 'invalid_request_error', code: 'not_found' } });
 
@@ -170,11 +191,12 @@ const stampedFirstChunk = {
 
 /**
  * @param {http.ServerResponse} response @param {Buffer[]} chunks
- * @param {'openai' | 'anthropic' | 'responses'} format
+ * @param {'openai' | 'anthropic' | 'responses' | 'gemini'} format
  */
 function sendStream(response, chunks, format) {
   response.writeHead(200, sseHeaders);
-  if (stamp) {
+  // Only the stream-client scenarios stamp, and they are OpenAI's; a Gemini stream is never stamped.
+  if (stamp && format !== 'gemini') {
     // Anthropic: the stamp replaces the first text delta (index 3, after message_start, block start, ping).
     // Responses: it replaces the first output_text delta (index 4). Only the stream-client scenarios stamp, and they are OpenAI's.
     const stampIndex = format === 'openai' ? 0 : format === 'responses' ? 4 : 3;
@@ -210,6 +232,9 @@ function answer(request, response, body) {
   if (request.method === 'POST' && url.endsWith('/responses')) {
     return wantsStream(body) ? sendStream(response, responsesChunks, 'responses') : sendJson(response, 200, responsesJson);
   }
+  // Gemini says "stream" by method, not in the body; the model is in the path (any model answers).
+  if (request.method === 'POST' && url.includes(':streamGenerateContent')) return sendStream(response, geminiChunks, 'gemini');
+  if (request.method === 'POST' && url.includes(':generateContent')) return sendJson(response, 200, geminiJson);
   if (request.method === 'GET' && url.endsWith('/models')) return sendJson(response, 200, modelsJson);
   return sendJson(response, 404, notFoundJson);
 }

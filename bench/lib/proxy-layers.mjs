@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { benchCodexModel, benchModel } from './scenarios.mjs';
+import { benchAnthropicModel, benchCodexModel, benchGeminiModel, benchModel } from './scenarios.mjs';
 
 /** Obviously fake upstream key: the stub ignores it, but the proxy's config requires one. */
 export const upstreamKey = 'bench-upstream-key-0001';
@@ -237,6 +237,11 @@ export function buildProxyConfig(defaults, { instanceDir, port, upstreamPort, cl
   // The same stub as a Responses upstream (its `/v1/responses`), for the responses-codex-* scenarios; see loadProxyDefaults.
   if (defaults.benchCodexProvider === true) {
     config.providers.codex = { type: 'codex', base_url: `http://127.0.0.1:${upstreamPort}/v1`, api_keys: [upstreamKey], models: [{ name: benchCodexModel }], allow_private_network: true };
+  }
+  // The same stub as a Gemini API upstream and as an Anthropic upstream, for the gemini-* and chained scenarios.
+  if (defaults.benchGeminiProvider === true) {
+    config.providers.gemini = { type: 'gemini', base_url: `http://127.0.0.1:${upstreamPort}/v1beta`, api_keys: [upstreamKey], models: [{ name: benchGeminiModel }], allow_private_network: true };
+    config.providers.claude = { type: 'anthropic', base_url: `http://127.0.0.1:${upstreamPort}`, api_keys: [upstreamKey], models: [{ name: benchAnthropicModel }], allow_private_network: true };
   }
   if (config.management) config.management = { ...config.management, enabled: false };
   // Every load generator connects from 127.0.0.1: the per-IP connection cap (default 256) would close

@@ -12,6 +12,10 @@ export const benchModel = 'bench-model';
 /** Model name the proxy config routes to the stub as a `codex` (Responses) provider: Responses clients pass through. */
 export const benchCodexModel = 'bench-codex-model';
 
+/** Model names the proxy config routes to the stub as a `gemini` and an `anthropic` provider (builds with the gemini type). */
+export const benchGeminiModel = 'bench-gemini-model';
+export const benchAnthropicModel = 'bench-anthropic-model';
+
 const shortMessages = [{ role: 'user', content: 'Say hello.' }];
 
 /**
@@ -121,6 +125,12 @@ export const bodies = {
   'responses-stream': { model: benchModel, input: 'Say hello.', max_output_tokens: 64, store: false, stream: true },
   'responses-codex-json': { model: benchCodexModel, input: 'Say hello.', max_output_tokens: 64, store: false },
   'responses-codex-stream': { model: benchCodexModel, input: 'Say hello.', max_output_tokens: 64, store: false, stream: true },
+  // Gemini clients (the model and "stream" are in the path, scenario.path) and the chained translations (two bridges composed).
+  'gemini-request': { contents: [{ role: 'user', parts: [{ text: 'Say hello.' }] }], generationConfig: { maxOutputTokens: 64 } },
+  'anthropic-codex-json': { model: benchCodexModel, max_tokens: 64, messages: shortMessages },
+  'anthropic-codex-stream': { model: benchCodexModel, max_tokens: 64, messages: shortMessages, stream: true },
+  'responses-gemini-json': { model: benchGeminiModel, input: 'Say hello.', max_output_tokens: 64, store: false },
+  'responses-gemini-stream': { model: benchGeminiModel, input: 'Say hello.', max_output_tokens: 64, store: false, stream: true },
 };
 
 /**
@@ -143,7 +153,10 @@ export function writeBodies(directory) {
  * @typedef {object} Scenario
  * @property {string} name
  * @property {string} description
- * @property {'openai' | 'anthropic' | 'responses'} clientFormat  which endpoint the client calls
+ * @property {'openai' | 'anthropic' | 'responses' | 'gemini'} clientFormat  which endpoint the client calls
+ * @property {string} [path]       the request path when the format's default is not it (Gemini: model and method)
+ * @property {boolean} [gemini]    needs the gemini and anthropic providers (a build with the gemini provider type)
+ * @property {boolean} [named]     run only when named with --scenario (keeps the full run's length; see docs/benchmarks.md)
  * @property {keyof typeof bodies} body
  * @property {number} connections
  * @property {string} expect       substring of a correct response body (the sanity check before measuring)
@@ -234,6 +247,78 @@ export const throughputScenarios = [
   },
 ];
 
+/**
+ * A Gemini client's scenario: the path names the model (which provider, so which bridge) and the
+ * method; `?alt=sse` asks for SSE. stub-direct and the floor answer Gemini natively, so they are the
+ * pass-through reference, as for the Anthropic scenarios.
+ * @param {string} name @param {string} model @param {boolean} stream @param {string} what
+ * @returns {Scenario}
+ */
+function geminiScenario(name, model, stream, what, named = true) {
+  return {
+    name,
+    description: `Gemini client, ${stream ? 'streaming 20 chunks (?alt=sse)' : 'non-streaming'}, 32 connections (${what})`,
+    clientFormat: 'gemini',
+    body: 'gemini-request',
+    path: `/v1beta/models/${model}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,
+    connections: 32,
+    expect: stream ? 'finishReason' : '"candidates"',
+    gemini: true,
+    named,
+  };
+}
+
+// Issue 12: the Gemini surface against each upstream format, and the chained translations (a client
+// format → chat → the upstream's). The full run takes the two Gemini streams; the others run when
+// named (`--scenario gemini-json-c32,…`, docs/benchmarks.md lists them).
+throughputScenarios.push(
+  geminiScenario('gemini-json-c32', benchGeminiModel, false, 'pass-through to the gemini provider'),
+  geminiScenario('gemini-stream-c32', benchGeminiModel, true, 'pass-through to the gemini provider', false),
+  geminiScenario('gemini-openai-json-c32', benchModel, false, 'translated to the OpenAI chat upstream'),
+  geminiScenario('gemini-openai-stream-c32', benchModel, true, 'translated to the OpenAI chat upstream', false),
+  geminiScenario('gemini-anthropic-json-c32', benchAnthropicModel, false, 'translated to the Anthropic upstream'),
+  geminiScenario('gemini-anthropic-stream-c32', benchAnthropicModel, true, 'translated to the Anthropic upstream'),
+  geminiScenario('gemini-codex-stream-c32', benchCodexModel, true, 'chained: Gemini → chat → Responses, to the codex provider'),
+  {
+    name: 'anthropic-codex-json-c32',
+    description: 'Anthropic client to a codex (Responses) upstream, non-streaming, 32 connections (chained: Anthropic → chat → Responses)',
+    clientFormat: 'anthropic',
+    body: 'anthropic-codex-json',
+    connections: 32,
+    expect: '"content"',
+    named: true,
+  },
+  {
+    name: 'anthropic-codex-stream-c32',
+    description: 'Anthropic client to a codex (Responses) upstream, streaming 20 events, 32 connections (chained: Anthropic → chat → Responses)',
+    clientFormat: 'anthropic',
+    body: 'anthropic-codex-stream',
+    connections: 32,
+    expect: 'message_stop',
+    named: true,
+  },
+  {
+    name: 'responses-gemini-json-c32',
+    description: 'Responses client to the gemini provider, non-streaming, 32 connections (chained: Responses → chat → Gemini)',
+    clientFormat: 'responses',
+    body: 'responses-gemini-json',
+    connections: 32,
+    expect: '"output"',
+    gemini: true,
+    named: true,
+  },
+  {
+    name: 'responses-gemini-stream-c32',
+    description: 'Responses client to the gemini provider, streaming 20 chunks, 32 connections (chained: Responses → chat → Gemini)',
+    clientFormat: 'responses',
+    body: 'responses-gemini-stream',
+    connections: 32,
+    expect: 'response.completed',
+    gemini: true,
+    named: true,
+  },
+);
+
 /** Scenarios run by bench/stream-client.mjs instead of wrk. */
 export const streamScenarios = [
   { name: 'slow-streams-1000', description: '1,000 concurrent slow OpenAI streams (20 chunks, 250 ms apart): peak RSS, stalls', quick: true },
@@ -244,5 +329,8 @@ export const streamScenarios = [
   },
 ];
 
-/** Paths per client format; the stub answers both, the proxy translates anthropic → its OpenAI upstream. */
+/** Paths per client format; the stub answers every format, the proxy translates to the scenario model's provider. */
 export const endpointPaths = { openai: '/v1/chat/completions', anthropic: '/v1/messages', responses: '/v1/responses' };
+
+/** The path a scenario's requests go to: its own (Gemini's carry the model), else its format's. @param {Scenario} scenario */
+export const scenarioPath = (scenario) => scenario.path ?? endpointPaths[scenario.clientFormat];

@@ -71,6 +71,8 @@ export async function loadProxyDefaults(entry = proxyEntry) {
   // A build with the codex provider type also gets a codex provider (the Responses pass-through
   // scenarios); older builds (--also, a baseline) would refuse the type, so they get none.
   const codexAdapter = path.join(path.dirname(entry), '..', 'providers', 'codex', 'adapter.js');
+  const geminiAdapter = path.join(path.dirname(entry), '..', 'providers', 'gemini', 'adapter.js');
+  Object.defineProperty(module.defaultConfig, 'benchGeminiProvider', { value: existsSync(geminiAdapter), enumerable: false });
   return Object.defineProperty(module.defaultConfig, 'benchCodexProvider', { value: existsSync(codexAdapter), enumerable: false });
 }
 
