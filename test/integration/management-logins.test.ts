@@ -32,6 +32,8 @@ async function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
+  // A day: beyond every refresh lead (Claude's is 4 h), so the token the login stored is the one served, not a refreshed one.
+  oauth.expiresInSeconds = 24 * 3600;
   await oauth.start();
   upstream = await startAnthropicStub();
   codexPort = await freePort();
