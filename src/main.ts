@@ -33,6 +33,7 @@ import { startTlsReloader, type SecureContextTarget } from './security/tls-reloa
 import { createNetworkCounters, type NetworkCounters } from './limits/counters.js';
 import { IpRateLimiter } from './limits/ip-rate-limiter.js';
 import { ProviderLimiter } from './limits/provider-limiter.js';
+import { KeyLimiter } from './limits/key-limiter.js';
 import { SharedCooldowns } from './limits/shared-cooldowns.js';
 import { StateGuard } from './limits/state-guard.js';
 import { BanMirror } from './net/ban-mirror.js';
@@ -210,6 +211,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const guard = stateIsShared ? new StateGuard({ counters, logger }) : undefined;
   const ipRateLimiter = new IpRateLimiter({ now, ...(guard === undefined ? {} : { shared: { state, guard } }) });
   const providerLimiter = new ProviderLimiter({ state, counters, ...(guard === undefined ? {} : { guard }) });
+  // Client keys' limits share the provider budgets' buckets and the state backend (one reserve-then-settle).
+  const keyLimiter = new KeyLimiter({ state, counters, buckets: providerLimiter, now, ...(guard === undefined ? {} : { guard }) });
   const bans = new BanMirror(state);
   shutdown.add('ban mirror', () => bans.close());
   await bans.start().catch((error: unknown) => {
@@ -358,6 +361,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       'ip-rate-limit': createIpRateLimitHook({ runtime: () => runtime, counters, limiter: ipRateLimiter }),
     },
     providerLimiter,
+    keyLimiter,
     management,
     ...(config.server.security.headers.enabled ? { securityHeaders: { hstsMaxAgeSeconds: config.server.security.headers.hsts_max_age } } : {}),
     corsAllowedOrigins: config.server.security.cors.allowed_origins,

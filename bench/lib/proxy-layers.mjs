@@ -103,14 +103,12 @@ export const layers = [
   },
   {
     name: 'key-rate-limit',
-    what: 'per-client-key RPM/TPM limits (limits set far above the load)',
+    what: 'per-client-key RPM/TPM limits (limits set far above the load; docs/keys.md)',
     offSwitch: true,
-    guessedKey: true,
-    apply(config, context, on) {
-      // Guessed key (no per-key limit in the schema when this was written): auth.api_keys[].rate_limit.
+    apply(config, _context, on) {
+      // auth.api_keys[].rate_limit: the key's per-minute buckets, reserved and settled per request.
       if (!on) return;
       for (const key of config.auth.api_keys) key.rate_limit = { requests_per_minute: 1_000_000_000, tokens_per_minute: 1_000_000_000_000 };
-      void context;
     },
     probe: {
       kind: 'status',
@@ -119,6 +117,25 @@ export const layers = [
       },
       repeat: 5,
       expect: [429],
+    },
+  },
+  {
+    name: 'key-scope',
+    what: 'per-client-key model and provider allowlists, checked after routing (docs/keys.md)',
+    offSwitch: true,
+    apply(config, _context, on) {
+      if (!on) return;
+      for (const key of config.auth.api_keys) {
+        key.models = [benchModel, benchCodexModel, 'bench-*'];
+        key.providers = ['stub', 'codex'];
+      }
+    },
+    probe: {
+      kind: 'status',
+      patch(config) {
+        for (const key of config.auth.api_keys) key.models = ['nothing-the-bench-asks-for-*'];
+      },
+      expect: [403],
     },
   },
   {

@@ -123,7 +123,7 @@ export function requestFields(exchange: AuditedExchange, userId: string): string
 }
 
 /** Why a key was refused. */
-export type AuthenticationRefusal = 'missing key' | 'unknown key' | 'missing client certificate' | 'unverified client certificate';
+export type AuthenticationRefusal = 'missing key' | 'unknown key' | 'missing client certificate' | 'unverified client certificate' | 'expired key' | 'disabled key';
 
 /** What the authenticate hook reports (server/hooks/authenticate.ts `AuthenticationEvents`). */
 export interface AuthenticationAudit {

@@ -86,10 +86,46 @@ const ServerConfig = closed({
   validation: RequestValidation,
 });
 
-/** A client key: `key_sha256` (preferred) or a plain `key` (accepted with a warning). */
+/**
+ * RFC 3339 date-time with an explicit offset (`2027-01-31T23:59:59Z`, `…+02:00`); a date that does
+ * not exist (month 13) is refused when the policy is compiled (security/key-policy.ts).
+ */
+const Rfc3339 = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$' });
+
+/** A model or provider pattern of a key's scope: `*` matches any run of characters (`claude-*`). */
+const ScopePattern = Type.String({ minLength: 1, maxLength: 200 });
+
+/**
+ * What governs one client key (docs/keys.md), the same fields in `auth.api_keys` and in the key
+ * file (security/client-key-file.ts). All optional: a key without them is unrestricted.
+ * `models` / `providers`: allowlists, `*` wildcards (a model passes when its requested name or its
+ * upstream name matches). `expires_at`: refused with 401 from then on. `rate_limit`: per-minute
+ * buckets like `providers.<name>.rate_limit`. `max_concurrency`: requests in flight at once; the
+ * next one waits up to `concurrency_wait_ms` (0 = refused at once) for a slot, then 429.
+ * `budgets`: tokens per UTC calendar day / month, reserved before a request and settled with its
+ * real usage. `metadata`: free-form labels (team, owner), bounded; never used for decisions.
+ */
+export const ClientKeyPolicyFields = {
+  models: Type.Optional(Type.Array(ScopePattern, { maxItems: 256 })),
+  providers: Type.Optional(Type.Array(ScopePattern, { maxItems: 64 })),
+  expires_at: Type.Optional(Rfc3339),
+  disabled: Type.Optional(Type.Boolean()),
+  rate_limit: Type.Optional(closed({ requests_per_minute: Type.Optional(PositiveInt), tokens_per_minute: Type.Optional(PositiveInt) })),
+  max_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  concurrency_wait_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+  budgets: Type.Optional(closed({ tokens_per_day: Type.Optional(PositiveInt), tokens_per_month: Type.Optional(PositiveInt) })),
+  metadata: Type.Optional(
+    Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,31}$' }), Type.String({ maxLength: 256, pattern: '^[^\\x00-\\x1f\\x7f]*$' }), { maxProperties: 16 }),
+  ),
+};
+
+/** The governance fields as one closed object (the type below; the key file and the API build theirs from the fields). */
+export const ClientKeyPolicyObject = closed(ClientKeyPolicyFields);
+
+/** A client key: `key_sha256` (preferred) or a plain `key` (accepted with a warning), with its policy fields. */
 const ClientKey = Type.Union([
-  closed({ id: KeyId, key_sha256: Sha256Hex }),
-  closed({ id: KeyId, key: Type.String({ minLength: 1 }) }),
+  closed({ id: KeyId, key_sha256: Sha256Hex, ...ClientKeyPolicyFields }),
+  closed({ id: KeyId, key: Type.String({ minLength: 1 }), ...ClientKeyPolicyFields }),
 ]);
 
 const AuthConfig = closed({
@@ -299,6 +335,8 @@ export type ProviderConfig = Static<typeof ProviderConfig>;
 export type ReadonlyConfig = DeepReadonly<Config>;
 export type ReadonlyProviderConfig = DeepReadonly<ProviderConfig>;
 export type ClientKeyConfig = Static<typeof ClientKey>;
+/** The governance fields of a client key as loaded (frozen), from either source. */
+export type ClientKeyPolicyConfig = DeepReadonly<Static<typeof ClientKeyPolicyObject>>;
 export type ManagementRoleConfig = Static<typeof ManagementRole>;
 export type UpstreamKeyConfig = Static<typeof UpstreamKey>;
 export type ConfigSchemaType = TSchema;

@@ -35,6 +35,7 @@ export const operatorErrorCatalog = {
   CLIENT_KEY_INVALID_ID: { raisedBy: 'ClientKeyError', summary: 'A client key id does not match the allowed pattern.' },
   CLIENT_KEY_DUPLICATE_ID: { raisedBy: 'ClientKeyError', summary: 'A client key with this id already exists (in the key file or the config).' },
   CLIENT_KEY_NOT_FOUND: { raisedBy: 'ClientKeyError', summary: 'No client key has this id.' },
+  CLIENT_KEY_INVALID_FIELDS: { raisedBy: 'ClientKeyError', summary: 'A client key field given to keys create|update or the management API is unknown or invalid (a bad pattern list, date or limit).' },
   CLIENT_KEY_IN_CONFIG: { raisedBy: 'ClientKeyError', summary: 'The client key is defined in the config file; the CLI does not edit it.' },
   MANAGEMENT_KEY_INVALID_ID: { raisedBy: 'ManagementKeyError', summary: 'A management key id does not match the allowed pattern.' },
   MANAGEMENT_KEY_INVALID_ROLE: { raisedBy: 'ManagementKeyError', summary: 'A management key role is not admin, operator or auditor.' },

@@ -12,6 +12,8 @@ export interface NetworkCounters {
   ipRateLimited: number;
   /** Refused by a provider's request or token budget (GW_RATE_LIMITED). */
   providerRateLimited: number;
+  /** Refused by a client key's rate limit, concurrency cap or token budget (GW_RATE_LIMITED, GW_KEY_BUDGET_EXCEEDED). */
+  keyRateLimited: number;
   /** Limiter calls to the state backend that failed or timed out. */
   stateFailures: number;
   /** Limiter calls not sent because the backend's circuit was open; the kind's failure policy applied. */
@@ -19,5 +21,5 @@ export interface NetworkCounters {
 }
 
 export function createNetworkCounters(): NetworkCounters {
-  return { ipBlocked: 0, ipNotAllowed: 0, ipRateLimited: 0, providerRateLimited: 0, stateFailures: 0, stateSkipped: 0 };
+  return { ipBlocked: 0, ipNotAllowed: 0, ipRateLimited: 0, providerRateLimited: 0, keyRateLimited: 0, stateFailures: 0, stateSkipped: 0 };
 }

@@ -11,7 +11,8 @@ export interface ProviderRateLimitConfig {
 
 /** What was taken for one request, to settle once its real usage is known. */
 export interface TokenReservation {
-  readonly provider: string;
+  /** Whose buckets: `provider:<name>` (a provider's budget) or `key:<id>` (a client key's rate limit). */
+  readonly subject: string;
   readonly shape: BucketShape | undefined;
   readonly reservedTokens: number;
 }
@@ -69,26 +70,36 @@ export class ProviderLimiter {
     return shapes;
   }
 
-  /** Takes one request slot and `estimatedTokens`; a reservation to settle, or the refusal. */
-  async reserve(provider: string, config: ProviderRateLimitConfig, estimatedTokens: number): Promise<TokenReservation | ProviderLimitRefusal> {
+  /** Takes one request slot and `estimatedTokens` from provider `provider`'s buckets; a reservation to settle, or the refusal. */
+  reserve(provider: string, config: ProviderRateLimitConfig, estimatedTokens: number): Promise<TokenReservation | ProviderLimitRefusal> {
+    return this.reserveFor(`provider:${provider}`, config, estimatedTokens);
+  }
+
+  /**
+   * The same reservation for any subject: `key:<id>` for a client key's `rate_limit` (the same
+   * per-minute shape, limits/key-limiter.ts), so both budgets share one reserve-then-settle.
+   */
+  async reserveFor(subject: string, config: ProviderRateLimitConfig, estimatedTokens: number): Promise<TokenReservation | ProviderLimitRefusal> {
     const { requests, tokens } = this.shapesOf(config);
     const takes: BucketTake[] = [];
-    if (requests !== undefined) takes.push({ key: `provider:${provider}:requests`, shape: requests, cost: 1 });
-    if (tokens !== undefined) takes.push({ key: `provider:${provider}:tokens`, shape: tokens, cost: estimatedTokens });
-    if (takes.length === 0) return { provider, shape: undefined, reservedTokens: 0 };
+    if (requests !== undefined) takes.push({ key: `${subject}:requests`, shape: requests, cost: 1 });
+    if (tokens !== undefined) takes.push({ key: `${subject}:tokens`, shape: tokens, cost: estimatedTokens });
+    if (takes.length === 0) return { subject, shape: undefined, reservedTokens: 0 };
     const { state, guard, counters } = this.options;
     const decision = guard === undefined ? await state.takeTokens(takes) : await guard.run(() => state.takeTokens(takes));
     if (decision === stateUnavailable) {
-      counters.providerRateLimited += 1;
+      if (subject.startsWith('key:')) counters.keyRateLimited += 1;
+      else counters.providerRateLimited += 1;
       const waitMs = Math.max(1_000, guard?.retryInMs ?? 0);
       return { limit: takes[0]!.shape.burst, remaining: 0, retryAfterMs: waitMs, resetMs: waitMs, stateUnavailable: true };
     }
     if (!decision.allowed) {
-      counters.providerRateLimited += 1;
+      if (subject.startsWith('key:')) counters.keyRateLimited += 1;
+      else counters.providerRateLimited += 1;
       return { limit: decision.limit, remaining: decision.remaining, retryAfterMs: decision.retryAfterMs, resetMs: decision.resetMs, stateUnavailable: false };
     }
     // A cost above the burst was capped at the burst by the bucket: that is what was taken.
-    return { provider, shape: tokens, reservedTokens: tokens === undefined ? 0 : Math.min(estimatedTokens, tokens.burst) };
+    return { subject, shape: tokens, reservedTokens: tokens === undefined ? 0 : Math.min(estimatedTokens, tokens.burst) };
   }
 
   /**
@@ -102,7 +113,7 @@ export class ProviderLimiter {
     const delta = reservation.reservedTokens - usedTokens;
     if (delta === 0) return;
     const { state, guard } = this.options;
-    const key = `provider:${reservation.provider}:tokens`;
+    const key = `${reservation.subject}:tokens`;
     const adjusting = guard === undefined ? state.adjustTokens(key, shape, delta) : guard.run(() => state.adjustTokens(key, shape, delta));
     adjusting.catch(() => undefined);
   }

@@ -12,9 +12,10 @@ export type AuthScope = (typeof authScopes)[number];
 /**
  * `missing_key`: no key presented. `invalid_key`: a key that matches none (or a client key at
  * management). `client_certificate`: the management scope's mTLS refused the connection (no client
- * certificate, or one the management CA did not verify), before any key was read.
+ * certificate, or one the management CA did not verify), before any key was read. `expired_key`,
+ * `disabled_key`: a known client key past its `expires_at` or disabled.
  */
-export const authFailureReasons = ['missing_key', 'invalid_key', 'client_certificate'] as const;
+export const authFailureReasons = ['missing_key', 'invalid_key', 'client_certificate', 'expired_key', 'disabled_key'] as const;
 export type AuthFailureReason = (typeof authFailureReasons)[number];
 
 /**
@@ -34,6 +35,7 @@ export interface NetworkCountsView {
   readonly ipNotAllowed: number;
   readonly ipRateLimited: number;
   readonly providerRateLimited: number;
+  readonly keyRateLimited: number;
   readonly stateFailures: number;
   readonly stateSkipped: number;
 }
@@ -67,9 +69,10 @@ export class SecurityMetrics {
         writer.sample('cliproxy_auth_failures_total', [['scope', scope], ['reason', reason]], this.authFailures[scopeIndex * authFailureReasons.length + reasonIndex]!),
       ),
     );
-    writer.family('cliproxy_rate_limit_violations_total', 'counter', 'Requests refused with 429 by the gateway\'s own limits: the per-IP bucket or a provider budget.');
+    writer.family('cliproxy_rate_limit_violations_total', 'counter', 'Requests refused with 429 by the gateway\'s own limits: the per-IP bucket, a provider budget, or a client key\'s rate limit, concurrency cap or token budget.');
     writer.sample('cliproxy_rate_limit_violations_total', [['scope', 'ip']], network.ipRateLimited);
     writer.sample('cliproxy_rate_limit_violations_total', [['scope', 'provider']], network.providerRateLimited);
+    writer.sample('cliproxy_rate_limit_violations_total', [['scope', 'key']], network.keyRateLimited);
     writer.family('cliproxy_blocked_requests_total', 'counter', 'Requests refused with 403 by the IP filter: a dynamic block or the denylist (blocked), or outside the allowlist (not_allowed).');
     writer.sample('cliproxy_blocked_requests_total', [['reason', 'blocked']], network.ipBlocked);
     writer.sample('cliproxy_blocked_requests_total', [['reason', 'not_allowed']], network.ipNotAllowed);

@@ -19,8 +19,8 @@ export interface ModelRoute {
 export interface ModelRouter {
   /** The route for a client's model, or undefined (the caller answers GW_MODEL_NOT_FOUND). */
   resolve(model: string): ModelRoute | undefined;
-  /** Every servable model id (names and aliases) with its provider, for `GET /v1/models`. */
-  list(): { id: string; provider: string }[];
+  /** Every servable model id (names and aliases) with its provider and upstream name, for `GET /v1/models`. */
+  list(): { id: string; provider: string; upstreamModel: string }[];
 }
 
 /** What a configured name or alias leads to. */
@@ -114,7 +114,7 @@ export function createModelRouter(providers: Readonly<Record<string, ReadonlyPro
     }
   }
 
-  const listing = Object.freeze([...exact].map(([id, route]) => Object.freeze({ id, provider: route.provider })));
+  const listing = Object.freeze([...exact].map(([id, route]) => Object.freeze({ id, provider: route.provider, upstreamModel: route.upstreamModel })));
 
   return {
     resolve(model: string): ModelRoute | undefined {

@@ -1,4 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { ClientKeyPolicyFields } from '../config/schema.js';
 import { writePrivateFileSync } from '../files/private-file.js';
 import { readHashedKeyFile } from './hashed-key-file.js';
 
@@ -7,6 +9,10 @@ const StoredClientKeySchema = Type.Object(
     id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }),
     key_sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
     created_at: Type.String({ minLength: 1 }),
+    /** Last `keys update` (RFC 3339); absent until the key is first updated. */
+    updated_at: Type.Optional(Type.String({ minLength: 1 })),
+    // The governance fields, as in auth.api_keys (config/schema.ts): the same schema for both sources.
+    ...ClientKeyPolicyFields,
   },
   { additionalProperties: false },
 );
@@ -19,6 +25,12 @@ const ClientKeyFileSchema = Type.Object(
 /** One client key as stored: the hash only. The key itself is shown once at creation and never kept. */
 export type StoredClientKey = Static<typeof StoredClientKeySchema>;
 
+/** Schema problems of one entry about to be written (`keys create|update`, the management API), one line each. */
+export function storedClientKeyProblems(entry: unknown): string[] {
+  if (Value.Check(StoredClientKeySchema, entry)) return [];
+  return [...Value.Errors(StoredClientKeySchema, entry)].slice(0, 20).map((error) => `${error.path.slice(1) || '(entry)'}: ${error.message}`);
+}
+
 /**
  * Reads the client key file, at start and on every reload (hashed-key-file.ts: the secret-file rules,
  * ConfigError with CLIENT_KEY_FILE_UNSAFE / CLIENT_KEY_FILE_INVALID). Missing file → no keys (first start).
@@ -26,7 +38,7 @@ export type StoredClientKey = Static<typeof StoredClientKeySchema>;
 export function readClientKeyFile(path: string): StoredClientKey[] {
   const parsed = readHashedKeyFile(path, { label: 'client key file', schema: ClientKeyFileSchema, codes: { unsafe: 'CLIENT_KEY_FILE_UNSAFE', invalid: 'CLIENT_KEY_FILE_INVALID' } }) as Static<typeof ClientKeyFileSchema> | undefined;
   if (parsed === undefined) return [];
-  return parsed.keys.map((key) => ({ id: key.id, key_sha256: key.key_sha256, created_at: key.created_at }));
+  return parsed.keys;
 }
 
 /**

@@ -152,10 +152,10 @@ describe('collectClientKeys + authenticator', () => {
     expect(authenticator.authenticate(configKey)?.id).toBe('alice');
   });
 
-  it('returns the key\'s one principal: source client-key, empty policy, the same frozen object each time', () => {
+  it('returns the key\'s one principal: source client-key, unrestricted policy, the same frozen object each time', () => {
     const authenticator = createClientKeyAuthenticator([{ id: 'alice', sha256: sha256(configKey) }]);
     const first = authenticator.authenticate(configKey);
-    expect(first).toEqual({ id: 'alice', source: 'client-key', policy: {} });
+    expect(first).toEqual({ id: 'alice', source: 'client-key', policy: { scoped: false, limited: false } });
     expect(authenticator.authenticate(configKey)).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
   });

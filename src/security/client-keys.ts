@@ -6,7 +6,9 @@ import type { LoadedConfig } from '../config/load.js';
 import type { OperatorCodeFor } from '../errors/operator-codes.js';
 import { withFileLockSync } from '../files/file-lock.js';
 import { ensurePrivateDirectorySync } from '../files/private-file.js';
-import { readClientKeyFile, writeClientKeyFile, type StoredClientKey } from './client-key-file.js';
+import type { ClientKeyPolicyConfig } from '../config/schema.js';
+import { readClientKeyFile, storedClientKeyProblems, writeClientKeyFile, type StoredClientKey } from './client-key-file.js';
+import { compileKeyPolicy, KeyPolicyError } from './key-policy.js';
 import { createKeyAuthenticator, type KeyAuthenticator, type KeyDigest } from './key-authenticator.js';
 
 export { readClientKeyFile, writeClientKeyFile, type StoredClientKey } from './client-key-file.js';
@@ -43,13 +45,46 @@ function sha256(text: string): Buffer {
 }
 
 /**
- * Creates a key `id` in the key file and returns the key: the only time it exists in clear.
- * Ids are unique across the config's `auth.api_keys` and the file, so audit records stay unambiguous.
+ * The governance fields `keys create|update` and the management API accept (docs/keys.md). In an
+ * update, `null` removes a field; absent leaves it as it is.
  */
-export function createClientKey(loaded: LoadedConfig, id: string): { id: string; key: string } {
+export type ClientKeyFields = { -readonly [Field in keyof ClientKeyPolicyConfig]?: ClientKeyPolicyConfig[Field] | null };
+
+const policyFieldNames = ['models', 'providers', 'expires_at', 'disabled', 'rate_limit', 'max_concurrency', 'concurrency_wait_ms', 'budgets', 'metadata'] as const;
+
+/** Applies `changes` to `entry` (null removes a field), then checks the whole entry: schema and policy compile. */
+function withFields(entry: StoredClientKey, changes: ClientKeyFields): StoredClientKey {
+  const next: Record<string, unknown> = { ...entry };
+  for (const name of Object.keys(changes)) {
+    if (!(policyFieldNames as readonly string[]).includes(name)) throw new ClientKeyError('CLIENT_KEY_INVALID_FIELDS', `unknown client key field '${name}'; known: ${policyFieldNames.join(', ')}`);
+    const value = (changes as Record<string, unknown>)[name];
+    if (value === null) delete next[name];
+    else if (value !== undefined) next[name] = value;
+  }
+  const problems = storedClientKeyProblems(next);
+  if (problems.length > 0) throw new ClientKeyError('CLIENT_KEY_INVALID_FIELDS', `invalid fields for client key '${entry.id}': ${problems.join('; ')}`);
+  try {
+    compileKeyPolicy(entry.id, next);
+  } catch (error) {
+    if (error instanceof KeyPolicyError) throw new ClientKeyError('CLIENT_KEY_INVALID_FIELDS', error.message);
+    throw error;
+  }
+  return next as StoredClientKey;
+}
+
+function checkId(id: string): void {
   if (!keyIdPattern.test(id)) {
     throw new ClientKeyError('CLIENT_KEY_INVALID_ID', `invalid key id '${id}': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
+}
+
+/**
+ * Creates a key `id` in the key file, with its governance fields, and returns the key: the only
+ * time it exists in clear. Ids are unique across the config's `auth.api_keys` and the file, so
+ * audit records stay unambiguous. A running server applies it through the key file's reload.
+ */
+export function createClientKey(loaded: LoadedConfig, id: string, fields: ClientKeyFields = {}): { id: string; key: string } {
+  checkId(id);
   const file = loaded.config.auth.client_keys_file;
   if (loaded.config.auth.api_keys.some((key) => key.id === id)) throw new ClientKeyError('CLIENT_KEY_DUPLICATE_ID', `a client key with id '${id}' is defined in the config file`);
   // Read, add and write under the file's lock: a concurrent create or revoke cannot interleave.
@@ -57,9 +92,26 @@ export function createClientKey(loaded: LoadedConfig, id: string): { id: string;
     const stored = readClientKeyFile(file);
     if (stored.some((key) => key.id === id)) throw new ClientKeyError('CLIENT_KEY_DUPLICATE_ID', `a client key with id '${id}' already exists in ${file}`);
     const key = generateClientKey();
-    const entry: StoredClientKey = { id, key_sha256: sha256(key).toString('hex'), created_at: new Date().toISOString() };
+    const entry = withFields({ id, key_sha256: sha256(key).toString('hex'), created_at: new Date().toISOString() }, fields);
     writeClientKeyFile(file, [...stored, entry]);
     return { id, key };
+  });
+}
+
+/**
+ * Changes the governance fields of key `id` in the key file (the key itself stays). A key defined
+ * in the config is 'in-config' and left alone, like revokeClientKey: the config file is the operator's.
+ */
+export function updateClientKey(loaded: LoadedConfig, id: string, changes: ClientKeyFields): 'updated' | 'in-config' | 'not-found' {
+  if (loaded.config.auth.api_keys.some((key) => key.id === id)) return 'in-config';
+  const file = loaded.config.auth.client_keys_file;
+  return withFileLockSync(file, () => {
+    const stored = readClientKeyFile(file);
+    const index = stored.findIndex((key) => key.id === id);
+    if (index === -1) return 'not-found';
+    const updated = { ...withFields(stored[index]!, changes), updated_at: new Date().toISOString() };
+    writeClientKeyFile(file, stored.map((key, position) => (position === index ? updated : key)));
+    return 'updated';
   });
 }
 
@@ -79,14 +131,43 @@ export function revokeClientKey(loaded: LoadedConfig, id: string): 'revoked' | '
   });
 }
 
-/** Every client key id with where it is defined. Never hashes or keys: safe to print. */
-export function listClientKeys(loaded: LoadedConfig): { id: string; source: 'config' | 'file'; created_at?: string }[] {
-  const fromConfig = loaded.config.auth.api_keys.map((key) => ({ id: key.id, source: 'config' as const }));
-  const fromFile = readClientKeyFile(loaded.config.auth.client_keys_file).map((key) => ({
-    id: key.id,
-    source: 'file' as const,
-    created_at: key.created_at,
-  }));
+/** One key as `keys list` and `GET /v0/management/api-keys` show it: its fields, never a hash or a key. */
+export interface ClientKeyListing extends ClientKeyFieldsShown {
+  id: string;
+  source: 'config' | 'file';
+  created_at?: string;
+  updated_at?: string;
+  /** `active`, `expired` (expires_at passed) or `disabled`. */
+  status: 'active' | 'expired' | 'disabled';
+}
+
+type ClientKeyFieldsShown = { -readonly [Field in keyof ClientKeyPolicyConfig]?: ClientKeyPolicyConfig[Field] };
+
+function shownFields(key: ClientKeyPolicyConfig): ClientKeyFieldsShown {
+  const shown: Record<string, unknown> = {};
+  for (const name of policyFieldNames) if (key[name] !== undefined) shown[name] = key[name];
+  return shown;
+}
+
+function statusOf(key: ClientKeyPolicyConfig, now: number): ClientKeyListing['status'] {
+  if (key.disabled === true) return 'disabled';
+  if (key.expires_at !== undefined && Date.parse(key.expires_at) <= now) return 'expired';
+  return 'active';
+}
+
+/** Every client key with where it is defined, its scope, expiry, limits and status. Never hashes or keys: safe to print. */
+export function listClientKeys(loaded: LoadedConfig, now: number = Date.now()): ClientKeyListing[] {
+  const fromConfig = loaded.config.auth.api_keys.map((key): ClientKeyListing => ({ id: key.id, source: 'config', status: statusOf(key, now), ...shownFields(key) }));
+  const fromFile = readClientKeyFile(loaded.config.auth.client_keys_file).map(
+    (key): ClientKeyListing => ({
+      id: key.id,
+      source: 'file',
+      created_at: key.created_at,
+      ...(key.updated_at === undefined ? {} : { updated_at: key.updated_at }),
+      status: statusOf(key, now),
+      ...shownFields(key),
+    }),
+  );
   return [...fromConfig, ...fromFile];
 }
 
@@ -108,18 +189,30 @@ export function ensureInitialClientKey(loaded: LoadedConfig): { id: string; key:
  * An id present in both is a ConfigError: an audit record's key id must name exactly one key.
  */
 export function collectClientKeys(loaded: LoadedConfig): ClientKeyDigest[] {
+  const problems: string[] = [];
+  // Each key's policy is compiled here, once per load or reload; a field the schema cannot judge
+  // (a date that does not exist) is a problem naming the key, and a reload with one keeps the running keys.
+  const policyOf = (key: ClientKeyPolicyConfig & { id: string }): ClientKeyDigest['policy'] => {
+    try {
+      return compileKeyPolicy(key.id, key);
+    } catch (error) {
+      if (!(error instanceof KeyPolicyError)) throw error;
+      problems.push(error.message);
+      return undefined;
+    }
+  };
   const keys: ClientKeyDigest[] = loaded.config.auth.api_keys.map((key) => ({
     id: key.id,
     sha256: 'key_sha256' in key ? Buffer.from(key.key_sha256, 'hex') : sha256(key.key),
+    policy: policyOf(key),
   }));
   const configIds = new Set(keys.map((key) => key.id));
   const file = loaded.config.auth.client_keys_file;
-  const duplicates: string[] = [];
   for (const stored of readClientKeyFile(file)) {
-    if (configIds.has(stored.id)) duplicates.push(`client key id '${stored.id}' is defined both in the config and in ${file}`);
-    keys.push({ id: stored.id, sha256: Buffer.from(stored.key_sha256, 'hex') });
+    if (configIds.has(stored.id)) problems.push(`client key id '${stored.id}' is defined both in the config and in ${file}`);
+    keys.push({ id: stored.id, sha256: Buffer.from(stored.key_sha256, 'hex'), policy: policyOf(stored) });
   }
-  if (duplicates.length > 0) throw new ConfigError(loaded.configPath ?? '(embedded default)', duplicates);
+  if (problems.length > 0) throw new ConfigError(loaded.configPath ?? '(embedded default)', problems);
   return keys;
 }
 

@@ -51,8 +51,17 @@ export function readHashedKeyFile(path: string, rules: HashedKeyFileRules): unkn
     throw new ConfigError(path, [`${label} is not valid JSON`], codes.invalid);
   }
   if (!Value.Check(rules.schema, parsed)) {
-    const problems = [...Value.Errors(rules.schema, parsed)].slice(0, 20).map((error) => `${error.path || '(top level)'}: ${error.message}`);
+    const problems = [...Value.Errors(rules.schema, parsed)].slice(0, 20).map((error) => `${error.path || '(top level)'}${entryName(parsed, error.path)}: ${error.message}`);
     throw new ConfigError(path, [`${label} does not have the expected shape { "v": 1, "keys": [...] }`, ...problems], codes.invalid);
   }
   return parsed;
+}
+
+/** ` (key 'alice')` for a problem inside `/keys/N` whose entry has a well-formed id, so the operator finds the entry. */
+function entryName(parsed: unknown, path: string): string {
+  const match = /^\/keys\/([0-9]+)/.exec(path);
+  if (match === null) return '';
+  const entry = (parsed as { keys?: unknown[] } | null)?.keys?.[Number(match[1])] as { id?: unknown } | undefined;
+  const id = entry?.id;
+  return typeof id === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id) ? ` (key '${id}')` : '';
 }

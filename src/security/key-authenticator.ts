@@ -1,5 +1,5 @@
 import { hash, timingSafeEqual } from 'node:crypto';
-import { createPrincipal, type ManagementRole, type Principal, type PrincipalSource } from './principal.js';
+import { createPrincipal, type ManagementRole, type Principal, type PrincipalPolicy, type PrincipalSource } from './principal.js';
 
 /**
  * Longest presented key that is hashed. Real keys are 47 characters; bounding the input bounds the
@@ -13,6 +13,8 @@ export interface KeyDigest {
   readonly sha256: Buffer;
   /** Management keys only: carried into the key's principal. */
   readonly role?: ManagementRole;
+  /** Client keys: the compiled policy carried into the key's principal (unrestricted when absent). */
+  readonly policy?: PrincipalPolicy;
 }
 
 /** Checks a presented key; built once per config (re)load, called on every request. */
@@ -31,7 +33,7 @@ export interface KeyAuthenticator {
  * once, with `source`: a client-key authenticator can only ever return client-key principals.
  */
 export function createKeyAuthenticator(keys: readonly KeyDigest[], source: PrincipalSource): KeyAuthenticator {
-  const principals = keys.map((key) => createPrincipal(key.id, source, undefined, key.role));
+  const principals = keys.map((key) => createPrincipal(key.id, source, key.policy, key.role));
   const digests = keys.map((key) => {
     if (key.sha256.length !== 32) throw new Error(`${source} '${key.id}': expected a 32-byte SHA-256 digest`);
     return Buffer.from(key.sha256);

@@ -30,7 +30,7 @@ describe('createManagementAuthenticator', () => {
 
   it('enabled, returns a management principal for a management key and nothing for a client key', () => {
     const authenticator = createManagementAuthenticator(management(true), clientDigests, 'test.yaml');
-    expect(authenticator.authenticate(managementKey)).toEqual({ id: 'ops', source: 'management-key', policy: {}, role: 'admin' });
+    expect(authenticator.authenticate(managementKey)).toEqual({ id: 'ops', source: 'management-key', policy: { scoped: false, limited: false }, role: 'admin' });
     expect(authenticator.authenticate(clientKey)).toBeUndefined();
     expect(authenticator.authenticate(undefined)).toBeUndefined();
   });

@@ -1,3 +1,5 @@
+import type { ClientKeyPolicy } from './key-policy.js';
+
 /**
  * Who a request acts as, once an authenticator accepted it: the one place scopes, budgets, the
  * per-request record and the audit log read the caller from. Built once per key when the
@@ -9,11 +11,11 @@
 export type PrincipalSource = 'client-key' | 'management-key';
 
 /**
- * What the principal may do beyond being authenticated. Empty today: the key-governance issue adds
- * per-key scopes (models, providers) and budgets here, compiled from config with the key and read
- * by hooks after the authenticator, never parsed per request.
+ * What the principal may do beyond being authenticated: a client key's scopes, expiry, limits and
+ * budgets (key-policy.ts), compiled from config with the key and read by the key-policy hook and
+ * the routes, never parsed per request. Management keys carry the unrestricted policy.
  */
-export type PrincipalPolicy = Readonly<Record<never, never>>;
+export type PrincipalPolicy = ClientKeyPolicy;
 
 /**
  * What a management key may do (src/management/roles.ts has the table): `admin` everything,
@@ -32,7 +34,7 @@ export interface Principal {
 }
 
 /** The policy of a key with no restrictions configured. */
-export const unrestrictedPolicy: PrincipalPolicy = Object.freeze({});
+export const unrestrictedPolicy: PrincipalPolicy = Object.freeze({ scoped: false, limited: false });
 
 /** A principal for one key, frozen so a later layer cannot change who every request of the key is. */
 export function createPrincipal(id: string, source: PrincipalSource, policy: PrincipalPolicy = unrestrictedPolicy, role?: ManagementRole): Principal {

@@ -8,6 +8,8 @@ import { sendWithFreshCredential, type UpstreamCredentialHooks } from '../oauth/
 import type { WireFormat } from '../formats/wire-format.js';
 import type { MapErrorInput, UpstreamCredential, UpstreamOperation, UpstreamRequestTarget } from '../providers/types.js';
 import { deviceFingerprintHeaders } from '../security/fingerprint.js';
+import { describeScope, policyAllows } from '../security/key-policy.js';
+import type { Principal } from '../security/principal.js';
 import { redactText } from '../security/redact.js';
 import { redactRegisteredSecrets } from '../security/secret-stream-redactor.js';
 import { bridgeFor } from './bridges/registry.js';
@@ -22,6 +24,7 @@ import { elapsedMs, type ExchangeObservers } from './exchange.js';
 import { relayStream } from './stream-relay.js';
 import { estimateTokens, isRefusal, type ProviderLimiter, type TokenReservation } from '../limits/provider-limiter.js';
 import { rateLimitedError } from '../limits/rate-limited-error.js';
+import type { KeyLimiter, KeyReservation } from '../limits/key-limiter.js';
 
 /** A non-streamed upstream answer is read at most this far (32 MiB) before it is called bad. */
 const maxUpstreamJsonBytes = 32 * 1024 * 1024;
@@ -39,6 +42,8 @@ export interface ChatPipelineDependencies {
   observers?: ExchangeObservers;
   /** Provider request and token budgets (`providers.<name>.rate_limit`); absent = not enforced (unit tests). */
   providerLimiter?: ProviderLimiter;
+  /** Client keys' rate limits, concurrency caps and budgets (limits/key-limiter.ts); absent = not enforced (unit tests). */
+  keyLimiter?: KeyLimiter;
 }
 
 export interface ChatInput {
@@ -51,12 +56,24 @@ export interface ChatInput {
   streamFraming?: 'sse' | 'json-array';
 }
 
-/** Resolves the model to a provider, or a 404 naming the model. */
-export function resolveProvider(runtime: Runtime, model: string): { provider: ProviderRuntime; upstreamModel: string; eligible: ((credential: UpstreamCredential) => boolean) | undefined } {
+/**
+ * Resolves the model to a provider, or a 404 naming the model; then the client key's scope
+ * (key-policy.ts): a model or provider outside it is 403 GW_MODEL_NOT_ALLOWED naming what the key
+ * may use, never what else exists. Every route that reaches an upstream passes here (chat,
+ * count_tokens, Gemini, Responses), so the scope cannot be missed by one of them.
+ */
+export function resolveProvider(
+  runtime: Runtime,
+  model: string,
+  principal: Principal | undefined,
+): { provider: ProviderRuntime; upstreamModel: string; eligible: ((credential: UpstreamCredential) => boolean) | undefined } {
   const route = runtime.router.resolve(model);
   const provider = route === undefined ? undefined : runtime.providers.get(route.provider);
   if (route === undefined || provider === undefined) {
     throw new GatewayError('GW_MODEL_NOT_FOUND', { message: `The model '${model}' is not served by this gateway.` });
+  }
+  if (principal !== undefined && principal.policy.scoped && !policyAllows(principal.policy, provider.name, model, route.upstreamModel)) {
+    throw new GatewayError('GW_MODEL_NOT_ALLOWED', { message: `The API key '${principal.id}' may not use the model '${model}'; it may use ${describeScope(principal.policy)}.` });
   }
   // Switched off through the management API: refused before any budget or credential is touched.
   if (runtime.disabledProviders.isDisabled(provider.name)) throw new GatewayError('GW_PROVIDER_DISABLED', { provider: provider.name });
@@ -272,10 +289,17 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
     exchange.surface = input.clientFormat;
     exchange.requestedModel = input.model;
   }
-  const { provider, upstreamModel, eligible } = resolveProvider(runtime, input.model);
+  const { provider, upstreamModel, eligible } = resolveProvider(runtime, input.model, request.principal);
   request.routedProvider = provider.name;
-  if (provider.config.rate_limit !== undefined && dependencies.providerLimiter !== undefined) {
-    await reserveProviderBudget(dependencies.providerLimiter, provider, request, reply, input.body, runtime.loaded.config.upstream.default_max_tokens);
+  // Only a key with limits, and only a provider with a budget, pay for an estimate and an await.
+  const principal = request.principal;
+  const keyLimited = principal !== undefined && principal.policy.limited && dependencies.keyLimiter !== undefined;
+  if (keyLimited || (provider.config.rate_limit !== undefined && dependencies.providerLimiter !== undefined)) {
+    const estimate = requestEstimate(request, input.body, runtime.loaded.config.upstream.default_max_tokens);
+    if (keyLimited) await reserveKeyLimits(dependencies.keyLimiter!, principal, request, reply, estimate);
+    if (provider.config.rate_limit !== undefined && dependencies.providerLimiter !== undefined) {
+      await reserveProviderBudget(dependencies.providerLimiter, provider, request, reply, estimate);
+    }
   }
   const bridge = bridgeFor(input.clientFormat, provider.adapter.format);
   if (bridge === undefined) {
@@ -337,17 +361,8 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
  * or nothing used when the answer was an error before any byte of a body; otherwise (an aborted
  * stream, no record, no usage reported) the estimate stands.
  */
-async function reserveProviderBudget(
-  limiter: ProviderLimiter,
-  provider: ProviderRuntime,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  body: Record<string, unknown>,
-  defaultMaxTokens: number,
-): Promise<void> {
+async function reserveProviderBudget(limiter: ProviderLimiter, provider: ProviderRuntime, request: FastifyRequest, reply: FastifyReply, estimate: number): Promise<void> {
   const limit = provider.config.rate_limit!;
-  const maxTokens = body['max_tokens'] ?? body['max_completion_tokens'] ?? body['max_output_tokens'];
-  const estimate = estimateTokens(rawBodyOf(request).length, typeof maxTokens === 'number' ? maxTokens : defaultMaxTokens);
   const result = await limiter.reserve(provider.name, limit, estimate);
   if (isRefusal(result)) {
     throw rateLimitedError(
@@ -363,6 +378,47 @@ async function reserveProviderBudget(
   response.on('close', settleOnClose);
 }
 
+/**
+ * The reservation's estimate for one request (estimateTokens): its body bytes / 4 plus the most it
+ * may generate (the surface's max-output field, nested for Gemini; else upstream.default_max_tokens).
+ */
+function requestEstimate(request: FastifyRequest, body: Record<string, unknown>, defaultMaxTokens: number): number {
+  const generation = body['generationConfig'] as Record<string, unknown> | undefined;
+  const maxTokens = body['max_tokens'] ?? body['max_completion_tokens'] ?? body['max_output_tokens'] ?? generation?.['maxOutputTokens'];
+  return estimateTokens(rawBodyOf(request).length, typeof maxTokens === 'number' ? maxTokens : defaultMaxTokens);
+}
+
+/**
+ * A client key's limits (limits/key-limiter.ts): a slot, the per-minute buckets and the budgets,
+ * or the 429 it throws. Settled when the response closes, like the provider's reservation.
+ */
+async function reserveKeyLimits(limiter: KeyLimiter, principal: Principal, request: FastifyRequest, reply: FastifyReply, estimate: number): Promise<void> {
+  const reservation = await limiter.reserve(principal.id, principal.policy, estimate);
+  const response = reply.raw as KeySettlingResponse;
+  response[pendingKeySettlement] = { limiter, reservation, request };
+  response.on('close', settleKeyOnClose);
+}
+
+const pendingKeySettlement = Symbol('pending-key-settlement');
+type KeySettlingResponse = ServerResponse & { [pendingKeySettlement]?: { limiter: KeyLimiter; reservation: KeyReservation; request: FastifyRequest } };
+
+function settleKeyOnClose(this: KeySettlingResponse): void {
+  const pending = this[pendingKeySettlement];
+  if (pending === undefined) return;
+  this[pendingKeySettlement] = undefined;
+  pending.limiter.settle(pending.reservation, usedTokensOf(this, pending.request));
+}
+
+/**
+ * Tokens a closed response used: the record's usage (input + output), 0 for an error answered
+ * before any body, undefined (the estimate stands) when unknown (an aborted stream, no record).
+ */
+function usedTokensOf(response: ServerResponse, request: FastifyRequest): number | undefined {
+  const usage = request.exchange?.usage;
+  if (usage !== undefined && (usage.inputTokens !== undefined || usage.outputTokens !== undefined)) return (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+  return response.statusCode >= 400 ? 0 : undefined;
+}
+
 /** Where a response keeps the token reservation to settle when it closes. */
 const pendingSettlement = Symbol('pending-settlement');
 type SettlingResponse = ServerResponse & { [pendingSettlement]?: { limiter: ProviderLimiter; reservation: TokenReservation; request: FastifyRequest } };
@@ -372,9 +428,5 @@ function settleOnClose(this: SettlingResponse): void {
   const pending = this[pendingSettlement];
   if (pending === undefined) return;
   this[pendingSettlement] = undefined;
-  const usage = pending.request.exchange?.usage;
-  let used: number | undefined;
-  if (usage !== undefined && (usage.inputTokens !== undefined || usage.outputTokens !== undefined)) used = (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
-  else if (this.statusCode >= 400) used = 0;
-  pending.limiter.settle(pending.reservation, used);
+  pending.limiter.settle(pending.reservation, usedTokensOf(this, pending.request));
 }

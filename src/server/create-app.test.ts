@@ -194,7 +194,7 @@ describe('hook order', () => {
     });
     const response = await app.inject({ method: 'GET', url: '/v1/models', headers: { authorization: `Bearer ${clientKey}` } });
     expect(response.statusCode).toBe(200);
-    expect(principals).toEqual([{ id: 'alice', source: 'client-key', policy: {} }]);
+    expect(principals).toEqual([{ id: 'alice', source: 'client-key', policy: { scoped: false, limited: false } }]);
   });
 
   it('a slot hook that refuses answers before the client key is looked at, in the path error shape', async () => {

@@ -14,6 +14,7 @@ import type { AuthenticationEvents } from './hooks/authenticate.js';
 import { compileRequestHooks, requestHookOrder, type HookSlot } from './hooks/hook-order.js';
 import { securityHeaderBlock } from './hooks/security-headers.js';
 import type { ProviderLimiter } from '../limits/provider-limiter.js';
+import type { KeyLimiter } from '../limits/key-limiter.js';
 import { createStandaloneManagementServices, type ManagementServices } from '../management/services.js';
 import { createStderrSecurityEvents } from '../credentials/security-events.js';
 import './request-context.js';
@@ -64,6 +65,8 @@ export interface AppOptions {
   renderMetrics?: () => string | Promise<string>;
   /** Provider request and token budgets (limits/provider-limiter.ts), created once per process (main.ts); absent = not enforced. */
   providerLimiter?: ProviderLimiter;
+  /** Client keys' rate limits, concurrency caps and budgets; absent = not enforced. */
+  keyLimiter?: KeyLimiter;
   /**
    * The management API's services (main.ts builds them over the process's state backend, ban mirror
    * and credential store). Absent (tests, tools): an in-process set, so the lockout still holds.
@@ -167,6 +170,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     ...(observers.active ? { observers } : {}),
     ...(options.providerLimiter === undefined ? {} : { providerLimiter: options.providerLimiter }),
+    ...(options.keyLimiter === undefined ? {} : { keyLimiter: options.keyLimiter }),
   };
   const management =
     options.management ?? createStandaloneManagementServices(createStderrSecurityEvents(), options.runtime().loaded.config.management.totp_file);

@@ -59,7 +59,7 @@ export interface ExchangeOutcome {
 export interface ExchangeAuthFailure {
   readonly scope: 'client' | 'management';
   /** `client_certificate`: the management scope's mTLS refused the connection's certificate (none, or not from the management CA). */
-  readonly reason: 'missing_key' | 'invalid_key' | 'client_certificate';
+  readonly reason: 'missing_key' | 'invalid_key' | 'client_certificate' | 'expired_key' | 'disabled_key';
 }
 
 export interface Exchange {

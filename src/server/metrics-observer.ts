@@ -34,7 +34,7 @@ const kindOfCode: ReadonlyMap<string, number> = new Map([
   ['GW_EGRESS_REFUSED', suspiciousIndex('egress_refused')],
 ]);
 const scopeIndex = { client: 0, management: 1 } as const;
-const reasonIndex = { missing_key: 0, invalid_key: 1, client_certificate: 2 } as const;
+const reasonIndex = { missing_key: 0, invalid_key: 1, client_certificate: 2, expired_key: 3, disabled_key: 4 } as const;
 
 /**
  * The model label of a routed request: the provider's configured model name, else `other`. A

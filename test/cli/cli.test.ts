@@ -53,7 +53,7 @@ describe('cliproxyapi CLI (in-process)', () => {
 
     const listed = await run(['keys', 'list']);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/^ID\s+SOURCE\s+CREATED\nalice\s+file\s+\d{4}-/);
+    expect(listed.stdout).toMatch(/^ID\s+SOURCE\s+STATUS\s+SCOPE\s+EXPIRES\s+LIMITS\s+CREATED\nalice\s+file\s+active\s+all\s+-\s+-\s+\d{4}-/);
     expect(listed.stdout).not.toContain(key);
 
     expect(await run(['keys', 'revoke', 'alice'])).toEqual({ code: 0, stdout: "revoked client key 'alice'\n", stderr: '' });
@@ -63,6 +63,24 @@ describe('cliproxyapi CLI (in-process)', () => {
     expect((await run(['keys', 'list'])).stdout).toContain('no client keys');
   });
 
+  it('keys create and update take the governance fields; list shows scope, expiry and limits; bad fields are refused with a code', async () => {
+    const created = await run(['keys', 'create', '--id', 'ci', '--models', 'claude-*,gpt-4o', '--tokens-per-day', '2000', '--max-concurrency', '2', '--expires-in', '30d', '--metadata', 'team=search']);
+    expect(created.code).toBe(0);
+    const listed = await run(['keys', 'list']);
+    expect(listed.stdout).toMatch(/ci\s+file\s+active\s+models claude-\*,gpt-4o\s+\d{4}-\d{2}-\d{2}T\S+\s+2 at once, 2000\/day/);
+    expect(await run(['keys', 'update', 'ci', '--tokens-per-month', '50000', '--clear', 'expires_at', '--disabled'])).toEqual({ code: 0, stdout: "updated client key 'ci'\n", stderr: '' });
+    const json = JSON.parse((await run(['keys', 'list', '--json'])).stdout) as { api_keys: Record<string, unknown>[] };
+    expect(json.api_keys[0]).toMatchObject({ id: 'ci', status: 'disabled', budgets: { tokens_per_day: 2000, tokens_per_month: 50000 }, metadata: { team: 'search' } });
+    expect(json.api_keys[0]).not.toHaveProperty('expires_at');
+    expect(JSON.stringify(json)).not.toContain('key_sha256');
+    const bad = await run(['keys', 'update', 'ci', '--expires-at', '2027-02-30T00:00:00Z']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('expires_at');
+    expect(bad.stderr).toContain('CLIENT_KEY_INVALID_FIELDS');
+    expectNoStackTrace(bad);
+    expect((await run(['keys', 'update', 'nobody', '--enable'])).stderr).toContain('CLIENT_KEY_NOT_FOUND');
+  });
+
   it('refuses to revoke a key defined in the config and says where to remove it', async () => {
     const configPath = join(directory, 'custom.yaml');
     writeFileSync(configPath, `auth:\n  api_keys:\n    - { id: ops, key: "${configKey}" }\n`);
@@ -70,7 +88,7 @@ describe('cliproxyapi CLI (in-process)', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`defined in ${configPath} under auth.api_keys; remove it there`);
     const listed = await run(['keys', 'list'], { env: { CLIPROXY_CONFIG: configPath } });
-    expect(listed.stdout).toMatch(/ops\s+config\s+-/);
+    expect(listed.stdout).toMatch(/ops\s+config\s+active/);
   });
 
   it('config check: OK with warnings, or every problem and exit 1 without a stack trace', async () => {

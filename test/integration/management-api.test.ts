@@ -65,6 +65,7 @@ const matrix: { method: string; url: string; role: TestRole; path: (role: TestRo
   { method: 'DELETE', url: '/credentials/:id', role: 'admin', path: () => '/credentials/no-such-credential' },
   { method: 'GET', url: '/api-keys', role: 'auditor', path: () => '/api-keys' },
   { method: 'POST', url: '/api-keys', role: 'admin', path: () => '/api-keys', body: (role) => ({ id: `matrix-${role}` }) },
+  { method: 'PATCH', url: '/api-keys/:id', role: 'admin', path: (role) => `/api-keys/matrix-${role}`, body: () => ({ metadata: { team: 'matrix' } }) },
   { method: 'DELETE', url: '/api-keys/:id', role: 'admin', path: (role) => `/api-keys/matrix-${role}` },
   { method: 'POST', url: '/totp/enroll', role: 'admin', path: () => '/totp/enroll' },
   { method: 'POST', url: '/totp/confirm', role: 'admin', path: () => '/totp/confirm', body: () => ({ code: '123456' }) },

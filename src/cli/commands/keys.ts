@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
-import { ClientKeyError, createClientKey, listClientKeys, revokeClientKey } from '../../security/client-keys.js';
+import { ClientKeyError, createClientKey, listClientKeys, revokeClientKey, updateClientKey, type ClientKeyListing } from '../../security/client-keys.js';
+import { addKeyFieldOptions, keyFieldsFrom, type KeyFieldOptions } from './key-fields.js';
 import { openCliAuditLog } from '../cli-audit.js';
 import { environmentOf, resolveConfigPath, workingDirectoryOf, type CliIo } from '../cli-io.js';
 
@@ -12,9 +13,27 @@ function loadFor(option: string | undefined, io: CliIo): LoadedConfig {
   return loadConfig({ ...(path === undefined ? {} : { path }), env: environmentOf(io), cwd: workingDirectoryOf(io) });
 }
 
+/** One line of `keys list`: the scope, expiry and limits in a few words. */
+function limitsOf(key: ClientKeyListing): string {
+  const parts: string[] = [];
+  if (key.rate_limit?.requests_per_minute !== undefined) parts.push(`${key.rate_limit.requests_per_minute} rpm`);
+  if (key.rate_limit?.tokens_per_minute !== undefined) parts.push(`${key.rate_limit.tokens_per_minute} tpm`);
+  if (key.max_concurrency !== undefined) parts.push(`${key.max_concurrency} at once`);
+  if (key.budgets?.tokens_per_day !== undefined) parts.push(`${key.budgets.tokens_per_day}/day`);
+  if (key.budgets?.tokens_per_month !== undefined) parts.push(`${key.budgets.tokens_per_month}/month`);
+  return parts.length === 0 ? '-' : parts.join(', ');
+}
+
+function scopeOf(key: ClientKeyListing): string {
+  const parts = [...(key.models === undefined ? [] : [`models ${key.models.join(',')}`]), ...(key.providers === undefined ? [] : [`providers ${key.providers.join(',')}`])];
+  return parts.length === 0 ? 'all' : parts.join('; ');
+}
+
 /**
- * `keys create|list|revoke`: manage the client keys kept (as SHA-256 hashes) in
- * `auth.client_keys_file`. A running server sees the change when it reloads that file.
+ * `keys create|list|update|revoke`: manage the client keys kept (as SHA-256 hashes) in
+ * `auth.client_keys_file`, with their scope, expiry, limits and budgets (docs/keys.md). A running
+ * server sees the change when it reloads that file (its watch). The management API's api-keys
+ * endpoints call the same functions.
  */
 export function registerKeysCommand(program: Command, io: CliIo): void {
   const keys = program
@@ -27,22 +46,26 @@ Keys are stored as SHA-256 hashes in auth.client_keys_file (mode 0600). A new ke
 
 Examples:
   $ cliproxyapi keys create --id alice
+  $ cliproxyapi keys create --id search-team --models 'claude-*' --metadata team=search
+  $ cliproxyapi keys create --id ci --tokens-per-day 2000000 --max-concurrency 4
+  $ cliproxyapi keys create --id contractor --expires-in 30d
+  $ cliproxyapi keys update ci --tokens-per-day 5000000
   $ cliproxyapi keys list --config /etc/cliproxyapi/config.yaml
   $ cliproxyapi keys revoke alice`,
     );
 
-  keys
+  const create = keys
     .command('create')
     .description('create a client key and print it once')
     .requiredOption('--id <name>', "key id shown in logs and audit records (letters, digits, '.', '_', '-')")
     .option(configOptionFlags, configOptionHelp)
-    .addHelpText('after', '\nExample:\n  $ KEY=$(cliproxyapi keys create --id ci-runner)   # the key alone goes to stdout')
-    .action(async (options: { id: string; config?: string }) => {
+    .addHelpText('after', '\nExample:\n  $ KEY=$(cliproxyapi keys create --id ci-runner --tokens-per-day 2000000)   # the key alone goes to stdout');
+  addKeyFieldOptions(create, false).action(async (options: KeyFieldOptions & { id: string; config?: string }) => {
       const loaded = loadFor(options.config, io);
       const audit = await openCliAuditLog(loaded, io);
       let created;
       try {
-        created = createClientKey(loaded, options.id);
+        created = createClientKey(loaded, options.id, keyFieldsFrom(options, Date.now()));
       } catch (error) {
         audit.record({ event_type: 'client-key-create', result: 'failure', actor: 'cli', user_id: options.id, detail: (error as Error).message });
         throw error;
@@ -55,18 +78,52 @@ Examples:
 
   keys
     .command('list')
-    .description('list client key ids and where they are defined (never the keys)')
+    .description('list client keys: source, status, scope, expiry and limits (never the keys or their hashes)')
     .option(configOptionFlags, configOptionHelp)
-    .action((options: { config?: string }) => {
+    .option('--json', 'print JSON (every field, metadata included)')
+    .action((options: { config?: string; json?: boolean }) => {
       const listed = listClientKeys(loadFor(options.config, io));
+      if (options.json === true) {
+        io.stdout(`${JSON.stringify({ api_keys: listed }, null, 2)}\n`);
+        return;
+      }
       if (listed.length === 0) {
         io.stdout("no client keys; create one with 'cliproxyapi keys create --id NAME'\n");
         return;
       }
-      const width = Math.max(2, ...listed.map((key) => key.id.length));
-      io.stdout(`${'ID'.padEnd(width)}  SOURCE  CREATED\n`);
-      for (const key of listed) io.stdout(`${key.id.padEnd(width)}  ${key.source.padEnd(6)}  ${key.created_at ?? '-'}\n`);
+      const rows = listed.map((key) => [key.id, key.source, key.status, scopeOf(key), key.expires_at ?? '-', limitsOf(key), key.created_at ?? '-']);
+      const header = ['ID', 'SOURCE', 'STATUS', 'SCOPE', 'EXPIRES', 'LIMITS', 'CREATED'];
+      const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+      for (const row of [header, ...rows]) io.stdout(`${row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')}\n`);
     });
+
+  const update = keys
+    .command('update')
+    .description('change the scope, expiry, limits or budgets of a key made with "keys create" (the key itself stays)')
+    .argument('<id>', 'key id')
+    .option(configOptionFlags, configOptionHelp)
+    .addHelpText('after', "\nExamples:\n  $ cliproxyapi keys update ci --tokens-per-day 5000000\n  $ cliproxyapi keys update alice --models 'gpt-*' --clear expires_at");
+  addKeyFieldOptions(update, true).action(async (id: string, options: KeyFieldOptions & { config?: string }) => {
+    const loaded = loadFor(options.config, io);
+    const audit = await openCliAuditLog(loaded, io);
+    const current = listClientKeys(loaded).find((key) => key.id === id && key.source === 'file');
+    let outcome;
+    try {
+      outcome = updateClientKey(loaded, id, keyFieldsFrom(options, Date.now(), current ?? {}));
+    } catch (error) {
+      audit.record({ event_type: 'client-key-update', result: 'failure', actor: 'cli', user_id: id, detail: (error as Error).message });
+      throw error;
+    }
+    audit.record({ event_type: 'client-key-update', result: outcome === 'updated' ? 'success' : 'failure', actor: 'cli', user_id: id, ...(outcome === 'updated' ? {} : { detail: outcome }) });
+    if (outcome === 'updated') {
+      io.stdout(`updated client key '${id}'\n`);
+      return;
+    }
+    if (outcome === 'in-config') {
+      throw new ClientKeyError('CLIENT_KEY_IN_CONFIG', `client key '${id}' is defined in ${loaded.configPath ?? 'the config'} under auth.api_keys; change it there (the running server applies it on reload).`);
+    }
+    throw new ClientKeyError('CLIENT_KEY_NOT_FOUND', `no client key '${id}'`);
+  });
 
   keys
     .command('revoke')

@@ -12,7 +12,7 @@ import type { ExchangeAuthFailure } from '../exchange.js';
 export interface AuthenticationEvents {
   accepted(principal: Principal, ip: string | undefined, requestId: string): void;
   /** The certificate reasons come from the management scope's mTLS (management-client-certificate.ts). */
-  refused(reason: 'missing key' | 'unknown key' | 'missing client certificate' | 'unverified client certificate', scope: 'client' | 'management', ip: string | undefined, requestId: string): void;
+  refused(reason: 'missing key' | 'unknown key' | 'missing client certificate' | 'unverified client certificate' | 'expired key' | 'disabled key', scope: 'client' | 'management', ip: string | undefined, requestId: string): void;
 }
 
 export interface AuthenticateHookOptions {
@@ -28,8 +28,13 @@ export interface AuthenticateHookOptions {
 }
 
 /** The two refusals of a scope, built once: the per-request record keeps a reference, no allocation per refusal. */
-export function authFailuresOf(scope: ExchangeAuthFailure['scope']): { missing: ExchangeAuthFailure; invalid: ExchangeAuthFailure } {
-  return { missing: Object.freeze({ scope, reason: 'missing_key' }), invalid: Object.freeze({ scope, reason: 'invalid_key' }) };
+export function authFailuresOf(scope: ExchangeAuthFailure['scope']): { missing: ExchangeAuthFailure; invalid: ExchangeAuthFailure; expired: ExchangeAuthFailure; disabled: ExchangeAuthFailure } {
+  return {
+    missing: Object.freeze({ scope, reason: 'missing_key' }),
+    invalid: Object.freeze({ scope, reason: 'invalid_key' }),
+    expired: Object.freeze({ scope, reason: 'expired_key' }),
+    disabled: Object.freeze({ scope, reason: 'disabled_key' }),
+  };
 }
 
 /**
@@ -63,6 +68,19 @@ export function createAuthenticateHook(options: AuthenticateHookOptions): onRequ
       // A missing key is a misconfigured client; a wrong one is a guess (alert rules count only those).
       if (request.exchange !== undefined) request.exchange.authFailure = presented === undefined ? failures.missing : failures.invalid;
       sendGatewayError(request, reply, new GatewayError('GW_UNAUTHORIZED'));
+      return;
+    }
+    // A key past its expires_at or disabled (key-policy.ts) is known but refused: 401 saying so.
+    // Read per request (not at authentication), so a kept connection stops working at the expiry.
+    const policy = principal.policy;
+    if (policy.disabled === true || (policy.expiresAt !== undefined && Date.now() >= policy.expiresAt)) {
+      const disabled = policy.disabled === true;
+      events?.refused(disabled ? 'disabled key' : 'expired key', scope, clientIp(request), request.id);
+      if (request.exchange !== undefined) {
+        request.exchange.principal = principal;
+        request.exchange.authFailure = disabled ? failures.disabled : failures.expired;
+      }
+      sendGatewayError(request, reply, new GatewayError(disabled ? 'GW_KEY_DISABLED' : 'GW_KEY_EXPIRED'));
       return;
     }
     events?.accepted(principal, clientIp(request), request.id);

@@ -18,7 +18,7 @@ export async function countAnthropicTokens(
   input: ClientRequestInput<AnthropicCountTokensRequest>,
 ): Promise<FastifyReply> {
   const { body, model } = input;
-  const { provider, upstreamModel, eligible } = resolveProvider(dependencies.runtime(), model);
+  const { provider, upstreamModel, eligible } = resolveProvider(dependencies.runtime(), model, request.principal);
   request.routedProvider = provider.name;
   if (!provider.adapter.supportsCountTokens) {
     const estimate: AnthropicCountTokensResponse = { input_tokens: estimateAnthropicInputTokens(body) };

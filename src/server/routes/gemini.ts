@@ -5,6 +5,7 @@ import { estimateAnthropicInputTokens } from '../../translate/anthropic-to-opena
 import { translateGeminiRequestToAnthropic } from '../../translate/gemini-to-anthropic/request.js';
 import { resolveProvider, runChat, type ChatPipelineDependencies } from '../chat-pipeline.js';
 import type { ClientRequestInput } from './client-route.js';
+import { modelsFor } from './model-list.js';
 
 /**
  * Gemini's surface besides the generateContent rows of route-table.ts: the stream runner (which
@@ -39,7 +40,7 @@ export async function countGeminiTokens(
   reply: FastifyReply,
   input: ClientRequestInput<GeminiCountTokensRequest>,
 ): Promise<FastifyReply> {
-  const { provider, upstreamModel } = resolveProvider(dependencies.runtime(), input.model);
+  const { provider, upstreamModel } = resolveProvider(dependencies.runtime(), input.model, request.principal);
   request.routedProvider = provider.name;
   const { generationConfig: _generationConfig, ...generateRequest }: GeminiGenerateContentRequest = input.body.generateContentRequest ?? { contents: input.body.contents ?? [] };
   const hasContent = generateRequest.contents.some((content) => content.parts.length > 0);
@@ -50,14 +51,11 @@ export async function countGeminiTokens(
   return reply.header('x-token-count-estimated', 'true').send(answer);
 }
 
-/** `GET /v1beta/models`: the same models as `GET /v1/models`, in Gemini's list shape. */
+/** `GET /v1beta/models`: the same models as `GET /v1/models` (those the key may use), in Gemini's list shape. */
 export function registerGeminiModelListRoute(app: FastifyInstance, dependencies: ChatPipelineDependencies): void {
-  app.get('/v1beta/models', async (_request, reply) => {
+  app.get('/v1beta/models', async (request, reply) => {
     const list: GeminiModelList = {
-      models: dependencies
-        .runtime()
-        .router.list()
-        .map((model) => ({ name: `models/${model.id}`, displayName: model.id, supportedGenerationMethods: ['generateContent', 'streamGenerateContent', 'countTokens'] })),
+      models: modelsFor(dependencies.runtime(), request.principal).map((model) => ({ name: `models/${model.id}`, displayName: model.id, supportedGenerationMethods: ['generateContent', 'streamGenerateContent', 'countTokens'] })),
     };
     return reply.send(list);
   });

@@ -37,7 +37,7 @@ export interface ManagementEndpoint<
   ParamsSchema extends TSchema | undefined = TSchema | undefined,
   QuerySchema extends TSchema | undefined = TSchema | undefined,
 > {
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Below `/v0/management`. */
   readonly url: string;
   readonly role: ManagementRole;

@@ -1,9 +1,10 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import { minimumPassphraseBytes } from '../../credentials/export-encryption.js';
 import type { CredentialService } from '../../credentials/credential-service.js';
 import { ManagementRefusal } from '../../management/refusal.js';
 import { generateTotpSecret, otpauthUri, base32Encode } from '../../management/totp.js';
-import { ClientKeyError, createClientKey, listClientKeys, revokeClientKey } from '../../security/client-keys.js';
+import { ClientKeyPolicyFields } from '../../config/schema.js';
+import { ClientKeyError, createClientKey, listClientKeys, revokeClientKey, updateClientKey, type ClientKeyFields } from '../../security/client-keys.js';
 import { registerSecrets } from '../../security/redact.js';
 import { countTotpFailure, endpoint, type ManagementCall, type ManagementEndpoint } from './management-endpoint.js';
 
@@ -32,6 +33,23 @@ function exportSelector(body: { id?: string; account?: string; all?: true }): Pa
   if (given.length !== 1 || selector === undefined) throw new ManagementRefusal('GW_INVALID_REQUEST', 'Invalid request: id, account, all: give exactly one of them.');
   return selector;
 }
+
+/**
+ * `PATCH /api-keys/:id`: the governance fields, each also `null` (removes it), absent (unchanged).
+ * The same fields as the config and the key file (ClientKeyPolicyFields), so all three accept alike.
+ */
+const nullable = <Schema extends TSchema>(schema: Schema) => Type.Optional(Type.Union([schema, Type.Null()]));
+const KeyUpdateBody = closed({
+  models: nullable(ClientKeyPolicyFields.models),
+  providers: nullable(ClientKeyPolicyFields.providers),
+  expires_at: nullable(ClientKeyPolicyFields.expires_at),
+  disabled: nullable(ClientKeyPolicyFields.disabled),
+  rate_limit: nullable(ClientKeyPolicyFields.rate_limit),
+  max_concurrency: nullable(ClientKeyPolicyFields.max_concurrency),
+  concurrency_wait_ms: nullable(ClientKeyPolicyFields.concurrency_wait_ms),
+  budgets: nullable(ClientKeyPolicyFields.budgets),
+  metadata: nullable(ClientKeyPolicyFields.metadata),
+});
 
 function credentialServiceOf(call: ManagementCall<unknown, unknown>): CredentialService {
   const service = call.services.credentials(call.actor);
@@ -91,14 +109,32 @@ export const secretEndpoints: readonly ManagementEndpoint[] = [
     url: '/api-keys',
     role: 'admin',
     destructive: true,
-    body: closed({ id: KeyId }),
+    body: closed({ id: KeyId, ...ClientKeyPolicyFields }),
     status: 201,
     handle: ({ body, runtime, services, actor }) => {
-      const created = clientKeyAction(() => createClientKey(runtime.loaded, body.id));
+      const { id, ...fields } = body;
+      const created = clientKeyAction(() => createClientKey(runtime.loaded, id, fields as ClientKeyFields));
       services.refreshRuntime();
       services.events.record({ event_type: 'client-key-create', result: 'success', actor, detail: `client key '${created.id}'` });
       // The one answer that carries a secret on purpose: the admin asked for a new key; it is shown once.
       return Promise.resolve({ id: created.id, key: created.key, note: 'shown once; only its hash is stored' });
+    },
+  }),
+  endpoint({
+    method: 'PATCH',
+    url: '/api-keys/:id',
+    role: 'admin',
+    // It can widen a key's scope or lift its budget: as sensitive as creating one.
+    destructive: true,
+    params: closed({ id: KeyId }),
+    body: KeyUpdateBody,
+    handle: ({ params, body, runtime, services, actor }) => {
+      const outcome = clientKeyAction(() => updateClientKey(runtime.loaded, params.id, body as ClientKeyFields));
+      if (outcome === 'not-found') throw new ManagementRefusal('GW_NOT_FOUND', `no client key '${params.id}'`);
+      if (outcome === 'in-config') throw new ManagementRefusal('GW_MANAGEMENT_CONFLICT', `client key '${params.id}' is defined in the config file under auth.api_keys; change it there`);
+      services.refreshRuntime();
+      services.events.record({ event_type: 'client-key-update', result: 'success', actor, detail: `client key '${params.id}': ${Object.keys(body).join(', ')}` });
+      return Promise.resolve({ api_key: listClientKeys(runtime.loaded).find((key) => key.id === params.id) });
     },
   }),
   endpoint({

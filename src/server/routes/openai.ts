@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AnthropicModelList } from '../../formats/anthropic/messages-response.js';
 import type { OpenAIModelList } from '../../formats/openai/chat-response.js';
 import type { ChatPipelineDependencies } from '../chat-pipeline.js';
+import { modelsFor } from './model-list.js';
 
 /**
  * The model list (Anthropic-shaped when `anthropic-version` is sent). Chat completions is a row of
@@ -9,7 +10,7 @@ import type { ChatPipelineDependencies } from '../chat-pipeline.js';
  */
 export function registerModelListRoute(app: FastifyInstance, dependencies: ChatPipelineDependencies): void {
   app.get('/v1/models', async (request, reply) => {
-    const models = dependencies.runtime().router.list();
+    const models = modelsFor(dependencies.runtime(), request.principal);
     const created = Math.floor(dependencies.now() / 1000);
     if (request.headers['anthropic-version'] !== undefined) {
       const createdAt = new Date(created * 1000).toISOString();
