@@ -71,14 +71,14 @@ describe('model router', () => {
     expect(colliding.resolve('first/b-model')?.upstreamModel).toBe('a-model');
   });
 
-  it('lists names and aliases with their providers', () => {
+  it('lists names and aliases with their providers and the name each goes upstream as', () => {
     expect(router.list()).toEqual([
-      { id: 'gpt-4o-mini', provider: 'openai' },
-      { id: 'meta-llama/Llama-3', provider: 'openai' },
-      { id: 'claude-sonnet-4-5', provider: 'claude' },
-      { id: 'claude-haiku-4-5', provider: 'claude' },
-      { id: 'llama', provider: 'openai' },
-      { id: 'sonnet', provider: 'claude' },
+      { id: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' },
+      { id: 'meta-llama/Llama-3', provider: 'openai', upstreamModel: 'meta-llama/Llama-3' },
+      { id: 'claude-sonnet-4-5', provider: 'claude', upstreamModel: 'claude-sonnet-4-5' },
+      { id: 'claude-haiku-4-5', provider: 'claude', upstreamModel: 'claude-haiku-4-5' },
+      { id: 'llama', provider: 'openai', upstreamModel: 'meta-llama/Llama-3' },
+      { id: 'sonnet', provider: 'claude', upstreamModel: 'claude-sonnet-4-5' },
     ]);
     router.list().pop();
     expect(router.list()).toHaveLength(6);
