@@ -1,11 +1,11 @@
 import { once } from 'node:events';
 import type { Logger } from 'pino';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { isConfigError, loadConfig, type LoadedConfig } from './config/load.js';
 import { watchConfig } from './config/watch.js';
 import { checkUnbuiltFeatures } from './config/unbuilt-features.js';
 import { changedRestartOnlySettings, restartOnlySettings } from './config/restart-only.js';
-import { ConfigSchema } from './config/schema.js';
+import { ConfigSchema, type ReadonlyConfig } from './config/schema.js';
 import { ShutdownRegistry } from './lifecycle/shutdown-registry.js';
 import { providersWithoutCredentials } from './config/validate-semantics.js';
 import { createApp } from './server/create-app.js';
@@ -33,7 +33,10 @@ import { startTlsReloader, type SecureContextTarget } from './security/tls-reloa
 import { createNetworkCounters, type NetworkCounters } from './limits/counters.js';
 import { IpRateLimiter } from './limits/ip-rate-limiter.js';
 import { ProviderLimiter } from './limits/provider-limiter.js';
-import { KeyLimiter } from './limits/key-limiter.js';
+import { budgetPeriods, KeyLimiter } from './limits/key-limiter.js';
+import { createUsageObserver } from './server/usage-observer.js';
+import { UsageStore } from './usage/usage-store.js';
+import { tokensByKeySince } from './usage/usage-query.js';
 import { SharedCooldowns } from './limits/shared-cooldowns.js';
 import { StateGuard } from './limits/state-guard.js';
 import { BanMirror } from './net/ban-mirror.js';
@@ -213,6 +216,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const providerLimiter = new ProviderLimiter({ state, counters, ...(guard === undefined ? {} : { guard }) });
   // Client keys' limits share the provider budgets' buckets and the state backend (one reserve-then-settle).
   const keyLimiter = new KeyLimiter({ state, counters, buckets: providerLimiter, now, ...(guard === undefined ? {} : { guard }) });
+  const usage = await openUsage(config, state, keyLimiter, logger, now);
+  if (usage !== undefined) shutdown.add('usage store', () => usage.close());
   const bans = new BanMirror(state);
   shutdown.add('ban mirror', () => bans.close());
   await bans.start().catch((error: unknown) => {
@@ -242,6 +247,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     ...(options.configSource === undefined ? {} : { reloadConfig: () => reloadThroughApi?.() ?? { applied: false } }),
     refreshRuntime: () => refreshRuntime(),
     counters: () => ({ ...counters }),
+    ...(usage === undefined ? {} : { usage: () => usage.snapshot() }),
     now,
   });
   // A login started through the API holds a loopback callback server until it is answered.
@@ -292,7 +298,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       ? new GatewayMetrics({ runtime: () => runtime, network: counters, blockedIps: () => bans.activeCount(), alerts: () => alertEngine.counts() })
       : undefined;
   if (gatewayMetrics !== undefined) gatewayMetrics.onSecurityEvent = (counter, clientIp) => alertEngine.record(counter, clientIp);
-  const exchangeObservers = [...(gatewayMetrics === undefined ? [] : [gatewayMetrics.observer]), ...(options.exchangeObservers ?? [])];
+  const exchangeObservers = [
+    ...(gatewayMetrics === undefined ? [] : [gatewayMetrics.observer]),
+    ...(usage === undefined ? [] : [createUsageObserver(usage, () => runtime)]),
+    ...(options.exchangeObservers ?? []),
+  ];
 
   const storedCountOf = (provider: string) => oauth.credentialsByProvider.get(provider)?.length ?? 0;
   for (const warning of providersWithoutCredentials(config.providers, storedCountOf)) logger.warn(warning);
@@ -549,4 +559,29 @@ export async function runServe(options: RunServeOptions): Promise<void> {
   watcher.close();
   await gateway.close();
   gateway.logger.flush();
+}
+
+/**
+ * Opens the usage store (usage.enabled) and compacts its file. With the memory backend the budgets'
+ * counters start empty, so the day's and month's recorded usage is charged to them first: a restart
+ * does not hand a key its budget again. Redis (and the primary's state for `serve --workers`) keeps
+ * its counters across a restart itself, so nothing is charged twice there.
+ */
+async function openUsage(config: ReadonlyConfig, state: StateBackend, keyLimiter: KeyLimiter, logger: FastifyBaseLogger, now: () => number): Promise<UsageStore | undefined> {
+  if (!config.usage.enabled) return undefined;
+  const store = new UsageStore({
+    file: config.usage.file,
+    flushIntervalMs: config.usage.flush_interval_ms,
+    now,
+    onError: (error) => logger.error({ err_message: (error as Error).message }, 'usage could not be written; kept in memory and retried'),
+  });
+  const entries = await store.open();
+  if (state.kind === 'memory') {
+    const periods = budgetPeriods(now());
+    const dayStart = Date.parse(`${periods.day}T00:00:00Z`);
+    const monthStart = Date.parse(`${periods.month}-01T00:00:00Z`);
+    for (const [key, tokens] of tokensByKeySince(entries, dayStart)) await keyLimiter.seedBudget(key, 'day', tokens);
+    for (const [key, tokens] of tokensByKeySince(entries, monthStart)) await keyLimiter.seedBudget(key, 'month', tokens);
+  }
+  return store;
 }

@@ -29,6 +29,7 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
   state: { folders: ['config'], packages: ['ioredis', 'node:*'] },
   net: { folders: ['state'], packages: ['node:*'] },
   limits: { folders: ['errors', 'state'], packages: [] },
+  usage: { folders: ['files'], packages: ['node:*'] },
   alerts: { folders: ['config', 'egress', 'errors', 'files'], packages: ['undici', 'node:*'] },
   metrics: { folders: [], packages: ['node:*'] },
   translate: { folders: ['errors', 'formats'], packages: [] },
@@ -39,14 +40,14 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
   audit: { folders: ['config', 'files', 'security'], packages: ['node:*'] },
   oauth: { folders: ['config', 'credentials', 'egress', 'errors', 'providers', 'security', 'state'], packages: ['undici'] },
   login: { folders: ['config', 'credentials', 'errors', 'oauth', 'providers', 'security'], packages: ['node:*'] },
-  management: { folders: ['audit', 'config', 'credentials', 'errors', 'files', 'login', 'net', 'security', 'state'], packages: ['@sinclair/typebox', 'node:*'] },
+  management: { folders: ['audit', 'config', 'credentials', 'errors', 'files', 'login', 'net', 'security', 'state', 'usage'], packages: ['@sinclair/typebox', 'node:*'] },
   server: {
-    folders: ['config', 'credentials', 'errors', 'formats', 'limits', 'management', 'metrics', 'net', 'oauth', 'providers', 'routing', 'security', 'translate', 'upstream'],
+    folders: ['config', 'credentials', 'errors', 'formats', 'limits', 'management', 'metrics', 'net', 'oauth', 'providers', 'routing', 'security', 'translate', 'upstream', 'usage'],
     packages: ['@sinclair/typebox', 'fastify', 'pino', 'secure-json-parse', 'node:*'],
   },
-  'main.ts': { folders: ['alerts', 'audit', 'config', 'credentials', 'lifecycle', 'limits', 'management', 'net', 'oauth', 'security', 'server', 'state', 'upstream'], packages: ['fastify', 'pino', 'node:*'] },
+  'main.ts': { folders: ['alerts', 'audit', 'config', 'credentials', 'lifecycle', 'limits', 'management', 'net', 'oauth', 'security', 'server', 'state', 'upstream', 'usage'], packages: ['fastify', 'pino', 'node:*'] },
   cluster: { folders: ['config', 'credentials', 'main.ts', 'metrics', 'security', 'state'], packages: ['node:*'] },
-  cli: { folders: ['audit', 'cluster', 'config', 'credentials', 'errors', 'files', 'login', 'main.ts', 'management', 'security'], packages: ['commander', 'node:*'] },
+  cli: { folders: ['audit', 'cluster', 'config', 'credentials', 'errors', 'files', 'login', 'main.ts', 'management', 'security', 'usage'], packages: ['commander', 'node:*'] },
 };
 
 /** One import: the importing file and what it names, both relative to `src/` (`package:<name>` for packages). */

@@ -181,6 +181,7 @@ export async function discoverProxy({ defaults, tempDir, clientKey, clientKeySha
         status.status = records === probeRequests ? 'enforced' : 'accepted, not enforced';
         status.note = `${records} provider-request record(s) for ${probeRequests} requests`;
       }
+      if (layer.probe.kind === 'usage-file') status.status = fileSize(running.usageFile) > 0 ? 'enforced' : 'accepted, not enforced';
       if (layer.probe.kind === 'log-grows') status.status = fileSize(running.logFile) > logBefore ? 'enforced' : 'accepted, not enforced';
       if (layer.probe.kind === 'metrics-scrape') {
         const counted = await scrapedRequestCount(running.logFile);

@@ -33,7 +33,7 @@ const neverLimits = { enabled: true, requests_per_second: 1_000_000, burst: 1_00
  * @property {string} clientKeySha256
  *
  * @typedef {object} LayerProbe
- * @property {'status' | 'audit-file' | 'log-grows' | 'header' | 'config-refused' | 'metrics-scrape'} kind  'config-refused': `config check` must refuse the patched config; 'metrics-scrape': the listener's URL from the log, its request count must have moved
+ * @property {'status' | 'audit-file' | 'usage-file' | 'log-grows' | 'header' | 'config-refused' | 'metrics-scrape'} kind  'config-refused': `config check` must refuse the patched config; 'metrics-scrape': the listener's URL from the log, its request count must have moved
  * @property {string} [header]                 for 'header': the response header the layer adds
  * @property {(config: any) => void} [patch]   makes the layer reject the probe request
  * @property {boolean} [omitAuth]              send the probe without a client key
@@ -203,6 +203,15 @@ export const layers = [
     },
     // Enforced = one provider-request record per routed request the probe instance served.
     probe: { kind: 'audit-file' },
+  },
+  {
+    name: 'usage',
+    what: 'usage accounting per client key, provider, model and credential (batched appends, 100 ms flush; docs/keys.md#usage)',
+    offSwitch: true,
+    apply(config, context, on) {
+      config.usage = { ...config.usage, enabled: on, file: path.join(context.instanceDir, 'usage.jsonl'), flush_interval_ms: 100 };
+    },
+    probe: { kind: 'usage-file' },
   },
   {
     name: 'access-log',

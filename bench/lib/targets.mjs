@@ -193,6 +193,7 @@ export function proxyTarget({ name, defaults, tempDir, clientKeySha256, onLayers
         baseUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
         logFile,
         auditFile: path.join(instanceDir, 'audit.jsonl'),
+        usageFile: path.join(instanceDir, 'usage.jsonl'),
         stop: () => stopProcess(child, 5000),
       };
     },

@@ -14,6 +14,7 @@ import { registerKeysCommand } from './commands/keys.js';
 import { registerLoginCommand } from './commands/login.js';
 import { registerManagementKeysCommand } from './commands/management-keys.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerUsageCommand } from './commands/usage.js';
 import { packageVersion, registerVersionCommand } from './commands/version.js';
 
 /**
@@ -53,6 +54,7 @@ Environment:
   registerLoginCommand(program, io);
   registerFingerprintCommand(program, io);
   registerAuditCommand(program, io);
+  registerUsageCommand(program, io);
   registerVersionCommand(program, io);
   return program;
 }

@@ -73,6 +73,11 @@ export const defaultConfig: Config = {
     flush_interval_ms: 100, // a crash loses at most this much of events
     stdout: false,
   },
+  usage: {
+    enabled: true,
+    file: './data/usage.jsonl',
+    flush_interval_ms: 1_000, // a crash (SIGKILL) loses at most this much of usage
+  },
   alerts: [],
   alerting: {
     webhook: { secret_file: './data/alert-webhook.key', timeout_ms: 5_000, max_attempts: 4, allow_private_network: false },

@@ -36,6 +36,7 @@ const pathKeys: readonly (readonly string[])[] = [
   ['auth', 'encryption', 'key_file'],
   ['audit', 'file'],
   ['audit', 'key_file'],
+  ['usage', 'file'],
   ['alerting', 'webhook', 'secret_file'],
   ['server', 'tls', 'cert_file'],
   ['server', 'tls', 'key_file'],

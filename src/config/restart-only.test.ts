@@ -27,6 +27,7 @@ describe('restart-only settings, derived from the schema', () => {
       'upstream.max_connections_per_origin',
       'state',
       'audit.*',
+      'usage.*',
       'alerting.*',
       'metrics.*',
       'management.keys_file',
@@ -65,7 +66,7 @@ describe('restart-only settings, derived from the schema', () => {
       if (!row.startsWith('|')) break;
       const restartCell = row.split('|')[2] ?? '';
       for (const match of restartCell.matchAll(/`([a-z_]+(?:\.[a-z_*]+)*)`/g)) {
-        if (/^(server|auth|upstream|state|logging|providers|audit|alerts|alerting|metrics|management)\b/.test(match[1] ?? '')) documented.push(match[1] ?? '');
+        if (/^(server|auth|upstream|state|logging|providers|audit|usage|alerts|alerting|metrics|management)\b/.test(match[1] ?? '')) documented.push(match[1] ?? '');
       }
     }
     expect(documented.sort()).toEqual([...names].sort());

@@ -235,6 +235,19 @@ const AuditConfig = restartOnly(
   }),
 );
 
+/**
+ * Usage accounting (usage/usage-store.ts, docs/keys.md#usage): tokens per client key, provider,
+ * model and credential by hour, appended to `file` (0600) every `flush_interval_ms` — what a
+ * crash (SIGKILL) loses at most. Restart-only: the store is opened once.
+ */
+const UsageConfig = restartOnly(
+  closed({
+    enabled: Type.Boolean(),
+    file: NonEmpty,
+    flush_interval_ms: Type.Integer({ minimum: 10, maximum: 60_000 }),
+  }),
+);
+
 /** A span of time as the alert rules write it: `500ms`, `30s`, `5m`, `1h` (config/alert-rules.ts reads it). */
 const Duration = Type.String({ pattern: '^[0-9]+(ms|s|m|h)$' });
 
@@ -317,6 +330,7 @@ export const ConfigSchema = closed({
   /** The state backend is opened once at start. */
   state: restartOnly(StateConfig),
   audit: AuditConfig,
+  usage: UsageConfig,
   alerts: Type.Array(AlertConfig),
   /** The webhook notifier and its secret are set up once at start; the rules (`alerts`) reload. */
   alerting: restartOnly(AlertingConfig),

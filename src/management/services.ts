@@ -1,3 +1,4 @@
+import type { UsageEntry } from '../usage/usage-store.js';
 import { createCredentialService, type CredentialService } from '../credentials/credential-service.js';
 import type { EncryptedFileStore } from '../credentials/file-store.js';
 import type { SecurityEventSink } from '../credentials/security-events.js';
@@ -41,6 +42,8 @@ export interface ManagementServices {
   readonly refreshRuntime: () => void;
   /** Counters for the security summary (network refusals and the like), read as they are. */
   readonly counters: () => Readonly<Record<string, number>>;
+  /** Every usage entry: the usage file plus what this process has not flushed yet; undefined while `usage.enabled` is false. */
+  readonly usage: (() => Promise<UsageEntry[]>) | undefined;
 }
 
 export interface ManagementServicesOptions {
@@ -53,6 +56,7 @@ export interface ManagementServicesOptions {
   reloadConfig?: () => ReloadOutcome;
   refreshRuntime?: () => void;
   counters?: () => Readonly<Record<string, number>>;
+  usage?: () => Promise<UsageEntry[]>;
   now?: () => number;
   /** The code exchange of API-started logins (tests hand in their own; default: the refresher's HTTP call). */
   tokenCall?: LoginSessionsOptions['tokenCall'];
@@ -74,6 +78,7 @@ export function createManagementServices(options: ManagementServicesOptions): Ma
     reloadConfig: options.reloadConfig,
     refreshRuntime: options.refreshRuntime ?? (() => undefined),
     counters: options.counters ?? (() => ({})),
+    usage: options.usage,
   };
 }
 

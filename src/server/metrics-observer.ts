@@ -1,4 +1,5 @@
 import type { AlertCounter } from '../config/alert-rules.js';
+import { KeyUsageMetrics } from '../metrics/key-usage-metrics.js';
 import { ExpositionWriter } from '../metrics/exposition.js';
 import { writeProcessMetrics } from '../metrics/process-metrics.js';
 import { otherLabel, RequestMetrics } from '../metrics/request-metrics.js';
@@ -41,7 +42,7 @@ const reasonIndex = { missing_key: 0, invalid_key: 1, client_certificate: 2, exp
  * provider that lists no models forwards any name the client sends (`provider/anything`), so the
  * upstream model is a label only when the config names it: a client cannot create series.
  */
-function modelLabel(runtime: Runtime, provider: string, upstreamModel: string | undefined): string {
+export function modelLabel(runtime: Runtime, provider: string, upstreamModel: string | undefined): string {
   if (upstreamModel === undefined) return otherLabel;
   const models = runtime.loaded.config.providers[provider]?.models;
   if (models === undefined) return otherLabel;
@@ -52,6 +53,8 @@ function modelLabel(runtime: Runtime, provider: string, upstreamModel: string | 
 export class GatewayMetrics {
   readonly requests = new RequestMetrics();
   readonly security = new SecurityMetrics();
+  /** Requests and tokens per client key id and provider (metrics/key-usage-metrics.ts). */
+  readonly keys = new KeyUsageMetrics();
   /** Set by main.ts when alert rules run; read on every security event. */
   onSecurityEvent: SecurityEventListener | undefined;
 
@@ -70,6 +73,10 @@ export class GatewayMetrics {
     const provider = route === undefined ? 'none' : route.provider;
     this.requests.observeRequest(exchange.surface ?? 'none', provider, exchange.durationMs ?? 0, outcome.status);
     const usage = exchange.usage;
+    const principal = exchange.principal;
+    if (principal !== undefined && principal.source === 'client-key') {
+      this.keys.add(principal.id, provider, outcome.status >= 400 || outcome.errorCode !== undefined, usage?.inputTokens, usage?.outputTokens, usage?.cachedTokens);
+    }
     if (usage !== undefined && route !== undefined) {
       this.requests.addTokens(provider, modelLabel(this.options.runtime(), provider, route.upstreamModel), usage.inputTokens, usage.outputTokens, usage.cachedTokens);
     }
@@ -97,6 +104,7 @@ export class GatewayMetrics {
   render(): string {
     const writer = new ExpositionWriter();
     this.requests.write(writer);
+    this.keys.write(writer);
     this.security.write(writer, this.options.network, this.options.blockedIps(), this.options.alerts?.());
     writeCredentialStates(writer, this.options.runtime());
     writeProcessMetrics(writer);

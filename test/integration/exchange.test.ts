@@ -131,10 +131,11 @@ describe('one record per request on every bridge', () => {
     expect(text).not.toContain('"usage"');
   });
 
-  it('leaves usage unknown on an OpenAI pass-through stream that did not ask for it (the body is not rewritten)', async () => {
+  it('records usage on an OpenAI pass-through stream that did not ask for it (asked upstream), and the client gets no usage chunk', async () => {
     const { text, record } = await exchangeOf(() => chat({ model: 'gpt-test', stream: true }));
-    expect(record.usage).toBeUndefined();
-    expect(text).not.toContain('"usage"');
+    expect(record.usage).toEqual({ inputTokens: 12, outputTokens: 7, cachedTokens: 0 });
+    expect(text).not.toContain('"prompt_tokens"');
+    expect(text).not.toContain('"choices":[]');
   });
 });
 

@@ -64,6 +64,7 @@ const matrix: { method: string; url: string; role: TestRole; path: (role: TestRo
   { method: 'POST', url: '/credentials/export', role: 'admin', path: () => '/credentials/export', body: () => ({ id: 'no-such-credential', passphrase: 'test passphrase long enough' }) },
   { method: 'DELETE', url: '/credentials/:id', role: 'admin', path: () => '/credentials/no-such-credential' },
   { method: 'GET', url: '/api-keys', role: 'auditor', path: () => '/api-keys' },
+  { method: 'GET', url: '/usage', role: 'auditor', path: () => '/usage?since=1h&by=provider' },
   { method: 'POST', url: '/api-keys', role: 'admin', path: () => '/api-keys', body: (role) => ({ id: `matrix-${role}` }) },
   { method: 'PATCH', url: '/api-keys/:id', role: 'admin', path: (role) => `/api-keys/matrix-${role}`, body: () => ({ metadata: { team: 'matrix' } }) },
   { method: 'DELETE', url: '/api-keys/:id', role: 'admin', path: (role) => `/api-keys/matrix-${role}` },

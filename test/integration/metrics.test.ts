@@ -108,9 +108,11 @@ describe('GET /metrics (Prometheus text, management key)', () => {
     expect(added).toEqual([]);
     expect(sampleValue(text, 'cliproxy_tokens_total', { provider: 'open', model: 'other', kind: 'input' })).toBeGreaterThan(0);
     expect(sampleValue(text, 'cliproxy_suspicious_activity_total', { kind: 'unknown_route' })).toBeGreaterThanOrEqual(26);
-    for (const forbidden of ['evil', 'probe-', 'AAAAAAAA', gateway.clientKey, managementKey, upstreamKey, 'test-client', 'test-ops']) {
+    for (const forbidden of ['evil', 'probe-', 'AAAAAAAA', gateway.clientKey, managementKey, upstreamKey, 'test-ops']) {
       expect(text).not.toContain(forbidden);
     }
+    // Client key ids are labels of the per-key counters (issue 14), and appear nowhere else.
+    expect(text.split('\n').filter((line) => line.includes('test-client')).every((line) => line.includes('key="test-client"') && line.startsWith('cliproxy_key_'))).toBe(true);
   });
 
   it.skipIf(!hasPromtool)('promtool check metrics accepts the exposition of both listeners', async () => {

@@ -1,4 +1,5 @@
 import type { WireFormat } from '../../formats/wire-format.js';
+import { clientAskedForUsage, createUsageChunkStripper, withUsageRequested } from './openai-stream-usage.js';
 import type { FormatBridge, StreamTransformer } from './types.js';
 
 const identityStream: StreamTransformer = {
@@ -22,16 +23,24 @@ export function sameFormatBody(
   return upstreamModel === requestedModel ? raw : JSON.stringify({ ...clientBody, model: upstreamModel });
 }
 
-/** Same format in and out: bytes forwarded (see sameFormatBody), answers relayed untouched. */
+/**
+ * Same format in and out: bytes forwarded (see sameFormatBody), answers relayed untouched. An
+ * OpenAI chat stream is the exception: its usage is asked for upstream when the client did not ask
+ * (openai-stream-usage.ts), and that extra chunk is taken out of what the client gets.
+ */
 export function createPassThroughBridge(format: WireFormat): FormatBridge {
+  const openaiChat = format === 'openai-chat';
   return {
     name: `${format}-pass-through`,
     clientFormat: format,
     upstreamFormat: format,
-    upstreamBody: (context, raw) => sameFormatBody(raw, context.clientBody, context.requestedModel, context.upstreamModel),
+    upstreamBody: (context, raw) =>
+      openaiChat && context.stream && !clientAskedForUsage(context.clientBody)
+        ? withUsageRequested(raw, context.clientBody, context.upstreamModel, context.upstreamModel !== context.requestedModel)
+        : sameFormatBody(raw, context.clientBody, context.requestedModel, context.upstreamModel),
     // Relayed byte for byte; the pipeline checked it first (an HTML page is a 502, not a 200).
     jsonResponse: (upstreamBody) => upstreamBody,
     relaysAnswerBytes: true,
-    streamTransformer: () => identityStream,
+    streamTransformer: (context) => (openaiChat && !clientAskedForUsage(context.clientBody) ? createUsageChunkStripper() : identityStream),
   };
 }

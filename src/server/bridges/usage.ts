@@ -5,9 +5,8 @@ import { scanTopLevelUsage } from './json-tail-scan.js';
 /**
  * Token usage read from what the upstream sent, for the per-request record. Lenient like every
  * upstream read: a missing or odd field is undefined, never an error. Nothing here changes what
- * the client gets: a pass-through body is not re-serialised, and a client that did not ask for a
- * usage chunk gets none (an OpenAI client streaming from an OpenAI upstream without
- * `stream_options.include_usage` therefore leaves the record's usage unknown).
+ * the client gets. (An OpenAI pass-through stream asks upstream for its usage chunk on the client's
+ * behalf and takes it back out for a client that did not ask: openai-stream-usage.ts.)
  */
 
 function field(object: unknown, key: string): unknown {

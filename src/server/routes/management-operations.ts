@@ -4,6 +4,7 @@ import { redactedConfigView } from '../../management/config-view.js';
 import { maxBlockSeconds } from '../../management/ip-blocks.js';
 import { ManagementRefusal } from '../../management/refusal.js';
 import { listManagementKeys } from '../../security/management-key-file.js';
+import { parseSince, summarizeUsage } from '../../usage/usage-query.js';
 import { endpoint, type ManagementEndpoint } from './management-endpoint.js';
 
 /**
@@ -30,12 +31,30 @@ const AuditQuery = closed({
   after_seq: Type.Optional(Type.String({ maxLength: 16 })),
   limit: Type.Optional(Type.String({ maxLength: 8 })),
 });
+/** The usage query (`cliproxyapi usage` has the same options): a key id, how far back, and a split. */
+const UsageQuery = closed({
+  key: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' })),
+  since: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}(d|h|m)$' })),
+  by: Type.Optional(Type.Union([Type.Literal('provider'), Type.Literal('model'), Type.Literal('credential')])),
+});
 const BlockBody = closed({
   ip: Type.String({ minLength: 2, maxLength: 64 }),
   ttl_seconds: Type.Integer({ minimum: 1, maximum: maxBlockSeconds }),
 });
 
 export const operationEndpoints: readonly ManagementEndpoint[] = [
+  endpoint({
+    method: 'GET',
+    url: '/usage',
+    role: 'auditor',
+    query: UsageQuery,
+    handle: async ({ query, services }) => {
+      if (services.usage === undefined) throw new ManagementRefusal('GW_MANAGEMENT_CONFLICT', 'usage accounting is off (usage.enabled: false)');
+      const since = Date.now() - (parseSince(query.since ?? '7d') ?? 0);
+      const rows = summarizeUsage(await services.usage(), { since, ...(query.key === undefined ? {} : { key: query.key }), ...(query.by === undefined ? {} : { by: query.by }) });
+      return { since: new Date(since).toISOString(), ...(query.by === undefined ? {} : { by: query.by }), usage: rows };
+    },
+  }),
   endpoint({
     method: 'GET',
     url: '/whoami',
