@@ -55,9 +55,17 @@ export interface UsageStoreOptions {
 const separator = '\u0000';
 const hourMs = 3_600_000;
 
-/** `YYYY-MM-DDTHH` of an epoch time, UTC. */
+let cachedHourNumber = -1;
+let cachedHour = '';
+
+/** `YYYY-MM-DDTHH` of an epoch time, UTC; the string is built once per hour, not per request. */
 export function hourOf(time: number): string {
-  return new Date(time).toISOString().slice(0, 13);
+  const hourNumber = Math.floor(time / hourMs);
+  if (hourNumber !== cachedHourNumber) {
+    cachedHour = new Date(hourNumber * hourMs).toISOString().slice(0, 13);
+    cachedHourNumber = hourNumber;
+  }
+  return cachedHour;
 }
 
 function entryKey(entry: Omit<UsageEntry, keyof UsageDelta>): string {
