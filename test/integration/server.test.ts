@@ -165,7 +165,7 @@ describe('graceful shutdown', () => {
   });
 
   it('closes in reverse order of creation: the server first, what it uses after', () => {
-    expect(setup.testGateway.gateway.shutdownOrder).toEqual(['http server', 'upstream client', 'credential watcher', 'management logins', 'ban mirror', 'OAuth refresh', 'state backend', 'audit log']);
+    expect(setup.testGateway.gateway.shutdownOrder).toEqual(['http server', 'upstream client', 'credential watcher', 'management logins', 'ban mirror', 'usage store', 'OAuth refresh', 'state backend', 'audit log']);
   });
 
   it('tolerates close() being called twice (SIGTERM then SIGINT)', async () => {
