@@ -68,6 +68,20 @@ export function tokensByKeySince(entries: readonly UsageEntry[], since: number):
   return totals;
 }
 
+/**
+ * Tokens (input + output) each key has used in the current UTC day and month, as recorded (settled
+ * usage; requests in flight are not in it yet): what `keys list` and the management API show
+ * beside a key's budgets.
+ */
+export function budgetUseByKey(entries: readonly UsageEntry[], now: number): Map<string, { day: number; month: number }> {
+  const today = new Date(now).toISOString();
+  const day = tokensByKeySince(entries, Date.parse(`${today.slice(0, 10)}T00:00:00Z`));
+  const month = tokensByKeySince(entries, Date.parse(`${today.slice(0, 7)}-01T00:00:00Z`));
+  const use = new Map<string, { day: number; month: number }>();
+  for (const [key, tokens] of month) use.set(key, { day: day.get(key) ?? 0, month: tokens });
+  return use;
+}
+
 /** The rows as a fixed-width table (the CLI's default output). */
 export function usageTable(rows: readonly UsageRow[], by: UsageDimension | undefined): string {
   const header = ['KEY', ...(by === undefined ? [] : [by.toUpperCase()]), 'REQUESTS', 'ERRORS', 'INPUT', 'OUTPUT', 'CACHED'];

@@ -53,7 +53,7 @@ describe('cliproxyapi CLI (in-process)', () => {
 
     const listed = await run(['keys', 'list']);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/^ID\s+SOURCE\s+STATUS\s+SCOPE\s+EXPIRES\s+LIMITS\s+CREATED\nalice\s+file\s+active\s+all\s+-\s+-\s+\d{4}-/);
+    expect(listed.stdout).toMatch(/^ID\s+SOURCE\s+STATUS\s+SCOPE\s+EXPIRES\s+LIMITS\s+USED DAY\/MONTH\s+CREATED\nalice\s+file\s+active\s+all\s+-\s+-\s+0\/0\s+\d{4}-/);
     expect(listed.stdout).not.toContain(key);
 
     expect(await run(['keys', 'revoke', 'alice'])).toEqual({ code: 0, stdout: "revoked client key 'alice'\n", stderr: '' });

@@ -112,6 +112,13 @@ describe('usage matches what the upstream reported', () => {
     expect(await usageOf('ant-to-oai-json', 'credential')).toEqual([expect.objectContaining({ credential: expect.stringMatching(/^oai-key-[01]$/) as unknown, requests: 1 })]);
   });
 
+  it('GET /v0/management/api-keys shows each key\'s recorded use of the day and month beside its budgets', async () => {
+    const listed = await callManagement(testGateway.url, 'GET', '/v0/management/api-keys', { key: management.keys.auditor });
+    const keysListed = listed.json['api_keys'] as { id: string; budget_use: { day: number; month: number } }[];
+    expect(keysListed.find((key) => key.id === 'oai-json')?.budget_use).toEqual({ day: 19, month: 19 });
+    expect(keysListed.find((key) => key.id === 'ant-json')?.budget_use).toEqual({ day: 22, month: 22 });
+  });
+
   it('Prometheus counters carry the totals with key ids as labels, never keys', async () => {
     const scrape = await callManagement(testGateway.url, 'GET', '/metrics', { key: management.keys.auditor });
     expect(scrape.text).toMatch(/cliproxy_key_tokens_total\{key="oai-json",provider="oai",kind="input"\} 12/);

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { ClientKeyError, createClientKey, listClientKeys, revokeClientKey, updateClientKey, type ClientKeyListing } from '../../security/client-keys.js';
+import { readUsageFile } from '../../usage/usage-store.js';
+import { budgetUseByKey } from '../../usage/usage-query.js';
 import { addKeyFieldOptions, keyFieldsFrom, type KeyFieldOptions } from './key-fields.js';
 import { openCliAuditLog } from '../cli-audit.js';
 import { environmentOf, resolveConfigPath, workingDirectoryOf, type CliIo } from '../cli-io.js';
@@ -81,8 +83,11 @@ Examples:
     .description('list client keys: source, status, scope, expiry and limits (never the keys or their hashes)')
     .option(configOptionFlags, configOptionHelp)
     .option('--json', 'print JSON (every field, metadata included)')
-    .action((options: { config?: string; json?: boolean }) => {
-      const listed = listClientKeys(loadFor(options.config, io));
+    .action(async (options: { config?: string; json?: boolean }) => {
+      const loaded = loadFor(options.config, io);
+      // Budget use as recorded in the usage file (settled usage; at most usage.flush_interval_ms behind a server).
+      const use = loaded.config.usage.enabled ? budgetUseByKey(await readUsageFile(loaded.config.usage.file), Date.now()) : new Map<string, { day: number; month: number }>();
+      const listed = listClientKeys(loaded).map((key) => ({ ...key, budget_use: use.get(key.id) ?? { day: 0, month: 0 } }));
       if (options.json === true) {
         io.stdout(`${JSON.stringify({ api_keys: listed }, null, 2)}\n`);
         return;
@@ -91,8 +96,8 @@ Examples:
         io.stdout("no client keys; create one with 'cliproxyapi keys create --id NAME'\n");
         return;
       }
-      const rows = listed.map((key) => [key.id, key.source, key.status, scopeOf(key), key.expires_at ?? '-', limitsOf(key), key.created_at ?? '-']);
-      const header = ['ID', 'SOURCE', 'STATUS', 'SCOPE', 'EXPIRES', 'LIMITS', 'CREATED'];
+      const rows = listed.map((key) => [key.id, key.source, key.status, scopeOf(key), key.expires_at ?? '-', limitsOf(key), `${key.budget_use.day}/${key.budget_use.month}`, key.created_at ?? '-']);
+      const header = ['ID', 'SOURCE', 'STATUS', 'SCOPE', 'EXPIRES', 'LIMITS', 'USED DAY/MONTH', 'CREATED'];
       const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
       for (const row of [header, ...rows]) io.stdout(`${row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')}\n`);
     });

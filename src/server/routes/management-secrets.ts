@@ -6,6 +6,7 @@ import { generateTotpSecret, otpauthUri, base32Encode } from '../../management/t
 import { ClientKeyPolicyFields } from '../../config/schema.js';
 import { ClientKeyError, createClientKey, listClientKeys, revokeClientKey, updateClientKey, type ClientKeyFields } from '../../security/client-keys.js';
 import { registerSecrets } from '../../security/redact.js';
+import { budgetUseByKey } from '../../usage/usage-query.js';
 import { countTotpFailure, endpoint, type ManagementCall, type ManagementEndpoint } from './management-endpoint.js';
 
 /**
@@ -103,7 +104,16 @@ export const secretEndpoints: readonly ManagementEndpoint[] = [
       return { deleted };
     },
   }),
-  endpoint({ method: 'GET', url: '/api-keys', role: 'auditor', handle: ({ runtime }) => Promise.resolve({ api_keys: listClientKeys(runtime.loaded) }) }),
+  endpoint({
+    method: 'GET',
+    url: '/api-keys',
+    role: 'auditor',
+    handle: async ({ runtime, services }) => {
+      // Beside each key's budgets: the tokens recorded against it this UTC day and month.
+      const use = services.usage === undefined ? undefined : budgetUseByKey(await services.usage(), Date.now());
+      return { api_keys: listClientKeys(runtime.loaded).map((key) => (use === undefined ? key : { ...key, budget_use: use.get(key.id) ?? { day: 0, month: 0 } })) };
+    },
+  }),
   endpoint({
     method: 'POST',
     url: '/api-keys',
