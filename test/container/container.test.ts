@@ -110,6 +110,8 @@ function volumes(upstream: StubUpstream, clientKey: string, tls?: { cert: Buffer
     `    - { id: container-test, key_sha256: ${createHash('sha256').update(clientKey).digest('hex')} }`,
     'audit:',
     '  file: /logs/audit.jsonl',
+    'usage:',
+    '  file: /auths/usage.jsonl # the usage file lives on a writable volume, never in the read-only config mount',
     'providers:',
     '  stub:',
     '    type: openai',
