@@ -3,6 +3,7 @@ import { isPlaceholderSecret } from '../config/placeholders.js';
 import { encryptionKeyBytes } from './crypto.js';
 import { writePrivateFile } from '../files/private-file.js';
 import { readRegularFile } from '../files/read-file.js';
+import { readOnlyMountProblemsForStats, secretReadPath } from '../files/read-only-mount.js';
 
 /**
  * The keyring: every key credential files may be encrypted under, by key id (`kid`).
@@ -102,11 +103,16 @@ export function generateKey(now: Date = new Date()): KeyringKey {
  * symlink) readable by its owner only; a group- or world-readable key file is refused with the chmod.
  */
 export async function readKeyFile(path: string): Promise<Keyring> {
-  const { content, stats } = await readRegularFile(path, { maxBytes: maxKeyFileBytes });
+  // A key file mounted from an orchestrator's Secret (symlinks inside a read-only mount) is read at its target.
+  const target = secretReadPath(path);
+  const { content, stats } = await readRegularFile(target, { maxBytes: maxKeyFileBytes });
   const mode = stats.mode & 0o777;
   try {
     if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-      throw new Error(`${path}: key file mode ${mode.toString(8).padStart(4, '0')} lets group or others read it; fix: chmod 600 ${path}`);
+      // Group read is refused, except on a read-only mount in the orchestrator's shape (files/read-only-mount.ts).
+      const mounted = readOnlyMountProblemsForStats(target, stats, 'file');
+      if (mounted === undefined) throw new Error(`${path}: key file mode ${mode.toString(8).padStart(4, '0')} lets group or others read it; fix: chmod 600 ${path}`);
+      if (mounted.length > 0) throw new Error(`${path}: key file ${mounted.map((problem) => `${problem.problem}; fix: ${problem.fix}`).join('; ')}`);
     }
     const text = content.toString('utf8').trim();
     if (!text.startsWith('{')) {

@@ -1,13 +1,16 @@
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { lstat, open, realpath, stat, type FileHandle } from 'node:fs/promises';
-import { isAbsolute, relative } from 'node:path';
+import { relative } from 'node:path';
 import { privateDirectoryMode, privateFileMode } from './private-file.js';
+import { checkReadOnlyMountSecret, isInsideOrAt, readOnlyMountProblemsForStats } from './read-only-mount.js';
 
 /**
  * The permission checks of every path that holds a secret (auth.dir and its files, the encryption
  * key file, a config holding secrets, the client key file): not group/other accessible, owned by the
  * proxy's uid (or root), no symlink out of its directory. Each problem comes with the shell command
- * that fixes it and, where a program may do it, a repair for `--fix-permissions`.
+ * that fixes it and, where a program may do it, a repair for `--fix-permissions`. A path the rule
+ * refuses is accepted when it sits on a read-only mount in the orchestrator's shape
+ * (read-only-mount.ts): `serve`, `creds check` and `doctor` all come through here.
  */
 
 /** One insecure path found at startup, with the command that fixes it. */
@@ -45,15 +48,23 @@ export type SecretPathKind = 'file' | 'directory' | 'containing-directory';
 export interface SecretPathProblem {
   problem: string;
   fix: string;
-  wanted: { mode: number } | { uid: number; gid: number };
+  /** Undefined for a file on a read-only mount: nothing can be changed there, the volume's definition must be. */
+  wanted?: { mode: number } | { uid: number; gid: number };
 }
 
 /**
  * The rule every secret path follows, decided from stats (an lstat by path, or the fstat of an open
  * descriptor): mode and owner. Symlinks are the caller's business (an lstat shows them, an
- * O_NOFOLLOW open refuses them).
+ * O_NOFOLLOW open refuses them). Where the ordinary rule refuses and `path` is exactly that file on
+ * a read-only mount, the read-only mount rule decides instead.
  */
 export function secretPathProblems(path: string, stats: Stats, kind: SecretPathKind): SecretPathProblem[] {
+  const problems = ordinaryPathProblems(path, stats, kind);
+  if (problems.length === 0) return problems;
+  return readOnlyMountProblemsForStats(path, stats, kind) ?? problems;
+}
+
+function ordinaryPathProblems(path: string, stats: Stats, kind: SecretPathKind): SecretPathProblem[] {
   if (process.platform === 'win32') return [];
   const problems: SecretPathProblem[] = [];
   const quoted = shellQuote(path);
@@ -84,7 +95,8 @@ export function secretPathProblems(path: string, stats: Stats, kind: SecretPathK
 
 /**
  * Checks one path that holds secrets: not group/other accessible, owned by us (or root), and not a
- * symlink pointing outside `containingDirectory`. Returns nothing when the path does not exist.
+ * symlink pointing outside `containingDirectory` — or, refused by that, a secret in the orchestrator's
+ * shape on a read-only mount (read-only-mount.ts). Returns nothing when the path does not exist.
  */
 export async function checkSecretPath(
   path: string,
@@ -98,6 +110,15 @@ export async function checkSecretPath(
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
+  const findings = await ordinaryFindings(path, linkStats, options);
+  if (findings.length === 0) return findings;
+  // Refused by the ordinary rule: on a read-only mount the orchestrator's shape may still pass.
+  const mounted = checkReadOnlyMountSecret(path, options.kind);
+  if (mounted === undefined) return findings;
+  return mounted.problems.map(({ problem, fix }) => ({ path, problem, fix }));
+}
+
+async function ordinaryFindings(path: string, linkStats: Stats, options: { kind: SecretPathKind; containingDirectory?: string }): Promise<PermissionFinding[]> {
   const quoted = shellQuote(path);
   if (linkStats.isSymbolicLink()) {
     const target = await realpath(path).catch(() => undefined);
@@ -114,12 +135,12 @@ export async function checkSecretPath(
     return [{ path, problem: 'is a symlink; secret files are opened without following symlinks', fix: `replace ${quoted} with the file it points to` }];
   }
   const inspected = { dev: linkStats.dev, ino: linkStats.ino };
-  return secretPathProblems(path, linkStats, options.kind).map(({ problem, fix, wanted }) => ({
+  return ordinaryPathProblems(path, linkStats, options.kind).map(({ problem, fix, wanted }) => ({
     path,
     problem,
     fix,
     // As anyone but root, a chown repair fails and the start stays refused.
-    repair: () => repairThroughHandle(path, inspected, wanted),
+    ...(wanted === undefined ? {} : { repair: () => repairThroughHandle(path, inspected, wanted) }),
   }));
 }
 
@@ -130,7 +151,7 @@ export async function checkSecretPath(
  * must be the ones inspected, and the change goes through the descriptor (fchmod/fchown).
  * Anything else changes nothing and throws an error naming the path.
  */
-async function repairThroughHandle(path: string, inspected: { dev: number; ino: number }, wanted: SecretPathProblem['wanted']): Promise<void> {
+async function repairThroughHandle(path: string, inspected: { dev: number; ino: number }, wanted: NonNullable<SecretPathProblem['wanted']>): Promise<void> {
   await repairSeam.beforeRepair(path);
   let handle: FileHandle;
   try {
@@ -161,8 +182,7 @@ export const repairSeam: { beforeRepair: (path: string) => Promise<void> } = {
 };
 
 function isOutside(container: string, target: string): boolean {
-  const relation = relative(container, target);
-  return relation === '' || relation.startsWith('..') || isAbsolute(relation);
+  return relative(container, target) === '' || !isInsideOrAt(container, target);
 }
 
 /** True when `path` exists (following symlinks). */

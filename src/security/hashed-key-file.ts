@@ -5,6 +5,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from '../config/config-error.js';
 import type { OperatorCodeFor } from '../errors/operator-codes.js';
 import { FileReadError, readRegularFileSync, type RegularFileContent } from '../files/read-file.js';
+import { secretReadPath } from '../files/read-only-mount.js';
 import { secretPathProblems } from '../files/secret-path-check.js';
 
 /** Longest key file read: 10,000 keys fit in about 1.5 MB; anything larger is not ours. 4 MiB. */
@@ -31,7 +32,9 @@ export function readHashedKeyFile(path: string, rules: HashedKeyFileRules): unkn
   const { label, codes } = rules;
   let read: RegularFileContent;
   try {
-    read = readRegularFileSync(path, { maxBytes: maxKeyFileBytes });
+    // On a read-only mount in the orchestrator's shape (a Secret volume's ..data links) the target is
+    // read; anywhere else a symlink is refused by the no-follow open (files/read-only-mount.ts).
+    read = readRegularFileSync(secretReadPath(path), { maxBytes: maxKeyFileBytes });
   } catch (error) {
     if (!(error instanceof FileReadError)) throw error;
     if (error.reason === 'missing') return undefined;
@@ -40,7 +43,7 @@ export function readHashedKeyFile(path: string, rules: HashedKeyFileRules): unkn
   }
   const directory = dirname(path);
   const unsafe = [
-    ...secretPathProblems(path, read.stats, 'file').map((problem) => `${label} ${problem.problem}; fix: ${problem.fix}`),
+    ...secretPathProblems(secretReadPath(path), read.stats, 'file').map((problem) => `${label} ${problem.problem}; fix: ${problem.fix}`),
     ...secretPathProblems(directory, statSync(directory), 'containing-directory').map((problem) => `${directory} (the ${label}'s directory) ${problem.problem}; fix: ${problem.fix}`),
   ];
   if (unsafe.length > 0) throw new ConfigError(path, unsafe, codes.unsafe);

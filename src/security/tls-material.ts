@@ -1,11 +1,12 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { realpath, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import type { ReadonlyConfig } from '../config/schema.js';
 import { openSslCipherList } from '../config/tls-cipher-suites.js';
 import type { OperatorCodeFor } from '../errors/operator-codes.js';
 import { readRegularFile } from '../files/read-file.js';
+import { isInsideOrAt } from '../files/read-only-mount.js';
 import { checkSecretPath, formatFinding, secretPathProblems } from '../files/secret-path-check.js';
 
 /**
@@ -54,8 +55,7 @@ export interface TlsPair {
 async function keyPathToCheck(keyFile: string): Promise<string> {
   const target = await realpath(keyFile).catch(() => keyFile);
   const directory = await realpath(dirname(keyFile)).catch(() => dirname(keyFile));
-  const relation = relative(directory, target);
-  return relation !== '' && !relation.startsWith('..') && !isAbsolute(relation) ? target : keyFile;
+  return relative(directory, target) !== '' && isInsideOrAt(directory, target) ? target : keyFile;
 }
 
 /**
