@@ -8,6 +8,7 @@ import { CliExit, processIo, type CliIo } from './cli-io.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerConfigCommand } from './commands/config-check.js';
 import { registerCredsCommand } from './commands/creds.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEncryptionCommand } from './commands/encryption.js';
 import { registerFingerprintCommand } from './commands/fingerprint.js';
 import { registerKeysCommand } from './commands/keys.js';
@@ -38,6 +39,7 @@ Examples:
   $ cliproxyapi keys create --id alice          create a client key (printed once)
   $ cliproxyapi keys list                       list client key ids
   $ cliproxyapi audit verify                    check the audit log's hash chain
+  $ cliproxyapi doctor --config config.yaml     check the deployment against the security checklist
   $ cliproxyapi login claude                    sign in to a Claude account (codex, gemini too)
   $ cliproxyapi management-keys create --id ops --role admin   a management API key (printed once)
 
@@ -55,6 +57,7 @@ Environment:
   registerFingerprintCommand(program, io);
   registerAuditCommand(program, io);
   registerUsageCommand(program, io);
+  registerDoctorCommand(program, io);
   registerVersionCommand(program, io);
   return program;
 }

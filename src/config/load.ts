@@ -90,6 +90,26 @@ function buildLoadedConfig(
   user: unknown,
   context: { sourceName: string; baseDir: string; env: EnvSource; configPath: string | undefined },
 ): LoadedConfig {
+  const assembled = assembleConfig(user, context);
+  if (assembled.problems.length > 0) throw new ConfigError(context.sourceName, assembled.problems);
+  return deepFreeze({
+    config: assembled.merged as unknown as Config,
+    configPath: context.configPath,
+    baseDir: context.baseDir,
+    warnings: assembled.warnings,
+  });
+}
+
+interface AssembledConfig {
+  merged: Record<string, unknown>;
+  problems: string[];
+  warnings: string[];
+  /** True when the schema accepted the merged config: its shape is `Config`, whatever the other problems. */
+  schemaValid: boolean;
+}
+
+/** Defaults, the user's file, env overrides, then every check: the one pipeline of loadConfig and inspectConfig. */
+function assembleConfig(user: unknown, context: { baseDir: string; env: EnvSource }): AssembledConfig {
   const problems: string[] = [];
   const warnings: string[] = [];
   let userRecord: Record<string, unknown> = {};
@@ -109,14 +129,48 @@ function buildLoadedConfig(
   problems.push(...semantic.problems);
   warnings.push(...semantic.warnings);
   problems.push(...checkUnbuiltFeatures(merged).errors);
+  // A file that is not a mapping was replaced by the defaults above: those are not the user's config.
+  const userShapeValid = isPlainRecord(user) || user === null || user === undefined;
+  return { merged, problems, warnings, schemaValid: schemaFindings.length === 0 && userShapeValid };
+}
 
-  if (problems.length > 0) throw new ConfigError(context.sourceName, problems);
-  return deepFreeze({
-    config: merged as unknown as Config,
-    configPath: context.configPath,
-    baseDir: context.baseDir,
-    warnings,
-  });
+/** What `doctor` learns from a config without refusing it (config/load.ts pipeline, nothing skipped). */
+export interface ConfigInspection {
+  /** Absolute path of the file, or undefined for the embedded default. */
+  readonly configPath: string | undefined;
+  readonly baseDir: string;
+  /** Every problem loadConfig would refuse the config for; empty when it loads. */
+  readonly problems: readonly string[];
+  readonly warnings: readonly string[];
+  /** The config when the file could be read and the schema accepted it (even with other problems), frozen. */
+  readonly config: ReadonlyConfig | undefined;
+  /** The loaded config exactly as `serve` would run it: only when there is no problem at all. */
+  readonly loaded: LoadedConfig | undefined;
+}
+
+/**
+ * The same pipeline as loadConfig, but a problem is reported instead of thrown, and the config is
+ * still returned when only the rules beyond the schema refused it: `doctor` then reports each
+ * problem under the check it belongs to and still runs the checks that need the config.
+ */
+export function inspectConfig(options: { path?: string; env?: EnvSource; cwd?: string } = {}): ConfigInspection {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const configPath = options.path === undefined ? undefined : resolve(cwd, options.path);
+  const baseDir = configPath === undefined ? cwd : dirname(configPath);
+  let user: unknown = {};
+  if (configPath !== undefined) {
+    try {
+      user = parseYaml(readConfigFile(configPath), configPath);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return { configPath, baseDir, problems: error.problems, warnings: [], config: undefined, loaded: undefined };
+    }
+  }
+  const assembled = assembleConfig(user, { baseDir, env });
+  const config = assembled.schemaValid ? (deepFreeze(assembled.merged) as unknown as ReadonlyConfig) : undefined;
+  const loaded = assembled.problems.length === 0 && config !== undefined ? deepFreeze({ config, configPath, baseDir, warnings: assembled.warnings }) : undefined;
+  return { configPath, baseDir, problems: assembled.problems, warnings: assembled.warnings, config, loaded };
 }
 
 /**

@@ -132,7 +132,8 @@ function checkMetricsListener(result: SemanticResult, listener: Record<string, u
   result.problems.push(`metrics.listener.host: ${host} is not a loopback address; the metrics listener has no key, so it binds loopback only (scrape GET /metrics on the main listener with a management key instead)`);
 }
 
-function isLoopbackHost(host: string): boolean {
+/** A bind address that only this host reaches (`serve` and `doctor` agree on it). */
+export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
