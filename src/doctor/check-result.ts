@@ -34,6 +34,8 @@ export interface DoctorContext {
   readonly workers: number;
   /** `--url URL`: the running proxy, for the post-deployment checks. */
   readonly url: string | undefined;
+  /** `--container auto|yes|no`: whether the container checks judge this process. */
+  readonly containerMode: 'auto' | 'yes' | 'no';
 }
 
 export function pass(id: string, message: string, details?: readonly string[]): CheckResult {

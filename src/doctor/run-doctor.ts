@@ -6,7 +6,10 @@ import { checkConfig } from './checks/config-check.js';
 import { checkCredentialAge, checkEncryption, checkEncryptionKeyAge, checkPermissions, checkPlaintextCredentials } from './checks/credential-store-checks.js';
 import { checkClientKeys, checkManagement, checkTls } from './checks/exposure-checks.js';
 import { checkIpAllowlist, checkIpLists, checkProviders, checkRateLimit } from './checks/network-checks.js';
+import { checkContainer, containerCheckIds, type ContainerMode } from './checks/container-checks.js';
+import { checkInstallationLockfile, checkInstallationSbom } from './checks/installation-checks.js';
 import { checkReplicas } from './checks/replicas-check.js';
+import { checkRunningProxy, runningProxyCheckIds } from './checks/running-proxy-checks.js';
 import { doctorSchemaVersion, type DoctorReport } from './report-schema.js';
 
 /**
@@ -24,38 +27,47 @@ export interface DoctorOptions {
   replicas: number;
   workers: number;
   url: string | undefined;
+  /** `--container`: auto-detect whether this is the deployment's container, or say so. */
+  containerMode: ContainerMode;
   version: string;
   now?: Date;
 }
 
+/** A runner reports one check, or a group that shares one probe (the five container checks). */
 interface CheckRunner {
-  readonly id: string;
-  readonly run: (context: DoctorContext) => CheckResult | Promise<CheckResult>;
+  readonly ids: readonly string[];
+  readonly run: (context: DoctorContext) => CheckResult | CheckResult[] | Promise<CheckResult | CheckResult[]>;
 }
+
+const one = (id: string, run: (context: DoctorContext) => CheckResult | Promise<CheckResult>): CheckRunner => ({ ids: [id], run });
 
 /** Every check, in the order the report lists them (cheapest and most basic first). */
 const checkRunners: readonly CheckRunner[] = [
-  { id: 'config', run: checkConfig },
-  { id: 'tls', run: checkTls },
-  { id: 'client-keys', run: checkClientKeys },
-  { id: 'management', run: checkManagement },
-  { id: 'permissions', run: checkPermissions },
-  { id: 'encryption', run: checkEncryption },
-  { id: 'plaintext-credentials', run: checkPlaintextCredentials },
-  { id: 'encryption-key-age', run: checkEncryptionKeyAge },
-  { id: 'credential-age', run: checkCredentialAge },
-  { id: 'rate-limit', run: checkRateLimit },
-  { id: 'ip-allowlist', run: checkIpAllowlist },
-  { id: 'ip-lists', run: checkIpLists },
-  { id: 'providers', run: checkProviders },
-  { id: 'audit', run: checkAudit },
-  { id: 'audit-chain', run: checkAuditChain },
-  { id: 'alerts', run: checkAlerts },
-  { id: 'replicas', run: checkReplicas },
+  one('config', checkConfig),
+  one('tls', checkTls),
+  one('client-keys', checkClientKeys),
+  one('management', checkManagement),
+  one('permissions', checkPermissions),
+  one('encryption', checkEncryption),
+  one('plaintext-credentials', checkPlaintextCredentials),
+  one('encryption-key-age', checkEncryptionKeyAge),
+  one('credential-age', checkCredentialAge),
+  one('rate-limit', checkRateLimit),
+  one('ip-allowlist', checkIpAllowlist),
+  one('ip-lists', checkIpLists),
+  one('providers', checkProviders),
+  one('audit', checkAudit),
+  one('audit-chain', checkAuditChain),
+  one('alerts', checkAlerts),
+  one('replicas', checkReplicas),
+  { ids: containerCheckIds, run: checkContainer },
+  one('installation-lockfile', () => checkInstallationLockfile()),
+  one('installation-sbom', () => checkInstallationSbom()),
+  { ids: runningProxyCheckIds, run: checkRunningProxy },
 ];
 
 /** The ids in report order: docs/doctor.md lists the same (a test checks it). */
-export const doctorCheckIds: readonly string[] = checkRunners.map((runner) => runner.id);
+export const doctorCheckIds: readonly string[] = checkRunners.flatMap((runner) => runner.ids);
 
 function inspect(options: DoctorOptions): ConfigInspection {
   try {
@@ -67,12 +79,13 @@ function inspect(options: DoctorOptions): ConfigInspection {
   }
 }
 
-async function runOne(runner: CheckRunner, context: DoctorContext): Promise<CheckResult> {
+async function runOne(runner: CheckRunner, context: DoctorContext): Promise<CheckResult[]> {
   try {
-    return await runner.run(context);
+    const results = await runner.run(context);
+    return Array.isArray(results) ? results : [results];
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error);
-    return fail(runner.id, `the check could not run: ${message}`, 'fix the cause named here and run doctor again');
+    return runner.ids.map((id) => fail(id, `the check could not run: ${message}`, 'fix the cause named here and run doctor again'));
   }
 }
 
@@ -99,10 +112,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     replicas: options.replicas,
     workers: options.workers,
     url: options.url,
+    containerMode: options.containerMode,
   };
   const checks: DoctorReport['checks'] = [];
   // One after another: the checks share the credential store's inspection and the 2 cores of a CI runner.
-  for (const runner of checkRunners) checks.push(redacted(await runOne(runner, context)));
+  for (const runner of checkRunners) for (const result of await runOne(runner, context)) checks.push(redacted(result));
   const summary = { pass: 0, warn: 0, fail: 0, skip: 0 };
   for (const check of checks) summary[check.status] += 1;
   const failed = summary.fail > 0 || (options.strict && summary.warn > 0);

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Value } from '@sinclair/typebox/value';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DoctorReportSchema, type DoctorReport } from '../../src/doctor/report-schema.js';
+import { check, doctor } from './doctor-run.js';
 import { serializeEventFields } from '../../src/audit/audit-record.js';
 import { AuditFileWriter } from '../../src/audit/audit-writer.js';
 import { runCliCaptured } from '../helpers/cli-in-process.js';
@@ -21,33 +21,16 @@ beforeEach(async () => {
 });
 afterEach(() => tree.remove());
 
-interface DoctorRun {
-  code: number;
-  report: DoctorReport;
-  stderr: string;
-  stdout: string;
-}
-
-async function doctor(args: string[], cwd = '/', env: Record<string, string> = {}): Promise<DoctorRun> {
-  const run = await runCliCaptured(['doctor', '--json', ...args], cwd, { env });
-  // Exactly one JSON document on stdout, nothing on stderr, and it matches the published schema.
-  const report = JSON.parse(run.stdout) as DoctorReport;
-  expect([...Value.Errors(DoctorReportSchema, report)].map((error) => `${error.path}: ${error.message}`)).toEqual([]);
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(report.exit_code);
-  return { code: run.code, report, stderr: run.stderr, stdout: run.stdout };
-}
-
-/** The checks that warned or failed, as `id:status`. */
+/**
+ * The checks that warned or failed, as `id:status`. A repository checkout carries no SBOM (a
+ * release does), so `installation-sbom` warns in every run here; its own test is in
+ * doctor-deployment.test.ts.
+ */
 function problems(report: DoctorReport): string[] {
-  return report.checks.filter((check) => check.status === 'warn' || check.status === 'fail').map((check) => `${check.id}:${check.status}`);
+  expect(check(report, 'installation-sbom').status).toBe('warn');
+  return report.checks.filter((entry) => (entry.status === 'warn' || entry.status === 'fail') && entry.id !== 'installation-sbom').map((entry) => `${entry.id}:${entry.status}`);
 }
 
-function check(report: DoctorReport, id: string): DoctorReport['checks'][number] {
-  const found = report.checks.find((entry) => entry.id === id);
-  if (found === undefined) throw new Error(`no check ${id}`);
-  return found;
-}
 
 /** Every path under `root` with its mode, size and mtime: what "read-only" must leave alone. */
 function snapshot(root: string): string[] {
@@ -65,16 +48,17 @@ function snapshot(root: string): string[] {
 }
 
 describe('cliproxyapi doctor: the clean hardened deployment', () => {
-  it('passes every check with exit 0, --strict included, from any working directory', async () => {
+  it('passes every check with exit 0 from any working directory (the checkout\'s missing SBOM the only warning)', async () => {
     const before = snapshot(tree.root);
     for (const [cwd, args, env] of [
       ['/', ['--config', tree.configPath], {}],
       [tree.root, ['--config', 'config.yaml'], {}],
       [tree.data, [], { CLIPROXY_CONFIG: tree.configPath }],
     ] as const) {
-      const run = await doctor([...args, '--strict'], cwd, env);
+      const run = await doctor([...args], cwd, env);
       expect(problems(run.report)).toEqual([]);
       expect(run.code).toBe(0);
+      expect(check(run.report, 'installation-lockfile').status).toBe('pass');
       expect(run.report.config).toBe(tree.configPath);
       expect(check(run.report, 'audit').message).toContain('no file yet');
     }
@@ -83,13 +67,13 @@ describe('cliproxyapi doctor: the clean hardened deployment', () => {
 
   it('prints one line per check with the fix in text mode', async () => {
     tree.writeConfig(patched(hardenedConfig(), { alerts: [] }));
-    const run = await runCliCaptured(['doctor', '--config', tree.configPath], '/', { env: {} });
+    const run = await runCliCaptured(['doctor', '--container', 'no', '--config', tree.configPath], '/', { env: {} });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^PASS {2}config +\S/m);
     expect(run.stdout).toMatch(/^WARN {2}alerts +no alert rule on auth_failures or rate_limit_violations$/m);
     expect(run.stdout).toMatch(/^ +fix: add rules such as/m);
-    expect(run.stdout).toMatch(/pass, 1 warn, 0 fail, \d+ skip: OK\n$/);
-    expect((await runCliCaptured(['doctor', '--strict', '--config', tree.configPath], '/', { env: {} })).code).toBe(1);
+    expect(run.stdout).toMatch(/pass, 2 warn, 0 fail, \d+ skip: OK\n$/);
+    expect((await runCliCaptured(['doctor', '--strict', '--container', 'no', '--config', tree.configPath], '/', { env: {} })).code).toBe(1);
   });
 });
 
@@ -193,7 +177,7 @@ describe('cliproxyapi doctor: what would stop serve becomes failed checks, never
     for (const path of [tree.configPath, join(tree.root, 'missing.yaml')]) {
       const run = await doctor(['--config', path]);
       expect(problems(run.report)).toEqual(['config:fail']);
-      expect(run.report.checks.filter((entry) => entry.id !== 'config').every((entry) => entry.status === 'skip' || entry.status === 'pass')).toBe(true);
+      expect(run.report.checks.filter((entry) => entry.id !== 'config' && !entry.id.startsWith('installation-')).every((entry) => entry.status === 'skip' || entry.status === 'pass')).toBe(true);
       expect(run.code).toBe(1);
     }
     expect(existsSync(join(tree.root, 'missing.yaml'))).toBe(false);

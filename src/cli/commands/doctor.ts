@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { formatReport } from '../../doctor/format-report.js';
 import { runDoctor } from '../../doctor/run-doctor.js';
 import { CliExit, environmentOf, resolveConfigPath, workingDirectoryOf, type CliIo } from '../cli-io.js';
@@ -45,6 +45,7 @@ export function registerDoctorCommand(program: Command, io: CliIo): void {
     .option('--url <url>', 'the running proxy, for the post-deployment checks (management key from CLIPROXY_MANAGEMENT_KEY)', parseUrl)
     .option('--replicas <n>', 'how many replicas the deployment runs (several need state.backend: redis)', parseReplicas, 1)
     .option('--workers <n>', 'serve --workers per replica', parseWorkers, 1)
+    .addOption(new Option('--container <mode>', 'auto: judge this process when it runs in a container; yes: always; no: this is not the deployment\'s container (a CI runner)').choices(['auto', 'yes', 'no']).default('auto'))
     .addHelpText(
       'after',
       `
@@ -58,10 +59,11 @@ Exit code: 0 when no check failed (with --strict: and none warned), 1 otherwise.
 Examples:
   $ cliproxyapi doctor --config /etc/cliproxyapi/config.yaml
   $ cliproxyapi doctor --config config.yaml --strict --json > doctor.json   # a CI gate
-  $ cliproxyapi doctor --config config.yaml --replicas 3
+  $ cliproxyapi doctor --config config.yaml --replicas 3 --container no  # in CI: the runner is not the deployment
+  $ kubectl exec deploy/cliproxyapi -- /nodejs/bin/node /app/dist/cli/main.js doctor --config /config/config.yaml
   $ CLIPROXY_MANAGEMENT_KEY=... cliproxyapi doctor --config config.yaml --url https://127.0.0.1:8317`,
     )
-    .action(async (options: { config?: string; json?: boolean; strict?: boolean; url?: string; replicas: number; workers: number }) => {
+    .action(async (options: { config?: string; json?: boolean; strict?: boolean; url?: string; replicas: number; workers: number; container: 'auto' | 'yes' | 'no' }) => {
       const report = await runDoctor({
         configPath: resolveConfigPath(options.config, io),
         env: environmentOf(io),
@@ -70,6 +72,7 @@ Examples:
         replicas: options.replicas,
         workers: options.workers,
         url: options.url,
+        containerMode: options.container,
         version: packageVersion(),
       });
       io.stdout(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
