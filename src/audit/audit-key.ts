@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createPrivateFileExclusive } from '../files/private-file.js';
 import { FileReadError, readRegularFile } from '../files/read-file.js';
+import { secretReadPath } from '../files/read-only-mount.js';
 import { secretPathProblems } from '../files/secret-path-check.js';
 import { AuditFileError } from './audit-files.js';
 
@@ -17,8 +18,10 @@ const keyPattern = /^([0-9a-f]{64})\s*$/;
 export async function loadAuditKey(path: string, options: { create: boolean }): Promise<Buffer> {
   let content: Buffer;
   try {
-    const read = await readRegularFile(path, { maxBytes: 1024 });
-    const problems = secretPathProblems(path, read.stats, 'file');
+    // A key from an orchestrator's Secret (symlinks inside a read-only mount) is read at its target.
+    const target = secretReadPath(path);
+    const read = await readRegularFile(target, { maxBytes: 1024 });
+    const problems = secretPathProblems(target, read.stats, 'file');
     if (problems.length > 0) {
       read.content.fill(0);
       throw new AuditFileError(`audit key ${path} ${problems.map((problem) => `${problem.problem} (fix: ${problem.fix})`).join('; ')}`);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretVolume, mountsPermitted, type SecretVolume } from '../../test/helpers/secret-volume.js';
+import { loadAuditKey } from '../audit/audit-key.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/config-error.js';
 import { CredentialStartupError, prepareCredentialStore } from '../credentials/startup-checks.js';
@@ -61,6 +62,7 @@ beforeAll(() => {
       { name: 'client-keys.json', content: JSON.stringify({ v: 1, keys: [{ id: 'alice', key_sha256: digest(clientKey), created_at: '2026-12-03T15:00:00.000Z' }] }) },
       { name: 'management-keys.json', content: JSON.stringify({ v: 1, keys: [{ id: 'ops', role: 'admin', key_sha256: digest(managementKey), created_at: '2026-12-03T15:00:00.000Z' }] }) },
       { name: 'encryption.key', content: `${randomBytes(32).toString('base64')}\n` },
+      { name: 'audit.key', content: `${randomBytes(32).toString('hex')}\n` },
       { name: 'world-readable.key', content: 'x', mode: 0o444 },
       { name: 'group-writable.key', content: 'x', mode: 0o460 },
       { name: 'not-root.key', content: 'x', uid: 65534, mode: 0o400 },
@@ -116,9 +118,11 @@ describe.skipIf(!permitted)('secrets on a read-only mount shaped like a Kubernet
     expect(() => readManagementKeyFile(join(volume.writable, 'management-keys.json'))).toThrow(/symlink/);
   });
 
-  it('the encryption key file is read through the same rule', async () => {
+  it('the encryption key file and the audit key are read through the same rule', async () => {
     expect((await readKeyFile(join(volume.readOnly, 'encryption.key'))).source).toBe('key_file');
     await expect(readKeyFile(join(volume.writable, 'encryption.key'))).rejects.toThrow(/symlink/);
+    expect(await loadAuditKey(join(volume.readOnly, 'audit.key'), { create: false })).toHaveLength(32);
+    await expect(loadAuditKey(join(volume.writable, 'audit.key'), { create: false })).rejects.toThrow(/symlink/);
   });
 
   it('serve and creds check (prepareCredentialStore) start from the read-only mount and refuse the writable twin', async () => {

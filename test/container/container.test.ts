@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { startOpenAIStub, type StubUpstream } from '../fixtures/stub-upstreams/index.js';
 import { createTestCertificateAuthority, createTestLeafCertificate } from '../helpers/tls-certificates.js';
 import { hardenedFlags, podmanRun, podmanStart, podmanUnavailableReason, removeContainer, runCommand, type RunningContainer } from './podman.js';
@@ -138,6 +139,44 @@ function dockerfileHealthcheck(): string[] {
   return JSON.parse(match[1]) as string[];
 }
 
+/**
+ * deploy/kubernetes/deployment.yaml, as written: its Secret volumes are built the way the kubelet
+ * builds them (root-owned files with the manifest's defaultMode and the fsGroup, behind `..data`
+ * symlinks), mounted read-only like every Secret volume, the writable volumes owned by runAsUser, the
+ * container's args, runAsUser/runAsGroup/fsGroup and posture from the manifest. serve starts and
+ * answers over TLS, and `doctor` in the same container passes the container and permission checks.
+ * The same Secret trees mounted writable are refused: the rule accepts the read-only mount only.
+ */
+interface ManifestPod {
+  securityContext: { runAsUser: number; runAsGroup: number; fsGroup: number };
+  containers: { args: string[]; volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] }[];
+  volumes: { name: string; secret?: { secretName: string; defaultMode: number } }[];
+}
+
+function manifestPod(): ManifestPod {
+  // YAML 1.1, as Kubernetes reads it: `defaultMode: 0440` is octal there (decimal 440 in YAML 1.2).
+  const documents = parseAllDocuments(readFileSync(join(root, 'deploy/kubernetes/deployment.yaml'), 'utf8'), { version: '1.1' });
+  const deployment = documents[0]?.toJS() as { spec: { template: { spec: ManifestPod } } };
+  return deployment.spec.template.spec;
+}
+
+/** A Secret volume as the kubelet's atomic writer lays it out. */
+function secretVolume(base: string, name: string, files: Record<string, Buffer | string>, mode: number, group: number): string {
+  const directory = join(base, name);
+  const timestamped = join(directory, '..2026_12_03_15_00_00.000000001');
+  mkdirSync(timestamped, { recursive: true });
+  for (const [file, content] of Object.entries(files)) {
+    writeFileSync(join(timestamped, file), content);
+    chownSync(join(timestamped, file), 0, group);
+    chmodSync(join(timestamped, file), mode);
+    symlinkSync(join('..data', file), join(directory, file));
+  }
+  symlinkSync('..2026_12_03_15_00_00.000000001', join(directory, '..data'));
+  chmodSync(directory, 0o755);
+  chmodSync(timestamped, 0o755);
+  return directory;
+}
+
 describe('the container (podman + runc, read-only, non-root, seccomp)', () => {
   it('serves /healthz, a chat completion and a stream over TLS through the proxy to a stub upstream; the HEALTHCHECK passes over TLS', async ({ skip }) => {
     if (unavailable !== undefined) skip(unavailable);
@@ -199,6 +238,94 @@ describe('the container (podman + runc, read-only, non-root, seccomp)', () => {
       await upstream.close();
     }
   }, 120_000);
+
+  it('deploy/kubernetes/deployment.yaml starts as written: Secret volumes read-only, root-owned, 0440 for the fsGroup; doctor in the pod passes; the writable twin is refused', async ({ skip }) => {
+    if (unavailable !== undefined) skip(unavailable);
+    const pod = manifestPod();
+    const { runAsUser, runAsGroup, fsGroup } = pod.securityContext;
+    const container = pod.containers[0]!;
+    const upstream = await startOpenAIStub();
+    const certificates = mkdtempSync(join(work, 'certificates-'));
+    const authority = await createTestCertificateAuthority(certificates);
+    const leaf = await createTestLeafCertificate(authority, 'server');
+    const trusting = new Agent({ connect: { ca: authority.caCert, servername: 'localhost' } });
+    try {
+      const clientKey = `cpa_container_${randomBytes(24).toString('base64url')}`;
+      const configYaml = [
+        'server: { host: 127.0.0.1, tls: { enabled: true, cert_file: /tls/tls.crt, key_file: /tls/tls.key } }',
+        'auth:',
+        '  dir: /auths/credentials',
+        '  client_keys_file: /auths/keys/client-keys.json',
+        '  encryption: { key_file: /auths/keys/encryption.key }',
+        `  api_keys: [{ id: k8s-test, key_sha256: ${createHash('sha256').update(clientKey).digest('hex')} }]`,
+        'audit: { file: /logs/audit/audit.jsonl }',
+        'alerts:',
+        '  - { name: auth failures, condition: "auth_failures > 100", duration: 5m, action: block_ip }',
+        '  - { name: rate limit violations, condition: "rate_limit_violations > 50", duration: 1m, action: block_ip }',
+        'providers:',
+        `  stub: { type: openai, base_url: "${upstream.baseUrl}", allow_private_network: true, api_keys: ["test-upstream-key-0001"], models: [{ name: gpt-test }] }`,
+        '',
+      ].join('\n');
+      const secretContents: Record<string, Record<string, Buffer | string>> = {
+        'cliproxyapi-config': { 'config.yaml': configYaml },
+        'cliproxyapi-tls': { 'tls.crt': readFileSync(leaf.certFile), 'tls.key': readFileSync(leaf.keyFile) },
+      };
+      /** The pod's volumes as the kubelet provides them; `secretsReadOnly: false` is the writable twin. */
+      const podVolumes = (secretsReadOnly: boolean): string[] => {
+        const base = mkdtempSync(join(work, 'pod-'));
+        chmodSync(base, 0o755);
+        const flags: string[] = [];
+        for (const mount of container.volumeMounts) {
+          const volume = pod.volumes.find((candidate) => candidate.name === mount.name);
+          if (mount.mountPath === '/tmp') continue; // the memory-backed emptyDir: hardenedFlags' tmpfs
+          if (volume?.secret !== undefined) {
+            expect(mount.readOnly).toBe(true);
+            const directory = secretVolume(base, mount.name, secretContents[volume.secret.secretName] ?? {}, volume.secret.defaultMode, fsGroup);
+            flags.push('-v', `${directory}:${mount.mountPath}${secretsReadOnly ? ':ro' : ''}`);
+          } else {
+            // A fresh PersistentVolumeClaim or emptyDir under fsGroup: root-owned, the group's, setgid, group-writable.
+            const directory = join(base, mount.name);
+            mkdirSync(directory);
+            chownSync(directory, 0, fsGroup);
+            chmodSync(directory, 0o2775);
+            flags.push('-v', `${directory}:${mount.mountPath}`);
+          }
+        }
+        return flags;
+      };
+      const podFlags = [...hardenedFlags(profile), '--user', `${runAsUser}:${runAsGroup}`, '--group-add', String(fsGroup)];
+      const command = ['/nodejs/bin/node', '/app/dist/cli/main.js', ...container.args];
+      expect(command.slice(2)).toEqual(['serve', '--config', '/config/config.yaml']);
+
+      const port = await freePort();
+      const name = containerName('k8s');
+      const serverFlags = [...podFlags, ...podVolumes(true), '-e', `CLIPROXY_SERVER_PORT=${port}`];
+      const server = podmanStart(name, serverFlags, rootfs, command);
+      clients.push(server);
+      const url = await until(() => /"url":"(https?:\/\/[^"]+)"/.exec(server.output())?.[1], 30_000, `the listening line; output so far:\n${server.output()}`);
+      const health = await undiciFetch(`${url}/healthz`, { dispatcher: trusting });
+      expect(health.status).toBe(200);
+
+      const doctorRun = await runCommand('podman', ['--runtime', 'runc', 'exec', name, '/nodejs/bin/node', '/app/dist/cli/main.js', 'doctor', '--config', '/config/config.yaml', '--json'], 60_000);
+      const report = JSON.parse(doctorRun.stdout) as { checks: { id: string; status: string; message: string }[] };
+      const statusOf = (id: string) => report.checks.find((check) => check.id === id)?.status;
+      for (const id of ['container-user', 'container-read-only-root', 'container-capabilities', 'container-seccomp', 'container-no-new-privileges', 'permissions', 'tls', 'encryption', 'audit']) {
+        expect(`${id}: ${statusOf(id) ?? 'absent'}`).toBe(`${id}: pass`);
+      }
+      expect(report.checks.filter((check) => check.status === 'fail')).toEqual([]);
+      expect(doctorRun.code).toBe(0);
+      await runCommand('podman', ['stop', '--time', '15', name], 30_000);
+
+      // The same Secret trees on writable mounts: refused before anything listens.
+      const twin = await podmanRun(containerName('k8s-writable'), [...podFlags, ...podVolumes(false)], rootfs, command);
+      expect(twin.code).not.toBe(0);
+      expect(`${twin.stdout}${twin.stderr}`).toContain('CREDENTIAL_PERMISSIONS_UNSAFE');
+      expect(`${twin.stdout}${twin.stderr}`).toContain('/config/config.yaml: is a symlink');
+    } finally {
+      await trusting.close();
+      await upstream.close();
+    }
+  }, 180_000);
 
   it('the profile bites, the root filesystem is read-only, and /proc shows the confinement', async ({ skip }) => {
     if (unavailable !== undefined) skip(unavailable);
