@@ -259,6 +259,7 @@ describe('the container (podman + runc, read-only, non-root, seccomp)', () => {
         '  encryption: { key_file: /auths/keys/encryption.key }',
         `  api_keys: [{ id: k8s-test, key_sha256: ${createHash('sha256').update(clientKey).digest('hex')} }]`,
         'audit: { file: /logs/audit/audit.jsonl }',
+        'usage: { file: /auths/keys/usage.jsonl } # on a writable volume, in a directory the proxy creates 0700',
         'alerts:',
         '  - { name: auth failures, condition: "auth_failures > 100", duration: 5m, action: block_ip }',
         '  - { name: rate limit violations, condition: "rate_limit_violations > 50", duration: 1m, action: block_ip }',
