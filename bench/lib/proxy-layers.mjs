@@ -125,9 +125,11 @@ export const layers = [
     offSwitch: true,
     apply(config, _context, on) {
       if (!on) return;
+      // Every provider the scenarios route to (the Gemini and Anthropic upstreams too): a scope that
+      // left one out would refuse that scenario's sanity check instead of measuring it.
       for (const key of config.auth.api_keys) {
         key.models = [benchModel, benchCodexModel, 'bench-*'];
-        key.providers = ['stub', 'codex'];
+        key.providers = Object.keys(config.providers);
       }
     },
     probe: {

@@ -91,7 +91,9 @@ function rejectedPaths(output) {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line.startsWith('- ') && line.includes(': '))
-    .map((line) => line.slice(2, line.indexOf(': ')));
+    .map((line) => line.slice(2, line.indexOf(': ')))
+    // `auth.api_keys[0].models` → `auth.api_keys.0.models`, the form deletePath walks.
+    .map((dotted) => dotted.replace(/\[(\d+)\]/g, '.$1'));
 }
 
 /** Deletes `a.b.c` (numeric parts index arrays) from `config`; false when it is not there. */
