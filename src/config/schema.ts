@@ -17,7 +17,12 @@ const PositiveInt = Type.Integer({ minimum: 1 });
 const NonNegativeInt = Type.Integer({ minimum: 0 });
 const NonEmpty = Type.String({ minLength: 1 });
 const Sha256Hex = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
-const KeyId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' });
+/**
+ * Client and management key ids: safe in logs, audit records and metric labels. The one copy of the
+ * rule: the key files, the key commands and the management API's parameters use these.
+ */
+export const keyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const KeyId = Type.String({ pattern: keyIdPattern.source });
 
 /**
  * TLS termination (security/tls-*.ts). Restart-only as a whole: the listener is built once; the

@@ -1,12 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { ClientKeyPolicyFields } from '../config/schema.js';
+import { ClientKeyPolicyFields, KeyId } from '../config/schema.js';
 import { writePrivateFileSync } from '../files/private-file.js';
 import { readHashedKeyFile } from './hashed-key-file.js';
 
 const StoredClientKeySchema = Type.Object(
   {
-    id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }),
+    id: KeyId,
     key_sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
     created_at: Type.String({ minLength: 1 }),
     /** Last `keys update` (RFC 3339); absent until the key is first updated. */

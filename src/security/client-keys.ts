@@ -6,15 +6,13 @@ import type { LoadedConfig } from '../config/load.js';
 import type { OperatorCodeFor } from '../errors/operator-codes.js';
 import { withFileLockSync } from '../files/file-lock.js';
 import { ensurePrivateDirectorySync } from '../files/private-file.js';
-import type { ClientKeyPolicyConfig } from '../config/schema.js';
+import { keyIdPattern, type ClientKeyPolicyConfig } from '../config/schema.js';
 import { readClientKeyFile, storedClientKeyProblems, writeClientKeyFile, type StoredClientKey } from './client-key-file.js';
 import { compileKeyPolicy, KeyPolicyError } from './key-policy.js';
 import { createKeyAuthenticator, type KeyAuthenticator, type KeyDigest } from './key-authenticator.js';
 
 export { readClientKeyFile, writeClientKeyFile, type StoredClientKey } from './client-key-file.js';
 
-/** Same rule as the config schema's key ids: safe in logs, audit records and metric labels. */
-const keyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Refusals of the key store (duplicate id, bad id, unknown id); the CLI prints the message and the code. */
 export class ClientKeyError extends Error {

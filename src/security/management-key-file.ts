@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
-import type { ReadonlyConfig } from '../config/schema.js';
+import { KeyId, keyIdPattern, type ReadonlyConfig } from '../config/schema.js';
 import type { OperatorCodeFor } from '../errors/operator-codes.js';
 import { withFileLockSync } from '../files/file-lock.js';
 import { writePrivateFileSync } from '../files/private-file.js';
@@ -13,12 +13,11 @@ import type { ManagementRole } from './principal.js';
  * only; a key is printed once at creation and never stored. The server reads it at start and on
  * every reload, beside `management.keys` in the config.
  */
-const keyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const roles: readonly ManagementRole[] = ['admin', 'operator', 'auditor'];
 
 const StoredManagementKeySchema = Type.Object(
   {
-    id: Type.String({ pattern: keyIdPattern.source }),
+    id: KeyId,
     role: Type.Union(roles.map((role) => Type.Literal(role))),
     key_sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
     created_at: Type.String({ minLength: 1 }),

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { readAuditPage } from '../../management/audit-view.js';
+import { KeyId } from '../../config/schema.js';
 import { redactedConfigView } from '../../management/config-view.js';
 import { maxBlockSeconds } from '../../management/ip-blocks.js';
 import { ManagementRefusal } from '../../management/refusal.js';
@@ -33,7 +34,7 @@ const AuditQuery = closed({
 });
 /** The usage query (`cliproxyapi usage` has the same options): a key id, how far back, and a split. */
 const UsageQuery = closed({
-  key: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' })),
+  key: Type.Optional(KeyId),
   since: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}(d|h|m)$' })),
   by: Type.Optional(Type.Union([Type.Literal('provider'), Type.Literal('model'), Type.Literal('credential')])),
 });

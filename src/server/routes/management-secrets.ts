@@ -3,7 +3,7 @@ import { minimumPassphraseBytes } from '../../credentials/export-encryption.js';
 import type { CredentialService } from '../../credentials/credential-service.js';
 import { ManagementRefusal } from '../../management/refusal.js';
 import { generateTotpSecret, otpauthUri, base32Encode } from '../../management/totp.js';
-import { ClientKeyPolicyFields } from '../../config/schema.js';
+import { ClientKeyPolicyFields, KeyId } from '../../config/schema.js';
 import { ClientKeyError, createClientKey, listClientKeys, revokeClientKey, updateClientKey, type ClientKeyFields } from '../../security/client-keys.js';
 import { registerSecrets } from '../../security/redact.js';
 import { budgetUseByKey } from '../../usage/usage-query.js';
@@ -16,7 +16,6 @@ import { countTotpFailure, endpoint, type ManagementCall, type ManagementEndpoin
  * `admin` and destructive (a fresh TOTP code once the key is enrolled).
  */
 const closed = <T extends Parameters<typeof Type.Object>[0]>(properties: T) => Type.Object(properties, { additionalProperties: false });
-const KeyId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' });
 const CredentialId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' });
 /** The passphrase travels in the body: required, so an export never crosses the wire in clear. */
 const Passphrase = Type.String({ minLength: minimumPassphraseBytes, maxLength: 1024 });
