@@ -59,9 +59,7 @@ export function budgetPeriods(now: number): { day: string; dayEndsInMs: number; 
  *
  * 1. **Concurrency** (`max_concurrency`): a slot of this process (concurrency-gate.ts); over the
  *    cap the request waits up to `concurrency_wait_ms` for one, then 429 GW_RATE_LIMITED.
- * 2. **Rate limit** (`rate_limit`): the provider budgets' per-minute buckets (ProviderLimiter),
- *    one request slot and the token estimate, under `key:<id>` instead of `provider:<name>`.
- * 3. **Budgets** (`budgets.tokens_per_day`, `tokens_per_month`, UTC calendar periods): the estimate
+ * 2. **Budgets** (`budgets.tokens_per_day`, `tokens_per_month`, UTC calendar periods): the estimate
  *    (prompt bytes / 4 + max output tokens, as for the providers) is added to the period's counter
  *    in the state backend with one atomic increment; a total above the budget takes it back and
  *    refuses with 429 GW_KEY_BUDGET_EXCEEDED (Retry-After: the period's end). Because each
@@ -69,6 +67,18 @@ export function budgetPeriods(now: number): { day: string; dayEndsInMs: number; 
  *    sum above the budget: 50 concurrent requests against 10 requests' worth admit exactly 10.
  *    A refused request's increment is visible until its take-back, so a request racing it may be
  *    refused although it would have fit: refusing early, never admitting over.
+ * 3. **Rate limit** (`rate_limit`): the provider budgets' per-minute buckets (ProviderLimiter),
+ *    one request slot and the token estimate, under `key:<id>` instead of `provider:<name>`.
+ *
+ * The order makes a refused request cost no slot: the budgets come before the per-minute buckets,
+ * whose take is the last step and all or nothing, so a key whose budget is spent keeps its
+ * requests per minute for when the budget is raised (a refusal by the buckets takes the budget
+ * increments back; every refusal frees the concurrency slot).
+ *
+ * A request that generates nothing (`count_tokens`: `estimate` undefined) takes the concurrency
+ * slot and one request of `requests_per_minute` (it reaches the upstream, or costs the gateway a
+ * count), but no tokens of `tokens_per_minute` and nothing of the budgets: it has no output, and
+ * the upstreams do not bill a count.
  *
  * When the response closes, `settle` replaces the estimate by the real usage (the per-request
  * record's) in the bucket and the counters, and frees the slot. Unknown usage (an aborted stream)
@@ -83,8 +93,11 @@ export class KeyLimiter {
     this.now = options.now ?? Date.now;
   }
 
-  /** Reserves for one request of key `keyId`, or throws the 429. `estimate`: tokens (estimateTokens). */
-  async reserve(keyId: string, limits: KeyLimits, estimate: number): Promise<KeyReservation> {
+  /**
+   * Reserves for one request of key `keyId`, or throws the 429. `estimate`: tokens (estimateTokens);
+   * undefined for a request without output (count_tokens), which takes no tokens and no budget.
+   */
+  async reserve(keyId: string, limits: KeyLimits, estimate: number | undefined): Promise<KeyReservation> {
     let holdsSlot = false;
     if (limits.maxConcurrency !== undefined) {
       holdsSlot = await this.gate.acquire(keyId, limits.maxConcurrency, limits.concurrencyWaitMs ?? 0);
@@ -97,8 +110,10 @@ export class KeyLimiter {
         );
       }
     }
-    let rate: TokenReservation | undefined;
+    let charges: BudgetCharge[] = [];
     try {
+      if (limits.budgets !== undefined && estimate !== undefined) charges = await this.chargeBudgets(keyId, limits.budgets, estimate);
+      let rate: TokenReservation | undefined;
       if (limits.rateLimit !== undefined) {
         const result = await this.options.buckets.reserveFor(`key:${keyId}`, limits.rateLimit, estimate);
         if (isRefusal(result)) {
@@ -109,13 +124,23 @@ export class KeyLimiter {
         }
         rate = result;
       }
-      const charges = limits.budgets === undefined ? [] : await this.chargeBudgets(keyId, limits.budgets, estimate);
-      return { keyId, estimate, rate, charges, holdsSlot };
+      return { keyId, estimate: estimate ?? 0, rate, charges, holdsSlot };
     } catch (error) {
-      if (rate !== undefined) this.options.buckets.settle(rate, 0);
+      for (const charge of charges) this.adjust(charge, -(estimate ?? 0));
       if (holdsSlot) this.gate.release(keyId);
       throw error;
     }
+  }
+
+  /**
+   * Undoes a reservation whose request a later check refused before anything was sent (the
+   * provider's budget): slot, request slot, tokens and budget increments all go back, as if the
+   * request had never been admitted. Never throws.
+   */
+  cancel(reservation: KeyReservation): void {
+    if (reservation.holdsSlot) this.gate.release(reservation.keyId);
+    if (reservation.rate !== undefined) this.options.buckets.cancel(reservation.rate);
+    for (const charge of reservation.charges) this.adjust(charge, -reservation.estimate);
   }
 
   /** Adds the estimate to each period's counter; all or nothing (a refusal takes back what was added). */

@@ -34,6 +34,25 @@ describe('ProviderLimiter (reservations)', () => {
     expect(isRefusal(await limiter.reserve('q', config, 10))).toBe(false); // budgets are per provider
   });
 
+  it('cancel gives back the request slot and the tokens of a reservation whose request was refused later', async () => {
+    const limiter = new ProviderLimiter({ state: new MemoryStateBackend({ now: () => 1_000_000 }), counters: createNetworkCounters() });
+    const config = { requests_per_minute: 1, tokens_per_minute: 1_000 };
+    const first = (await limiter.reserve('p', config, 900)) as TokenReservation;
+    expect(isRefusal(await limiter.reserve('p', config, 10))).toBe(true);
+    limiter.cancel(first);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(isRefusal(await limiter.reserve('p', config, 900))).toBe(false);
+  });
+
+  it('a request without tokens (a count: estimate undefined) takes a request slot and nothing of the token bucket', async () => {
+    const limiter = new ProviderLimiter({ state: new MemoryStateBackend({ now: () => 1_000_000 }), counters: createNetworkCounters() });
+    const config = { requests_per_minute: 3, tokens_per_minute: 1_000 };
+    expect(await limiter.reserveFor('key:k', config, undefined)).toMatchObject({ shape: undefined, reservedTokens: 0 });
+    expect(isRefusal(await limiter.reserveFor('key:k', config, undefined))).toBe(false);
+    expect(isRefusal(await limiter.reserveFor('key:k', config, 1_000))).toBe(false); // the whole token budget is still there
+    expect(isRefusal(await limiter.reserveFor('key:k', config, undefined))).toBe(true); // the fourth request of the minute
+  });
+
   it('fails closed while the shared state is unavailable', async () => {
     const counters = createNetworkCounters();
     const state = new MemoryStateBackend();

@@ -13,8 +13,11 @@ export interface ProviderRateLimitConfig {
 export interface TokenReservation {
   /** Whose buckets: `provider:<name>` (a provider's budget) or `key:<id>` (a client key's rate limit). */
   readonly subject: string;
+  /** The token bucket's shape; undefined when no tokens were taken (no token budget, or a request without tokens). */
   readonly shape: BucketShape | undefined;
   readonly reservedTokens: number;
+  /** The request bucket's shape when a request slot was taken (for `cancel`). */
+  readonly requests: BucketShape | undefined;
 }
 
 /** A refusal: the numbers for `Retry-After` and `RateLimit-*`. */
@@ -78,13 +81,16 @@ export class ProviderLimiter {
   /**
    * The same reservation for any subject: `key:<id>` for a client key's `rate_limit` (the same
    * per-minute shape, limits/key-limiter.ts), so both budgets share one reserve-then-settle.
+   * `estimatedTokens` undefined: a request that generates nothing (count_tokens) takes its request
+   * slot only, nothing from the token bucket.
    */
-  async reserveFor(subject: string, config: ProviderRateLimitConfig, estimatedTokens: number): Promise<TokenReservation | ProviderLimitRefusal> {
-    const { requests, tokens } = this.shapesOf(config);
+  async reserveFor(subject: string, config: ProviderRateLimitConfig, estimatedTokens: number | undefined): Promise<TokenReservation | ProviderLimitRefusal> {
+    const { requests, tokens: tokenShape } = this.shapesOf(config);
+    const tokens = estimatedTokens === undefined ? undefined : tokenShape;
     const takes: BucketTake[] = [];
     if (requests !== undefined) takes.push({ key: `${subject}:requests`, shape: requests, cost: 1 });
-    if (tokens !== undefined) takes.push({ key: `${subject}:tokens`, shape: tokens, cost: estimatedTokens });
-    if (takes.length === 0) return { subject, shape: undefined, reservedTokens: 0 };
+    if (tokens !== undefined) takes.push({ key: `${subject}:tokens`, shape: tokens, cost: estimatedTokens! });
+    if (takes.length === 0) return { subject, shape: undefined, reservedTokens: 0, requests: undefined };
     const { state, guard, counters } = this.options;
     const decision = guard === undefined ? await state.takeTokens(takes) : await guard.run(() => state.takeTokens(takes));
     if (decision === stateUnavailable) {
@@ -99,7 +105,7 @@ export class ProviderLimiter {
       return { limit: decision.limit, remaining: decision.remaining, retryAfterMs: decision.retryAfterMs, resetMs: decision.resetMs, stateUnavailable: false };
     }
     // A cost above the burst was capped at the burst by the bucket: that is what was taken.
-    return { subject, shape: tokens, reservedTokens: tokens === undefined ? 0 : Math.min(estimatedTokens, tokens.burst) };
+    return { subject, shape: tokens, reservedTokens: tokens === undefined ? 0 : Math.min(estimatedTokens!, tokens.burst), requests };
   }
 
   /**
@@ -116,6 +122,21 @@ export class ProviderLimiter {
     const key = `${reservation.subject}:tokens`;
     const adjusting = guard === undefined ? state.adjustTokens(key, shape, delta) : guard.run(() => state.adjustTokens(key, shape, delta));
     adjusting.catch(() => undefined);
+  }
+
+  /**
+   * Undoes a reservation whose request was refused by a later check before anything was sent (the
+   * provider's budget after the key's rate limit): the request slot and the reserved tokens go
+   * back, so a refused request does not count against the minute. Never throws.
+   */
+  cancel(reservation: TokenReservation): void {
+    const { state, guard } = this.options;
+    const giveBack = (key: string, shape: BucketShape, amount: number): void => {
+      const adjusting = guard === undefined ? state.adjustTokens(key, shape, amount) : guard.run(() => state.adjustTokens(key, shape, amount));
+      adjusting.catch(() => undefined);
+    };
+    if (reservation.requests !== undefined) giveBack(`${reservation.subject}:requests`, reservation.requests, 1);
+    if (reservation.shape !== undefined && reservation.reservedTokens > 0) giveBack(`${reservation.subject}:tokens`, reservation.shape, reservation.reservedTokens);
   }
 }
 

@@ -22,9 +22,9 @@ import type { ProviderRuntime, Runtime } from './runtime.js';
 import { errorShapeOf } from './error-shape.js';
 import { elapsedMs, type ExchangeObservers } from './exchange.js';
 import { relayStream } from './stream-relay.js';
-import { estimateTokens, isRefusal, type ProviderLimiter, type TokenReservation } from '../limits/provider-limiter.js';
-import { rateLimitedError } from '../limits/rate-limited-error.js';
-import type { KeyLimiter, KeyReservation } from '../limits/key-limiter.js';
+import type { ProviderLimiter } from '../limits/provider-limiter.js';
+import type { KeyLimiter } from '../limits/key-limiter.js';
+import { admitRequest } from './request-limits.js';
 
 /** A non-streamed upstream answer is read at most this far (32 MiB) before it is called bad. */
 const maxUpstreamJsonBytes = 32 * 1024 * 1024;
@@ -291,22 +291,16 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
   }
   const { provider, upstreamModel, eligible } = resolveProvider(runtime, input.model, request.principal);
   request.routedProvider = provider.name;
-  // Only a key with limits, and only a provider with a budget, pay for an estimate and an await.
-  const principal = request.principal;
-  const keyLimited = principal !== undefined && principal.policy.limited && dependencies.keyLimiter !== undefined;
-  if (keyLimited || (provider.config.rate_limit !== undefined && dependencies.providerLimiter !== undefined)) {
-    const estimate = requestEstimate(request, input.body, runtime.loaded.config.upstream.default_max_tokens);
-    if (keyLimited) await reserveKeyLimits(dependencies.keyLimiter!, principal, request, reply, estimate);
-    if (provider.config.rate_limit !== undefined && dependencies.providerLimiter !== undefined) {
-      await reserveProviderBudget(dependencies.providerLimiter, provider, request, reply, estimate);
-    }
-  }
+  // Before the limits: a request refused here must not take a slot of them.
   const bridge = bridgeFor(input.clientFormat, provider.adapter.format);
   if (bridge === undefined) {
     throw new GatewayError('GW_UNSUPPORTED_CONTENT', {
       message: `The ${input.clientFormat} format cannot reach provider '${provider.name}' (${provider.adapter.format}) yet.`,
     });
   }
+  // Only a key with limits, and only a provider with a budget, pay for an estimate and an await.
+  const admitting = admitRequest(dependencies, request, reply, provider, input.body, runtime.loaded.config.upstream.default_max_tokens);
+  if (admitting !== undefined) await admitting;
   const context: BridgeContext = {
     requestedModel: input.model,
     upstreamModel,
@@ -352,81 +346,4 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
     signal: call.signal,
     observers,
   });
-}
-
-/**
- * Takes a request slot and the token estimate from the provider's budgets before anything is sent
- * (limits/provider-limiter.ts), or refuses with 429 GW_RATE_LIMITED. The reservation is settled
- * when the response closes: with the usage the per-request record holds (input + output tokens),
- * or nothing used when the answer was an error before any byte of a body; otherwise (an aborted
- * stream, no record, no usage reported) the estimate stands.
- */
-async function reserveProviderBudget(limiter: ProviderLimiter, provider: ProviderRuntime, request: FastifyRequest, reply: FastifyReply, estimate: number): Promise<void> {
-  const limit = provider.config.rate_limit!;
-  const result = await limiter.reserve(provider.name, limit, estimate);
-  if (isRefusal(result)) {
-    throw rateLimitedError(
-      result,
-      result.stateUnavailable
-        ? `The rate-limit state of provider '${provider.name}' is unavailable; retry later.`
-        : `Provider '${provider.name}' is over its ${limit.tokens_per_minute === undefined ? 'request' : 'request or token'} budget; retry later.`,
-    );
-  }
-  if (result.shape === undefined) return;
-  const response = reply.raw as SettlingResponse;
-  response[pendingSettlement] = { limiter, reservation: result, request };
-  response.on('close', settleOnClose);
-}
-
-/**
- * The reservation's estimate for one request (estimateTokens): its body bytes / 4 plus the most it
- * may generate (the surface's max-output field, nested for Gemini; else upstream.default_max_tokens).
- */
-function requestEstimate(request: FastifyRequest, body: Record<string, unknown>, defaultMaxTokens: number): number {
-  const generation = body['generationConfig'] as Record<string, unknown> | undefined;
-  const maxTokens = body['max_tokens'] ?? body['max_completion_tokens'] ?? body['max_output_tokens'] ?? generation?.['maxOutputTokens'];
-  return estimateTokens(rawBodyOf(request).length, typeof maxTokens === 'number' ? maxTokens : defaultMaxTokens);
-}
-
-/**
- * A client key's limits (limits/key-limiter.ts): a slot, the per-minute buckets and the budgets,
- * or the 429 it throws. Settled when the response closes, like the provider's reservation.
- */
-async function reserveKeyLimits(limiter: KeyLimiter, principal: Principal, request: FastifyRequest, reply: FastifyReply, estimate: number): Promise<void> {
-  const reservation = await limiter.reserve(principal.id, principal.policy, estimate);
-  const response = reply.raw as KeySettlingResponse;
-  response[pendingKeySettlement] = { limiter, reservation, request };
-  response.on('close', settleKeyOnClose);
-}
-
-const pendingKeySettlement = Symbol('pending-key-settlement');
-type KeySettlingResponse = ServerResponse & { [pendingKeySettlement]?: { limiter: KeyLimiter; reservation: KeyReservation; request: FastifyRequest } };
-
-function settleKeyOnClose(this: KeySettlingResponse): void {
-  const pending = this[pendingKeySettlement];
-  if (pending === undefined) return;
-  this[pendingKeySettlement] = undefined;
-  pending.limiter.settle(pending.reservation, usedTokensOf(this, pending.request));
-}
-
-/**
- * Tokens a closed response used: the record's usage (input + output), 0 for an error answered
- * before any body, undefined (the estimate stands) when unknown (an aborted stream, no record).
- */
-function usedTokensOf(response: ServerResponse, request: FastifyRequest): number | undefined {
-  const usage = request.exchange?.usage;
-  if (usage !== undefined && (usage.inputTokens !== undefined || usage.outputTokens !== undefined)) return (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
-  return response.statusCode >= 400 ? 0 : undefined;
-}
-
-/** Where a response keeps the token reservation to settle when it closes. */
-const pendingSettlement = Symbol('pending-settlement');
-type SettlingResponse = ServerResponse & { [pendingSettlement]?: { limiter: ProviderLimiter; reservation: TokenReservation; request: FastifyRequest } };
-
-/** The one `close` listener that settles a reservation (no closure and `once` wrapper per request). */
-function settleOnClose(this: SettlingResponse): void {
-  const pending = this[pendingSettlement];
-  if (pending === undefined) return;
-  this[pendingSettlement] = undefined;
-  pending.limiter.settle(pending.reservation, usedTokensOf(this, pending.request));
 }

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { redisServerAvailable, startRedisServer, type RedisServerHandle } from '../../src/state/__fixtures__/redis-server.js';
 import { startOpenAIStub, type StubUpstream } from '../fixtures/stub-upstreams/index.js';
-import { startTestGateway, type TestGateway, type TestProviderConfig } from '../helpers/gateway.js';
+import { generateTestClientKey, sha256Hex, startTestGateway, type TestGateway, type TestProviderConfig } from '../helpers/gateway.js';
 import { post, type JsonResponse } from '../helpers/http.js';
 
 /**
@@ -31,7 +31,7 @@ describe.skipIf(!hasRedis)('shared limits on one Redis (real redis-server, two g
     stub.reset();
   });
 
-  async function twoGateways(provider: Partial<TestProviderConfig>, server: Record<string, unknown> = {}): Promise<[TestGateway, TestGateway]> {
+  async function twoGateways(provider: Partial<TestProviderConfig>, server: Record<string, unknown> = {}, auth: Record<string, unknown> = {}): Promise<[TestGateway, TestGateway]> {
     redis = await startRedisServer();
     const make = async () => {
       const gateway = await startTestGateway({
@@ -39,7 +39,7 @@ describe.skipIf(!hasRedis)('shared limits on one Redis (real redis-server, two g
           oai: { type: 'openai', base_url: stub.baseUrl, api_keys: ['test-upstream-key-0001'], models: [{ name: 'gpt-test' }], ...provider },
           free: { type: 'openai', base_url: stub.baseUrl, api_keys: ['test-upstream-key-0002'], models: [{ name: 'gpt-free' }] },
         },
-        extra: { state: { backend: 'redis', url: redis.url }, server },
+        extra: { state: { backend: 'redis', url: redis.url }, server, auth },
       });
       started.push(gateway);
       return gateway;
@@ -56,6 +56,21 @@ describe.skipIf(!hasRedis)('shared limits on one Redis (real redis-server, two g
     expect(answers.filter((answer) => answer.status === 200)).toHaveLength(7);
     expect(answers.filter((answer) => answer.status === 429 && codeOf(answer) === 'GW_RATE_LIMITED')).toHaveLength(13);
     expect(stub.requests.filter((request) => request.apiKey === 'test-upstream-key-0001')).toHaveLength(7);
+  });
+
+  it('a request its provider\'s budget refuses gives its key\'s per-minute slot back in Redis: the key keeps the rest of its minute on both gateways', async () => {
+    const limitedKey = generateTestClientKey();
+    const [first, second] = await twoGateways({ rate_limit: { requests_per_minute: 1 } }, {}, { api_keys: [{ id: 'limited', key_sha256: sha256Hex(limitedKey), rate_limit: { requests_per_minute: 2 } }] });
+    const limitedChat = (gateway: TestGateway, model: string) =>
+      post(gateway.url + chatPath, { model, messages: [{ role: 'user', content: 'hi' }] }, { authorization: `Bearer ${limitedKey}` });
+    expect((await limitedChat(first, 'gpt-test')).status).toBe(200); // the provider's one request of the minute, the key's first
+    for (const gateway of [second, first, second]) {
+      const refused = await limitedChat(gateway, 'gpt-test');
+      expect(codeOf(refused)).toBe('GW_RATE_LIMITED');
+      expect(refused.text).toContain("Provider 'oai'");
+    }
+    // Without the give-back, the first refusal would have taken the key's second slot.
+    expect((await limitedChat(second, 'gpt-free')).status).toBe(200);
   });
 
   it('the per-IP bucket is one bucket across both gateways', async () => {

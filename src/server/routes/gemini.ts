@@ -4,6 +4,7 @@ import type { GeminiCountTokensResponse, GeminiModelList } from '../../formats/g
 import { estimateAnthropicInputTokens } from '../../translate/anthropic-to-openai/estimate-tokens.js';
 import { translateGeminiRequestToAnthropic } from '../../translate/gemini-to-anthropic/request.js';
 import { resolveProvider, runChat, type ChatPipelineDependencies } from '../chat-pipeline.js';
+import { admitRequest } from '../request-limits.js';
 import type { ClientRequestInput } from './client-route.js';
 import { modelsFor } from './model-list.js';
 
@@ -33,6 +34,8 @@ export function runGeminiStream(
  * generationConfig is dropped before translating: it does not change the prompt, and the Anthropic
  * translation's checks on it (temperature over 1, candidateCount) would refuse a count for nothing,
  * even for a model on an OpenAI upstream. Parts the translation cannot carry are still a 400.
+ * Like every count it is one request of the client key's `requests_per_minute` and holds a
+ * concurrency slot while it is answered (docs/keys.md).
  */
 export async function countGeminiTokens(
   dependencies: ChatPipelineDependencies,
@@ -42,6 +45,9 @@ export async function countGeminiTokens(
 ): Promise<FastifyReply> {
   const { provider, upstreamModel } = resolveProvider(dependencies.runtime(), input.model, request.principal);
   request.routedProvider = provider.name;
+  // One request of the key's requests_per_minute and a concurrency slot; no tokens (request-limits.ts).
+  const admitting = admitRequest(dependencies, request, reply, provider, undefined, 0);
+  if (admitting !== undefined) await admitting;
   const { generationConfig: _generationConfig, ...generateRequest }: GeminiGenerateContentRequest = input.body.generateContentRequest ?? { contents: input.body.contents ?? [] };
   const hasContent = generateRequest.contents.some((content) => content.parts.length > 0);
   const totalTokens = hasContent

@@ -1,0 +1,161 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { KeyLimiter, KeyReservation } from '../limits/key-limiter.js';
+import { estimateTokens, isRefusal, type ProviderLimiter, type TokenReservation } from '../limits/provider-limiter.js';
+import { rateLimitedError } from '../limits/rate-limited-error.js';
+import type { ProviderRuntime } from './runtime.js';
+
+/**
+ * The per-request limits taken after routing and before anything is sent: the client key's
+ * (limits/key-limiter.ts: concurrency slot, budgets, per-minute buckets) and the provider's
+ * (`providers.<name>.rate_limit`). Each reservation is kept on the response and settled when it
+ * closes, with the usage the per-request record holds. Every route that reaches an upstream or
+ * answers for one (chat, Responses, messages, Gemini, and the token-counting routes) admits its
+ * request here, so no route can skip the key's limits.
+ */
+
+/** The limiters a route hands in (ChatPipelineDependencies has them); absent = not enforced (unit tests). */
+export interface RequestLimiters {
+  providerLimiter?: ProviderLimiter | undefined;
+  keyLimiter?: KeyLimiter | undefined;
+}
+
+/**
+ * Admits one request under its key's limits, then (for a generating request) its provider's
+ * budget, or throws the 429. `generating` is the request's body for a request that generates (its
+ * estimate is computed here, only when a limit applies), undefined for a token count: a count
+ * takes the key's concurrency slot and one request of its `requests_per_minute`, but no tokens, no
+ * budget and nothing of the provider's budget (the upstreams' counting endpoints are not their
+ * generation quota). A refusal by the provider's budget undoes the key's reservation (its request
+ * slot included): a refused request does not count against the key.
+ *
+ * Undefined (no promise, nothing to await) when no limit applies: an unlimited key on a provider
+ * without a budget pays two tests.
+ */
+export function admitRequest(
+  limiters: RequestLimiters,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  provider: ProviderRuntime,
+  generating: Record<string, unknown> | undefined,
+  defaultMaxTokens: number,
+): Promise<void> | undefined {
+  const principal = request.principal;
+  const keyLimiter = principal !== undefined && principal.policy.limited ? limiters.keyLimiter : undefined;
+  const providerLimiter = generating !== undefined && provider.config.rate_limit !== undefined ? limiters.providerLimiter : undefined;
+  if (keyLimiter === undefined && providerLimiter === undefined) return undefined;
+  const estimate = generating === undefined ? undefined : requestEstimate(request, generating, defaultMaxTokens);
+  return admit(keyLimiter, providerLimiter, request, reply, provider, estimate);
+}
+
+async function admit(
+  keyLimiter: KeyLimiter | undefined,
+  providerLimiter: ProviderLimiter | undefined,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  provider: ProviderRuntime,
+  estimate: number | undefined,
+): Promise<void> {
+  if (keyLimiter !== undefined) await reserveKeyLimits(keyLimiter, request, reply, estimate);
+  if (providerLimiter === undefined || estimate === undefined) return;
+  try {
+    await reserveProviderBudget(providerLimiter, provider, request, reply, estimate);
+  } catch (error) {
+    cancelKeyReservation(reply);
+    throw error;
+  }
+}
+
+/**
+ * The reservation's estimate for one generating request (estimateTokens): its body bytes / 4 plus
+ * the most it may generate (the surface's max-output field, nested for Gemini; else
+ * upstream.default_max_tokens).
+ */
+function requestEstimate(request: FastifyRequest, body: Record<string, unknown>, defaultMaxTokens: number): number {
+  const generation = body['generationConfig'] as Record<string, unknown> | undefined;
+  const maxTokens = body['max_tokens'] ?? body['max_completion_tokens'] ?? body['max_output_tokens'] ?? generation?.['maxOutputTokens'];
+  return estimateTokens(rawBodyBytes(request), typeof maxTokens === 'number' ? maxTokens : defaultMaxTokens);
+}
+
+/** The client's body size in bytes (the raw bytes the JSON parser keeps; re-serialised only as a fallback, as rawBodyOf does). */
+function rawBodyBytes(request: FastifyRequest): number {
+  return request.rawBody?.length ?? Buffer.byteLength(JSON.stringify(request.body));
+}
+
+/**
+ * Takes a request slot and the token estimate from the provider's budgets before anything is sent
+ * (limits/provider-limiter.ts), or refuses with 429 GW_RATE_LIMITED. The reservation is settled
+ * when the response closes: with the usage the per-request record holds (input + output tokens),
+ * or nothing used when the answer was an error before any byte of a body; otherwise (an aborted
+ * stream, no record, no usage reported) the estimate stands.
+ */
+async function reserveProviderBudget(limiter: ProviderLimiter, provider: ProviderRuntime, request: FastifyRequest, reply: FastifyReply, estimate: number): Promise<void> {
+  const limit = provider.config.rate_limit!;
+  const result = await limiter.reserve(provider.name, limit, estimate);
+  if (isRefusal(result)) {
+    throw rateLimitedError(
+      result,
+      result.stateUnavailable
+        ? `The rate-limit state of provider '${provider.name}' is unavailable; retry later.`
+        : `Provider '${provider.name}' is over its ${limit.tokens_per_minute === undefined ? 'request' : 'request or token'} budget; retry later.`,
+    );
+  }
+  if (result.shape === undefined) return;
+  const response = reply.raw as SettlingResponse;
+  response[pendingSettlement] = { limiter, reservation: result, request };
+  response.on('close', settleOnClose);
+}
+
+/**
+ * A client key's limits (limits/key-limiter.ts): a slot, the budgets and the per-minute buckets,
+ * or the 429 it throws. Settled when the response closes, like the provider's reservation.
+ */
+async function reserveKeyLimits(limiter: KeyLimiter, request: FastifyRequest, reply: FastifyReply, estimate: number | undefined): Promise<void> {
+  const principal = request.principal!;
+  const reservation = await limiter.reserve(principal.id, principal.policy, estimate);
+  const response = reply.raw as KeySettlingResponse;
+  response[pendingKeySettlement] = { limiter, reservation, request };
+  response.on('close', settleKeyOnClose);
+}
+
+/** Undoes the key's reservation of a request refused before it was sent (see admitRequest). */
+function cancelKeyReservation(reply: FastifyReply): void {
+  const response = reply.raw as KeySettlingResponse;
+  const pending = response[pendingKeySettlement];
+  if (pending === undefined) return;
+  response[pendingKeySettlement] = undefined;
+  response.off('close', settleKeyOnClose);
+  pending.limiter.cancel(pending.reservation);
+}
+
+const pendingKeySettlement = Symbol('pending-key-settlement');
+type KeySettlingResponse = ServerResponse & { [pendingKeySettlement]?: { limiter: KeyLimiter; reservation: KeyReservation; request: FastifyRequest } | undefined };
+
+function settleKeyOnClose(this: KeySettlingResponse): void {
+  const pending = this[pendingKeySettlement];
+  if (pending === undefined) return;
+  this[pendingKeySettlement] = undefined;
+  pending.limiter.settle(pending.reservation, usedTokensOf(this, pending.request));
+}
+
+/**
+ * Tokens a closed response used: the record's usage (input + output), 0 for an error answered
+ * before any body, undefined (the estimate stands) when unknown (an aborted stream, no record).
+ */
+function usedTokensOf(response: ServerResponse, request: FastifyRequest): number | undefined {
+  const usage = request.exchange?.usage;
+  if (usage !== undefined && (usage.inputTokens !== undefined || usage.outputTokens !== undefined)) return (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+  return response.statusCode >= 400 ? 0 : undefined;
+}
+
+/** Where a response keeps the token reservation to settle when it closes. */
+const pendingSettlement = Symbol('pending-settlement');
+type SettlingResponse = ServerResponse & { [pendingSettlement]?: { limiter: ProviderLimiter; reservation: TokenReservation; request: FastifyRequest } };
+
+/** The one `close` listener that settles a reservation (no closure and `once` wrapper per request). */
+function settleOnClose(this: SettlingResponse): void {
+  const pending = this[pendingSettlement];
+  if (pending === undefined) return;
+  this[pendingSettlement] = undefined;
+  pending.limiter.settle(pending.reservation, usedTokensOf(this, pending.request));
+}
