@@ -40,7 +40,7 @@ export function isolatedGitEnvironment(extra: Record<string, string> = {}): Node
 }
 
 /** Runs a command with a time bound; never throws on a non-zero exit. */
-export function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): RunResult {
+export function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string | Buffer }): RunResult {
   const result = spawnSync(command, args, {
     cwd: options.cwd,
     env: options.env ?? isolatedGitEnvironment(),
@@ -79,7 +79,10 @@ export function createTempDirectory(prefix: string): TempDirectory {
       return file;
     },
     cleanup() {
-      rmSync(path, { recursive: true, force: true });
+      // A daemon a test started (gpg-agent, told to stop by `gpgconf --kill`) may still be writing its
+      // last file (random_seed) or removing its sockets while this runs: rm then fails with
+      // ENOTEMPTY. Node retries those errors, 100 ms apart, until the writer is done.
+      rmSync(path, { recursive: true, force: true, maxRetries: 10 });
     },
   };
 }

@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,14 +6,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startOpenAIStub, type StubUpstream } from '../fixtures/stub-upstreams/index.js';
 import { generateTestClientKey, sha256Hex } from '../helpers/gateway.js';
-import { runBinary, until, within, type RunningProcess } from '../helpers/binary-process.js';
+import { runBinary, stopProcessTree, until, within, type RunningProcess } from '../helpers/binary-process.js';
 import { promtoolAvailable, promtoolCheckMetrics } from '../helpers/promtool.js';
 
 /**
  * `serve --workers N` as a user runs it: real processes (the built binary, its primary and workers)
- * on one loopback port. Each process is bounded in time and killed in afterEach.
+ * on one loopback port. Each process is bounded in time and killed, with its workers, in afterEach.
  */
-const children: ChildProcess[] = [];
+const processes: RunningProcess[] = [];
 const directories: string[] = [];
 let stub: StubUpstream;
 
@@ -24,10 +23,19 @@ beforeAll(async () => {
 afterAll(async () => {
   await stub.close();
 });
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+afterEach(async () => {
+  // Every process (primary and workers) gone before its directory is removed: see stopProcessTree.
+  await Promise.all(processes.splice(0).map((running) => stopProcessTree(running)));
   for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
 });
+
+/**
+ * Every wait ends on an event (a log line, an answer, an exit); these only bound a hang. Under a
+ * full suite on the two shared cores one start of the cluster (three Node processes) has taken
+ * most of a minute.
+ */
+const eventBoundMs = 60_000;
+const testBoundMs = 180_000;
 
 function workDirectory(): string {
   const directory = mkdtempSync(join(tmpdir(), 'cliproxy-workers-'));
@@ -37,7 +45,7 @@ function workDirectory(): string {
 
 function run(args: string[], cwd: string): RunningProcess {
   const running = runBinary(args, cwd);
-  children.push(running.child);
+  processes.push(running);
   return running;
 }
 
@@ -86,7 +94,7 @@ function send(url: string, path: string, options: { key?: string; body?: unknown
         agent: false,
         ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
         headers: { ...(options.key === undefined ? {} : { authorization: `Bearer ${options.key}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        timeout: 15_000,
+        timeout: eventBoundMs,
       },
       (response) => {
         let text = '';
@@ -120,8 +128,8 @@ describe('serve --workers (real processes on one port)', () => {
     const key = generateTestClientKey();
     const config = writeConfig(cwd, key, { burst: 20, providerRpm: 10 });
     const cluster = run(['serve', '--workers', '2', '--config', config], cwd);
-    const url = await within(cluster.url, 45_000, 'the listening line');
-    await until(() => workerPids(cluster.output()).length === 2, 5_000, 'both workers\' listening lines');
+    const url = await within(cluster.url, eventBoundMs, 'the listening line');
+    await until(() => workerPids(cluster.output()).length === 2, eventBoundMs, 'both workers\' listening lines');
 
     const started = Date.now();
     const burst = await Promise.all(Array.from({ length: 40 }, () => send(url, '/v1/models', { key })));
@@ -132,15 +140,18 @@ describe('serve --workers (real processes on one port)', () => {
     // Without the primary's shared store each worker would admit its own 20 (about 40 in all).
     expect(admitted).toBeGreaterThanOrEqual(20);
     expect(admitted).toBeLessThanOrEqual(20 + Math.floor(elapsedMs / 1_000));
-    await until(() => workersInAccessLines(cluster.output()).size === 2, 5_000, 'access lines from both workers');
+    await until(() => workersInAccessLines(cluster.output()).size === 2, eventBoundMs, 'access lines from both workers');
 
     // The provider budget (10 a minute, one token every 6 s) from another loopback address (its own per-IP bucket).
+    // As above, a burst that took longer legitimately admits one more per 6 s (no assertion on speed).
     const budgetStarted = Date.now();
     const calls = await Promise.all(Array.from({ length: 16 }, () => send(url, '/v1/chat/completions', { key, body: chat, localAddress: '127.0.0.2' })));
-    expect(Date.now() - budgetStarted).toBeLessThan(6_000);
-    expect(calls.filter((answer) => answer.status === 200)).toHaveLength(10);
-    expect(calls.filter((answer) => answer.status === 429)).toHaveLength(6);
-  }, 90_000);
+    const budgetElapsedMs = Date.now() - budgetStarted;
+    const budgetAdmitted = calls.filter((answer) => answer.status === 200).length;
+    expect(calls.filter((answer) => answer.status !== 200).every((answer) => answer.status === 429)).toBe(true);
+    expect(budgetAdmitted).toBeGreaterThanOrEqual(10);
+    expect(budgetAdmitted).toBeLessThanOrEqual(10 + Math.floor(budgetElapsedMs / 6_000));
+  }, testBoundMs);
 
   it('/metrics reports the whole cluster: counters summed over the workers, shared gauges not multiplied', async () => {
     const cwd = workDirectory();
@@ -148,12 +159,12 @@ describe('serve --workers (real processes on one port)', () => {
     const scraperKey = `test-management-${generateTestClientKey()}`;
     const config = writeConfig(cwd, key, { managementKey: scraperKey });
     const cluster = run(['serve', '--workers', '2', '--config', config], cwd);
-    const url = await within(cluster.url, 45_000, 'the listening line');
-    await until(() => workerPids(cluster.output()).length === 2, 5_000, 'both workers\' listening lines');
+    const url = await within(cluster.url, eventBoundMs, 'the listening line');
+    await until(() => workerPids(cluster.output()).length === 2, eventBoundMs, 'both workers\' listening lines');
     // Each on a connection of its own: the cluster hands them to the workers in turn.
     for (let index = 0; index < 12; index++) expect((await send(url, '/v1/models', { key })).status).toBe(200);
     for (let index = 0; index < 5; index++) expect((await send(url, '/v1/models', { key: 'test-client-not-a-known-key' })).status).toBe(401);
-    await until(() => workersInAccessLines(cluster.output()).size === 2, 5_000, 'access lines from both workers');
+    await until(() => workersInAccessLines(cluster.output()).size === 2, eventBoundMs, 'access lines from both workers');
 
     const scrape = await send(url, '/metrics', { key: scraperKey });
     expect(scrape.status).toBe(200);
@@ -169,20 +180,20 @@ describe('serve --workers (real processes on one port)', () => {
     expect(sampleSum('cliproxy_cluster_workers_reporting ')).toBe(2);
     expect(scrape.body.match(/^# TYPE cliproxy_requests_total counter$/gm)).toHaveLength(1);
     if (promtoolAvailable()) expect(promtoolCheckMetrics(scrape.body)).toEqual({ status: 0, output: '' });
-  }, 90_000);
+  }, testBoundMs);
 
   it('a killed worker is replaced and the port keeps serving; a config edit reaches every worker', async () => {
     const cwd = workDirectory();
     const key = generateTestClientKey();
     const config = writeConfig(cwd, key);
     const cluster = run(['serve', '--workers', '2', '--config', config], cwd);
-    const url = await within(cluster.url, 45_000, 'the listening line');
-    await until(() => workerPids(cluster.output()).length === 2, 5_000, 'both workers\' listening lines');
+    const url = await within(cluster.url, eventBoundMs, 'the listening line');
+    await until(() => workerPids(cluster.output()).length === 2, eventBoundMs, 'both workers\' listening lines');
     const [victim, survivor] = workerPids(cluster.output());
     process.kill(victim!, 'SIGKILL');
-    await until(() => cluster.output().includes('a worker exited; starting a replacement'), 10_000, 'the primary noticing the exit');
+    await until(() => cluster.output().includes('a worker exited; starting a replacement'), eventBoundMs, 'the primary noticing the exit');
     for (let index = 0; index < 6; index += 1) expect((await send(url, '/v1/models', { key })).status).toBe(200);
-    await until(() => workerPids(cluster.output()).length === 3, 15_000, 'a replacement worker listening');
+    await until(() => workerPids(cluster.output()).length === 3, eventBoundMs, 'a replacement worker listening');
     const replacement = workerPids(cluster.output())[2]!;
     expect([victim, survivor]).not.toContain(replacement);
     const statuses = await Promise.all(Array.from({ length: 8 }, () => send(url, '/v1/models', { key }).then((answer) => answer.status)));
@@ -191,48 +202,48 @@ describe('serve --workers (real processes on one port)', () => {
     // Hot reload through the primary: the old key revoked, a new one accepted, by both workers.
     const newKey = generateTestClientKey();
     writeConfig(cwd, newKey);
-    await until(() => (cluster.output().match(/"msg":"config reloaded"/g) ?? []).length >= 2, 10_000, 'both workers reloading');
+    await until(() => (cluster.output().match(/"msg":"config reloaded"/g) ?? []).length >= 2, eventBoundMs, 'both workers reloading');
     const afterReload = await Promise.all(Array.from({ length: 8 }, (_, index) => send(url, '/v1/models', { key: index % 2 === 0 ? key : newKey })));
     expect(afterReload.map((answer) => answer.status)).toEqual([401, 200, 401, 200, 401, 200, 401, 200]);
-  }, 90_000);
+  }, testBoundMs);
 
   it('SIGTERM lets an in-flight stream finish, then every process exits 0', async () => {
     const cwd = workDirectory();
     const key = generateTestClientKey();
     const config = writeConfig(cwd, key);
     const cluster = run(['serve', '--workers', '2', '--config', config], cwd);
-    const url = await within(cluster.url, 45_000, 'the listening line');
+    const url = await within(cluster.url, eventBoundMs, 'the listening line');
     stub.reset();
     stub.slowStreamNext(150);
     const streaming = send(url, '/v1/chat/completions', { key, body: { ...chat, stream: true } });
-    await until(() => stub.requests.length === 1, 10_000, 'the stream reaching the upstream');
+    await until(() => stub.requests.length === 1, eventBoundMs, 'the stream reaching the upstream');
     cluster.child.kill('SIGTERM');
-    const answer = await within(streaming, 20_000, 'the stream to finish');
+    const answer = await within(streaming, eventBoundMs, 'the stream to finish');
     expect(answer.status).toBe(200);
     expect(answer.body.trimEnd().endsWith('data: [DONE]')).toBe(true);
-    expect(await within(cluster.closed, 20_000, 'the cluster to exit')).toBe(0);
+    expect(await within(cluster.closed, eventBoundMs, 'the cluster to exit')).toBe(0);
     expect(cluster.output()).toContain('"reason":"primary","msg":"worker shutting down"');
     expect(cluster.output()).not.toMatch(/"level":50/);
-  }, 90_000);
+  }, testBoundMs);
 
   it('first start prints the generated client key once for the whole cluster', async () => {
     const cwd = workDirectory();
     const cluster = run(['serve', '--workers', '2'], cwd);
-    await within(cluster.url, 45_000, 'the listening line');
+    await within(cluster.url, eventBoundMs, 'the listening line');
     const keys = cluster.output().match(/cpa_[A-Za-z0-9_-]{40,}/g) ?? [];
     expect(keys).toHaveLength(1);
     cluster.child.kill('SIGTERM');
-    expect(await within(cluster.closed, 20_000, 'exit')).toBe(0);
-  }, 90_000);
+    expect(await within(cluster.closed, eventBoundMs, 'exit')).toBe(0);
+  }, testBoundMs);
 
   it.each([['0'], ['65'], ['two'], ['1.5'], ['-1']])('--workers %s is refused with a message naming it, before anything starts', async (value) => {
     const cwd = workDirectory();
     const refused = run(['serve', '--workers', value], cwd);
-    expect(await within(refused.closed, 30_000, 'exit')).not.toBe(0);
+    expect(await within(refused.closed, eventBoundMs, 'exit')).not.toBe(0);
     expect(refused.output()).toMatch(/--workers/);
     expect(refused.output()).toContain(value === '0' || value === '65' ? `got ${value}` : `got "${value}"`);
     expect(refused.output()).not.toContain('listening');
-  }, 45_000);
+  }, testBoundMs);
 
   it('a worker that cannot start (a world-readable TLS key) stops the cluster with its reason, exit non-zero', async () => {
     const cwd = workDirectory();
@@ -241,9 +252,9 @@ describe('serve --workers (real processes on one port)', () => {
     writeFileSync(join(cwd, 'tls.key'), 'not a key\n', { mode: 0o644 });
     const config = writeConfig(cwd, key, { tls: { enabled: true, cert_file: join(cwd, 'tls.crt'), key_file: join(cwd, 'tls.key') } });
     const refused = run(['serve', '--workers', '2', '--config', config], cwd);
-    expect(await within(refused.closed, 45_000, 'exit')).not.toBe(0);
+    expect(await within(refused.closed, eventBoundMs, 'exit')).not.toBe(0);
     expect(refused.output()).toContain('TLS_KEY_FILE_UNSAFE');
     expect(refused.output()).toContain('a worker failed to start');
     expect(refused.output()).not.toContain('cliproxyapi listening');
-  }, 60_000);
+  }, testBoundMs);
 });

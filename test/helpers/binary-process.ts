@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,7 +12,7 @@ export const binaryPath = resolve(repositoryRoot, 'dist/cli/main.js');
 export interface RunningProcess {
   child: ChildProcess;
   output: () => string;
-  /** Resolves with `http://127.0.0.1:PORT` from the "cliproxyapi listening" log line. */
+  /** Resolves with `http://127.0.0.1:PORT` from the "cliproxyapi listening" log line; rejects if it exits first. */
   url: Promise<string>;
   /** Resolves with the exit code once the process exited AND every holder of its pipes closed them. */
   closed: Promise<number | null>;
@@ -22,7 +23,13 @@ export function spawnWatched(command: string, args: readonly string[], options: 
   const child = spawn(command, [...args], { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let resolveUrl: (url: string) => void = () => undefined;
-  const url = new Promise<string>((resolvePromise) => (resolveUrl = resolvePromise));
+  let rejectUrl: (error: Error) => void = () => undefined;
+  const url = new Promise<string>((resolvePromise, rejectPromise) => {
+    resolveUrl = resolvePromise;
+    rejectUrl = rejectPromise;
+  });
+  // Handled here so a test that never asks for the URL (a refused start) has no unhandled rejection.
+  url.catch(() => undefined);
   const take = (piece: Buffer) => {
     output += piece.toString();
     const match = /"url":"(http:\/\/[^"]+)","config"/.exec(output);
@@ -32,6 +39,8 @@ export function spawnWatched(command: string, args: readonly string[], options: 
   child.stderr?.on('data', take);
   // 'close' waits for the pipes: a grandchild still holding them (a server outliving npm) keeps it pending.
   const closed = once(child, 'close').then(([code]) => code as number | null);
+  // A process that exits without announcing a URL ends the wait for it at once, saying why.
+  void closed.then((code) => rejectUrl(new Error(`exited (${code ?? child.signalCode ?? '?'}) before listening:\n${output.slice(-2_000)}`)));
   return { child, output: () => output, url, closed };
 }
 
@@ -59,4 +68,39 @@ export async function until(check: () => boolean | Promise<boolean>, millisecond
     await new Promise((resolvePromise) => setTimeout(resolvePromise, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The live children of `pid` (Linux: /proc/PID/task/PID/children), empty once it is gone. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter((word) => word !== '').map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * Kills `running` and the processes it started (the workers of `serve --workers`) and resolves once
+ * every one of them has exited and closed the output pipes they share (`closed`). Only then may a
+ * test remove their work directory: a worker left behind by a killed primary goes on writing its
+ * logs there for a moment (rm then fails with ENOTEMPTY). The parent is stopped first so it cannot
+ * fork a replacement between the read of its children and its death; the children are the live ones
+ * at that moment (a dead worker's pid may already belong to someone else: pids wrap at 32768 here).
+ */
+export async function stopProcessTree(running: RunningProcess, milliseconds = 20_000): Promise<void> {
+  const pid = running.child.pid;
+  if (pid !== undefined && running.child.exitCode === null && running.child.signalCode === null) {
+    killQuietly(pid, 'SIGSTOP');
+    for (const child of childrenOf(pid)) killQuietly(child, 'SIGKILL');
+    killQuietly(pid, 'SIGKILL');
+  }
+  await within(running.closed, milliseconds, `process ${pid ?? '?'} and its children to exit`);
 }
