@@ -7,6 +7,7 @@ import { checkCredentialAge, checkEncryption, checkEncryptionKeyAge, checkPermis
 import { checkClientKeys, checkManagement, checkTls } from './checks/exposure-checks.js';
 import { checkIpAllowlist, checkIpLists, checkProviders, checkRateLimit } from './checks/network-checks.js';
 import { checkContainer, containerCheckIds, type ContainerMode } from './checks/container-checks.js';
+import { checkKeyGovernance } from './checks/key-governance-check.js';
 import { checkInstallationLockfile, checkInstallationSbom } from './checks/installation-checks.js';
 import { checkReplicas } from './checks/replicas-check.js';
 import { checkRunningProxy, runningProxyCheckIds } from './checks/running-proxy-checks.js';
@@ -46,6 +47,7 @@ const checkRunners: readonly CheckRunner[] = [
   one('config', checkConfig),
   one('tls', checkTls),
   one('client-keys', checkClientKeys),
+  one('key-governance', checkKeyGovernance),
   one('management', checkManagement),
   one('permissions', checkPermissions),
   one('encryption', checkEncryption),
