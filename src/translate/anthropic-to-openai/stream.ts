@@ -1,4 +1,5 @@
 import type { AnthropicStopReason, AnthropicStreamEvent } from '../../formats/anthropic/messages-response.js';
+import { createOpenAIContentChunkReader, type OpenAIContentChunkReader } from '../../formats/openai/stream-chunk-scan.js';
 import type { SseEvent } from '../../formats/sse.js';
 import { readOpenAIStreamChunk } from '../../formats/stream-payload.js';
 import { GatewayError } from '../../errors/gateway-error.js';
@@ -60,6 +61,8 @@ export interface OpenAIToAnthropicStreamState {
   usage: UpstreamTokenCounts | undefined;
   /** UTF-8 bytes of text and arguments forwarded (a counter, not a buffer: memory stays bounded), for an output estimate when the upstream sends no usage. */
   generatedBytes: number;
+  /** Reads the plain content chunks without JSON.parse (formats/openai/stream-chunk-scan.ts); every other chunk is parsed. */
+  contentChunks: OpenAIContentChunkReader;
 }
 
 export interface OpenAIToAnthropicStreamTranslator {
@@ -125,6 +128,7 @@ export function createOpenAIToAnthropicStreamTranslator(context: OpenAIToAnthrop
     finishReason: undefined,
     usage: undefined,
     generatedBytes: 0,
+    contentChunks: createOpenAIContentChunkReader(),
   };
   const toolIdPrefix = `toolu_${context.messageId.replace(/^msg_/, '')}_`;
 
@@ -293,6 +297,13 @@ export function createOpenAIToAnthropicStreamTranslator(context: OpenAIToAnthrop
   return {
     push(event) {
       if (state.phase === 'stopped') return [];
+      // A plain content chunk: what readChunk does with it (no usage, no tool call, no finish_reason).
+      const plain = state.contentChunks.read(event.data);
+      if (plain !== undefined) {
+        const events = start(plain.model);
+        pushText(plain.content, events);
+        return events;
+      }
       const chunk = readOpenAIStreamChunk(event);
       if (chunk === undefined) return [];
       return chunk === 'done' ? finish() : readChunk(chunk);

@@ -1,4 +1,5 @@
 import type { GeminiFinishReason, GeminiGenerateContentResponse, GeminiResponsePart, GeminiUsageMetadata } from '../../formats/gemini/generate-content-response.js';
+import { createOpenAIContentChunkReader, type OpenAIContentChunkReader } from '../../formats/openai/stream-chunk-scan.js';
 import type { SseEvent } from '../../formats/sse.js';
 import { geminiResponse, isRecord, parseArguments, streamFailed } from '../../formats/gemini/response-builder.js';
 import { mapOpenAIFinishReason, toUsageMetadata } from './response.js';
@@ -18,6 +19,8 @@ export interface OpenAIToGeminiStreamState {
   usage: GeminiUsageMetadata | undefined;
   /** The last chunk (finishReason, held calls, usage) was emitted; later events are ignored. */
   stopped: boolean;
+  /** Reads the plain content chunks without JSON.parse (formats/openai/stream-chunk-scan.ts); every other chunk is parsed. */
+  contentChunks: OpenAIContentChunkReader;
 }
 
 export interface OpenAIToGeminiStreamTranslator {
@@ -36,7 +39,15 @@ export interface OpenAIToGeminiStreamTranslator {
  * finish_reason). Each upstream event is parsed once; nothing else is re-read.
  */
 export function createOpenAIToGeminiStreamTranslator(context: OpenAIToGeminiStreamContext): OpenAIToGeminiStreamTranslator {
-  const state: OpenAIToGeminiStreamState = { modelVersion: context.model, responseId: undefined, toolCalls: new Map(), finishReason: undefined, usage: undefined, stopped: false };
+  const state: OpenAIToGeminiStreamState = {
+    modelVersion: context.model,
+    responseId: undefined,
+    toolCalls: new Map(),
+    finishReason: undefined,
+    usage: undefined,
+    stopped: false,
+    contentChunks: createOpenAIContentChunkReader(),
+  };
 
   const chunk = (parts: GeminiResponsePart[], last: boolean): GeminiGenerateContentResponse =>
     geminiResponse({ parts, finishReason: last ? state.finishReason : undefined, modelVersion: state.modelVersion, usageMetadata: last ? state.usage : undefined, responseId: state.responseId });
@@ -74,9 +85,16 @@ export function createOpenAIToGeminiStreamTranslator(context: OpenAIToGeminiStre
   return {
     push(event) {
       if (state.stopped) return [];
-      const chunk = readOpenAIStreamChunk(event);
-      if (chunk === undefined) return [];
-      if (chunk !== 'done') return readChunk(chunk);
+      // A plain content chunk: what readChunk does with it (no usage, no tool call, no finish_reason).
+      const plain = state.contentChunks.read(event.data);
+      if (plain !== undefined) {
+        if (plain.model !== undefined) state.modelVersion = plain.model;
+        if (plain.id !== undefined) state.responseId = plain.id;
+        return plain.content === '' ? [] : [chunk([{ text: plain.content }], false)];
+      }
+      const parsed = readOpenAIStreamChunk(event);
+      if (parsed === undefined) return [];
+      if (parsed !== 'done') return readChunk(parsed);
       if (state.finishReason === undefined) throw streamFailed('upstream stream ended before finish');
       return finish();
     },

@@ -1,6 +1,7 @@
 import { GatewayError } from '../../errors/gateway-error.js';
 import { isRecord, type ResponsesAnswerContext, type ResponsesUsage } from '../../formats/responses/response-builder.js';
 import { createResponsesStreamWriter, type ResponsesStreamEvent, type ResponsesStreamWriter } from '../../formats/responses/stream-writer.js';
+import { createOpenAIContentChunkReader, type OpenAIContentChunkReader } from '../../formats/openai/stream-chunk-scan.js';
 import type { SseEvent } from '../../formats/sse.js';
 import { incompleteReasonOf, toResponsesUsage } from './response.js';
 import { readOpenAIStreamChunk } from '../../formats/stream-payload.js';
@@ -12,6 +13,8 @@ export interface OpenAIToResponsesStreamState {
   finishReason: string | undefined;
   usage: ResponsesUsage | null;
   modelSeen: boolean;
+  /** Reads the plain content chunks without JSON.parse (formats/openai/stream-chunk-scan.ts); every other chunk is parsed. */
+  contentChunks: OpenAIContentChunkReader;
 }
 
 export interface OpenAIToResponsesStreamTranslator {
@@ -36,7 +39,14 @@ function streamFailed(message: string): GatewayError {
  * done. `response.completed` waits for the usage chunk or `[DONE]` after the finish_reason.
  */
 export function createOpenAIToResponsesStreamTranslator(context: ResponsesAnswerContext): OpenAIToResponsesStreamTranslator {
-  const state: OpenAIToResponsesStreamState = { writer: createResponsesStreamWriter(context), toolCalls: new Map(), finishReason: undefined, usage: null, modelSeen: false };
+  const state: OpenAIToResponsesStreamState = {
+    writer: createResponsesStreamWriter(context),
+    toolCalls: new Map(),
+    finishReason: undefined,
+    usage: null,
+    modelSeen: false,
+    contentChunks: createOpenAIContentChunkReader(),
+  };
   const { writer } = state;
 
   const finish = (): ResponsesStreamEvent[] => {
@@ -77,6 +87,17 @@ export function createOpenAIToResponsesStreamTranslator(context: ResponsesAnswer
     writer,
     push(event) {
       if (writer.state.finished) return [];
+      // A plain content chunk: what readChunk does with it (no usage, no tool call, no finish_reason).
+      const plain = state.contentChunks.read(event.data);
+      if (plain !== undefined) {
+        if (!state.modelSeen && plain.model !== undefined) {
+          state.modelSeen = true;
+          writer.setModel(plain.model);
+        }
+        const events = writer.start();
+        events.push(...writer.text(plain.content));
+        return events;
+      }
       const chunk = readOpenAIStreamChunk(event);
       if (chunk === undefined) return [];
       if (chunk !== 'done') return readChunk(chunk);
