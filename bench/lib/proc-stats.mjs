@@ -4,7 +4,7 @@
  * CPU the target spends per completed request is a property of the target alone.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let ticksPerSecond;
 
@@ -52,4 +52,28 @@ export function readMemory(pid) {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * utime + stime per thread of a process, summed by thread name (`node` is the main thread, the
+ * `libuv-worker`s run fs and other thread-pool work, the `V8 …` threads GC and compile), in clock ticks.
+ * @param {number} pid
+ * @returns {Map<string, number>}
+ */
+export function readThreadTicks(pid) {
+  const byName = new Map();
+  // Threads in creation order: V8's platform workers (GC, compile) start with the process, the
+  // libuv thread pool at the first fs call, so `node#1..4` are V8's and the next four libuv's.
+  const tids = readdirSync(`/proc/${pid}/task`).map(Number).sort((first, second) => first - second);
+  for (const [rank, tid] of tids.entries()) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === pid ? 'main' : `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).trim()}#${rank}`;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return byName;
 }

@@ -1,7 +1,7 @@
 import { GatewayError } from '../errors/gateway-error.js';
 import type { StateBackend } from '../state/types.js';
 import type { NetworkCounters } from './counters.js';
-import { isRefusal, type ProviderLimiter, type TokenReservation } from './provider-limiter.js';
+import { isRefusal, type ProviderLimiter, type ProviderLimitRefusal, type TokenReservation } from './provider-limiter.js';
 import { rateLimitedError } from './rate-limited-error.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { stateUnavailable, type StateGuard } from './state-guard.js';
@@ -97,7 +97,18 @@ export class KeyLimiter {
    * Reserves for one request of key `keyId`, or throws the 429. `estimate`: tokens (estimateTokens);
    * undefined for a request without output (count_tokens), which takes no tokens and no budget.
    */
-  async reserve(keyId: string, limits: KeyLimits, estimate: number | undefined): Promise<KeyReservation> {
+  reserve(keyId: string, limits: KeyLimits, estimate: number | undefined): KeyReservation | Promise<KeyReservation> {
+    // A rate limit alone (no slot to wait for, no budget to charge): on buckets held in this process
+    // (the memory backend) answered at once, no promise and no microtask turn on the request path.
+    if (limits.rateLimit !== undefined && limits.maxConcurrency === undefined && (limits.budgets === undefined || estimate === undefined)) {
+      const reserving = this.options.buckets.reserveFor(`key:${keyId}`, limits.rateLimit, estimate);
+      if (reserving instanceof Promise) return reserving.then((result) => rateOnlyReservation(keyId, estimate, result));
+      return rateOnlyReservation(keyId, estimate, reserving);
+    }
+    return this.reserveInFull(keyId, limits, estimate);
+  }
+
+  private async reserveInFull(keyId: string, limits: KeyLimits, estimate: number | undefined): Promise<KeyReservation> {
     let holdsSlot = false;
     if (limits.maxConcurrency !== undefined) {
       holdsSlot = await this.gate.acquire(keyId, limits.maxConcurrency, limits.concurrencyWaitMs ?? 0);
@@ -116,12 +127,7 @@ export class KeyLimiter {
       let rate: TokenReservation | undefined;
       if (limits.rateLimit !== undefined) {
         const result = await this.options.buckets.reserveFor(`key:${keyId}`, limits.rateLimit, estimate);
-        if (isRefusal(result)) {
-          throw rateLimitedError(
-            result,
-            result.stateUnavailable ? `The rate-limit state of API key '${keyId}' is unavailable; retry later.` : `The API key '${keyId}' is over its rate limit; retry later.`,
-          );
-        }
+        if (isRefusal(result)) throw rateRefusal(keyId, result);
         rate = result;
       }
       return { keyId, estimate: estimate ?? 0, rate, charges, holdsSlot };
@@ -210,6 +216,22 @@ export class KeyLimiter {
     const counter = budgetCounter(keyId, period === 'day' ? periods.day : periods.month);
     await this.options.state.increment(counter, tokens, (period === 'day' ? periods.dayEndsInMs : periods.monthEndsInMs) + dayMs);
   }
+}
+
+const noCharges: readonly BudgetCharge[] = Object.freeze([]);
+
+/** The reservation of a request whose key's only limit here is its rate limit, or the 429 of its refusal. */
+function rateOnlyReservation(keyId: string, estimate: number | undefined, result: TokenReservation | ProviderLimitRefusal): KeyReservation {
+  if (isRefusal(result)) throw rateRefusal(keyId, result);
+  return { keyId, estimate: estimate ?? 0, rate: result, charges: noCharges, holdsSlot: false };
+}
+
+/** The 429 of a refused rate-limit take. */
+function rateRefusal(keyId: string, refusal: ProviderLimitRefusal): GatewayError {
+  return rateLimitedError(
+    refusal,
+    refusal.stateUnavailable ? `The rate-limit state of API key '${keyId}' is unavailable; retry later.` : `The API key '${keyId}' is over its rate limit; retry later.`,
+  );
 }
 
 function budgetCounter(keyId: string, period: string): string {

@@ -8,7 +8,7 @@ describe('ProviderLimiter (reservations)', () => {
   it('50 concurrent reservations admit exactly what the token budget holds', async () => {
     const counters = createNetworkCounters();
     const limiter = new ProviderLimiter({ state: new MemoryStateBackend({ now: () => 1_000_000 }), counters });
-    const results = await Promise.all(Array.from({ length: 50 }, () => limiter.reserve('p', { tokens_per_minute: 10_000 }, 900)));
+    const results = await Promise.all(Array.from({ length: 50 }, () => Promise.resolve(limiter.reserve('p', { tokens_per_minute: 10_000 }, 900))));
     expect(results.filter((result) => !isRefusal(result))).toHaveLength(11);
     expect(counters.providerRateLimited).toBe(39);
     const refusal = results.find(isRefusal)!;

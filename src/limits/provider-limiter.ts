@@ -1,4 +1,4 @@
-import type { BucketShape, BucketTake } from '../state/types.js';
+import type { BucketDecision, BucketShape, BucketTake } from '../state/types.js';
 import type { StateBackend } from '../state/types.js';
 import type { NetworkCounters } from './counters.js';
 import { stateUnavailable, type StateGuard } from './state-guard.js';
@@ -16,6 +16,8 @@ export interface TokenReservation {
   /** The token bucket's shape; undefined when no tokens were taken (no token budget, or a request without tokens). */
   readonly shape: BucketShape | undefined;
   readonly reservedTokens: number;
+  /** The token bucket's state key (`<subject>:tokens`), kept so settling builds no string. */
+  readonly tokensKey?: string;
   /** The request bucket's shape when a request slot was taken (for `cancel`). */
   readonly requests: BucketShape | undefined;
 }
@@ -56,25 +58,43 @@ function perMinute(amount: number): BucketShape {
  * times; the client gets 429 GW_RATE_LIMITED with a Retry-After of the circuit's remaining time.
  * Settling a reservation that fails is dropped: the estimate stands as charged (never over-admits).
  */
+/** A subject's buckets under one config: shapes, state keys and takes, built once (no template strings per request). */
+interface BucketPlan {
+  readonly subject: string;
+  readonly requests: BucketShape | undefined;
+  readonly tokens: BucketShape | undefined;
+  readonly tokensKey: string;
+  /** The takes of a generating request and of one without tokens (count_tokens); reused by the synchronous path. */
+  readonly generating: MutableTake[];
+  readonly requestOnly: MutableTake[];
+  readonly tokensTake: MutableTake | undefined;
+}
+
+type MutableTake = { key: string; shape: BucketShape; cost: number };
+
+/** A reservation or a refusal. */
+export type ReserveResult = TokenReservation | ProviderLimitRefusal;
+
 export class ProviderLimiter {
-  private readonly shapes = new WeakMap<ProviderRateLimitConfig, { requests: BucketShape | undefined; tokens: BucketShape | undefined }>();
+  private readonly plans = new WeakMap<ProviderRateLimitConfig, BucketPlan>();
 
   constructor(private readonly options: ProviderLimiterOptions) {}
 
-  private shapesOf(config: ProviderRateLimitConfig): { requests: BucketShape | undefined; tokens: BucketShape | undefined } {
-    let shapes = this.shapes.get(config);
-    if (shapes === undefined) {
-      shapes = {
-        requests: config.requests_per_minute === undefined ? undefined : perMinute(config.requests_per_minute),
-        tokens: config.tokens_per_minute === undefined ? undefined : perMinute(config.tokens_per_minute),
-      };
-      this.shapes.set(config, shapes);
-    }
-    return shapes;
+  private planOf(subject: string, config: ProviderRateLimitConfig): BucketPlan {
+    const known = this.plans.get(config);
+    if (known !== undefined && known.subject === subject) return known;
+    const requests = config.requests_per_minute === undefined ? undefined : perMinute(config.requests_per_minute);
+    const tokens = config.tokens_per_minute === undefined ? undefined : perMinute(config.tokens_per_minute);
+    const requestOnly: MutableTake[] = requests === undefined ? [] : [{ key: `${subject}:requests`, shape: requests, cost: 1 }];
+    const tokensTake = tokens === undefined ? undefined : { key: `${subject}:tokens`, shape: tokens, cost: 0 };
+    const generating = tokensTake === undefined ? requestOnly : [...requestOnly, tokensTake];
+    const plan: BucketPlan = { subject, requests, tokens, tokensKey: `${subject}:tokens`, generating, requestOnly, tokensTake };
+    this.plans.set(config, plan);
+    return plan;
   }
 
   /** Takes one request slot and `estimatedTokens` from provider `provider`'s buckets; a reservation to settle, or the refusal. */
-  reserve(provider: string, config: ProviderRateLimitConfig, estimatedTokens: number): Promise<TokenReservation | ProviderLimitRefusal> {
+  reserve(provider: string, config: ProviderRateLimitConfig, estimatedTokens: number): ReserveResult | Promise<ReserveResult> {
     return this.reserveFor(`provider:${provider}`, config, estimatedTokens);
   }
 
@@ -82,30 +102,47 @@ export class ProviderLimiter {
    * The same reservation for any subject: `key:<id>` for a client key's `rate_limit` (the same
    * per-minute shape, limits/key-limiter.ts), so both budgets share one reserve-then-settle.
    * `estimatedTokens` undefined: a request that generates nothing (count_tokens) takes its request
-   * slot only, nothing from the token bucket.
+   * slot only, nothing from the token bucket. Answered at once when the buckets live in this
+   * process (the memory backend: no promise, no microtask turn per request), else a promise.
    */
-  async reserveFor(subject: string, config: ProviderRateLimitConfig, estimatedTokens: number | undefined): Promise<TokenReservation | ProviderLimitRefusal> {
-    const { requests, tokens: tokenShape } = this.shapesOf(config);
-    const tokens = estimatedTokens === undefined ? undefined : tokenShape;
-    const takes: BucketTake[] = [];
-    if (requests !== undefined) takes.push({ key: `${subject}:requests`, shape: requests, cost: 1 });
-    if (tokens !== undefined) takes.push({ key: `${subject}:tokens`, shape: tokens, cost: estimatedTokens! });
+  reserveFor(subject: string, config: ProviderRateLimitConfig, estimatedTokens: number | undefined): ReserveResult | Promise<ReserveResult> {
+    const plan = this.planOf(subject, config);
+    const takes = estimatedTokens === undefined ? plan.requestOnly : plan.generating;
     if (takes.length === 0) return { subject, shape: undefined, reservedTokens: 0, requests: undefined };
-    const { state, guard, counters } = this.options;
-    const decision = guard === undefined ? await state.takeTokens(takes) : await guard.run(() => state.takeTokens(takes));
+    const { state, guard } = this.options;
+    if (guard === undefined && state.syncBuckets !== undefined) {
+      if (plan.tokensTake !== undefined && estimatedTokens !== undefined) plan.tokensTake.cost = estimatedTokens;
+      return this.outcome(plan, estimatedTokens, state.syncBuckets.takeTokens(takes));
+    }
+    // A shared backend keeps the takes past this call: its own copies, not the plan's reused ones.
+    const copies: BucketTake[] = takes.map((take) => ({ key: take.key, shape: take.shape, cost: take === plan.tokensTake ? estimatedTokens! : take.cost }));
+    const deciding = guard === undefined ? state.takeTokens(copies) : guard.run(() => state.takeTokens(copies));
+    return deciding.then((decision) => this.outcome(plan, estimatedTokens, decision));
+  }
+
+  private outcome(plan: BucketPlan, estimatedTokens: number | undefined, decision: BucketDecision | typeof stateUnavailable): ReserveResult {
+    const { guard, counters } = this.options;
     if (decision === stateUnavailable) {
-      if (subject.startsWith('key:')) counters.keyRateLimited += 1;
+      if (plan.subject.startsWith('key:')) counters.keyRateLimited += 1;
       else counters.providerRateLimited += 1;
       const waitMs = Math.max(1_000, guard?.retryInMs ?? 0);
-      return { limit: takes[0]!.shape.burst, remaining: 0, retryAfterMs: waitMs, resetMs: waitMs, stateUnavailable: true };
+      const first = plan.requests ?? plan.tokens!;
+      return { limit: first.burst, remaining: 0, retryAfterMs: waitMs, resetMs: waitMs, stateUnavailable: true };
     }
     if (!decision.allowed) {
-      if (subject.startsWith('key:')) counters.keyRateLimited += 1;
+      if (plan.subject.startsWith('key:')) counters.keyRateLimited += 1;
       else counters.providerRateLimited += 1;
       return { limit: decision.limit, remaining: decision.remaining, retryAfterMs: decision.retryAfterMs, resetMs: decision.resetMs, stateUnavailable: false };
     }
     // A cost above the burst was capped at the burst by the bucket: that is what was taken.
-    return { subject, shape: tokens, reservedTokens: tokens === undefined ? 0 : Math.min(estimatedTokens!, tokens.burst), requests };
+    const tokens = estimatedTokens === undefined ? undefined : plan.tokens;
+    return {
+      subject: plan.subject,
+      shape: tokens,
+      tokensKey: plan.tokensKey,
+      reservedTokens: tokens === undefined ? 0 : Math.min(estimatedTokens!, tokens.burst),
+      requests: plan.requests,
+    };
   }
 
   /**
@@ -118,9 +155,17 @@ export class ProviderLimiter {
     if (shape === undefined || usedTokens === undefined) return;
     const delta = reservation.reservedTokens - usedTokens;
     if (delta === 0) return;
+    this.giveBack(reservation.tokensKey ?? `${reservation.subject}:tokens`, shape, delta);
+  }
+
+  /** Adds `amount` tokens back to a bucket (negative: charges it); at once on the memory backend. Never throws. */
+  private giveBack(key: string, shape: BucketShape, amount: number): void {
     const { state, guard } = this.options;
-    const key = `${reservation.subject}:tokens`;
-    const adjusting = guard === undefined ? state.adjustTokens(key, shape, delta) : guard.run(() => state.adjustTokens(key, shape, delta));
+    if (guard === undefined && state.syncBuckets !== undefined) {
+      state.syncBuckets.adjustTokens(key, shape, amount);
+      return;
+    }
+    const adjusting = guard === undefined ? state.adjustTokens(key, shape, amount) : guard.run(() => state.adjustTokens(key, shape, amount));
     adjusting.catch(() => undefined);
   }
 
@@ -130,13 +175,8 @@ export class ProviderLimiter {
    * back, so a refused request does not count against the minute. Never throws.
    */
   cancel(reservation: TokenReservation): void {
-    const { state, guard } = this.options;
-    const giveBack = (key: string, shape: BucketShape, amount: number): void => {
-      const adjusting = guard === undefined ? state.adjustTokens(key, shape, amount) : guard.run(() => state.adjustTokens(key, shape, amount));
-      adjusting.catch(() => undefined);
-    };
-    if (reservation.requests !== undefined) giveBack(`${reservation.subject}:requests`, reservation.requests, 1);
-    if (reservation.shape !== undefined && reservation.reservedTokens > 0) giveBack(`${reservation.subject}:tokens`, reservation.shape, reservation.reservedTokens);
+    if (reservation.requests !== undefined) this.giveBack(`${reservation.subject}:requests`, reservation.requests, 1);
+    if (reservation.shape !== undefined && reservation.reservedTokens > 0) this.giveBack(reservation.tokensKey ?? `${reservation.subject}:tokens`, reservation.shape, reservation.reservedTokens);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyLimiter, KeyReservation } from '../limits/key-limiter.js';
-import { estimateTokens, isRefusal, type ProviderLimiter, type TokenReservation } from '../limits/provider-limiter.js';
+import { estimateTokens, isRefusal, type ProviderLimiter, type ReserveResult, type TokenReservation } from '../limits/provider-limiter.js';
 import { rateLimitedError } from '../limits/rate-limited-error.js';
 import type { ProviderRuntime } from './runtime.js';
 
@@ -29,8 +29,8 @@ export interface RequestLimiters {
  * generation quota). A refusal by the provider's budget undoes the key's reservation (its request
  * slot included): a refused request does not count against the key.
  *
- * Undefined (no promise, nothing to await) when no limit applies: an unlimited key on a provider
- * without a budget pays two tests.
+ * Undefined (no promise, nothing to await) when no limit applies (an unlimited key on a provider
+ * without a budget pays two tests), and when every limit was answered at once (the memory backend).
  */
 export function admitRequest(
   limiters: RequestLimiters,
@@ -48,22 +48,43 @@ export function admitRequest(
   return admit(keyLimiter, providerLimiter, request, reply, provider, estimate);
 }
 
-async function admit(
+/**
+ * The key's reservation, then the provider's. On the memory backend both are answered at once, so
+ * a limited request pays no promise and no microtask turn here; a shared backend's answers are awaited.
+ */
+function admit(
   keyLimiter: KeyLimiter | undefined,
   providerLimiter: ProviderLimiter | undefined,
   request: FastifyRequest,
   reply: FastifyReply,
   provider: ProviderRuntime,
   estimate: number | undefined,
-): Promise<void> {
-  if (keyLimiter !== undefined) await reserveKeyLimits(keyLimiter, request, reply, estimate);
-  if (providerLimiter === undefined || estimate === undefined) return;
+): Promise<void> | undefined {
+  const reservingKey = keyLimiter === undefined ? undefined : reserveKeyLimits(keyLimiter, request, reply, estimate);
+  if (reservingKey !== undefined) return reservingKey.then(() => admitProvider(providerLimiter, request, reply, provider, estimate));
+  return admitProvider(providerLimiter, request, reply, provider, estimate);
+}
+
+/** The provider's budget, after the key's reservation; its refusal undoes the key's reservation. */
+function admitProvider(
+  providerLimiter: ProviderLimiter | undefined,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  provider: ProviderRuntime,
+  estimate: number | undefined,
+): Promise<void> | undefined {
+  if (providerLimiter === undefined || estimate === undefined) return undefined;
+  let reserving: Promise<void> | undefined;
   try {
-    await reserveProviderBudget(providerLimiter, provider, request, reply, estimate);
+    reserving = reserveProviderBudget(providerLimiter, provider, request, reply, estimate);
   } catch (error) {
     cancelKeyReservation(reply);
     throw error;
   }
+  return reserving?.catch((error: unknown) => {
+    cancelKeyReservation(reply);
+    throw error;
+  });
 }
 
 /**
@@ -89,9 +110,16 @@ function rawBodyBytes(request: FastifyRequest): number {
  * or nothing used when the answer was an error before any byte of a body; otherwise (an aborted
  * stream, no record, no usage reported) the estimate stands.
  */
-async function reserveProviderBudget(limiter: ProviderLimiter, provider: ProviderRuntime, request: FastifyRequest, reply: FastifyReply, estimate: number): Promise<void> {
+function reserveProviderBudget(limiter: ProviderLimiter, provider: ProviderRuntime, request: FastifyRequest, reply: FastifyReply, estimate: number): Promise<void> | undefined {
+  const reserving = limiter.reserve(provider.name, provider.config.rate_limit!, estimate);
+  if (reserving instanceof Promise) return reserving.then((result) => holdProviderReservation(limiter, provider, request, reply, result));
+  holdProviderReservation(limiter, provider, request, reply, reserving);
+  return undefined;
+}
+
+/** Refuses with 429 GW_RATE_LIMITED, or keeps the reservation on the response to settle when it closes. */
+function holdProviderReservation(limiter: ProviderLimiter, provider: ProviderRuntime, request: FastifyRequest, reply: FastifyReply, result: ReserveResult): void {
   const limit = provider.config.rate_limit!;
-  const result = await limiter.reserve(provider.name, limit, estimate);
   if (isRefusal(result)) {
     throw rateLimitedError(
       result,
@@ -110,9 +138,16 @@ async function reserveProviderBudget(limiter: ProviderLimiter, provider: Provide
  * A client key's limits (limits/key-limiter.ts): a slot, the budgets and the per-minute buckets,
  * or the 429 it throws. Settled when the response closes, like the provider's reservation.
  */
-async function reserveKeyLimits(limiter: KeyLimiter, request: FastifyRequest, reply: FastifyReply, estimate: number | undefined): Promise<void> {
+function reserveKeyLimits(limiter: KeyLimiter, request: FastifyRequest, reply: FastifyReply, estimate: number | undefined): Promise<void> | undefined {
   const principal = request.principal!;
-  const reservation = await limiter.reserve(principal.id, principal.policy, estimate);
+  const reserving = limiter.reserve(principal.id, principal.policy, estimate);
+  if (reserving instanceof Promise) return reserving.then((reservation) => holdKeyReservation(limiter, request, reply, reservation));
+  holdKeyReservation(limiter, request, reply, reserving);
+  return undefined;
+}
+
+/** Keeps the key's reservation on the response, to settle when it closes. */
+function holdKeyReservation(limiter: KeyLimiter, request: FastifyRequest, reply: FastifyReply, reservation: KeyReservation): void {
   const response = reply.raw as KeySettlingResponse;
   response[pendingKeySettlement] = { limiter, reservation, request };
   response.on('close', settleKeyOnClose);

@@ -47,33 +47,22 @@ export function msUntil(tokens: number, target: number, shape: BucketShape): num
 }
 
 /**
- * Decides one take and returns the new state to store (undefined when refused: nothing changes).
- * A cost above the burst can never be met, so it is capped at the burst: such a request passes
- * only when the bucket is full, instead of being refused forever.
+ * Decides one take of `cost` tokens from a bucket at `now`; the caller stores `tokensAt − cost`
+ * when allowed (refused: nothing changes). A cost above the burst can never be met, so it is capped
+ * at the burst: such a request passes only when the bucket is full, instead of being refused forever.
  */
-export function takeFromBucket(
-  state: BucketState | undefined,
-  shape: BucketShape,
-  cost: number,
-  now: number,
-): { decision: BucketDecision; next: BucketState | undefined } {
+export function decideTake(state: BucketState | undefined, shape: BucketShape, cost: number, now: number): BucketDecision {
   const tokens = tokensAt(state, shape, now);
   const needed = cost < shape.burst ? cost : shape.burst;
   if (tokens >= needed) {
     const left = tokens - needed;
-    return {
-      decision: { allowed: true, limit: shape.burst, remaining: Math.floor(left), retryAfterMs: 0, resetMs: msUntil(left, shape.burst, shape) },
-      next: { tokens: left, updatedAt: now },
-    };
+    return { allowed: true, limit: shape.burst, remaining: Math.floor(left), retryAfterMs: 0, resetMs: msUntil(left, shape.burst, shape) };
   }
   return {
-    decision: {
-      allowed: false,
-      limit: shape.burst,
-      remaining: Math.max(0, Math.floor(tokens)),
-      retryAfterMs: msUntil(tokens, needed, shape),
-      resetMs: msUntil(tokens, shape.burst, shape),
-    },
-    next: undefined,
+    allowed: false,
+    limit: shape.burst,
+    remaining: Math.max(0, Math.floor(tokens)),
+    retryAfterMs: msUntil(tokens, needed, shape),
+    resetMs: msUntil(tokens, shape.burst, shape),
   };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { takeFromBucket, tokensAt, type BucketDecision, type BucketShape, type BucketState } from './bucket-math.js';
-import { banChannel, type BucketTake, type IpBan, type LockLease, type StateBackend, type StateMessageListener } from './types.js';
+import { decideTake, tokensAt, type BucketDecision, type BucketShape, type BucketState } from './bucket-math.js';
+import { banChannel, type BucketTake, type IpBan, type SyncBuckets, type LockLease, type StateBackend, type StateMessageListener } from './types.js';
 
 export interface MemoryStateOptions {
   /** Clock in epoch milliseconds; injected so tests can expire locks without sleeping. */
@@ -13,6 +13,9 @@ export interface MemoryStateOptions {
    */
   maxEntries?: number;
 }
+
+/** A bucket with the shape it was last used with (eviction judges fullness without its caller). */
+type StoredBucket = BucketState & { burst: number; ratePerSecond: number };
 
 interface Entry {
   value: string;
@@ -28,7 +31,7 @@ export class MemoryStateBackend implements StateBackend {
   readonly kind = 'memory' as const;
   private readonly entries = new Map<string, Entry>();
   /** Token buckets, kept apart from the string entries (two numbers each, no parsing per take). */
-  private readonly buckets = new Map<string, BucketState & { burst: number; ratePerSecond: number }>();
+  private readonly buckets = new Map<string, StoredBucket>();
   private readonly emitter = new EventEmitter();
   private readonly now: () => number;
   private readonly maxEntries: number;
@@ -114,39 +117,73 @@ export class MemoryStateBackend implements StateBackend {
   }
 
   takeTokens(takes: readonly BucketTake[]): Promise<BucketDecision> {
-    const now = this.now();
-    let chosen: BucketDecision | undefined;
-    const nextStates: (BucketState | undefined)[] = [];
-    for (const take of takes) {
-      const { decision, next } = takeFromBucket(this.buckets.get(take.key), take.shape, take.cost, now);
-      if (!decision.allowed) return Promise.resolve(decision); // nothing taken from any bucket
-      nextStates.push(next);
-      if (chosen === undefined || decision.remaining / decision.limit < chosen.remaining / chosen.limit) chosen = decision;
-    }
-    takes.forEach((take, index) => this.storeBucket(take.key, take.shape, nextStates[index]!));
-    return Promise.resolve(chosen ?? { allowed: true, limit: 0, remaining: 0, retryAfterMs: 0, resetMs: 0 });
+    return Promise.resolve(this.syncBuckets.takeTokens(takes));
   }
 
   adjustTokens(key: string, shape: BucketShape, delta: number): Promise<void> {
-    const now = this.now();
-    const tokens = Math.min(tokensAt(this.buckets.get(key), shape, now) + delta, shape.burst);
-    this.storeBucket(key, shape, { tokens, updatedAt: now });
+    this.syncBuckets.adjustTokens(key, shape, delta);
     return Promise.resolve();
   }
 
-  /** Stores a bucket, or drops it when full (the same as absent); bounded like the entries, full buckets go first. */
-  private storeBucket(key: string, shape: BucketShape, state: BucketState): void {
-    this.buckets.delete(key);
-    if (state.tokens >= shape.burst) return;
-    if (this.buckets.size >= this.maxEntries) {
-      const now = this.now();
-      for (const [oldKey, old] of this.buckets) if (tokensAt(old, old, now) >= old.burst) this.buckets.delete(oldKey);
-      for (const oldKey of this.buckets.keys()) {
-        if (this.buckets.size < this.maxEntries) break;
-        this.buckets.delete(oldKey);
-      }
+  /** The buckets answered synchronously (StateBackend.syncBuckets): they live in this process. */
+  readonly syncBuckets: SyncBuckets = {
+    takeTokens: (takes) => this.takeNow(takes),
+    adjustTokens: (key, shape, delta) => this.adjustNow(key, shape, delta),
+  };
+
+  private takeNow(takes: readonly BucketTake[]): BucketDecision {
+    const now = this.now();
+    // Decide every bucket first (nothing is taken unless all allow), then take from each.
+    let chosen: BucketDecision | undefined;
+    for (const take of takes) {
+      const decision = decideTake(this.buckets.get(take.key), take.shape, take.cost, now);
+      if (!decision.allowed) return decision;
+      if (chosen === undefined || decision.remaining / decision.limit < chosen.remaining / chosen.limit) chosen = decision;
     }
-    this.buckets.set(key, { tokens: state.tokens, updatedAt: state.updatedAt, burst: shape.burst, ratePerSecond: shape.ratePerSecond });
+    for (const take of takes) {
+      const bucket = this.buckets.get(take.key);
+      const tokens = tokensAt(bucket, take.shape, now) - Math.min(take.cost, take.shape.burst);
+      this.storeBucket(take.key, take.shape, bucket, tokens, now);
+    }
+    return chosen ?? { allowed: true, limit: 0, remaining: 0, retryAfterMs: 0, resetMs: 0 };
+  }
+
+  private adjustNow(key: string, shape: BucketShape, delta: number): void {
+    const now = this.now();
+    const bucket = this.buckets.get(key);
+    this.storeBucket(key, shape, bucket, Math.min(tokensAt(bucket, shape, now) + delta, shape.burst), now);
+  }
+
+  /**
+   * Stores a bucket's new level, updating the live bucket object in place (no delete, no new object
+   * per request), or drops it when full (the same as absent). Bounded like the entries: when a new
+   * bucket would pass the bound, full buckets go first, then the least recently updated ones.
+   */
+  private storeBucket(key: string, shape: BucketShape, bucket: StoredBucket | undefined, tokens: number, now: number): void {
+    if (tokens >= shape.burst) {
+      if (bucket !== undefined) this.buckets.delete(key);
+      return;
+    }
+    if (bucket !== undefined) {
+      bucket.tokens = tokens;
+      bucket.updatedAt = now;
+      bucket.burst = shape.burst;
+      bucket.ratePerSecond = shape.ratePerSecond;
+      return;
+    }
+    if (this.buckets.size >= this.maxEntries) this.evictBuckets(now);
+    this.buckets.set(key, { tokens, updatedAt: now, burst: shape.burst, ratePerSecond: shape.ratePerSecond });
+  }
+
+  /** Makes room for one bucket: the full ones go, then the least recently updated until below the bound. */
+  private evictBuckets(now: number): void {
+    for (const [oldKey, old] of this.buckets) if (tokensAt(old, old, now) >= old.burst) this.buckets.delete(oldKey);
+    if (this.buckets.size < this.maxEntries) return;
+    const byAge = [...this.buckets].sort((first, second) => first[1].updatedAt - second[1].updatedAt);
+    for (const [oldKey] of byAge) {
+      if (this.buckets.size < this.maxEntries) break;
+      this.buckets.delete(oldKey);
+    }
   }
 
   ban(address: string, ttlMs: number): Promise<void> {

@@ -181,6 +181,36 @@ describe('MemoryStateBackend', () => {
     expect(await backend.getValue('ip:0')).toBeUndefined();
     expect(await backend.getValue('ip:9')).toBe('x');
   });
+
+  it('keeps a bucket in use when a spray of new keys passes the bound: the least recently updated go', async () => {
+    let now = 1_000_000;
+    const backend = new MemoryStateBackend({ maxEntries: 3, now: () => now });
+    const shape = { ratePerSecond: 1 / 60, burst: 100 };
+    const take = (key: string) => backend.takeTokens([{ key, shape, cost: 1 }]);
+    // The victim's bucket is the first one created, and it is used between every two spray keys:
+    // it is updated in place (not re-inserted), so only its update time says it is in use.
+    let last = await take('victim');
+    for (let index = 0; index < 10; index += 1) {
+      now += 10;
+      await take(`spray:${index}`);
+      now += 10;
+      last = await take('victim');
+    }
+    // Evicted even once, it would have started again from a full bucket (99 left).
+    expect(last.remaining).toBe(89);
+    // The spray's older buckets went: the first one starts full again.
+    expect((await take('spray:0')).remaining).toBe(99);
+  });
+
+  it('answers bucket takes synchronously through syncBuckets, the same state as the promise API', async () => {
+    const backend = new MemoryStateBackend();
+    const shape = { ratePerSecond: 1, burst: 3 };
+    const decision = backend.syncBuckets.takeTokens([{ key: 'k', shape, cost: 2 }]);
+    expect(decision).toMatchObject({ allowed: true, remaining: 1 });
+    expect(await backend.takeTokens([{ key: 'k', shape, cost: 2 }])).toMatchObject({ allowed: false });
+    backend.syncBuckets.adjustTokens('k', shape, 2);
+    expect(backend.syncBuckets.takeTokens([{ key: 'k', shape, cost: 3 }])).toMatchObject({ allowed: true, remaining: 0 });
+  });
 });
 
 /**

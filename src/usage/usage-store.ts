@@ -69,7 +69,8 @@ export function hourOf(time: number): string {
 }
 
 function entryKey(entry: Omit<UsageEntry, keyof UsageDelta>): string {
-  return [entry.hour, entry.key, entry.provider, entry.model, entry.credential].join(separator);
+  // Concatenation, not an array and a join: this runs once per request.
+  return entry.hour + separator + entry.key + separator + entry.provider + separator + entry.model + separator + entry.credential;
 }
 
 function emptyDelta(): UsageDelta {
