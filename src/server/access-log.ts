@@ -56,6 +56,27 @@ class LoggedUrls {
   }
 }
 
+/** The request ids the gateway generates (randomUUID); a client-sent one is redacted and escaped. */
+const generatedRequestId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The JSON form of names that repeat on every line (key ids, provider names, error codes: all from
+ * the config or the catalog), escaped once each; bounded, a full cache is emptied.
+ */
+class JsonNames {
+  #forms = new Map<string, string>();
+
+  of(name: string): string {
+    let form = this.#forms.get(name);
+    if (form === undefined) {
+      form = JSON.stringify(name);
+      if (this.#forms.size >= 256) this.#forms.clear();
+      this.#forms.set(name, form);
+    }
+    return form;
+  }
+}
+
 /**
  * The access log, the first subscriber of the per-request record (exchange.ts): at the record's
  * end, one JSON line in pino's own line format (`level`, `time`, `reqId`, fields, `msg`), written
@@ -82,6 +103,7 @@ export function createAccessLogObserver(logger: FastifyBaseLogger): ExchangeObse
   }
   const enabled = (): boolean => (levelValues[logger.level] ?? infoLevel) <= infoLevel;
   const loggedUrls = new LoggedUrls();
+  const namesJson = new JsonNames();
   // The logger's fixed fields, serialised once by pino (`,"worker":2` in a `serve --workers` worker; empty otherwise).
   const bindings = ((logger as unknown as Record<symbol, unknown>)[pino.symbols.chindingsSym] as string | undefined) ?? '';
   return {
@@ -90,12 +112,15 @@ export function createAccessLogObserver(logger: FastifyBaseLogger): ExchangeObse
       if (!enabled()) return;
       const outcome = exchange.outcome;
       // The record's end time is the line's time (pino's `time` is the moment of logging: the same tick).
-      let line = `{"level":${infoLevel},"time":${exchange.endedAt ?? Date.now()}${bindings},"reqId":${JSON.stringify(redactText(exchange.requestId))},"method":${JSON.stringify(exchange.method)},"url":${loggedUrls.of(exchange.url)},"status":${outcome?.status ?? 0},"ms":${exchange.durationMs ?? 0}`;
-      // The address is ours (Node's socket address, or one that passed isIP in net/ip-address.ts).
-      if (exchange.clientIp !== undefined) line += `,"ip":${JSON.stringify(exchange.clientIp)}`;
-      if (exchange.principal !== undefined) line += `,"key_id":${JSON.stringify(exchange.principal.id)}`;
-      if (exchange.route !== undefined) line += `,"provider":${JSON.stringify(exchange.route.provider)}`;
-      if (outcome?.errorCode !== undefined) line += `,"code":${JSON.stringify(outcome.errorCode)}`;
+      // The method is a token of Node's HTTP parser and the address one Node or isIP produced: neither
+      // holds a character JSON escapes. A request id the gateway generated is a UUID (the same).
+      const requestId = exchange.requestId;
+      const requestIdJson = generatedRequestId.test(requestId) ? `"${requestId}"` : JSON.stringify(redactText(requestId));
+      let line = `{"level":${infoLevel},"time":${exchange.endedAt ?? Date.now()}${bindings},"reqId":${requestIdJson},"method":"${exchange.method}","url":${loggedUrls.of(exchange.url)},"status":${outcome?.status ?? 0},"ms":${exchange.durationMs ?? 0}`;
+      if (exchange.clientIp !== undefined) line += `,"ip":"${exchange.clientIp}"`;
+      if (exchange.principal !== undefined) line += `,"key_id":${namesJson.of(exchange.principal.id)}`;
+      if (exchange.route !== undefined) line += `,"provider":${namesJson.of(exchange.route.provider)}`;
+      if (outcome?.errorCode !== undefined) line += `,"code":${namesJson.of(outcome.errorCode)}`;
       if (outcome?.clientAborted === true) line += ',"aborted":true';
       destination.write(`${line},"msg":"request"}\n`);
     },

@@ -1,3 +1,4 @@
+import { lazyRequestLoggerFactory } from './request-logger.js';
 import { randomUUID } from 'node:crypto';
 import type { TlsOptions } from 'node:tls';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type onRequestHookHandler } from 'fastify';
@@ -109,6 +110,8 @@ export function createApp(options: AppOptions): FastifyInstance {
     loggerInstance: options.logger,
     // Fastify's two lines per request are replaced by our one access-log line (a subscriber of the exchange).
     logController: new LogController({ disableRequestLogging: true }),
+    // The per-request child logger is made when the request first logs (request-logger.ts).
+    childLoggerFactory: lazyRequestLoggerFactory,
     bodyLimit: options.bodyLimitBytes,
     requestTimeout: options.timeouts.requestMs,
     keepAliveTimeout: options.timeouts.keepAliveMs,
