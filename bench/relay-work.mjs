@@ -11,7 +11,8 @@
  * worktree of an older commit: its `server/bridges/usage.js`, `security/secret-stream-redactor.js`
  * and, where it exists, `server/bridges/answer-scan.js`). Figures: each case's median round, in µs per stream or
  * per answer; the stream is the benchmark stub's (20 content chunks, a usage chunk, `[DONE]`, one
- * piece per event, as undici hands them to the relay).
+ * piece per event, as undici hands them to the relay); for the OpenAI pass-through of a client that
+ * did not ask for usage, the same with `"usage":null` closing each content chunk.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +32,9 @@ for (let index = 0; index < 20; index++) {
 }
 openaiPieces.push(Buffer.from(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created, model, choices: [], usage: { prompt_tokens: 12, completion_tokens: 20, total_tokens: 32 } })}\n\n`));
 openaiPieces.push(Buffer.from('data: [DONE]\n\n'));
+// The same stream as an OpenAI upstream sends it when asked for usage (what the pass-through asks
+// for a client that did not): `"usage":null` closes every content chunk.
+const openaiNullUsagePieces = openaiPieces.map((piece, index) => (index < 20 ? Buffer.from(`${piece.toString('utf8').slice(0, -3)},"usage":null}\n\n`) : piece));
 const event = (name, data) => Buffer.from(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
 const anthropicPieces = [
   event('message_start', { type: 'message_start', message: { id: 'msg_bench', type: 'message', role: 'assistant', model, content: [], usage: { input_tokens: 12, output_tokens: 1 } } }),
@@ -169,6 +173,21 @@ async function addCases(dist, column) {
         transformer.flush();
       };
     }, 5_000, true);
+  }
+
+  // The OpenAI pass-through for a client that did not ask for usage: the upstream was asked, so the
+  // transformer takes out the usage chunk and each chunk's closing "usage":null (openai-stream-usage.ts).
+  const passThrough = registry?.bridgeFor('openai-chat', 'openai-chat');
+  if (passThrough !== undefined) {
+    const clientBody = { model, messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 64, stream: true };
+    const context = { requestedModel: model, upstreamModel: model, created, requestId: 'req-bench-1', stream: true, streamFraming: 'sse', clientBody };
+    row(`stream openai-chat ← openai-chat (${passThrough.name}), client did not ask for usage, ${openaiNullUsagePieces.length} pieces with "usage":null: transformer push + flush`, () => {
+      return () => {
+        const transformer = passThrough.streamTransformer(context);
+        for (const piece of openaiNullUsagePieces) transformer.push(piece);
+        transformer.flush();
+      };
+    }, 20_000, true);
   }
 
   for (const [name, body] of [['stub', stubAnswer], ['OpenAI-shaped', fullAnswer]]) {

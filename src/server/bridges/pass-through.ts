@@ -26,7 +26,8 @@ export function sameFormatBody(
 /**
  * Same format in and out: bytes forwarded (see sameFormatBody), answers relayed untouched. An
  * OpenAI chat stream is the exception: its usage is asked for upstream when the client did not ask
- * (openai-stream-usage.ts), and that extra chunk is taken out of what the client gets.
+ * (openai-stream-usage.ts), and what asking added (the usage chunk, each chunk's `"usage":null`) is
+ * taken out of what the client gets.
  */
 export function createPassThroughBridge(format: WireFormat): FormatBridge {
   const openaiChat = format === 'openai-chat';

@@ -29,8 +29,8 @@ function fixture(folder: string, name: string): Buffer {
 }
 
 /** Feeds the pieces and returns what the client sees before the error, and the error itself. */
-function relay(bridge: FormatBridge, pieces: Buffer[], brokenAfter = false): { output: string; error: unknown } {
-  const transformer = bridge.streamTransformer(context);
+function relay(bridge: FormatBridge, pieces: Buffer[], brokenAfter = false, streamContext = context): { output: string; error: unknown } {
+  const transformer = bridge.streamTransformer(streamContext);
   let output = '';
   try {
     for (const piece of pieces) output += transformer.push(piece).toString();
@@ -75,11 +75,15 @@ describe('a stream that fails part-way', () => {
     expect(events.map((event) => event.type)).not.toContain('message_stop');
   });
 
-  it('gives a pass-through client the upstream bytes as they came (nothing held)', () => {
+  it('gives a pass-through client the upstream bytes as they came (nothing held); one that did not ask for usage, without the "usage":null asking added', () => {
     const bridge = createPassThroughBridge('openai-chat');
     const bytes = fixture('anthropic-to-openai', 'error.chunks.txt');
-    const { output, error } = relay(bridge, [bytes], true);
+    const asked = { ...context, clientBody: { ...context.clientBody, stream_options: { include_usage: true } } };
+    const { output, error } = relay(bridge, [bytes], true, asked);
     expect(output).toBe(bytes.toString('utf8'));
     expect(error).toBeInstanceOf(Error);
+    const unasked = relay(bridge, [bytes], true);
+    expect(unasked.output).toBe(bytes.toString('utf8').replaceAll(',"usage":null}\n\n', '}\n\n'));
+    expect(unasked.error).toBeInstanceOf(Error);
   });
 });
