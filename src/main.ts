@@ -33,9 +33,9 @@ import { startTlsReloader, type SecureContextTarget } from './security/tls-reloa
 import { createNetworkCounters, type NetworkCounters } from './limits/counters.js';
 import { IpRateLimiter } from './limits/ip-rate-limiter.js';
 import { ProviderLimiter } from './limits/provider-limiter.js';
-import { budgetPeriods, KeyLimiter } from './limits/key-limiter.js';
+import { budgetPeriods, KeyLimiter, seedBudgetCounter } from './limits/key-limiter.js';
 import { createUsageObserver } from './server/usage-observer.js';
-import { UsageStore } from './usage/usage-store.js';
+import { readUsageFile, UsageStore, type UsageEntry } from './usage/usage-store.js';
 import { tokensByKeySince } from './usage/usage-query.js';
 import { SharedCooldowns } from './limits/shared-cooldowns.js';
 import { StateGuard } from './limits/state-guard.js';
@@ -216,7 +216,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const providerLimiter = new ProviderLimiter({ state, counters, ...(guard === undefined ? {} : { guard }) });
   // Client keys' limits share the provider budgets' buckets and the state backend (one reserve-then-settle).
   const keyLimiter = new KeyLimiter({ state, counters, buckets: providerLimiter, now, ...(guard === undefined ? {} : { guard }) });
-  const usage = await openUsage(config, state, keyLimiter, logger, now);
+  const usage = await openUsage(config, state, logger, now);
   if (usage !== undefined) shutdown.add('usage store', () => usage.close());
   const bans = new BanMirror(state);
   shutdown.add('ban mirror', () => bans.close());
@@ -564,10 +564,11 @@ export async function runServe(options: RunServeOptions): Promise<void> {
 /**
  * Opens the usage store (usage.enabled) and compacts its file. With the memory backend the budgets'
  * counters start empty, so the day's and month's recorded usage is charged to them first: a restart
- * does not hand a key its budget again. Redis (and the primary's state for `serve --workers`) keeps
- * its counters across a restart itself, so nothing is charged twice there.
+ * does not hand a key its budget again. Redis keeps its counters across a restart itself, and a
+ * `serve --workers` worker uses the primary's counters, which the primary charged at its own start
+ * (chargeRecordedUsageFromFile), so nothing is charged twice.
  */
-async function openUsage(config: ReadonlyConfig, state: StateBackend, keyLimiter: KeyLimiter, logger: FastifyBaseLogger, now: () => number): Promise<UsageStore | undefined> {
+async function openUsage(config: ReadonlyConfig, state: StateBackend, logger: FastifyBaseLogger, now: () => number): Promise<UsageStore | undefined> {
   if (!config.usage.enabled) return undefined;
   const store = new UsageStore({
     file: config.usage.file,
@@ -576,12 +577,26 @@ async function openUsage(config: ReadonlyConfig, state: StateBackend, keyLimiter
     onError: (error) => logger.error({ err_message: (error as Error).message }, 'usage could not be written; kept in memory and retried'),
   });
   const entries = await store.open();
-  if (state.kind === 'memory') {
-    const periods = budgetPeriods(now());
-    const dayStart = Date.parse(`${periods.day}T00:00:00Z`);
-    const monthStart = Date.parse(`${periods.month}-01T00:00:00Z`);
-    for (const [key, tokens] of tokensByKeySince(entries, dayStart)) await keyLimiter.seedBudget(key, 'day', tokens);
-    for (const [key, tokens] of tokensByKeySince(entries, monthStart)) await keyLimiter.seedBudget(key, 'month', tokens);
-  }
+  if (state.kind === 'memory') await chargeRecordedUsage(state, entries, now());
   return store;
+}
+
+/** Charges the day's and month's recorded usage of every key to the budget counters in `state`. */
+async function chargeRecordedUsage(state: StateBackend, entries: readonly UsageEntry[], now: number): Promise<void> {
+  const periods = budgetPeriods(now);
+  const dayStart = Date.parse(`${periods.day}T00:00:00Z`);
+  const monthStart = Date.parse(`${periods.month}-01T00:00:00Z`);
+  for (const [key, tokens] of tokensByKeySince(entries, dayStart)) await seedBudgetCounter(state, key, 'day', tokens, now);
+  for (const [key, tokens] of tokensByKeySince(entries, monthStart)) await seedBudgetCounter(state, key, 'month', tokens, now);
+}
+
+/**
+ * For the `serve --workers` primary, which holds the memory backend the workers share: its budget
+ * counters charged from the usage file at its start, as a single process charges its own, so a full
+ * restart of the pool does not hand every key its budget back. Read before any worker exists (each
+ * compacts the file when it opens it); no file yet = nothing to charge.
+ */
+export async function chargeRecordedUsageFromFile(config: ReadonlyConfig, state: StateBackend, now: number): Promise<void> {
+  if (!config.usage.enabled) return;
+  await chargeRecordedUsage(state, await readUsageFile(config.usage.file), now);
 }

@@ -4,7 +4,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { watchConfig } from '../config/watch.js';
 import { prepareCredentialStore } from '../credentials/startup-checks.js';
 import { createStderrSecurityEvents } from '../credentials/security-events.js';
-import { announceInitialClientKey, codeField, createLogger } from '../main.js';
+import { announceInitialClientKey, chargeRecordedUsageFromFile, codeField, createLogger } from '../main.js';
 import { registerSecrets } from '../security/redact.js';
 import { createStateBackend } from '../state/create-state-backend.js';
 import type { MessageChannel } from '../state/ipc-protocol.js';
@@ -50,7 +50,8 @@ function channelOf(worker: Worker): MessageChannel {
 /**
  * `serve --workers N`: the primary process. It does once what must happen once (load and check the
  * config, print a generated client key, repair permissions or migrate plaintext files when asked),
- * holds the memory state backend that the workers share over IPC (state/ipc-server.ts), forks N
+ * holds the memory state backend that the workers share over IPC (state/ipc-server.ts; its budget
+ * counters charged from the usage file first, docs/keys.md#usage), forks N
  * workers that each run the whole gateway on the one port, and owns the signals:
  * - hot reload: the primary watches the config and client-key files; an edit it loads without
  *   error is announced to every worker, which loads and applies it (an invalid edit is logged once,
@@ -77,6 +78,9 @@ export async function runClusterPrimary(options: RunClusterPrimaryOptions): Prom
   });
   for (const warning of prepared.warnings) logger.warn(warning);
   const state: StateBackend | undefined = config.state.backend === 'memory' ? createStateBackend(config.state, { registerSecrets }) : undefined;
+  // The workers' budget counters live here: charged with the day's and month's recorded usage, as a
+  // single process charges its own, so a full restart of the pool does not hand keys their budgets back.
+  if (state !== undefined) await chargeRecordedUsageFromFile(config, state, Date.now());
 
   cluster.setupPrimary({ exec: cliEntry, args: workerArguments(options.configPath, options.workers), serialization: 'advanced' });
   const slots: WorkerSlot[] = Array.from({ length: options.workers }, (_, index) => ({

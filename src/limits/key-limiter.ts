@@ -205,17 +205,19 @@ export class KeyLimiter {
     const read = async (counter: string, windowMs: number) => Math.max(0, await this.options.state.increment(counter, 0, windowMs));
     return { day: await read(budgetCounter(keyId, periods.day), periods.dayEndsInMs + dayMs), month: await read(budgetCounter(keyId, periods.month), periods.monthEndsInMs + dayMs) };
   }
+}
 
-  /**
-   * Charges usage recorded before this process started (usage/usage-store.ts, the memory backend
-   * only: Redis keeps its counters across restarts), so a restart does not hand a key its budget again.
-   */
-  async seedBudget(keyId: string, period: 'day' | 'month', tokens: number): Promise<void> {
-    if (tokens <= 0) return;
-    const periods = budgetPeriods(this.now());
-    const counter = budgetCounter(keyId, period === 'day' ? periods.day : periods.month);
-    await this.options.state.increment(counter, tokens, (period === 'day' ? periods.dayEndsInMs : periods.monthEndsInMs) + dayMs);
-  }
+/**
+ * Charges usage recorded before this process started (usage/usage-store.ts) to the budget counter
+ * of `keyId` for the current `period`, so a restart does not hand a key its budget again. Called
+ * by whichever process holds the memory backend's counters (serve, or the primary of
+ * `serve --workers`); Redis keeps its counters across restarts itself.
+ */
+export async function seedBudgetCounter(state: StateBackend, keyId: string, period: 'day' | 'month', tokens: number, now: number): Promise<void> {
+  if (tokens <= 0) return;
+  const periods = budgetPeriods(now);
+  const counter = budgetCounter(keyId, period === 'day' ? periods.day : periods.month);
+  await state.increment(counter, tokens, (period === 'day' ? periods.dayEndsInMs : periods.monthEndsInMs) + dayMs);
 }
 
 const noCharges: readonly BudgetCharge[] = Object.freeze([]);

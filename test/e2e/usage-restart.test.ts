@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { readUsageFile } from '../../src/usage/usage-store.js';
 import { startOpenAIStub, type StubUpstream } from '../fixtures/stub-upstreams/index.js';
-import { runBinary, until, within, type RunningProcess } from '../helpers/binary-process.js';
+import { runBinary, stopProcessTree, until, within, type RunningProcess } from '../helpers/binary-process.js';
 import { generateTestClientKey, sha256Hex } from '../helpers/gateway.js';
 import { post } from '../helpers/http.js';
 
@@ -22,7 +21,7 @@ const estimate = Math.ceil(Buffer.byteLength(JSON.stringify(body)) / 4) + 1;
 const budget = 19 + estimate + 9;
 
 describe('usage and budgets across restarts (the built binary)', () => {
-  const children: ChildProcess[] = [];
+  const processes: RunningProcess[] = [];
   let directory: string;
   let stub: StubUpstream;
   const clientKey = generateTestClientKey();
@@ -33,7 +32,8 @@ describe('usage and budgets across restarts (the built binary)', () => {
     expect(38 + estimate).toBeGreaterThan(budget);
   });
   afterAll(async () => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    // Every process (a primary's workers included) gone before the directory is removed.
+    await Promise.all(processes.map((running) => stopProcessTree(running)));
     await stub.close();
     rmSync(directory, { recursive: true, force: true });
   });
@@ -51,10 +51,10 @@ describe('usage and budgets across restarts (the built binary)', () => {
     return cwd;
   }
 
-  async function start(cwd: string): Promise<{ running: RunningProcess; url: string }> {
-    const running = runBinary(['serve', '--config', join(cwd, 'config.yaml')], cwd);
-    children.push(running.child);
-    return { running, url: await within(running.url, 50_000, `the gateway to listen:\n${running.output()}`) };
+  async function start(cwd: string, extraArguments: string[] = []): Promise<{ running: RunningProcess; url: string }> {
+    const running = runBinary(['serve', '--config', join(cwd, 'config.yaml'), ...extraArguments], cwd);
+    processes.push(running);
+    return { running, url: await within(running.url, 60_000, `the gateway to listen:\n${running.output()}`) };
   }
 
   const chat = (url: string) => post(`${url}/v1/chat/completions`, body, { authorization: `Bearer ${clientKey}` });
@@ -89,6 +89,26 @@ describe('usage and budgets across restarts (the built binary)', () => {
     const printed = runBinary(['usage', '--config', join(cwd, 'config.yaml'), '--key', 'ci', '--json'], cwd);
     expect(await within(printed.closed, 50_000, 'usage to print')).toBe(0);
     expect(JSON.parse(printed.output())).toMatchObject({ usage: [{ key: 'ci', requests: 4, errors: 2, input_tokens: 24, output_tokens: 14 }] });
+  });
+
+  // Two starts of a primary and two workers (three processes each): bounded at 180 s for a loaded machine.
+  it('serve --workers 2: a full restart of the pool still refuses what the budget no longer holds (the primary charges the counters it keeps from the usage file)', { timeout: 180_000 }, async () => {
+    const cwd = writeConfig('workers', 100);
+    const first = await start(cwd, ['--workers', '2']);
+    expect((await chat(first.url)).status).toBe(200);
+    expect((await chat(first.url)).status).toBe(200);
+    expect((await chat(first.url)).status).toBe(429);
+    first.running.child.kill('SIGTERM');
+    expect(await within(first.running.closed, 60_000, 'the pool to stop')).toBe(0);
+    // The workers stopped gracefully: everything they recorded is in the file.
+    expect(await totals(cwd)).toEqual({ requests: 3, errors: 1, input: 24, output: 14 });
+
+    const second = await start(cwd, ['--workers', '2']);
+    const refused = await chat(second.url);
+    expect(refused.status).toBe(429);
+    expect((refused.json as { error: { code: string } }).error.code).toBe('GW_KEY_BUDGET_EXCEEDED');
+    second.running.child.kill('SIGTERM');
+    expect(await within(second.running.closed, 60_000, 'the pool to stop')).toBe(0);
   });
 
   it('SIGKILL before the flush loses at most that interval: a request answered just before is not in the file', { timeout: 90_000 }, async () => {

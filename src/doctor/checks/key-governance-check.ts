@@ -12,10 +12,10 @@ import { fail, pass, skipWithoutConfig, warn, type CheckResult, type DoctorConte
  *
  * What the processes of a deployment share, as the code does it (so the findings say only that):
  * with `serve --workers N` on the memory backend the primary keeps every counter for its workers,
- * so per-minute limits and budgets are shared, not multiplied. But a single process charges its
- * budgets at start from the usage file (main.ts `openUsage`) and the primary does not: a full
- * restart of a worker pool gives every key its day's and month's budget back. The same happens to
- * a single process when `usage.enabled` is false (nothing to charge from). `max_concurrency` is a
+ * so per-minute limits and budgets are shared, not multiplied; a single process and the primary
+ * both charge the budget counters at start from the usage file (main.ts `openUsage`,
+ * `chargeRecordedUsageFromFile`), so a restart keeps them. Only with `usage.enabled` false is there
+ * nothing to charge from: a restart then gives every key its budget back. `max_concurrency` is a
  * slot of each process (limits/concurrency-gate.ts): N processes admit N x the cap, by design.
  */
 
@@ -70,13 +70,12 @@ export function checkKeyGovernance(context: DoctorContext): CheckResult {
   }
   const budgeted = keys.filter((key) => key.status !== 'disabled' && hasBudget(key));
   const { config } = loaded;
-  if (budgeted.length > 0 && config.state.backend === 'memory' && (context.workers > 1 || !config.usage.enabled)) {
-    const why = context.workers > 1
-      ? `with serve --workers ${context.workers} on the memory backend the primary keeps the budget counters and is not charged from the usage file at its start`
-      : 'with usage.enabled: false on the memory backend there is no usage file to charge the counters from at start';
+  // The memory backend's counters (a single process's, or the serve --workers primary's) are charged
+  // from the usage file at start: only without that file does a restart give the budgets back.
+  if (budgeted.length > 0 && config.state.backend === 'memory' && !config.usage.enabled) {
     findings.push({
-      message: `${budgeted.length} key(s) with a token budget (${named(budgeted, (key) => key.id)}): ${why}, so a full restart gives each its day's and month's budget back`,
-      fix: context.workers > 1 ? 'set state: { backend: redis, url: redis://HOST:6379 } (the counters outlive restarts), or run a single process' : 'set usage.enabled: true, or state.backend: redis',
+      message: `${budgeted.length} key(s) with a token budget (${named(budgeted, (key) => key.id)}): with usage.enabled: false on the memory backend there is no usage file to charge the counters from at start, so a restart gives each its day's and month's budget back`,
+      fix: 'set usage.enabled: true, or state.backend: redis',
     });
   }
 
