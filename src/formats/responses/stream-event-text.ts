@@ -1,3 +1,4 @@
+import { hasKeysInOrder } from '../own-keys.js';
 import type { ResponsesStreamEvent } from './stream-writer.js';
 
 /**
@@ -7,7 +8,7 @@ import type { ResponsesStreamEvent } from './stream-writer.js';
  * event per upstream chunk and are written from string templates, with `JSON.stringify` only on the
  * strings they carry: stringifying each event object was most of the encoding cost of a translated
  * stream (docs/benchmarks.md, "Translated streams"). The bytes are those of `JSON.stringify(event)`
- * for the events `createResponsesStreamWriter` builds, keys in its order (stream-event-text.test.ts
+ * for the events `createResponsesStreamWriter` builds, keys in its order (own-keys.ts; stream-event-text.test.ts
  * checks this over the translators' fixtures); a delta of another shape, and every other event, goes
  * through `JSON.stringify`.
  */
@@ -26,7 +27,13 @@ type ArgumentsDelta = ResponsesStreamEvent & { item_id: string; output_index: nu
 
 const isIndex = (value: unknown): value is number => Number.isInteger(value);
 
-/** Exactly the writer's shape (seven keys, empty logprobs): anything else is left to JSON.stringify. */
+const textDeltaKeys = ['type', 'sequence_number', 'item_id', 'output_index', 'content_index', 'delta', 'logprobs'] as const;
+const argumentsDeltaKeys = ['type', 'sequence_number', 'item_id', 'output_index', 'delta'] as const;
+
+/**
+ * Exactly the writer's shape (its seven keys in its order, empty logprobs): anything else, the same
+ * keys in another order included, is left to JSON.stringify.
+ */
 function isTextDelta(event: ResponsesStreamEvent): event is TextDelta {
   const logprobs = event['logprobs'];
   return (
@@ -37,10 +44,10 @@ function isTextDelta(event: ResponsesStreamEvent): event is TextDelta {
     typeof event['delta'] === 'string' &&
     Array.isArray(logprobs) &&
     logprobs.length === 0 &&
-    Object.keys(event).length === 7
+    hasKeysInOrder(event, textDeltaKeys)
   );
 }
 
 function isArgumentsDelta(event: ResponsesStreamEvent): event is ArgumentsDelta {
-  return typeof event['item_id'] === 'string' && isIndex(event.sequence_number) && isIndex(event['output_index']) && typeof event['delta'] === 'string' && Object.keys(event).length === 5;
+  return typeof event['item_id'] === 'string' && isIndex(event.sequence_number) && isIndex(event['output_index']) && typeof event['delta'] === 'string' && hasKeysInOrder(event, argumentsDeltaKeys);
 }

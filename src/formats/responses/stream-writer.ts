@@ -119,7 +119,8 @@ export function createResponsesStreamWriter(context: ResponsesAnswerContext): Re
       }
       const open = state.open;
       open.text += delta;
-      events.push(event('response.output_text.delta', { item_id: open.id, output_index: open.outputIndex, content_index: 0, delta, logprobs: [] }));
+      // One per upstream chunk: written as a literal, not through event()'s spread of a second object.
+      events.push({ type: 'response.output_text.delta', sequence_number: state.sequenceNumber++, item_id: open.id, output_index: open.outputIndex, content_index: 0, delta, logprobs: [] });
       return events;
     },
     functionCallStart(callId, name) {

@@ -1,7 +1,11 @@
 import { encodeSseEvent, type SseEvent } from '../../formats/sse.js';
 import type { GeminiGenerateContentResponse } from '../../formats/gemini/generate-content-response.js';
+import { geminiChunkText } from '../../formats/gemini/stream-chunk-text.js';
 import { createSseTransformer } from './sse-transformer.js';
 import type { BridgeContext, StreamTransformer } from './types.js';
+
+/** One Gemini chunk as an unnamed SSE `data:` event (`?alt=sse`). */
+const encodeGeminiSseChunk = (chunk: GeminiGenerateContentResponse): string => encodeSseEvent(geminiChunkText(chunk));
 
 /** A pure stream translator producing Gemini chunks from upstream SSE events. */
 interface GeminiChunkTranslator {
@@ -14,15 +18,16 @@ interface GeminiChunkTranslator {
  * Frames Gemini chunks for the client. With `?alt=sse` (what the `@google/genai` SDK and the Gemini
  * CLI ask for) each chunk is an unnamed `data:` event. Without it, Gemini answers with one JSON
  * array written as it grows: `[` before the first chunk, `,\r\n` between chunks, `]` at the end, so
- * a reader that waits for the whole body gets valid JSON. Each chunk is serialised once.
+ * a reader that waits for the whole body gets valid JSON. Each chunk is serialised once, the text
+ * chunks from a template (formats/gemini/stream-chunk-text.ts).
  */
 export function createGeminiStreamTransformer(translator: GeminiChunkTranslator, context: BridgeContext): StreamTransformer {
-  if (context.streamFraming === 'sse') return createSseTransformer(translator, (chunk) => encodeSseEvent(JSON.stringify(chunk)));
+  if (context.streamFraming === 'sse') return createSseTransformer(translator, encodeGeminiSseChunk);
   let opened = false;
   const element = (chunk: GeminiGenerateContentResponse): string => {
     const prefix = opened ? ',\r\n' : '[';
     opened = true;
-    return prefix + JSON.stringify(chunk);
+    return prefix + geminiChunkText(chunk);
   };
   const inner = createSseTransformer(translator, element);
   return {

@@ -2,6 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { AnthropicStreamEvent } from '../../formats/anthropic/messages-response.js';
 import { anthropicStreamEventText } from '../../formats/anthropic/stream-event-text.js';
+import type { GeminiGenerateContentResponse } from '../../formats/gemini/generate-content-response.js';
+import { geminiChunkText } from '../../formats/gemini/stream-chunk-text.js';
 import { createGeminiStreamParser } from '../../formats/gemini/stream-parser.js';
 import type { ResponsesAnswerContext } from '../../formats/responses/response-builder.js';
 import { responsesStreamEventText } from '../../formats/responses/stream-event-text.js';
@@ -9,12 +11,14 @@ import type { ResponsesStreamEvent } from '../../formats/responses/stream-writer
 import { createSseParser, type SseEvent, type SseParser } from '../../formats/sse.js';
 import { createGeminiToAnthropicStreamTranslator } from '../../translate/anthropic-to-gemini/stream.js';
 import { createOpenAIToAnthropicStreamTranslator } from '../../translate/anthropic-to-openai/stream.js';
+import { createAnthropicToGeminiStreamTranslator } from '../../translate/gemini-to-anthropic/stream.js';
+import { createOpenAIToGeminiStreamTranslator } from '../../translate/gemini-to-openai/stream.js';
 import { createAnthropicToResponsesStreamTranslator } from '../../translate/responses-to-anthropic/stream.js';
 import { createOpenAIToResponsesStreamTranslator } from '../../translate/responses-to-openai/stream.js';
 
 /**
- * The template-built SSE frames (formats/anthropic/stream-event-text.ts,
- * formats/responses/stream-event-text.ts) must be byte for byte what `JSON.stringify` of the event
+ * The template-built SSE frames and chunks (formats/anthropic/stream-event-text.ts,
+ * formats/responses/stream-event-text.ts, formats/gemini/stream-chunk-text.ts) must be byte for byte what `JSON.stringify` of the event
  * gave before: every event the translators produce from their recorded upstream streams, plus
  * strings JSON must escape, is encoded both ways and compared.
  */
@@ -92,6 +96,9 @@ describe('responsesStreamEventText', () => {
     { type: 'response.output_text.delta', sequence_number: 1, item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'x', logprobs: [{ token: 'x' }] },
     { type: 'response.output_text.delta', sequence_number: 1, output_index: 0, item_id: 'msg_1', content_index: 0, delta: 'x', logprobs: [], obfuscation: 'abc' },
     { type: 'response.function_call_arguments.delta', sequence_number: 2, item_id: 'fc_1', output_index: 1, delta: 'y', obfuscation: 'abc' },
+    // The template's keys in another order (the count alone once let these through).
+    { type: 'response.output_text.delta', sequence_number: 1, output_index: 0, item_id: 'msg_1', content_index: 0, delta: 'x', logprobs: [] },
+    { type: 'response.function_call_arguments.delta', sequence_number: 2, output_index: 1, item_id: 'fc_1', delta: 'y' },
   ];
 
   it('covers the deltas of the recorded streams', () => {
@@ -101,5 +108,36 @@ describe('responsesStreamEventText', () => {
 
   it('writes every event exactly as JSON.stringify of the event would', () => {
     for (const event of events) expect(responsesStreamEventText(event)).toBe(reference(event));
+  });
+});
+
+describe('geminiChunkText', () => {
+  const textChunk = (text: string, extra: Partial<GeminiGenerateContentResponse> = {}): GeminiGenerateContentResponse => ({
+    candidates: [{ content: { role: 'model', parts: [{ text }] }, index: 0 }],
+    modelVersion: 'gemini-up',
+    ...extra,
+  });
+  const chunks: GeminiGenerateContentResponse[] = [
+    ...fixtures('gemini-to-openai').flatMap((text) => replay(createOpenAIToGeminiStreamTranslator({ model: 'up' }), createSseParser(), text)),
+    ...fixtures('gemini-to-anthropic').flatMap((text) => replay(createAnthropicToGeminiStreamTranslator({ model: 'up' }), createSseParser(), text)),
+    ...awkward.flatMap((text) => [textChunk(text), textChunk('x', { responseId: text }), textChunk('x', { modelVersion: text })]),
+    // Shapes the template does not cover fall back to JSON.stringify, key order and all.
+    textChunk('x', { responseId: undefined }),
+    textChunk('x', { usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 2, totalTokenCount: 3 } }),
+    { modelVersion: 'm', candidates: [{ content: { role: 'model', parts: [{ text: 'moved' }] }, index: 0 }] },
+    { candidates: [{ index: 0, content: { parts: [{ text: 'moved' }], role: 'model' } }], modelVersion: 'm' },
+    { candidates: [{ content: { role: 'model', parts: [{ text: 'a' }, { text: 'b' }] }, index: 0 }], modelVersion: 'm' },
+    { candidates: [{ content: { role: 'model', parts: [{ text: 'a', thought: true }] }, index: 0 }], modelVersion: 'm' },
+    { candidates: [{ content: { role: 'model', parts: [{ text: 'a' }] }, index: 0, finishReason: 'STOP' }], modelVersion: 'm' },
+  ];
+
+  it('covers the text chunks and the last chunk of the recorded streams', () => {
+    const fromTemplate = chunks.filter((chunk) => chunk.candidates[0]?.finishReason === undefined && chunk.candidates[0]?.content.parts.length === 1);
+    expect(fromTemplate.length).toBeGreaterThan(10);
+    expect(chunks.some((chunk) => chunk.candidates[0]?.finishReason !== undefined)).toBe(true);
+  });
+
+  it('writes every chunk exactly as JSON.stringify of the chunk would', () => {
+    for (const chunk of chunks) expect(geminiChunkText(chunk)).toBe(JSON.stringify(chunk));
   });
 });
