@@ -12,7 +12,9 @@
 #
 # Layout (mirrors distroless nodejs22-debian12, so one HEALTHCHECK and one ENTRYPOINT fit both):
 #   /nodejs/bin/node            the Node binary; its shared libraries at the paths ldd reports
-#   /app/{dist,node_modules,package.json}   production dependencies only (npm ci --omit=dev)
+#   /app/{dist,node_modules,package.json,package-lock.json}   production dependencies only (npm ci
+#                               --omit=dev); the lockfile they were installed from, read-only, so
+#                               `doctor` in the container can compare them (installation-lockfile)
 #   /etc/ssl/certs/ca-certificates.crt     CA bundle for upstream TLS
 #   /etc/passwd, /etc/group     root and nobody/nogroup (65534) only
 #   /tmp                        1777: a tmpfs mounted there takes this mode (see deployment.md)
@@ -47,7 +49,7 @@ trap 'rm -rf "$staging"' EXIT
 cp "$root/package.json" "$root/package-lock.json" "$staging/"
 (cd "$staging" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error >/dev/null)
 mkdir -p "$output/app"
-cp "$root/package.json" "$output/app/"
+cp "$root/package.json" "$root/package-lock.json" "$output/app/"
 cp -R "$root/dist" "$output/app/dist"
 cp -R "$staging/node_modules" "$output/app/node_modules"
 # Test files and source maps are not needed at run time.

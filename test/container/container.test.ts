@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { checkInstallationLockfile } from '../../src/doctor/checks/installation-checks.js';
 import { startOpenAIStub, type StubUpstream } from '../fixtures/stub-upstreams/index.js';
 import { createTestCertificateAuthority, createTestLeafCertificate } from '../helpers/tls-certificates.js';
 import { hardenedFlags, podmanRun, podmanStart, podmanUnavailableReason, removeContainer, runCommand, type RunningContainer } from './podman.js';
@@ -310,7 +311,7 @@ describe('the container (podman + runc, read-only, non-root, seccomp)', () => {
       const doctorRun = await runCommand('podman', ['--runtime', 'runc', 'exec', name, '/nodejs/bin/node', '/app/dist/cli/main.js', 'doctor', '--config', '/config/config.yaml', '--json'], 60_000);
       const report = JSON.parse(doctorRun.stdout) as { checks: { id: string; status: string; message: string }[] };
       const statusOf = (id: string) => report.checks.find((check) => check.id === id)?.status;
-      for (const id of ['container-user', 'container-read-only-root', 'container-capabilities', 'container-seccomp', 'container-no-new-privileges', 'permissions', 'tls', 'encryption', 'audit']) {
+      for (const id of ['container-user', 'container-read-only-root', 'container-capabilities', 'container-seccomp', 'container-no-new-privileges', 'permissions', 'tls', 'encryption', 'audit', 'installation-lockfile']) {
         expect(`${id}: ${statusOf(id) ?? 'absent'}`).toBe(`${id}: pass`);
       }
       expect(report.checks.filter((check) => check.status === 'fail')).toEqual([]);
@@ -384,7 +385,7 @@ describe('the container (podman + runc, read-only, non-root, seccomp)', () => {
     for (const absent of ['bin/sh', 'usr/bin/sh', 'bin/bash', 'usr/bin/npm', 'app/node_modules/vitest', 'app/node_modules/typescript', 'app/src']) {
       expect(existsSync(join(rootfs, absent)), absent).toBe(false);
     }
-    for (const present of ['nodejs/bin/node', 'app/dist/cli/main.js', 'app/node_modules/fastify', 'etc/ssl/certs/ca-certificates.crt', 'etc/passwd']) {
+    for (const present of ['nodejs/bin/node', 'app/dist/cli/main.js', 'app/node_modules/fastify', 'app/package-lock.json', 'etc/ssl/certs/ca-certificates.crt', 'etc/passwd']) {
       expect(existsSync(join(rootfs, present)), present).toBe(true);
     }
     expect(statSync(join(rootfs, 'tmp')).mode & 0o7777).toBe(0o1777);
@@ -393,6 +394,10 @@ describe('the container (podman + runc, read-only, non-root, seccomp)', () => {
       expect(statSync(join(rootfs, 'auths')).uid).toBe(65534);
     }
     expect(statSync(join(rootfs, 'app/dist')).mode & 0o022).toBe(0); // not group/world-writable
+    // The lockfile beside the package, as read-only as the rest: doctor's installation check passes on the tree.
+    expect(statSync(join(rootfs, 'app/package-lock.json')).mode & 0o022).toBe(0);
+    if (process.getuid?.() === 0) expect(statSync(join(rootfs, 'app/package-lock.json')).uid).toBe(0);
+    expect(checkInstallationLockfile(join(rootfs, 'app'))).toMatchObject({ status: 'pass' });
     const size = await runCommand('du', ['-sm', rootfs], 30_000);
     const megabytes = Number(size.stdout.split('\t')[0]);
     expect(megabytes).toBeLessThan(250);

@@ -77,6 +77,8 @@ describe('deploy/Dockerfile', () => {
     expect(runtimeStage).toMatch(/^VOLUME \["\/config", "\/auths", "\/logs"\]$/m);
     expect(runtimeStage.replace(/\\\n\s*/g, ' ')).toMatch(/^HEALTHCHECK .* CMD \["\/nodejs\/bin\/node", "-e", /m);
     expect(runtimeStage).toMatch(/^ENTRYPOINT \["\/nodejs\/bin\/node", "\/app\/dist\/cli\/main.js"\]$/m);
+    // The lockfile beside the package, root-owned: doctor's installation-lockfile check inside the image.
+    expect(runtimeStage).toMatch(/^COPY --chown=0:0 package-lock\.json \/app\/package-lock\.json$/m);
   });
 });
 
