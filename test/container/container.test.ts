@@ -155,8 +155,8 @@ interface ManifestPod {
 }
 
 function manifestPod(): ManifestPod {
-  // YAML 1.1, as Kubernetes reads it: `defaultMode: 0440` is octal there (decimal 440 in YAML 1.2).
-  const documents = parseAllDocuments(readFileSync(join(root, 'deploy/kubernetes/deployment.yaml'), 'utf8'), { version: '1.1' });
+  // The manifest writes modes in decimal (`288  # 0440`), so YAML 1.1 (Kubernetes) and 1.2 read the same.
+  const documents = parseAllDocuments(readFileSync(join(root, 'deploy/kubernetes/deployment.yaml'), 'utf8'));
   const deployment = documents[0]?.toJS() as { spec: { template: { spec: ManifestPod } } };
   return deployment.spec.template.spec;
 }

@@ -135,4 +135,13 @@ describe('deploy/kubernetes/deployment.yaml', () => {
     expect(pod['securityContext']).toMatchObject({ runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'Localhost' } });
     expect(pod.containers[0]!['securityContext']).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ['ALL'] } });
   });
+
+  it('gives the Secret volumes mode 0440 whichever YAML version reads it (a leading-zero octal is 440 decimal in YAML 1.2)', () => {
+    for (const version of ['1.1', '1.2'] as const) {
+      const documents = parseAllDocuments(read('deploy/kubernetes/deployment.yaml'), { version }).map((document) => document.toJS() as Record<string, unknown>);
+      const deployment = documents.find((document) => document['kind'] === 'Deployment') as { spec: { template: { spec: { volumes: { name: string; secret?: { defaultMode?: number } }[] } } } };
+      const modes = deployment.spec.template.spec.volumes.filter((volume) => volume.secret !== undefined).map((volume) => `${volume.name} ${volume.secret?.defaultMode?.toString(8) ?? 'unset'}`);
+      expect(modes, `YAML ${version}`).toEqual(['config 440', 'tls 440']);
+    }
+  });
 });
