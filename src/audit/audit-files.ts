@@ -11,10 +11,10 @@ import { parseRecordLine, type ChainPosition } from './audit-record.js';
  *
  * Names. `audit.file` (`audit.jsonl`) is the live file of one process. Rotation renames it to
  * `<stem>.<last seq, 12 digits><ext>` (`audit.000000004711.jsonl`), so the rotated files sort in
- * chain order by name and a name never repeats. Replicas that share a volume set different
- * `audit.file` values (`CLIPROXY_AUDIT_FILE`); workers of one `serve --workers N` write
- * `<stem>.worker-<n><ext>` each (auditFileForWorker): one writer per file on the request path, no
- * lock contention between workers, and each file its own chain.
+ * chain order by name and a name never repeats. Every process that writes `audit.file` appends to
+ * its one chain: the workers of `serve --workers N` and CLI commands alike, each flush under the
+ * file's lock after re-reading the last record (audit-writer.ts). Replicas that share a volume may
+ * do the same, or set different `audit.file` values (`CLIPROXY_AUDIT_FILE`) to keep a chain each.
  */
 
 /** Reading the last record: records are bounded (a few KiB), so the last line fits in this. */
@@ -23,12 +23,6 @@ const tailReadBytes = 64 * 1024;
 /** Why an audit file or its directory is refused; the message says how to fix it. */
 export class AuditFileError extends Error {
   override readonly name = 'AuditFileError';
-}
-
-/** The live file a worker of `serve --workers N` writes: `audit.jsonl` → `audit.worker-2.jsonl`. */
-export function auditFileForWorker(file: string, worker: number): string {
-  const extension = extname(file);
-  return join(dirname(file), `${basename(file, extension)}.worker-${worker}${extension}`);
 }
 
 /** The name a live file gets when rotated after the record `lastSeq`. */

@@ -38,7 +38,7 @@ export interface OpenAuditLogOptions {
   stdout?: (text: string) => void;
   /** Used when `audit.enabled` is false: events still go somewhere (the stderr sink). */
   fallback: { record(event: AuditEvent): void };
-  /** Another live file (a worker's, audit-files.ts auditFileForWorker); default `audit.file`. */
+  /** Another live file than `audit.file` (tests); every process of a deployment writes `audit.file`. */
   file?: string;
   now?: () => number;
 }

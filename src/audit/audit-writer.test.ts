@@ -1,8 +1,8 @@
-import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearRegisteredSecrets, registerSecrets } from '../security/redact.js';
-import { auditFileForWorker, AuditFileError, rotatedFilesOf } from './audit-files.js';
+import { AuditFileError, rotatedFilesOf } from './audit-files.js';
 import { serializeEventFields } from './audit-record.js';
 import { verifyAuditChain } from './verify.js';
 import { auditTestDirectory, canary, readLines, testEvent, testWriter, writeEvents } from './__fixtures__/audit-test-support.js';
@@ -157,10 +157,5 @@ describe('audit file writer', () => {
     const copied: string[] = [];
     await writeEvents(testWriter(file, { copy: (lines) => copied.push(lines) }), 2);
     expect(copied.join('')).toBe(readFileSync(file, 'utf8'));
-  });
-
-  it('names the file of a worker beside the configured one', () => {
-    expect(auditFileForWorker('/var/log/cliproxy/audit.jsonl', 2)).toBe('/var/log/cliproxy/audit.worker-2.jsonl');
-    expect(readdirSync(root)).toEqual([]);
   });
 });

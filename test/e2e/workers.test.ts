@@ -153,7 +153,7 @@ describe('serve --workers (real processes on one port)', () => {
     expect(budgetAdmitted).toBeLessThanOrEqual(10 + Math.floor(budgetElapsedMs / 6_000));
   }, testBoundMs);
 
-  it('/metrics reports the whole cluster: counters summed over the workers, shared gauges not multiplied', async () => {
+  it('/metrics reports the whole cluster: counters summed over the workers, shared gauges not multiplied; the workers write one audit chain', async () => {
     const cwd = workDirectory();
     const key = generateTestClientKey();
     const scraperKey = `test-management-${generateTestClientKey()}`;
