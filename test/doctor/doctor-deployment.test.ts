@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,39 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((closed) => server.close(closed));
   return port;
+}
+
+/**
+ * A TCP forwarder to `port` on one of the ports fetch refuses as "bad" (the Fetch standard's list),
+ * whichever of them is free here; undefined when none can be bound.
+ */
+async function forwarderOnBadPort(port: number): Promise<{ port: number; close: () => Promise<void> } | undefined> {
+  for (const badPort of [6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080, 6000, 6566]) {
+    const sockets = new Set<Socket>();
+    const server = createServer((client) => {
+      const target = connect(port, '127.0.0.1');
+      for (const socket of [client, target]) {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => sockets.delete(socket));
+      }
+      client.pipe(target).pipe(client);
+    });
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(badPort, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) {
+      return {
+        port: badPort,
+        close: async () => {
+          for (const socket of sockets) socket.destroy();
+          await new Promise((closed) => server.close(closed));
+        },
+      };
+    }
+  }
+  return undefined;
 }
 
 const hardenedStatus = parseProcStatus('Name:\tnode\nUid:\t65534\t65534\t65534\t65534\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\n');
@@ -129,6 +162,20 @@ describe('post-deployment checks against the running proxy (--url)', () => {
     const blocks = after.report.checks.find((check) => check.id === 'proxy-ip-blocks');
     expect(blocks?.status).toBe('warn');
     expect(blocks?.details?.[0]).toMatch(/^198\.51\.100\.7 until \d{4}-/);
+  });
+
+  it('reaches a proxy on a port fetch refuses as "bad" (6665-6669, 6000, 10080, …)', async ({ skip }) => {
+    const forwarder = await forwarderOnBadPort(new URL(gateway.url).port === '' ? 80 : Number(new URL(gateway.url).port));
+    if (forwarder === undefined) return skip('none of the bad ports is free on this machine');
+    try {
+      const direct = await doctor(['--config', tree.configPath, '--url', gateway.url], '/', { CLIPROXY_MANAGEMENT_KEY: management.keys.auditor });
+      const viaBadPort = await doctor(['--config', tree.configPath, '--url', `http://127.0.0.1:${forwarder.port}`], '/', { CLIPROXY_MANAGEMENT_KEY: management.keys.auditor });
+      // The same answers as on the proxy's own port (fetch skipped all three: "unreachable (bad port)").
+      expect(proxyChecks(viaBadPort.report)).toEqual(proxyChecks(direct.report));
+      expect(proxyChecks(viaBadPort.report).filter((check) => check.endsWith(':skip'))).toEqual([]);
+    } finally {
+      await forwarder.close();
+    }
   });
 
   it('a wrong key fails, a missing key or an unreachable proxy skips (the pre-deployment checks still stand)', async () => {

@@ -1,3 +1,4 @@
+import { request } from 'undici';
 import { fail, pass, skip, warn, type CheckResult, type DoctorContext } from '../check-result.js';
 import { rotationPeriodDays } from './credential-store-checks.js';
 
@@ -17,24 +18,32 @@ const dayMs = 86_400_000;
 
 type Answer = { kind: 'ok'; body: unknown } | { kind: 'unreachable'; reason: string } | { kind: 'refused'; status: number; code: string; message: string };
 
+/**
+ * undici's `request`, not `fetch`: fetch refuses the browsers' "bad ports" (6000, 6665-6669, 10080
+ * and others) before connecting, and a proxy may well listen on one. `request` follows no redirect:
+ * a 3xx is reported as an answer that is not the management API's.
+ */
 async function call(url: string, path: string, key: string): Promise<Answer> {
-  let response: Response;
+  let status: number;
+  let text: string;
   try {
-    response = await fetch(`${url}/v0/management${path}`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(requestTimeoutMs), redirect: 'error' });
+    const response = await request(`${url}/v0/management${path}`, { method: 'GET', headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(requestTimeoutMs) });
+    status = response.statusCode;
+    text = await response.body.text();
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return { kind: 'unreachable', reason: cause?.code ?? cause?.message ?? (error as Error).name };
+    const failure = error as { code?: string; cause?: { code?: string; message?: string }; name?: string };
+    return { kind: 'unreachable', reason: failure.code ?? failure.cause?.code ?? failure.cause?.message ?? failure.name ?? 'error' };
   }
-  const text = await response.text();
+  if (status >= 300 && status < 400) return { kind: 'refused', status, code: 'redirect', message: 'the answer is a redirect: point --url at the proxy itself' };
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    return { kind: 'refused', status: response.status, code: 'not JSON', message: 'the answer is not JSON: is this the cliproxyapi port?' };
+    return { kind: 'refused', status, code: 'not JSON', message: 'the answer is not JSON: is this the cliproxyapi port?' };
   }
-  if (response.ok) return { kind: 'ok', body };
+  if (status >= 200 && status < 300) return { kind: 'ok', body };
   const error = (body as { error?: { code?: string; message?: string } }).error;
-  return { kind: 'refused', status: response.status, code: error?.code ?? String(response.status), message: error?.message ?? '' };
+  return { kind: 'refused', status, code: error?.code ?? String(status), message: error?.message ?? '' };
 }
 
 function refusal(id: string, url: string, answer: Extract<Answer, { kind: 'refused' }>): CheckResult {
