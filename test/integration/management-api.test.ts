@@ -6,7 +6,7 @@ import { EncryptedFileStore } from '../../src/credentials/file-store.js';
 import { readKeyFile } from '../../src/credentials/keyring.js';
 import { managementEndpoints } from '../../src/server/routes/management.js';
 import { startOpenAIStub, type StubUpstream } from '../fixtures/stub-upstreams/index.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startTestGateway, testClientKeyId, type TestGateway } from '../helpers/gateway.js';
 import { post } from '../helpers/http.js';
 import { callManagement, generateManagementKeys, recordingEvents, type ManagementAnswer, type TestRole } from '../helpers/management.js';
 
@@ -168,6 +168,23 @@ describe('what the endpoints do', () => {
     expect((await models()).status).toBe(401);
     const everything = JSON.stringify(events.events) + gateway.logs.join('\n');
     expect(everything, 'the new key was shown once, in its answer only').not.toContain(key);
+  });
+
+  it('PATCH and DELETE of a key: an unknown id is 404, a key of auth.api_keys 409 (the config is not rewritten), a change is recorded', async () => {
+    for (const [method, body] of [['PATCH', { disabled: true }], ['DELETE', undefined]] as const) {
+      const unknown = await call('admin', method, '/api-keys/no-such-key', body);
+      expect([unknown.status, codeOf(unknown), unknown.json.error?.message]).toEqual([404, 'GW_NOT_FOUND', "no client key 'no-such-key'"]);
+      const inConfig = await call('admin', method, `/api-keys/${testClientKeyId}`, body);
+      expect([inConfig.status, codeOf(inConfig)]).toEqual([409, 'GW_MANAGEMENT_CONFLICT']);
+      expect(inConfig.json.error?.message).toContain(method === 'PATCH' ? 'change it there' : 'remove it there');
+    }
+    expect((await call('admin', 'POST', '/api-keys', { id: 'patched' })).status).toBe(201);
+    const before = events.events.length;
+    const patched = await call('admin', 'PATCH', '/api-keys/patched', { disabled: true, metadata: { team: 'search' } });
+    expect(patched.json['api_key']).toMatchObject({ id: 'patched', status: 'disabled' });
+    expect((await call('admin', 'DELETE', '/api-keys/patched')).json).toEqual({ id: 'patched', revoked: true });
+    const recorded = events.events.slice(before).filter((event) => event.event_type.startsWith('client-key-')).map((event) => `${event.event_type} ${String(event.detail)}`);
+    expect(recorded).toEqual(["client-key-update client key 'patched': disabled, metadata", "client-key-revoke client key 'patched'"]);
   });
 
   it('credentials are listed without secrets, exported encrypted only, and deleted through the CLI service', async () => {

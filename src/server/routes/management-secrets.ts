@@ -137,12 +137,9 @@ export const secretEndpoints: readonly ManagementEndpoint[] = [
     destructive: true,
     params: closed({ id: KeyId }),
     body: KeyUpdateBody,
-    handle: ({ params, body, runtime, services, actor }) => {
-      const outcome = clientKeyAction(() => updateClientKey(runtime.loaded, params.id, body as ClientKeyFields));
-      if (outcome === 'not-found') throw new ManagementRefusal('GW_NOT_FOUND', `no client key '${params.id}'`);
-      if (outcome === 'in-config') throw new ManagementRefusal('GW_MANAGEMENT_CONFLICT', `client key '${params.id}' is defined in the config file under auth.api_keys; change it there`);
-      services.refreshRuntime();
-      services.events.record({ event_type: 'client-key-update', result: 'success', actor, detail: `client key '${params.id}': ${Object.keys(body).join(', ')}` });
+    handle: (call) => {
+      const { params, body, runtime } = call;
+      changeKeyFileEntry(call, { event: 'client-key-update', inConfig: 'change it there', detail: `: ${Object.keys(body).join(', ')}` }, () => updateClientKey(runtime.loaded, params.id, body));
       return Promise.resolve({ api_key: listClientKeys(runtime.loaded).find((key) => key.id === params.id) });
     },
   }),
@@ -152,12 +149,9 @@ export const secretEndpoints: readonly ManagementEndpoint[] = [
     role: 'admin',
     destructive: true,
     params: closed({ id: KeyId }),
-    handle: ({ params, runtime, services, actor }) => {
-      const outcome = clientKeyAction(() => revokeClientKey(runtime.loaded, params.id));
-      if (outcome === 'not-found') throw new ManagementRefusal('GW_NOT_FOUND', `no client key '${params.id}'`);
-      if (outcome === 'in-config') throw new ManagementRefusal('GW_MANAGEMENT_CONFLICT', `client key '${params.id}' is defined in the config file under auth.api_keys; remove it there`);
-      services.refreshRuntime();
-      services.events.record({ event_type: 'client-key-revoke', result: 'success', actor, detail: `client key '${params.id}'` });
+    handle: (call) => {
+      const { params, runtime } = call;
+      changeKeyFileEntry(call, { event: 'client-key-revoke', inConfig: 'remove it there', detail: '' }, () => revokeClientKey(runtime.loaded, params.id));
       return Promise.resolve({ id: params.id, revoked: true });
     },
   }),
@@ -203,6 +197,24 @@ export const secretEndpoints: readonly ManagementEndpoint[] = [
     },
   }),
 ];
+
+/**
+ * A change to one existing entry of the key file (PATCH, DELETE `/api-keys/:id`): 404 for an
+ * unknown id, 409 for a key of `auth.api_keys` (the config is the operator's, never rewritten
+ * here), else the running keys are refreshed at once and the change is recorded. One place, so the
+ * two cannot drift apart on what follows a change.
+ */
+function changeKeyFileEntry(
+  { params, services, actor }: ManagementCall<unknown, { id: string }>,
+  change: { event: 'client-key-update' | 'client-key-revoke'; inConfig: string; detail: string },
+  apply: () => 'updated' | 'revoked' | 'in-config' | 'not-found',
+): void {
+  const outcome = clientKeyAction(apply);
+  if (outcome === 'not-found') throw new ManagementRefusal('GW_NOT_FOUND', `no client key '${params.id}'`);
+  if (outcome === 'in-config') throw new ManagementRefusal('GW_MANAGEMENT_CONFLICT', `client key '${params.id}' is defined in the config file under auth.api_keys; ${change.inConfig}`);
+  services.refreshRuntime();
+  services.events.record({ event_type: change.event, result: 'success', actor, detail: `client key '${params.id}'${change.detail}` });
+}
 
 /** The key store's refusals (duplicate or bad id) as the caller's 400/409, with their message. */
 function clientKeyAction<T>(action: () => T): T {
