@@ -13,8 +13,9 @@ import { parseRecordLine, type ChainPosition } from './audit-record.js';
  * `<stem>.<last seq, 12 digits><ext>` (`audit.000000004711.jsonl`), so the rotated files sort in
  * chain order by name and a name never repeats. Every process that writes `audit.file` appends to
  * its one chain: the workers of `serve --workers N` and CLI commands alike, each flush under the
- * file's lock after re-reading the last record (audit-writer.ts). Replicas that share a volume may
- * do the same, or set different `audit.file` values (`CLIPROXY_AUDIT_FILE`) to keep a chain each.
+ * file's lock after re-reading the last record (audit-writer.ts). Replicas that share a volume set
+ * different `audit.file` values (`CLIPROXY_AUDIT_FILE`): the lock's holder is a pid, which another
+ * host cannot judge (files/file-lock.ts).
  */
 
 /** Reading the last record: records are bounded (a few KiB), so the last line fits in this. */
