@@ -40,6 +40,7 @@ import { tokensByKeySince } from './usage/usage-query.js';
 import { SharedCooldowns } from './limits/shared-cooldowns.js';
 import { StateGuard } from './limits/state-guard.js';
 import { BanMirror } from './net/ban-mirror.js';
+import type { ProviderSwitch } from './management/provider-switch.js';
 import { createManagementServices, type ReloadOutcome } from './management/services.js';
 
 /** The gateway's logger factory, for the `serve --workers` primary (cluster/ may not import server/). */
@@ -105,6 +106,8 @@ export interface RunningGateway {
   credentials: { apply(): Promise<CredentialChange> } | undefined;
   /** The metrics (counted while `metrics.enabled` or alert rules run); `listenerUrl` when `metrics.listener` is on. */
   metrics: { gateway: GatewayMetrics | undefined; listenerUrl: string | undefined };
+  /** Providers switched off through the management API (a `serve --workers` worker shares its switches). */
+  providerSwitch: ProviderSwitch;
   /** What close() closes, in that order: the reverse of creation. */
   readonly shutdownOrder: readonly string[];
   /** Graceful: stop accepting, let in-flight requests and streams finish up to the grace period, then close. */
@@ -441,6 +444,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     network: { counters, bans, ipRateLimiter },
     credentials: liveCredentials,
     metrics: { gateway: gatewayMetrics, listenerUrl: metricsListenerUrl },
+    providerSwitch: management.providers,
     shutdownOrder: shutdown.closeOrder,
     close() {
       shuttingDown = true; // new requests get 503 while the server drains

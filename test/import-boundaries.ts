@@ -46,7 +46,7 @@ export const allowedImports: Readonly<Record<string, ImportRule>> = {
     packages: ['@sinclair/typebox', 'fastify', 'pino', 'secure-json-parse', 'node:*'],
   },
   'main.ts': { folders: ['alerts', 'audit', 'config', 'credentials', 'lifecycle', 'limits', 'management', 'net', 'oauth', 'security', 'server', 'state', 'upstream', 'usage'], packages: ['fastify', 'pino', 'node:*'] },
-  cluster: { folders: ['config', 'credentials', 'main.ts', 'metrics', 'security', 'state'], packages: ['node:*'] },
+  cluster: { folders: ['config', 'credentials', 'main.ts', 'management', 'metrics', 'security', 'state'], packages: ['node:*'] },
   doctor: { folders: ['audit', 'config', 'credentials', 'files', 'management', 'security'], packages: ['@sinclair/typebox', 'undici', 'node:*'] },
   cli: { folders: ['audit', 'cluster', 'config', 'credentials', 'doctor', 'errors', 'files', 'login', 'main.ts', 'management', 'security', 'usage'], packages: ['commander', 'node:*'] },
 };

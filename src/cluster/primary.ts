@@ -5,12 +5,13 @@ import { watchConfig } from '../config/watch.js';
 import { prepareCredentialStore } from '../credentials/startup-checks.js';
 import { createStderrSecurityEvents } from '../credentials/security-events.js';
 import { announceInitialClientKey, chargeRecordedUsageFromFile, codeField, createLogger } from '../main.js';
+import { ProviderSwitch, type ProviderSwitchChange } from '../management/provider-switch.js';
 import { registerSecrets } from '../security/redact.js';
 import { createStateBackend } from '../state/create-state-backend.js';
 import type { MessageChannel } from '../state/ipc-protocol.js';
 import { serveStateOverIpc, type IpcStateServer } from '../state/ipc-server.js';
 import type { StateBackend } from '../state/types.js';
-import { clusterMessageType, workerEnvironmentName, type PrimaryToWorkerMessage, type WorkerToPrimaryMessage } from './messages.js';
+import { clusterMessageType, providerSwitchesEnvironmentName, workerEnvironmentName, type PrimaryToWorkerMessage, type WorkerToPrimaryMessage } from './messages.js';
 import { MetricsGathering, type GatheringTarget } from './metrics-gathering.js';
 import { restartDelayMs, stableAfterMs } from './restart-backoff.js';
 
@@ -101,17 +102,34 @@ export async function runClusterPrimary(options: RunClusterPrimaryOptions): Prom
     send: (message) => void slot.worker?.send(message),
   });
   const gathering = new MetricsGathering(() => slots.map(targetOf), options.workers);
+  // The providers switched off through any worker's management API: relayed to every other worker,
+  // and to each worker when it starts listening (a replacement, or one that started after the switch).
+  const providerSwitch = new ProviderSwitch();
+  const relaySwitch = (from: WorkerSlot | undefined, change: ProviderSwitchChange): void => {
+    const message: PrimaryToWorkerMessage = { scope: 'cluster', type: 'provider-switch', change };
+    for (const slot of slots) if (slot !== from && slot.worker?.isConnected() === true) slot.worker.send(message);
+  };
 
   const fork = (slot: WorkerSlot): void => {
     slot.restartTimer = undefined;
-    const worker = cluster.fork({ [workerEnvironmentName]: '1' });
+    const worker = cluster.fork({ [workerEnvironmentName]: '1', [providerSwitchesEnvironmentName]: JSON.stringify(providerSwitch.changes()) });
     slot.worker = worker;
     slot.startedAt = Date.now();
     slot.listening = false;
     slot.stateServer = state === undefined ? undefined : serveStateOverIpc(state, channelOf(worker));
     worker.on('message', (message: unknown) => {
       if (gathering.handle(targetOf(slot), message)) return;
-      if (clusterMessageType(message) !== 'listening') return;
+      const type = clusterMessageType(message);
+      if (type === 'provider-switch') {
+        const { change } = message as Extract<WorkerToPrimaryMessage, { type: 'provider-switch' }>;
+        providerSwitch.apply(change);
+        relaySwitch(slot, change);
+        logger.info({ worker: worker.id, provider: change.action === 'disable' ? change.entry.name : change.name, action: change.action }, 'provider switched; every worker follows');
+        return;
+      }
+      if (type !== 'listening') return;
+      // Again now that it listens for messages: a switch made while it was starting reached it only here.
+      for (const change of providerSwitch.changes()) worker.send({ scope: 'cluster', type: 'provider-switch', change } satisfies PrimaryToWorkerMessage);
       slot.listening = true;
       if (!clusterUp && slots.every((each) => each.listening)) {
         clusterUp = true;

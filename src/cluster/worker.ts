@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.js';
 import { applyReload, codeField, startGateway } from '../main.js';
 import { IpcStateBackend } from '../state/ipc-client.js';
 import { createClusterMetricsClient, type ClusterMetricsClient } from './metrics-gathering.js';
-import { clusterMessageType, processChannel, type WorkerToPrimaryMessage } from './messages.js';
+import { clusterMessageType, processChannel, providerSwitchesEnvironmentName, providerSwitchesFromEnvironment, type PrimaryToWorkerMessage, type WorkerToPrimaryMessage } from './messages.js';
 
 export interface RunClusterWorkerOptions {
   configPath: string | undefined;
@@ -18,6 +18,8 @@ export interface RunClusterWorkerOptions {
  *   and cooldown is one across workers; with Redis it connects to Redis itself;
  * - reloads when the primary says the config changed (the primary watches the files: one watch,
  *   one verdict on an invalid edit, every worker switching together);
+ * - sends a provider switched through the management API to the primary, which relays it to every
+ *   other worker, and applies the switches the primary relays (all of them when it starts);
  * - drains and exits on the primary's `shutdown`, or on its own SIGTERM (then the primary replaces
  *   it). SIGINT is ignored: Ctrl-C reaches the whole process group and the primary coordinates.
  */
@@ -45,6 +47,13 @@ async function serveAsWorker(options: RunClusterWorkerOptions): Promise<void> {
   const metrics: ClusterMetricsClient = createClusterMetricsClient(channel, () => renderOwn());
   const gateway = await startGateway({ loaded, logBase: { worker: workerId }, metricsSource: () => metrics.collect(), ...(state === undefined ? {} : { state }) });
   renderOwn = () => gateway.metrics.gateway?.render() ?? '';
+  // The switches in force when the primary forked this worker, then every later one: a provider
+  // switched through the management API here is switched in every worker (primary.ts relays it).
+  for (const change of providerSwitchesFromEnvironment(process.env[providerSwitchesEnvironmentName])) gateway.providerSwitch.apply(change);
+  gateway.providerSwitch.onChange((change) => {
+    const message: WorkerToPrimaryMessage = { scope: 'cluster', type: 'provider-switch', change };
+    if (process.connected) channel.send(message);
+  });
   const listening: WorkerToPrimaryMessage = { scope: 'cluster', type: 'listening', url: gateway.url, port: gateway.port };
   gateway.logger.info({ pid: process.pid, url: gateway.url }, 'worker listening');
   channel.send(listening);
@@ -57,6 +66,8 @@ async function serveAsWorker(options: RunClusterWorkerOptions): Promise<void> {
       if (type === 'shutdown') {
         stopListening();
         resolve('primary');
+      } else if (type === 'provider-switch') {
+        gateway.providerSwitch.apply((message as Extract<PrimaryToWorkerMessage, { type: 'provider-switch' }>).change);
       } else if (type === 'reload') {
         try {
           applyReload(gateway, load());

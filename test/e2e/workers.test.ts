@@ -50,7 +50,7 @@ function run(args: string[], cwd: string): RunningProcess {
 }
 
 /** A config with the stub as provider `oai`, one client key, and the limits a test asks for. */
-function writeConfig(cwd: string, clientKey: string, extra: { burst?: number; providerRpm?: number; tls?: Record<string, unknown>; managementKey?: string } = {}): string {
+function writeConfig(cwd: string, clientKey: string, extra: { burst?: number; providerRpm?: number; tls?: Record<string, unknown>; managementKey?: string; managementRole?: string } = {}): string {
   const config = {
     server: {
       host: '127.0.0.1',
@@ -59,7 +59,7 @@ function writeConfig(cwd: string, clientKey: string, extra: { burst?: number; pr
       timeouts: { shutdown_grace_ms: 10_000 },
       ...(extra.tls === undefined ? {} : { tls: extra.tls }),
     },
-    ...(extra.managementKey === undefined ? {} : { management: { enabled: true, keys: [{ id: 'scraper', role: 'auditor', key_sha256: sha256Hex(extra.managementKey) }] } }),
+    ...(extra.managementKey === undefined ? {} : { management: { enabled: true, keys: [{ id: 'scraper', role: extra.managementRole ?? 'auditor', key_sha256: sha256Hex(extra.managementKey) }] } }),
     auth: { dir: join(cwd, 'data/auths'), client_keys_file: join(cwd, 'data/client-keys.json'), encryption: { key_file: join(cwd, 'data/encryption.key') }, api_keys: [{ id: 'worker-test', key_sha256: sha256Hex(clientKey) }] },
     providers: {
       oai: {
@@ -83,14 +83,14 @@ interface Answer {
 }
 
 /** One request on a connection of its own (no keep-alive), so the cluster hands each to a worker in turn. */
-function send(url: string, path: string, options: { key?: string; body?: unknown; localAddress?: string } = {}): Promise<Answer> {
+function send(url: string, path: string, options: { key?: string; body?: unknown; localAddress?: string; method?: string } = {}): Promise<Answer> {
   const target = new URL(path, url);
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(
       target,
       {
-        method: body === undefined ? 'GET' : 'POST',
+        method: options.method ?? (body === undefined ? 'GET' : 'POST'),
         agent: false,
         ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
         headers: { ...(options.key === undefined ? {} : { authorization: `Bearer ${options.key}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -205,6 +205,42 @@ describe('serve --workers (real processes on one port)', () => {
     await until(() => (cluster.output().match(/"msg":"config reloaded"/g) ?? []).length >= 2, eventBoundMs, 'both workers reloading');
     const afterReload = await Promise.all(Array.from({ length: 8 }, (_, index) => send(url, '/v1/models', { key: index % 2 === 0 ? key : newKey })));
     expect(afterReload.map((answer) => answer.status)).toEqual([401, 200, 401, 200, 401, 200, 401, 200]);
+  }, testBoundMs);
+
+  it('a provider switched off through one worker\'s management API is off in every worker, a replacement included; switched on likewise', async () => {
+    const cwd = workDirectory();
+    const key = generateTestClientKey();
+    const operatorKey = `test-management-${generateTestClientKey()}`;
+    const config = writeConfig(cwd, key, { managementKey: operatorKey, managementRole: 'operator' });
+    const cluster = run(['serve', '--workers', '2', '--config', config], cwd);
+    const url = await within(cluster.url, eventBoundMs, 'the listening line');
+    await until(() => workerPids(cluster.output()).length === 2, eventBoundMs, 'both workers\' listening lines');
+    const relayed = () => (cluster.output().match(/"msg":"provider switched; every worker follows"/g) ?? []).length;
+    // Each on a connection of its own: the primary hands them to the workers in turn. The primary
+    // relays a switch before it hands over any later connection, on the same IPC channel.
+    const chats = async (count: number) => {
+      const statuses: string[] = [];
+      for (let index = 0; index < count; index++) {
+        const answer = await send(url, '/v1/chat/completions', { key, body: chat });
+        statuses.push(answer.status === 200 ? '200' : `${answer.status} ${/"code":"([A-Z_]+)"/.exec(answer.body)?.[1] ?? ''}`);
+      }
+      return statuses;
+    };
+    expect((await send(url, '/v0/management/providers/oai/disable', { key: operatorKey, method: 'POST' })).status).toBe(200);
+    await until(() => relayed() === 1, eventBoundMs, 'the primary relaying the switch');
+    expect(await chats(6)).toEqual(Array(6).fill('503 GW_PROVIDER_DISABLED'));
+    // Both workers answered some of them (their access lines reach the pipe on their own schedule).
+    await until(() => workersInAccessLines(cluster.output()).size === 2, eventBoundMs, 'access lines from both workers');
+
+    // A replacement worker starts with the switches in force.
+    const [victim] = workerPids(cluster.output());
+    process.kill(victim!, 'SIGKILL');
+    await until(() => workerPids(cluster.output()).length === 3, eventBoundMs, 'a replacement worker listening');
+    expect(await chats(6)).toEqual(Array(6).fill('503 GW_PROVIDER_DISABLED'));
+
+    expect((await send(url, '/v0/management/providers/oai/enable', { key: operatorKey, method: 'POST' })).status).toBe(200);
+    await until(() => relayed() === 2, eventBoundMs, 'the primary relaying the switch back');
+    expect(await chats(6)).toEqual(Array(6).fill('200'));
   }, testBoundMs);
 
   it('SIGTERM lets an in-flight stream finish, then every process exits 0', async () => {
