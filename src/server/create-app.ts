@@ -28,6 +28,9 @@ import { registerModelListRoute } from './routes/openai.js';
 import { clientRouteTable } from './routes/route-table.js';
 import type { Runtime } from './runtime.js';
 
+/** While the server drains, idle keep-alive sockets are closed this often (ms). */
+const drainIdleCheckMs = 50;
+
 export interface AppOptions {
   runtime: () => Runtime;
   upstream: UpstreamClient;
@@ -158,10 +161,13 @@ export function createApp(options: AppOptions): FastifyInstance {
   // after every onRequest hook (a server event, not a per-request hook: hooks/expect-continue.ts).
   deferContinue(app.server, { bodyLimitBytes: options.bodyLimitBytes });
 
-  app.addHook('onResponse', (request, reply, done) => {
-    // While draining, a keep-alive socket that just went idle would hold shutdown open until its
-    // keep-alive timeout; close idle sockets as each in-flight response completes.
-    if (options.isShuttingDown()) setImmediate(() => app.server.closeIdleConnections());
+  // While draining, a keep-alive socket that just went idle would hold shutdown open until its
+  // keep-alive timeout: idle sockets are closed every 50 ms from the start of the close until the
+  // server is closed. (Not an onResponse hook: that would run on every request to act only here.)
+  app.addHook('preClose', (done) => {
+    const closeIdle = setInterval(() => app.server.closeIdleConnections(), drainIdleCheckMs);
+    closeIdle.unref();
+    app.server.once('close', () => clearInterval(closeIdle));
     done();
   });
 
