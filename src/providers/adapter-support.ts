@@ -22,21 +22,28 @@ const maxParsedBodyChars = 64 * 1024;
  */
 export function joinUrl(baseUrl: URL, path: string): string {
   // Per request this is called with one of a handful of (base, path) pairs; parsing a URL costs
-  // ~2% of a pass-through request, so the joined string is remembered (bounded: config-sized).
-  const cacheKey = `${baseUrl.href}\n${path}`;
-  const cached = joinedUrls.get(cacheKey);
+  // ~2% of a pass-through request, so the joined string is remembered per base URL object (a
+  // provider's, parsed once per config load) and path (a literal of the adapter: a few per base).
+  let joined = joinedUrls.get(baseUrl);
+  if (joined === undefined) {
+    joined = new Map();
+    joinedUrls.set(baseUrl, joined);
+  }
+  const cached = joined.get(path);
   if (cached !== undefined) return cached;
   const url = new URL(baseUrl.href);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
   url.hash = '';
-  if (joinedUrls.size >= maxJoinedUrls) joinedUrls.clear();
-  joinedUrls.set(cacheKey, url.href);
+  // Bounded even for a caller that builds paths from input (Gemini's carry the model name).
+  if (joined.size >= maxJoinedPathsPerBase) joined.clear();
+  joined.set(path, url.href);
   return url.href;
 }
 
-/** Upper bound of remembered URLs: far above any config's providers × operations. */
-const maxJoinedUrls = 1024;
-const joinedUrls = new Map<string, string>();
+/** Upper bound of remembered paths per base URL: far above any config's operations × models. */
+const maxJoinedPathsPerBase = 1024;
+/** Weak: a base URL of a replaced config is dropped with it (a URL is mutable, but ours are never changed after parsing). */
+const joinedUrls = new WeakMap<URL, Map<string, string>>();
 
 /** Every value of a header, looked up case-insensitively (Node lower-cases, test code may not). */
 export function headerValues(headers: HeaderBag, name: string): string[] {
@@ -72,8 +79,9 @@ export function assertHeaderValue(value: string, what: string): string {
  * replace the credential, content-type or API version the adapter computed.
  */
 export function mergeHeaders(extraHeaders: Readonly<Record<string, string>> | undefined, own: Record<string, string>): Record<string, string> {
+  if (extraHeaders === undefined) return own; // the common case: the adapter's own object, no copy
   const merged: Record<string, string> = {};
-  for (const [name, value] of Object.entries(extraHeaders ?? {})) merged[name.toLowerCase()] = assertHeaderValue(value, `extra header ${name}`);
+  for (const [name, value] of Object.entries(extraHeaders)) merged[name.toLowerCase()] = assertHeaderValue(value, `extra header ${name}`);
   for (const [name, value] of Object.entries(own)) merged[name] = value;
   return merged;
 }
