@@ -15,14 +15,24 @@ export interface UpstreamCredentialHooks {
  * the credential). The rejected token is captured before sending, because the credential object
  * is refreshed in place and may already hold a newer token when the 401 arrives.
  */
-export async function sendWithFreshCredential<Response extends { statusCode: number }>(
+export function sendWithFreshCredential<Response extends { statusCode: number }>(
   hooks: UpstreamCredentialHooks | undefined,
   credential: UpstreamCredential,
   send: (credential: UpstreamCredential) => Promise<Response>,
   discard: (response: Response) => Promise<void>,
 ): Promise<Response> {
-  // API keys need no refresh and get no 401 retry: skip the hooks (and their promise hop) on the hot path.
+  // API keys need no refresh and get no 401 retry: the send's own promise, with no async wrapper
+  // (its promise and jobs) around it on the hot path.
   if (hooks === undefined || credential.kind !== 'oauth') return send(credential);
+  return sendRefreshing(hooks, credential, send, discard);
+}
+
+async function sendRefreshing<Response extends { statusCode: number }>(
+  hooks: UpstreamCredentialHooks,
+  credential: UpstreamCredential,
+  send: (credential: UpstreamCredential) => Promise<Response>,
+  discard: (response: Response) => Promise<void>,
+): Promise<Response> {
   const fresh = await hooks.ensureFresh(credential);
   const usedToken = fresh.kind === 'oauth' ? fresh.accessToken : undefined;
   const response = await send(fresh);

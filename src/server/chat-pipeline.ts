@@ -127,6 +127,15 @@ export function abortOnClientClose(reply: FastifyReply): UpstreamAbort {
   return controller;
 }
 
+/** How withFailover sends, drops and reads an answer: the streamed and the buffered call differ only here. */
+interface FailoverIo<Response> {
+  send: (target: UpstreamRequestTarget) => Promise<Response>;
+  /** Releases an answer that is dropped (the 401 before a refresh and resend). */
+  discard: (response: Response) => Promise<void>;
+  /** The error body and headers of an answer with an error status. */
+  errorDetails: (response: Response) => Promise<{ headers: MapErrorInput['headers']; bodyText: string }>;
+}
+
 /** What one upstream call needs besides the credential. */
 interface UpstreamCall {
   request: FastifyRequest;
@@ -151,75 +160,75 @@ interface UpstreamCall {
  * The error body is redacted before the adapter reads it: the adapter cuts the message to a few
  * hundred characters, and a key straddling that cut would no longer be recognisable afterwards.
  */
-async function withFailover<Response extends { statusCode: number }>(
+function withFailover<Response extends { statusCode: number }>(
   dependencies: ChatPipelineDependencies,
   call: UpstreamCall,
   stream: boolean,
-  io: {
-    send: (target: UpstreamRequestTarget) => Promise<Response>;
-    /** Releases an answer that is dropped (the 401 before a refresh and resend). */
-    discard: (response: Response) => Promise<void>;
-    /** The error body and headers of an answer with an error status. */
-    errorDetails: (response: Response) => Promise<{ headers: MapErrorInput['headers']; bodyText: string }>;
-  },
+  io: FailoverIo<Response>,
 ): Promise<Response> {
-  const { provider } = call;
-  const runtime = dependencies.runtime();
-  const extraHeaders = deviceFingerprintHeaders(provider.config, runtime.loaded.config.auth.dir);
-  const failoverOnFirstByteTimeout = runtime.loaded.config.upstream.failover_on_first_byte_timeout;
-  const observers = dependencies.observers;
-  const exchange = observers === undefined ? undefined : call.request.exchange;
-  /**
-   * One attempt with one credential. With a record, the attempt is added to it (credential, the
-   * upstream's status when it answered, milliseconds, and the catalog code it failed with: why
-   * failover moved on), here rather than in a wrapper: one async step less per request.
-   */
-  const attempt = async (credential: UpstreamCredential): Promise<Response> => {
-    const started = exchange === undefined ? 0 : performance.now();
-    let status: number | undefined;
-    try {
-      const build = (fresh: UpstreamCredential): UpstreamRequestTarget =>
-        provider.adapter.buildRequest({
-          operation: call.operation,
-          credential: fresh,
-          baseUrl: provider.baseUrl,
-          model: call.upstreamModel,
-          stream,
-          clientHeaders: call.request.headers,
-          ...(extraHeaders === undefined ? {} : { extraHeaders }),
-        });
-      let response: Response;
+  // Not an async function: it hands back runWithFailover's promise, and an async wrapper would add a
+  // promise and two jobs per request. What throws before that becomes the same rejection.
+  try {
+    const { provider } = call;
+    const runtime = dependencies.runtime();
+    const extraHeaders = deviceFingerprintHeaders(provider.config, runtime.loaded.config.auth.dir);
+    const failoverOnFirstByteTimeout = runtime.loaded.config.upstream.failover_on_first_byte_timeout;
+    const observers = dependencies.observers;
+    const exchange = observers === undefined ? undefined : call.request.exchange;
+    /**
+     * One attempt with one credential. With a record, the attempt is added to it (credential, the
+     * upstream's status when it answered, milliseconds, and the catalog code it failed with: why
+     * failover moved on), here rather than in a wrapper: one async step less per request.
+     */
+    const attempt = async (credential: UpstreamCredential): Promise<Response> => {
+      const started = exchange === undefined ? 0 : performance.now();
+      let status: number | undefined;
       try {
-        response = await sendWithFreshCredential(dependencies.credentials, credential, (fresh) => io.send(build(fresh)), io.discard);
+        const build = (fresh: UpstreamCredential): UpstreamRequestTarget =>
+          provider.adapter.buildRequest({
+            operation: call.operation,
+            credential: fresh,
+            baseUrl: provider.baseUrl,
+            model: call.upstreamModel,
+            stream,
+            clientHeaders: call.request.headers,
+            ...(extraHeaders === undefined ? {} : { extraHeaders }),
+          });
+        let response: Response;
+        try {
+          response = await sendWithFreshCredential(dependencies.credentials, credential, (fresh) => io.send(build(fresh)), io.discard);
+        } catch (error) {
+          // Opt-in only: the request was sent, a resend may be billed twice (see transportError).
+          if (failoverOnFirstByteTimeout && isFirstByteTimeout(error)) {
+            throw new GatewayError(error.code, { provider: provider.name, retryable: true, message: error.message, cause: error.cause });
+          }
+          throw error;
+        }
+        status = response.statusCode;
+        if (response.statusCode >= 300) {
+          const details = await io.errorDetails(response);
+          throw provider.adapter.mapError({ provider: provider.name, status: response.statusCode, headers: details.headers, bodyText: redactText(details.bodyText) });
+        }
+        if (exchange !== undefined) observers?.notifyAttempt(exchange, { credentialId: credential.id, status, ms: millisecondsSince(started), failure: undefined });
+        return response;
       } catch (error) {
-        // Opt-in only: the request was sent, a resend may be billed twice (see transportError).
-        if (failoverOnFirstByteTimeout && isFirstByteTimeout(error)) {
-          throw new GatewayError(error.code, { provider: provider.name, retryable: true, message: error.message, cause: error.cause });
+        if (exchange !== undefined) {
+          observers?.notifyAttempt(exchange, { credentialId: credential.id, status, ms: millisecondsSince(started), failure: isGatewayError(error) ? error.code : 'aborted' });
         }
         throw error;
       }
-      status = response.statusCode;
-      if (response.statusCode >= 300) {
-        const details = await io.errorDetails(response);
-        throw provider.adapter.mapError({ provider: provider.name, status: response.statusCode, headers: details.headers, bodyText: redactText(details.bodyText) });
-      }
-      if (exchange !== undefined) observers?.notifyAttempt(exchange, { credentialId: credential.id, status, ms: millisecondsSince(started), failure: undefined });
-      return response;
-    } catch (error) {
-      if (exchange !== undefined) {
-        observers?.notifyAttempt(exchange, { credentialId: credential.id, status, ms: millisecondsSince(started), failure: isGatewayError(error) ? error.code : 'aborted' });
-      }
-      throw error;
-    }
-  };
-  return runWithFailover({
-    ...(call.eligible === undefined ? {} : { eligible: call.eligible }),
-    pool: provider.pool,
-    provider: provider.name,
-    maxAttempts: provider.pool.size === 0 ? 1 : Math.min(runtime.loaded.config.upstream.max_attempts, provider.pool.size),
-    signal: call.signal,
-    attempt,
-  });
+    };
+    return runWithFailover({
+      ...(call.eligible === undefined ? {} : { eligible: call.eligible }),
+      pool: provider.pool,
+      provider: provider.name,
+      maxAttempts: provider.pool.size === 0 ? 1 : Math.min(runtime.loaded.config.upstream.max_attempts, provider.pool.size),
+      signal: call.signal,
+      attempt,
+    });
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }
 
 /** Milliseconds since `started` (performance.now()), one decimal. */
@@ -334,7 +343,8 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
       exchange.firstByteMs = elapsedMs(exchange);
       observers?.notify('firstByte', exchange);
     }
-    await reply.code(200).header('content-type', 'application/json').send(output);
+    // Not awaited: a reply is a thenable, and awaiting it costs promise jobs for an answer already written.
+    void reply.code(200).header('content-type', 'application/json').send(output);
     return;
   }
   const response = await sendUpstream(dependencies, call);
