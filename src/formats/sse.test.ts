@@ -22,6 +22,41 @@ describe('createSseParser', () => {
     for (let size = 1; size <= text.length; size += 1) expect(parseInPieces(text, size)).toEqual(expected);
   });
 
+  // The field name is compared in place, without slicing it out of each line: checked against the
+  // spec read literally (field = text before the first colon, value = after it, one leading space
+  // dropped) over lines that only look like `data` or `event`.
+  it('reads only the data and event fields, as the spec splits a line into field and value', () => {
+    const lines = ['data', 'data:', 'data:x', 'data: x', 'data:  two spaces', 'data :x', 'dat: x', 'datax: y', 'data\u0000: z', 'Data: x', 'event', 'event:', 'event:e1', 'event: e2',
+      'events: no', 'even: no', 'id: 7', 'retry: 10', 'data: a: b', 'data: é😀', 'event: data', 'data: event: x', ': comment', 'x'];
+    const reference = (text: string): SseEvent[] => {
+      const events: SseEvent[] = [];
+      let name: string | undefined;
+      let data: string[] = [];
+      for (const line of text.split('\n')) {
+        if (line === '') {
+          if (data.length > 0) events.push({ event: name, data: data.join('\n') });
+          name = undefined;
+          data = [];
+          continue;
+        }
+        if (line.startsWith(':')) continue;
+        const colon = line.indexOf(':');
+        const field = colon === -1 ? line : line.slice(0, colon);
+        let value = colon === -1 ? '' : line.slice(colon + 1);
+        if (value.startsWith(' ')) value = value.slice(1);
+        if (field === 'data') data.push(value);
+        else if (field === 'event') name = value;
+      }
+      return events;
+    };
+    for (let first = 0; first < lines.length; first++) {
+      for (let second = 0; second < lines.length; second++) {
+        const text = `${lines[first]}\n${lines[second]}\ndata: end\n\n${lines[second]}\n\n`;
+        expect(parseInPieces(text, 7), text).toEqual(reference(text));
+      }
+    }
+  });
+
   it('keeps a "\\r\\n" split across two pieces as one line end', () => {
     const parser = createSseParser();
     expect(parser.push('data: x\r')).toEqual([]);

@@ -40,13 +40,18 @@ export function createSseParser(maxEventBytes: number = defaultMaxSseEventBytes)
   /** The previous piece ended with '\r': a '\n' at the start of this piece belongs to that line end. */
   let skipLineFeed = false;
   let eventName: string | undefined;
-  let dataLines: string[] = [];
+  /**
+   * The event's data so far (its `data:` lines joined with '\n'), undefined before its first
+   * `data:` line. A string rather than an array of lines: nearly every event has one data line, and
+   * an array per event was an allocation per streamed chunk.
+   */
+  let data: string | undefined;
   let pendingBytes = 0;
 
   function dispatch(into: SseEvent[]): void {
-    if (dataLines.length > 0) into.push({ event: eventName, data: dataLines.join('\n') });
+    if (data !== undefined) into.push({ event: eventName, data });
     eventName = undefined;
-    dataLines = [];
+    data = undefined;
     pendingBytes = 0;
   }
 
@@ -54,14 +59,17 @@ export function createSseParser(maxEventBytes: number = defaultMaxSseEventBytes)
     if (line === '') return dispatch(into);
     if (line.charCodeAt(0) === 58 /* ':' comment */) return;
     const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.charCodeAt(0) === 32) value = value.slice(1);
     pendingBytes += line.length;
     if (pendingBytes > maxEventBytes) throw new SseEventTooLargeError(maxEventBytes);
-    if (field === 'data') dataLines.push(value);
-    else if (field === 'event') eventName = value;
-    // `id` and `retry` have no meaning between a proxy and an LLM upstream; ignored.
+    // The field name is compared in place (no slice per line): `data` and `event` are the only
+    // fields read; `id` and `retry` have no meaning between a proxy and an LLM upstream.
+    const end = colon === -1 ? line.length : colon;
+    const isData = end === 4 && line.startsWith('data');
+    if (!isData && !(end === 5 && line.startsWith('event'))) return;
+    // The value: after the colon, without one leading space.
+    const value = colon === -1 ? '' : line.slice(line.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1);
+    if (isData) data = data === undefined ? value : `${data}\n${value}`;
+    else eventName = value;
   }
 
   return {
