@@ -19,10 +19,11 @@ export interface GeminiAnswer {
 /** One generateContent answer (or streamed chunk); fields in the order Gemini sends them. */
 export function geminiResponse(answer: GeminiAnswer): GeminiGenerateContentResponse {
   const { finishReason, usageMetadata, responseId } = answer;
-  const response: GeminiGenerateContentResponse = {
-    candidates: [{ content: { role: 'model', parts: answer.parts }, ...(finishReason === undefined ? {} : { finishReason }), index: 0 }],
-    modelVersion: answer.modelVersion,
-  };
+  const content = { role: 'model' as const, parts: answer.parts };
+  // Two literals rather than a spread of `{ finishReason }`: this runs once per streamed chunk, and
+  // a spread copies through a temporary object.
+  const candidate = finishReason === undefined ? { content, index: 0 } : { content, finishReason, index: 0 };
+  const response: GeminiGenerateContentResponse = { candidates: [candidate], modelVersion: answer.modelVersion };
   if (usageMetadata !== undefined) response.usageMetadata = usageMetadata;
   if (responseId !== undefined) response.responseId = responseId;
   return response;

@@ -16,8 +16,20 @@ import type { GeminiGenerateContentResponse } from './generate-content-response.
 export function geminiChunkText(chunk: GeminiGenerateContentResponse): string {
   const text = plainText(chunk);
   if (text === undefined) return JSON.stringify(chunk);
-  const responseId = chunk.responseId === undefined ? '' : `,"responseId":${JSON.stringify(chunk.responseId)}`;
-  return `{"candidates":[{"content":{"role":"model","parts":[{"text":${JSON.stringify(text)}}]},"index":0}],"modelVersion":${JSON.stringify(chunk.modelVersion)}${responseId}}`;
+  return `{"candidates":[{"content":{"role":"model","parts":[{"text":${JSON.stringify(text)}}]},"index":0}],${chunkTail(chunk.modelVersion, chunk.responseId)}`;
+}
+
+/**
+ * The text after the candidates, `"modelVersion":…,"responseId":…}`: the same for every chunk of a
+ * stream, so the last one is kept (strings in, a string out: a cache of a pure function) and the
+ * two `JSON.stringify` calls run once per stream instead of once per chunk.
+ */
+let lastTail = { modelVersion: '', responseId: undefined as string | undefined, text: '"modelVersion":""}' };
+function chunkTail(modelVersion: string, responseId: string | undefined): string {
+  if (modelVersion === lastTail.modelVersion && responseId === lastTail.responseId) return lastTail.text;
+  const text = `"modelVersion":${JSON.stringify(modelVersion)}${responseId === undefined ? '' : `,"responseId":${JSON.stringify(responseId)}`}}`;
+  lastTail = { modelVersion, responseId, text };
+  return text;
 }
 
 const chunkKeys = ['candidates', 'modelVersion'] as const;

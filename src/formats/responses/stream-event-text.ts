@@ -14,12 +14,52 @@ import type { ResponsesStreamEvent } from './stream-writer.js';
  */
 export function responsesStreamEventText(event: ResponsesStreamEvent): string {
   if (event.type === 'response.output_text.delta' && isTextDelta(event)) {
-    return `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":${event.sequence_number},"item_id":${JSON.stringify(event.item_id)},"output_index":${event.output_index},"content_index":${event.content_index},"delta":${JSON.stringify(event.delta)},"logprobs":[]}\n\n`;
+    return `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":${event.sequence_number},"item_id":${itemIdText(event.item_id)},"output_index":${event.output_index},"content_index":${event.content_index},"delta":${JSON.stringify(event.delta)},"logprobs":[]}\n\n`;
   }
   if (event.type === 'response.function_call_arguments.delta' && isArgumentsDelta(event)) {
-    return `event: response.function_call_arguments.delta\ndata: {"type":"response.function_call_arguments.delta","sequence_number":${event.sequence_number},"item_id":${JSON.stringify(event.item_id)},"output_index":${event.output_index},"delta":${JSON.stringify(event.delta)}}\n\n`;
+    return `event: response.function_call_arguments.delta\ndata: {"type":"response.function_call_arguments.delta","sequence_number":${event.sequence_number},"item_id":${itemIdText(event.item_id)},"output_index":${event.output_index},"delta":${JSON.stringify(event.delta)}}\n\n`;
   }
   return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+/**
+ * The encoder of one stream: responsesStreamEventText, except that an event carrying the same
+ * `response` object as the event before it (the writer's `response.created` and
+ * `response.in_progress` share one) reuses that response's JSON instead of serialising it again.
+ * The two events differ only in their type and sequence number. Safe because the writer never
+ * changes an object once it is in an event, and only the event just before is remembered.
+ */
+export function createResponsesEventEncoder(): (event: ResponsesStreamEvent) => string {
+  let lastResponse: unknown;
+  let lastResponseText = '';
+  return (event) => {
+    const response = event['response'];
+    if (typeof response !== 'object' || response === null || !isIndex(event.sequence_number) || !hasKeysInOrder(event, responseEventKeys)) {
+      lastResponse = undefined;
+      return responsesStreamEventText(event);
+    }
+    const responseText = response === lastResponse ? lastResponseText : JSON.stringify(response);
+    lastResponse = response;
+    lastResponseText = responseText;
+    const type = JSON.stringify(event.type);
+    return `event: ${event.type}\ndata: {"type":${type},"sequence_number":${event.sequence_number},"response":${responseText}}\n\n`;
+  };
+}
+
+const responseEventKeys = ['type', 'sequence_number', 'response'] as const;
+
+/**
+ * An item id as JSON: the same for every delta of an item, so the last one is kept (a string in,
+ * a string out: a cache of a pure function, one `JSON.stringify` per item instead of per delta).
+ */
+let lastItemId = '';
+let lastItemIdText = '""';
+function itemIdText(itemId: string): string {
+  if (itemId !== lastItemId) {
+    lastItemId = itemId;
+    lastItemIdText = JSON.stringify(itemId);
+  }
+  return lastItemIdText;
 }
 
 type TextDelta = ResponsesStreamEvent & { item_id: string; output_index: number; content_index: number; delta: string; logprobs: unknown[] };

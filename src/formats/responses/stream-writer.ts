@@ -65,7 +65,10 @@ export function createResponsesStreamWriter(context: ResponsesAnswerContext): Re
   const start = (): ResponsesStreamEvent[] => {
     if (state.started) return [];
     state.started = true;
-    return [event('response.created', { response: snapshot('in_progress', null) }), event('response.in_progress', { response: snapshot('in_progress', null) })];
+    // One object for both events (they carry the same response): the encoder writes it once
+    // (stream-event-text.ts, createResponsesEventEncoder). Nothing mutates an event's objects.
+    const response = snapshot('in_progress', null);
+    return [event('response.created', { response }), event('response.in_progress', { response })];
   };
 
   const closeItem = (): ResponsesStreamEvent[] => {

@@ -1,7 +1,7 @@
 import type { ResponsesAnswerContext } from '../../formats/responses/response-builder.js';
 import type { ResponsesRequest } from '../../formats/responses/request.js';
 import type { ResponsesStreamEvent, ResponsesStreamWriter } from '../../formats/responses/stream-writer.js';
-import { responsesStreamEventText } from '../../formats/responses/stream-event-text.js';
+import { createResponsesEventEncoder } from '../../formats/responses/stream-event-text.js';
 import type { SseEvent } from '../../formats/sse.js';
 import { createSseTransformer } from './sse-transformer.js';
 import type { BridgeContext, StreamTransformer } from './types.js';
@@ -22,9 +22,6 @@ export function responsesAnswerContext(context: BridgeContext): ResponsesAnswerC
   };
 }
 
-/** Each `response.*` event carries its type as the SSE event name; the deltas are written from templates. */
-export const encodeResponsesEvent = responsesStreamEventText;
-
 /**
  * The SSE transformer of a translating bridge to a Responses client. A failure part-way ends the
  * stream with `response.failed` from the same writer (its sequence number follows the last event,
@@ -34,6 +31,9 @@ export function createResponsesStreamTransformer(
   translator: { push(event: SseEvent): ResponsesStreamEvent[]; flush(): ResponsesStreamEvent[]; abort(): ResponsesStreamEvent[]; readonly writer: ResponsesStreamWriter },
 ): StreamTransformer {
   const { writer } = translator;
+  // Each `response.*` event carries its type as the SSE event name; the deltas are written from
+  // templates, and one stream's encoder writes a response object shared by two events once.
+  const encodeResponsesEvent = createResponsesEventEncoder();
   const inner = createSseTransformer(translator, encodeResponsesEvent);
   return {
     push: (piece) => inner.push(piece),

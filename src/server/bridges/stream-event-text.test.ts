@@ -6,7 +6,7 @@ import type { GeminiGenerateContentResponse } from '../../formats/gemini/generat
 import { geminiChunkText } from '../../formats/gemini/stream-chunk-text.js';
 import { createGeminiStreamParser } from '../../formats/gemini/stream-parser.js';
 import type { ResponsesAnswerContext } from '../../formats/responses/response-builder.js';
-import { responsesStreamEventText } from '../../formats/responses/stream-event-text.js';
+import { createResponsesEventEncoder, responsesStreamEventText } from '../../formats/responses/stream-event-text.js';
 import type { ResponsesStreamEvent } from '../../formats/responses/stream-writer.js';
 import { createSseParser, type SseEvent, type SseParser } from '../../formats/sse.js';
 import { createGeminiToAnthropicStreamTranslator } from '../../translate/anthropic-to-gemini/stream.js';
@@ -22,7 +22,7 @@ import { createOpenAIToResponsesStreamTranslator } from '../../translate/respons
  * gave before: every event the translators produce from their recorded upstream streams, plus
  * strings JSON must escape, is encoded both ways and compared.
  */
-const reference = (event: { type: string }): string => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+const reference = (event: { type: string; [field: string]: unknown }): string => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
 
 interface Translator<Output> {
   push(event: SseEvent): Output[];
@@ -69,6 +69,33 @@ describe('anthropicStreamEventText', () => {
       { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: text } },
       { type: 'content_block_start', index, content_block: { type: 'tool_use', id: `toolu_${index}`, name: text, input: {} } },
     ]),
+    ...awkward.flatMap((text): AnthropicStreamEvent[] => [
+      { type: 'message_start', message: { id: `msg_${text}`, type: 'message', role: 'assistant', model: text, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 3, output_tokens: 0 } } },
+      { type: 'message_delta', delta: { stop_reason: 'stop_sequence', stop_sequence: text }, usage: { output_tokens: 9 } },
+    ]),
+    // message_start and message_delta with every usage shape the translators build, and shapes the
+    // templates must leave to JSON.stringify (a count that is no integer, an unknown key, keys moved).
+    ...[
+      { input_tokens: 0, output_tokens: 0 },
+      { output_tokens: 5, input_tokens: 7, cache_read_input_tokens: 2 },
+      { output_tokens: 5, input_tokens: undefined, cache_read_input_tokens: undefined },
+      { input_tokens: 1, output_tokens: 2, cache_creation_input_tokens: null, cache_read_input_tokens: null },
+      { input_tokens: -0, output_tokens: 2.5 },
+      { input_tokens: Number.NaN, output_tokens: 1 },
+      { input_tokens: 1e21, output_tokens: 1 },
+      { input_tokens: 1, output_tokens: 1, server_tool_use: { web_search_requests: 1 } },
+      {},
+    ].flatMap((usage): AnthropicStreamEvent[] => [
+      { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'up', content: [], stop_reason: null, stop_sequence: null, usage: usage as never } },
+      { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: usage as never },
+    ]),
+    { type: 'message_start', message: { type: 'message', id: 'msg_1', role: 'assistant', model: 'up', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } },
+    { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'up', content: [{ type: 'text', text: 'x' }], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } },
+    { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'up', content: [], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } },
+    { message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'up', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } }, type: 'message_start' },
+    { type: 'message_delta', usage: { output_tokens: 1 }, delta: { stop_reason: 'end_turn', stop_sequence: null } },
+    { type: 'message_delta', delta: { stop_sequence: null, stop_reason: 'end_turn' }, usage: { output_tokens: 1 } },
+    { type: 'message_delta', delta: { stop_reason: null, stop_sequence: null }, usage: { output_tokens: 1 } },
     { type: 'message_stop' },
     { type: 'ping' },
     { type: 'error', error: { type: 'api_error', message: 'boom "quoted"' } },
@@ -108,6 +135,50 @@ describe('responsesStreamEventText', () => {
 
   it('writes every event exactly as JSON.stringify of the event would', () => {
     for (const event of events) expect(responsesStreamEventText(event)).toBe(reference(event));
+  });
+
+  // One stream's encoder writes a response object shared by consecutive events once: over each
+  // recorded stream in order (created and in_progress share one), then over events whose response
+  // objects are equal but distinct, or the same object after another event, it must still give
+  // JSON.stringify's bytes.
+  it('writes each stream, through one encoder per stream, exactly as JSON.stringify would', () => {
+    const streams = [
+      ...fixtures('responses-to-openai').map((text) => replay(createOpenAIToResponsesStreamTranslator(responsesContext), createSseParser(), text)),
+      ...fixtures('responses-to-anthropic').map((text) => replay(createAnthropicToResponsesStreamTranslator(responsesContext), createSseParser(), text)),
+    ];
+    let shared = 0;
+    for (const stream of streams) {
+      const encode = createResponsesEventEncoder();
+      stream.forEach((event, index) => {
+        if (index > 0 && event['response'] !== undefined && event['response'] === stream[index - 1]?.['response']) shared++;
+        expect(encode(event)).toBe(reference(event));
+      });
+    }
+    expect(shared).toBeGreaterThanOrEqual(streams.length);
+    const response = { id: 'resp_1', status: 'in_progress', output: [] as unknown[] };
+    const other = { id: 'resp_1', status: 'completed', output: [{ text: awkward.join('') }] };
+    const sequence: ResponsesStreamEvent[] = [
+      { type: 'response.created', sequence_number: 0, response },
+      { type: 'response.in_progress', sequence_number: 1, response: { ...response } },
+      { type: 'response.output_text.delta', sequence_number: 2, item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'x', logprobs: [] },
+      { type: 'response.in_progress', sequence_number: 3, response: other },
+      { type: 'response.completed', sequence_number: 4, response: other, extra: true },
+      { type: 'response.completed', sequence_number: 5.5, response: other },
+      { sequence_number: 6, type: 'response.completed', response: other },
+      { type: 'response.completed', sequence_number: 7, response: other },
+      { type: 'response.failed', sequence_number: 8, response: null },
+    ];
+    const encode = createResponsesEventEncoder();
+    for (const event of sequence) expect(encode(event)).toBe(reference(event));
+    // Another object straight after, and the same object changed after an event in between.
+    const again = createResponsesEventEncoder();
+    const growing = { id: 'resp_2', status: 'in_progress', output: [] as unknown[] };
+    expect(again({ type: 'response.created', sequence_number: 0, response: growing })).toBe(reference({ type: 'response.created', sequence_number: 0, response: growing }));
+    expect(again({ type: 'response.in_progress', sequence_number: 1, response: other })).toBe(reference({ type: 'response.in_progress', sequence_number: 1, response: other }));
+    expect(again({ type: 'response.created', sequence_number: 2, response: growing })).toBe(reference({ type: 'response.created', sequence_number: 2, response: growing }));
+    expect(again({ type: 'response.output_text.delta', sequence_number: 3, item_id: 'msg_2', output_index: 0, content_index: 0, delta: 'y', logprobs: [] })).toContain('"delta":"y"');
+    growing.output.push({ text: 'added' });
+    expect(again({ type: 'response.completed', sequence_number: 4, response: growing })).toBe(reference({ type: 'response.completed', sequence_number: 4, response: growing }));
   });
 });
 
