@@ -1,3 +1,4 @@
+import { createJsonStringCache } from '../json-string-cache.js';
 import { hasKeysInOrder } from '../own-keys.js';
 import type { ResponsesStreamEvent } from './stream-writer.js';
 
@@ -48,19 +49,8 @@ export function createResponsesEventEncoder(): (event: ResponsesStreamEvent) => 
 
 const responseEventKeys = ['type', 'sequence_number', 'response'] as const;
 
-/**
- * An item id as JSON: the same for every delta of an item, so the last one is kept (a string in,
- * a string out: a cache of a pure function, one `JSON.stringify` per item instead of per delta).
- */
-let lastItemId = '';
-let lastItemIdText = '""';
-function itemIdText(itemId: string): string {
-  if (itemId !== lastItemId) {
-    lastItemId = itemId;
-    lastItemIdText = JSON.stringify(itemId);
-  }
-  return lastItemIdText;
-}
+/** An item id as JSON: the same for every delta of an item, escaped once per item instead of per delta. */
+const itemIdText = createJsonStringCache();
 
 type TextDelta = ResponsesStreamEvent & { item_id: string; output_index: number; content_index: number; delta: string; logprobs: unknown[] };
 type ArgumentsDelta = ResponsesStreamEvent & { item_id: string; output_index: number; delta: string };
