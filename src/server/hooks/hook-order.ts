@@ -140,11 +140,57 @@ export function compileRequestHooks(order: readonly RequestHookEntry[], context:
   const inScope = (scope: Scope): CompiledHook[] => compiled.filter((hook) => hook.scopes.includes(scope));
   return {
     install(instance, scope) {
+      let run: onRequestHookHandler[] = [];
+      const addRun = (): void => {
+        if (run.length > 0) instance.addHook('onRequest', chainOnRequestHooks(run));
+        run = [];
+      };
       for (const hook of inScope(scope)) {
-        if (hook.phase === 'onRequest') instance.addHook('onRequest', hook.handler);
-        else instance.addHook('preParsing', hook.handler);
+        if (hook.phase === 'onRequest') run.push(hook.handler);
+        else {
+          addRun();
+          instance.addHook('preParsing', hook.handler);
+        }
       }
+      addRun();
     },
     installedIn: (scope) => inScope(scope).map((hook) => hook.name),
+  };
+}
+
+/**
+ * Consecutive onRequest hooks as one Fastify hook, in the same order. Fastify's runner costs a
+ * `hookIterator` call, a `reply.sent` getter and a step of its `next` per hook (the getter alone was
+ * ~1.4 µs per request in the profile, with nine hooks in the client scope); here each hook's `done`
+ * steps straight to the next one. The contract is Fastify's for callback hooks, which every hook of
+ * the list is: call `done()` to go on, `done(error)` to fail the request, or answer and not call
+ * `done` (the chain stops there). A hook that throws, now or from an asynchronous `done`, fails the
+ * request like in Fastify's runner. An async (promise-returning) hook is not allowed in the list.
+ */
+export function chainOnRequestHooks(handlers: readonly onRequestHookHandler[]): onRequestHookHandler {
+  for (const handler of handlers) {
+    if (handler.constructor.name === 'AsyncFunction') throw new Error('request hooks in hook-order.ts use the done callback, not async functions');
+  }
+  const [only] = handlers;
+  if (handlers.length === 1 && only !== undefined) return only;
+  return function chainedRequestHooks(this: FastifyInstance, request, reply, done) {
+    let index = 0;
+    const next = <TError extends Error>(error?: TError): void => {
+      if (error !== undefined && error !== null) {
+        done(error);
+        return;
+      }
+      const handler = handlers[index++];
+      if (handler === undefined) {
+        done();
+        return;
+      }
+      try {
+        void handler.call(this, request, reply, next);
+      } catch (thrown) {
+        done(thrown as Error);
+      }
+    };
+    next();
   };
 }
