@@ -220,11 +220,26 @@ describe('UpstreamAbort', () => {
   it('fires once, with an AbortError reason', () => {
     const abort = new UpstreamAbort();
     let fired = 0;
-    abort.on('abort', () => (fired += 1));
+    abort.onAbort(() => (fired += 1));
     abort.abort();
     abort.abort();
     expect(fired).toBe(1);
     expect(abort.aborted).toBe(true);
     expect(isAbortError(abort.reason)).toBe(true);
+  });
+
+  it('does not call a removed listener, calls one added after the abort at once, and keeps the others', () => {
+    const abort = new UpstreamAbort();
+    const calls: string[] = [];
+    const first = (): void => void calls.push('first');
+    const second = (): void => void calls.push('second');
+    abort.onAbort(first);
+    abort.onAbort(second);
+    abort.offAbort(first);
+    abort.offAbort(() => undefined); // not registered: nothing changes
+    abort.abort();
+    expect(calls).toEqual(['second']);
+    abort.onAbort(() => void calls.push('late'));
+    expect(calls).toEqual(['second', 'late']);
   });
 });
