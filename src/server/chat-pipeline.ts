@@ -25,6 +25,7 @@ import { relayStream } from './stream-relay.js';
 import type { ProviderLimiter } from '../limits/provider-limiter.js';
 import type { KeyLimiter } from '../limits/key-limiter.js';
 import { admitRequest } from './request-limits.js';
+import { onResponseClose } from './response-close.js';
 
 /** A non-streamed upstream answer is read at most this far (32 MiB) before it is called bad. */
 const maxUpstreamJsonBytes = 32 * 1024 * 1024;
@@ -108,9 +109,9 @@ function eligibleCredentials(credentialIds: ReadonlySet<string> | undefined, ups
 const upstreamAbortOf = Symbol('upstream-abort');
 type AbortingResponse = ServerResponse & { [upstreamAbortOf]?: UpstreamAbort };
 
-/** The one `close` listener of every response (no closure and `once` wrapper per request). */
-function abortIfUnfinished(this: AbortingResponse): void {
-  if (!this.writableFinished) this[upstreamAbortOf]?.abort();
+/** The one close task of every response that calls upstream (no closure per request). */
+function abortIfUnfinished(response: AbortingResponse): void {
+  if (!response.writableFinished) response[upstreamAbortOf]?.abort();
 }
 
 /**
@@ -123,7 +124,7 @@ export function abortOnClientClose(reply: FastifyReply): UpstreamAbort {
   if (existing !== undefined) return existing;
   const controller = new UpstreamAbort();
   response[upstreamAbortOf] = controller;
-  response.on('close', abortIfUnfinished);
+  onResponseClose(response, abortIfUnfinished);
   return controller;
 }
 

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { WireFormat } from '../formats/wire-format.js';
 import type { Principal } from '../security/principal.js';
+import { onResponseClose } from './response-close.js';
 
 /**
  * The per-request record ("exchange"): one object per request, created when it arrives and filled
@@ -120,10 +121,10 @@ export class ExchangeObservers {
   private readonly attemptObservers: ExchangeObserver[];
   readonly active: boolean;
   /**
-   * The `close` listener of every response, built once: it finds its request through a symbol on
+   * The close task of every response (response-close.ts), built once: it finds its request through a symbol on
    * the response. A closure and a `once` wrapper per request cost ~1 µs in the profiles.
    */
-  private readonly endOnClose: (this: EndingResponse) => void;
+  private readonly endOnClose: (response: EndingResponse) => void;
 
   constructor(
     observers: readonly ExchangeObserver[],
@@ -159,11 +160,10 @@ export class ExchangeObservers {
       durationMs: undefined,
     };
     // 'close' fires once per response, after a normal finish and after a client abort alike, so
-    // every request ends exactly once ('finish' alone would miss the aborts). `on`, not `once`:
-    // the listener clears its symbol, and the response is dropped after its close anyway.
+    // every request ends exactly once ('finish' alone would miss the aborts).
     const response = reply.raw as EndingResponse;
     response[endingRequest] = request;
-    response.on('close', this.endOnClose);
+    onResponseClose(response, this.endOnClose);
     return exchange;
   }
 
@@ -193,17 +193,17 @@ export class ExchangeObservers {
   }
 }
 
-/** The shared `close` listener of one set of observers. */
-function closeListenerOf(observers: ExchangeObservers): (this: EndingResponse) => void {
-  return function endOnClose(this: EndingResponse): void {
-    const request = this[endingRequest];
+/** The shared close task of one set of observers. */
+function closeListenerOf(observers: ExchangeObservers): (response: EndingResponse) => void {
+  return function endOnClose(response: EndingResponse): void {
+    const request = response[endingRequest];
     if (request === undefined) return;
-    this[endingRequest] = undefined;
-    const clientAborted = !this.writableFinished;
-    // An abort cancels the upstream call from another 'close' listener; its attempt settles a
+    response[endingRequest] = undefined;
+    const clientAborted = !response.writableFinished;
+    // An abort cancels the upstream call from another close task; its attempt settles a
     // few promise steps later. Ending on the next turn lets that attempt into the record.
-    if (clientAborted) setImmediate(endExchange, observers, request, this.statusCode, true);
-    else endExchange(observers, request, this.statusCode, false);
+    if (clientAborted) setImmediate(endExchange, observers, request, response.statusCode, true);
+    else endExchange(observers, request, response.statusCode, false);
   };
 }
 

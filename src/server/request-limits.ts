@@ -4,6 +4,7 @@ import type { KeyLimiter, KeyReservation } from '../limits/key-limiter.js';
 import { estimateTokens, isRefusal, type ProviderLimiter, type ReserveResult, type TokenReservation } from '../limits/provider-limiter.js';
 import { rateLimitedError } from '../limits/rate-limited-error.js';
 import type { ProviderRuntime } from './runtime.js';
+import { offResponseClose, onResponseClose } from './response-close.js';
 
 /**
  * The per-request limits taken after routing and before anything is sent: the client key's
@@ -131,7 +132,7 @@ function holdProviderReservation(limiter: ProviderLimiter, provider: ProviderRun
   if (result.shape === undefined) return;
   const response = reply.raw as SettlingResponse;
   response[pendingSettlement] = { limiter, reservation: result, request };
-  response.on('close', settleOnClose);
+  onResponseClose(response, settleOnClose);
 }
 
 /**
@@ -150,7 +151,7 @@ function reserveKeyLimits(limiter: KeyLimiter, request: FastifyRequest, reply: F
 function holdKeyReservation(limiter: KeyLimiter, request: FastifyRequest, reply: FastifyReply, reservation: KeyReservation): void {
   const response = reply.raw as KeySettlingResponse;
   response[pendingKeySettlement] = { limiter, reservation, request };
-  response.on('close', settleKeyOnClose);
+  onResponseClose(response, settleKeyOnClose);
 }
 
 /** Undoes the key's reservation of a request refused before it was sent (see admitRequest). */
@@ -159,18 +160,18 @@ function cancelKeyReservation(reply: FastifyReply): void {
   const pending = response[pendingKeySettlement];
   if (pending === undefined) return;
   response[pendingKeySettlement] = undefined;
-  response.off('close', settleKeyOnClose);
+  offResponseClose(response, settleKeyOnClose);
   pending.limiter.cancel(pending.reservation);
 }
 
 const pendingKeySettlement = Symbol('pending-key-settlement');
 type KeySettlingResponse = ServerResponse & { [pendingKeySettlement]?: { limiter: KeyLimiter; reservation: KeyReservation; request: FastifyRequest } | undefined };
 
-function settleKeyOnClose(this: KeySettlingResponse): void {
-  const pending = this[pendingKeySettlement];
+function settleKeyOnClose(response: KeySettlingResponse): void {
+  const pending = response[pendingKeySettlement];
   if (pending === undefined) return;
-  this[pendingKeySettlement] = undefined;
-  pending.limiter.settle(pending.reservation, usedTokensOf(this, pending.request));
+  response[pendingKeySettlement] = undefined;
+  pending.limiter.settle(pending.reservation, usedTokensOf(response, pending.request));
 }
 
 /**
@@ -187,10 +188,10 @@ function usedTokensOf(response: ServerResponse, request: FastifyRequest): number
 const pendingSettlement = Symbol('pending-settlement');
 type SettlingResponse = ServerResponse & { [pendingSettlement]?: { limiter: ProviderLimiter; reservation: TokenReservation; request: FastifyRequest } };
 
-/** The one `close` listener that settles a reservation (no closure and `once` wrapper per request). */
-function settleOnClose(this: SettlingResponse): void {
-  const pending = this[pendingSettlement];
+/** The one close task that settles a reservation (no closure per request). */
+function settleOnClose(response: SettlingResponse): void {
+  const pending = response[pendingSettlement];
   if (pending === undefined) return;
-  this[pendingSettlement] = undefined;
-  pending.limiter.settle(pending.reservation, usedTokensOf(this, pending.request));
+  response[pendingSettlement] = undefined;
+  pending.limiter.settle(pending.reservation, usedTokensOf(response, pending.request));
 }
