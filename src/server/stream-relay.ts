@@ -71,6 +71,7 @@ export function relayStream(
     const finish = (tail: string | Buffer | undefined): void => {
       if (finished) return;
       finished = true;
+      writePending();
       client.off('drain', onDrain);
       upstream.destroy();
       if (exchange !== undefined && usageSniffer !== undefined) {
@@ -99,16 +100,23 @@ export function relayStream(
       finish(transformer.errorEvent === undefined ? streamErrorEvent(errorShape, failure) : transformer.errorEvent(errorBody(errorShape, failure)));
     };
     // Coalescing without delay: the upstream body arrives as one piece per upstream HTTP chunk,
-    // often twenty from one socket read, and each write would be its own syscall. The socket is
-    // corked at the first write of a tick and uncorked in a microtask, which runs once the current
-    // socket read is fully handled (its last piece and the end of the answer included): everything
-    // relayed from one read leaves in one writev. Nothing waits for more I/O.
-    let corked = false;
-    const uncork = (): void => {
-      corked = false;
-      client.uncork();
+    // often twenty from one socket read. The pieces relayed while one read is handled are kept and
+    // written as one HTTP chunk in a microtask, which runs once that read is fully handled (its
+    // last piece and the end of the answer included): one `write` and one writev instead of a
+    // `write` per piece (each costs Node a chunk header, three socket writes and their buffering,
+    // ~1 µs apiece in the profile). Nothing waits for more I/O, so the first byte leaves as soon.
+    // SSE events do not depend on where HTTP chunks end.
+    let pending: (string | Buffer)[] = [];
+    let pendingScheduled = false;
+    const writePending = (): void => {
+      pendingScheduled = false;
+      if (pending.length === 0) return;
+      const output = pending.length === 1 ? pending[0]! : joinPieces(pending);
+      pending = [];
+      if (client.destroyed) return;
+      if (!client.write(output)) upstream.pause();
     };
-    const write = (output: string | Buffer): boolean => {
+    const write = (output: string | Buffer): void => {
       if (!firstByteSeen) {
         firstByteSeen = true;
         if (exchange !== undefined) {
@@ -116,12 +124,11 @@ export function relayStream(
           observers?.notify('firstByte', exchange);
         }
       }
-      if (!corked) {
-        corked = true;
-        client.cork();
-        queueMicrotask(uncork);
+      pending.push(output);
+      if (!pendingScheduled) {
+        pendingScheduled = true;
+        queueMicrotask(writePending);
       }
-      return client.write(output);
     };
     const secretRedactor = createSecretStreamRedactor();
     const onDrain = (): void => upstream.resume();
@@ -138,7 +145,7 @@ export function relayStream(
           fail(error);
           return;
         }
-        if (output.length > 0 && !write(output)) upstream.pause();
+        if (output.length > 0) write(output);
       },
       onEnd: () => {
         if (finished) return;
@@ -159,4 +166,10 @@ export function relayStream(
       onError: fail,
     });
   });
+}
+
+/** The pieces of one read as one output: a string when all are strings (translated events), else bytes. */
+function joinPieces(pieces: readonly (string | Buffer)[]): string | Buffer {
+  if (pieces.every((piece) => typeof piece === 'string')) return pieces.join('');
+  return Buffer.concat(pieces.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)));
 }
