@@ -61,11 +61,12 @@ export function relayStream(
   const client = reply.raw;
   const upstream = response.body;
   reply.hijack();
-  client.writeHead(200, {
-    ...(reply.getHeaders() as OutgoingHttpHeaders),
-    ...streamHeaders,
-    ...(transformer.contentType === undefined ? {} : { 'content-type': transformer.contentType }),
-  });
+  // getHeaders builds a new object each call: the stream's headers are set on it, not spread into another.
+  const headers = reply.getHeaders() as OutgoingHttpHeaders;
+  headers['content-type'] = transformer.contentType ?? streamHeaders['content-type'];
+  headers['cache-control'] = streamHeaders['cache-control'];
+  headers['x-accel-buffering'] = streamHeaders['x-accel-buffering'];
+  client.writeHead(200, headers);
   return new Promise<void>((resolve) => {
     let finished = false;
     const finish = (tail: string | Buffer | undefined): void => {
