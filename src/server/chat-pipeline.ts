@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { runWithFailover } from '../routing/failover.js';
@@ -290,6 +290,22 @@ export function rawBodyOf(request: FastifyRequest): Buffer {
   return request.rawBody ?? Buffer.from(JSON.stringify(request.body));
 }
 
+/**
+ * Writes a JSON answer straight to the response, like the stream relay: the headers the hooks set
+ * (request id, security headers) plus the type and length, then the body in one `end`. Fastify's
+ * `send` would get there through its payload checks, its onSend step and a separate `write` and
+ * `end` (a cork and a tick); nothing in between applies to a finished body (no onSend hook is
+ * registered, and the reply's onResponse listeners still run, they hang on the response).
+ */
+function sendJsonAnswer(reply: FastifyReply, output: string | Buffer): void {
+  reply.hijack();
+  const headers = reply.getHeaders() as OutgoingHttpHeaders;
+  headers['content-type'] = 'application/json';
+  headers['content-length'] = typeof output === 'string' ? Buffer.byteLength(output) : output.length;
+  reply.raw.writeHead(200, headers);
+  reply.raw.end(output);
+}
+
 /** Handles one chat request (OpenAI chat completion, Anthropic message, Gemini generateContent), streamed or not. */
 export async function runChat(dependencies: ChatPipelineDependencies, request: FastifyRequest, reply: FastifyReply, input: ChatInput): Promise<void> {
   const runtime = dependencies.runtime();
@@ -344,8 +360,7 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
       exchange.firstByteMs = elapsedMs(exchange);
       observers?.notify('firstByte', exchange);
     }
-    // Not awaited: a reply is a thenable, and awaiting it costs promise jobs for an answer already written.
-    void reply.code(200).header('content-type', 'application/json').send(output);
+    sendJsonAnswer(reply, output);
     return;
   }
   const response = await sendUpstream(dependencies, call);
