@@ -16,8 +16,9 @@ import { createShutdownGate } from './shutdown-gate.js';
 /**
  * The request hooks, in the one order they run: cheapest first (DESIGN.md principle 3), every
  * refusal before the body is read where possible. Each entry is a factory compiled once at start
- * and registered with Fastify's own `addHook` in each scope it names, so a scope costs nothing per
- * request and a hook a scope does not list never runs there. docs/architecture.md ("Hook order")
+ * and registered with Fastify's own `addHook` in each scope it names (consecutive onRequest hooks
+ * as one, chainOnRequestHooks below), so a scope costs nothing per request and a hook a scope does
+ * not list never runs there. docs/architecture.md ("Hook order")
  * shows this list; a test checks the two agree.
  *
  * Adding a layer is one line here. A **slot** is a named place kept for a layer that is not built
