@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { isAbortError } from '../upstream/client.js';
 import { errorBody, errorShapeOf } from './error-shape.js';
+import { releaseUnsentRequest } from './request-limits.js';
 
 /**
  * Fastify's own failures (body too large, bad content type, broken JSON) mapped to the catalog,
@@ -76,6 +77,9 @@ export function installErrorHandler(app: FastifyInstance): void {
       return;
     }
     const gatewayError = toGatewayError(error);
+    // Nothing reached an upstream (failover found no credential to try): the request gives back
+    // what it took of its key's and its provider's limits, like a refused one.
+    if (gatewayError.code === 'GW_NO_CREDENTIAL_AVAILABLE') releaseUnsentRequest(reply);
     if (gatewayError.code === 'GW_INTERNAL') {
       // Unexpected: log the cause for the operator (the sink redacts), tell the client nothing more.
       request.log.error({ err: error }, 'unhandled error');

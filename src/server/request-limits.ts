@@ -129,7 +129,8 @@ function holdProviderReservation(limiter: ProviderLimiter, provider: ProviderRun
         : `Provider '${provider.name}' is over its ${limit.tokens_per_minute === undefined ? 'request' : 'request or token'} budget; retry later.`,
     );
   }
-  if (result.shape === undefined) return;
+  // Kept when there is something to settle (tokens) or to give back (a request slot, releaseUnsentRequest).
+  if (result.shape === undefined && result.requests === undefined) return;
   const response = reply.raw as SettlingResponse;
   response[pendingSettlement] = { limiter, reservation: result, request };
   onResponseClose(response, settleOnClose);
@@ -152,6 +153,23 @@ function holdKeyReservation(limiter: KeyLimiter, request: FastifyRequest, reply:
   const response = reply.raw as KeySettlingResponse;
   response[pendingKeySettlement] = { limiter, reservation, request };
   onResponseClose(response, settleKeyOnClose);
+}
+
+/**
+ * Gives back what an admitted request took of its key's and its provider's limits when it is
+ * answered without anything sent upstream (GW_NO_CREDENTIAL_AVAILABLE: every credential of the
+ * provider cooling down, excluded or absent), as for a refused request: a client retrying into a
+ * provider that cannot serve it does not spend its minute, its concurrency slot or its budgets, nor
+ * the provider's budget. Nothing happens for a request that holds no reservation.
+ */
+export function releaseUnsentRequest(reply: FastifyReply): void {
+  cancelKeyReservation(reply);
+  const response = reply.raw as SettlingResponse;
+  const pending = response[pendingSettlement];
+  if (pending === undefined) return;
+  response[pendingSettlement] = undefined;
+  offResponseClose(response, settleOnClose);
+  pending.limiter.cancel(pending.reservation);
 }
 
 /** Undoes the key's reservation of a request refused before it was sent (see admitRequest). */

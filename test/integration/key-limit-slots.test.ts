@@ -14,7 +14,9 @@ import { post, type JsonResponse } from '../helpers/http.js';
  *   of the key's `requests_per_minute` and hold a `max_concurrency` slot, but take no tokens of
  *   `tokens_per_minute` and nothing of its budgets (they generate nothing);
  * - a request refused (its key's budget spent, or its provider's budget) takes no per-minute slot:
- *   once the budget is raised by a hot reload of the key file, the key has its whole minute.
+ *   once the budget is raised by a hot reload of the key file, the key has its whole minute;
+ * - nor does a request answered 503 GW_NO_CREDENTIAL_AVAILABLE (nothing was sent upstream), of the
+ *   key's minute or of its provider's.
  * The gateway's clock is frozen, so the per-minute buckets do not refill while the test runs: every
  * count below is exact on a slow machine.
  */
@@ -37,6 +39,8 @@ beforeAll(async () => {
       oai: { type: 'openai', base_url: upstream.baseUrl, api_keys: ['test-upstream-key-0001'], models: [{ name: 'gpt-test' }] },
       metered: { type: 'openai', base_url: upstream.baseUrl, api_keys: ['test-upstream-key-0002'], models: [{ name: 'gpt-metered' }], rate_limit: { requests_per_minute: 1 } },
       ant: { type: 'anthropic', base_url: anthropicStub.baseUrl, api_keys: ['test-upstream-key-0101'], models: [{ name: 'claude-test' }] },
+      // No credential at all: every request is answered 503 before anything is sent.
+      empty: { type: 'openai', base_url: upstream.baseUrl, api_keys: [], models: [{ name: 'gpt-empty' }], rate_limit: { requests_per_minute: 2 } },
     },
     extra: { auth: { client_keys_file: './keys/client-keys.json' } },
   };
@@ -49,6 +53,7 @@ beforeAll(async () => {
   keys['single'] = createClientKey(loaded, 'single', { max_concurrency: 1 }).key;
   keys['spent'] = createClientKey(loaded, 'spent', { rate_limit: { requests_per_minute: 3 }, budgets: { tokens_per_day: 1 } }).key;
   keys['provider-refused'] = createClientKey(loaded, 'provider-refused', { rate_limit: { requests_per_minute: 2 } }).key;
+  keys['unsent'] = createClientKey(loaded, 'unsent', { rate_limit: { requests_per_minute: 2 }, max_concurrency: 1, budgets: { tokens_per_day: budgetEstimate * 2 } }).key;
   expect(applyReload(testGateway.gateway, loaded)).toBe(true);
 });
 afterAll(async () => {
@@ -131,5 +136,17 @@ describe('a refused request takes no per-minute slot of its key', () => {
     }
     expect((await chat(key)).status).toBe(200); // the key's second request of the minute
     expect(await chat(key).then((answer) => answer.text)).toContain("API key 'provider-refused'");
+  });
+
+  it('answered 503 GW_NO_CREDENTIAL_AVAILABLE (nothing sent): neither the key nor the provider loses a request, a slot or budget', async () => {
+    const key = keys['unsent']!;
+    // Four times the key's and the provider's 2 requests a minute: each is the 503, never a 429.
+    for (let index = 0; index < 4; index += 1) {
+      const answer = await chat(key, 'gpt-empty');
+      expect(codeOf(answer), `request ${index + 1}: ${answer.text}`).toBe('GW_NO_CREDENTIAL_AVAILABLE');
+    }
+    // The key's whole minute and budget (two chats' estimates) are still there; the third is its limit.
+    for (let index = 0; index < 2; index += 1) expect((await chat(key)).status).toBe(200);
+    expect(await chat(key).then((answer) => answer.text)).toContain("API key 'unsent'");
   });
 });
