@@ -9,6 +9,13 @@ export interface SseEvent {
   event: string | undefined;
   /** The `data:` lines joined with `\n`. */
   data: string;
+  /**
+   * The data already parsed, for an event that never was text: a composed bridge's chat pivot hands
+   * the chunk objects of its upstream half to its client half as they are, instead of writing them
+   * as JSON and parsing them again (bridges/composed-bridge.ts). `data` is then empty; the reader of
+   * chat chunks (stream-payload.ts, readOpenAIStreamChunk) takes this instead.
+   */
+  parsed?: object;
 }
 
 export class SseEventTooLargeError extends Error {

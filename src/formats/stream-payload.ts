@@ -27,14 +27,20 @@ export function parseStreamJson(data: string, what: 'chunk' | 'event'): Record<s
 
 /**
  * One event of an OpenAI chat-completion stream: undefined for an empty one, `'done'` for
- * `[DONE]`, else the chunk. A chunk carrying `error` (vLLM, LiteLLM, OpenAI itself mid-stream)
- * throws with its message.
+ * `[DONE]`, else the chunk (the event's `parsed` object when it has one). A chunk carrying `error`
+ * (vLLM, LiteLLM, OpenAI itself mid-stream) throws with its message.
  */
 export function readOpenAIStreamChunk(event: SseEvent): Record<string, unknown> | 'done' | undefined {
-  const data = event.data.trim();
-  if (data === '') return undefined;
-  if (data === '[DONE]') return 'done';
-  const chunk = parseStreamJson(data, 'chunk');
+  let chunk: Record<string, unknown>;
+  if (event.parsed !== undefined) {
+    // A chunk object from a composed bridge's pivot: what JSON.parse of its JSON would give.
+    chunk = event.parsed as Record<string, unknown>;
+  } else {
+    const data = event.data.trim();
+    if (data === '') return undefined;
+    if (data === '[DONE]') return 'done';
+    chunk = parseStreamJson(data, 'chunk');
+  }
   const error = chunk['error'];
   if (error !== undefined && error !== null) {
     const message = typeof error === 'string' ? error : typeof error === 'object' && !Array.isArray(error) && typeof (error as Record<string, unknown>)['message'] === 'string' ? ((error as Record<string, unknown>)['message'] as string) : undefined;

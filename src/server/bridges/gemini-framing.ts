@@ -33,6 +33,7 @@ export function createGeminiStreamTransformer(translator: GeminiChunkTranslator,
   return {
     contentType: 'application/json; charset=utf-8',
     push: (piece) => inner.push(piece),
+    pushEvents: (events) => inner.pushEvents(events),
     flush: () => {
       const text = inner.flush() as string;
       // An answer with no chunk at all is still an array.

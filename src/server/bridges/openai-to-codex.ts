@@ -1,10 +1,10 @@
 import type { OpenAIChatRequest } from '../../formats/openai/chat-request.js';
 import { translateOpenAIRequestToResponses } from '../../translate/openai-to-responses/request.js';
 import { translateResponsesResponseToOpenAI } from '../../translate/openai-to-responses/response.js';
-import { createResponsesToOpenAIStreamTranslator } from '../../translate/openai-to-responses/stream.js';
+import { createResponsesToOpenAIStreamTranslator, type ResponsesToOpenAIStreamTranslator } from '../../translate/openai-to-responses/stream.js';
 import { responsesAnswerFromBody } from './codex-answer.js';
-import { createSseTransformer, encodeOpenAIChunk } from './sse-transformer.js';
-import type { FormatBridge } from './types.js';
+import { chatStreamDone, createSseEventSource, createSseTransformer, encodeOpenAIChunk } from './sse-transformer.js';
+import type { BridgeContext, FormatBridge } from './types.js';
 
 const done = 'data: [DONE]\n\n';
 
@@ -24,11 +24,13 @@ export const openaiToCodexBridge: FormatBridge = {
     return JSON.stringify(translateResponsesResponseToOpenAI(answer, { model: context.upstreamModel, created: context.created }));
   },
   streamTransformer(context) {
-    const request = context.clientBody as OpenAIChatRequest;
-    const inner = createSseTransformer(
-      createResponsesToOpenAIStreamTranslator({ model: context.upstreamModel, created: context.created, includeUsage: request.stream_options?.include_usage === true }),
-      encodeOpenAIChunk,
-    );
+    const inner = createSseTransformer(streamTranslator(context), encodeOpenAIChunk);
     return { push: (piece) => inner.push(piece), flush: () => `${inner.flush() as string}${done}`, abort: () => inner.abort() };
   },
+  chatEventSource: (context) => createSseEventSource(streamTranslator(context), chatStreamDone),
 };
+
+function streamTranslator(context: BridgeContext): ResponsesToOpenAIStreamTranslator {
+  const request = context.clientBody as OpenAIChatRequest;
+  return createResponsesToOpenAIStreamTranslator({ model: context.upstreamModel, created: context.created, includeUsage: request.stream_options?.include_usage === true });
+}

@@ -2,9 +2,9 @@ import { createGeminiStreamParser } from '../../formats/gemini/stream-parser.js'
 import type { OpenAIChatRequest } from '../../formats/openai/chat-request.js';
 import { translateOpenAIRequestToGemini } from '../../translate/openai-to-gemini/request.js';
 import { translateGeminiResponseToOpenAI } from '../../translate/openai-to-gemini/response.js';
-import { createGeminiToOpenAIStreamTranslator } from '../../translate/openai-to-gemini/stream.js';
-import { createSseTransformer, encodeOpenAIChunk } from './sse-transformer.js';
-import type { FormatBridge } from './types.js';
+import { createGeminiToOpenAIStreamTranslator, type GeminiToOpenAIStreamTranslator } from '../../translate/openai-to-gemini/stream.js';
+import { chatStreamDone, createSseEventSource, createSseTransformer, encodeOpenAIChunk } from './sse-transformer.js';
+import type { BridgeContext, FormatBridge } from './types.js';
 
 const done = 'data: [DONE]\n\n';
 
@@ -20,14 +20,18 @@ export const openaiToGeminiBridge: FormatBridge = {
     return JSON.stringify(translateGeminiResponseToOpenAI(answer, { model: context.upstreamModel, created: context.created, requestId: context.requestId }));
   },
   streamTransformer(context) {
-    const request = context.clientBody as OpenAIChatRequest;
-    const translator = createGeminiToOpenAIStreamTranslator({
-      model: context.upstreamModel,
-      created: context.created,
-      requestId: context.requestId,
-      includeUsage: request.stream_options?.include_usage === true,
-    });
-    const inner = createSseTransformer(translator, encodeOpenAIChunk, createGeminiStreamParser());
+    const inner = createSseTransformer(streamTranslator(context), encodeOpenAIChunk, createGeminiStreamParser());
     return { push: (piece) => inner.push(piece), flush: () => `${inner.flush() as string}${done}`, abort: () => inner.abort() };
   },
+  chatEventSource: (context) => createSseEventSource(streamTranslator(context), chatStreamDone, createGeminiStreamParser()),
 };
+
+function streamTranslator(context: BridgeContext): GeminiToOpenAIStreamTranslator {
+  const request = context.clientBody as OpenAIChatRequest;
+  return createGeminiToOpenAIStreamTranslator({
+    model: context.upstreamModel,
+    created: context.created,
+    requestId: context.requestId,
+    includeUsage: request.stream_options?.include_usage === true,
+  });
+}

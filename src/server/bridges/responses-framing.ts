@@ -37,6 +37,7 @@ export function createResponsesStreamTransformer(
   const inner = createSseTransformer(translator, encodeResponsesEvent);
   return {
     push: (piece) => inner.push(piece),
+    pushEvents: (events) => inner.pushEvents(events),
     flush: () => inner.flush(),
     abort: () => inner.abort(),
     errorEvent(errorBody) {

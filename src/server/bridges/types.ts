@@ -1,3 +1,4 @@
+import type { SseEvent } from '../../formats/sse.js';
 import type { WireFormat } from '../../formats/wire-format.js';
 
 /** What a bridge knows about one exchange; fixed before the upstream call. */
@@ -30,6 +31,12 @@ export interface BridgeContext {
  */
 export interface StreamTransformer {
   push(piece: Buffer): string | Buffer;
+  /**
+   * Events already cut and parsed, instead of bytes: what a composed bridge's client half gets from
+   * its upstream half (SseEventSource). Absent on a transformer that reads bytes only; the composed
+   * bridge then writes the pivot as text.
+   */
+  pushEvents?(events: SseEvent[]): string | Buffer;
   flush(): string | Buffer;
   /** The upstream failed: output still held for the client (never throws). */
   abort(): string | Buffer;
@@ -54,6 +61,28 @@ export class StreamTransformFailure extends Error {
   ) {
     super('the upstream stream failed part-way');
     this.name = 'StreamTransformFailure';
+  }
+}
+
+/**
+ * The upstream half of a composed bridge, handing on events instead of text (sse-transformer.ts,
+ * createSseEventSource): the same contract as StreamTransformer, with SseEventsFailure in place of
+ * StreamTransformFailure.
+ */
+export interface SseEventSource {
+  push(piece: Buffer): SseEvent[];
+  flush(): SseEvent[];
+  abort(): SseEvent[];
+}
+
+/** A failure part-way in an SseEventSource: the events the client half must still get, and the cause. */
+export class SseEventsFailure extends Error {
+  constructor(
+    readonly events: SseEvent[],
+    override readonly cause: unknown,
+  ) {
+    super('the upstream stream failed part-way');
+    this.name = 'SseEventsFailure';
   }
 }
 
@@ -87,4 +116,11 @@ export interface FormatBridge {
    */
   readonly parseAnswer?: (upstreamBody: Buffer) => unknown;
   streamTransformer(context: BridgeContext): StreamTransformer;
+  /**
+   * For a bridge to a chat client that is the upstream half of a composed bridge: its stream as chat
+   * chunk events carrying the chunk objects, the `[DONE]` event last, in place of the text
+   * streamTransformer writes (the client half would only parse that text again). Absent: the
+   * composed bridge uses streamTransformer's text.
+   */
+  chatEventSource?(context: BridgeContext): SseEventSource;
 }
