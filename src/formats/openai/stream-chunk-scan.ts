@@ -45,7 +45,7 @@ const controlCharacter = /[\u0000-\u001f]/;
  * The index of the closing quote of the JSON string opening at `start` (a quote), or -1. Escapes
  * are checked where the string is decoded (decodeString), control characters once per chunk.
  */
-function stringEnd(data: string, start: number): number {
+export function stringEnd(data: string, start: number): number {
   let end = data.indexOf('"', start + 1);
   // A quote preceded by an odd number of backslashes is escaped: look further.
   while (end !== -1 && data.charCodeAt(end - 1) === backslash) {
@@ -81,8 +81,11 @@ function decodeString(data: string, start: number, end: number): string | undefi
   return decodeStringBody(data.slice(start + 1, end));
 }
 
-/** After a plain value at `start` (a string, `null`, and for `created` a JSON integer): the index just past it, or -1. */
-function skipPlainValue(data: string, start: number, allowNumber: boolean): number {
+/**
+ * After a plain value at `start` (a string, `null`, and for `created` a JSON integer): the index
+ * just past it, or -1. Also used by the Responses delta scan (formats/responses/stream-event-scan.ts).
+ */
+export function skipPlainValue(data: string, start: number, allowNumber: boolean): number {
   const first = data.charCodeAt(start);
   if (first === quote) {
     const end = stringEnd(data, start);

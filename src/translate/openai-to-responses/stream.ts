@@ -2,6 +2,7 @@ import { GatewayError } from '../../errors/gateway-error.js';
 import { isRecord } from '../../formats/responses/response-builder.js';
 import type { SseEvent } from '../../formats/sse.js';
 import { completionIdOf, finishReasonOf, toChatUsage, type ResponsesToOpenAIAnswerContext } from './response.js';
+import { scanResponsesTextDelta } from '../../formats/responses/stream-event-scan.js';
 import { readTypedStreamEvent } from '../../formats/stream-payload.js';
 
 export interface ResponsesToOpenAIStreamContext extends ResponsesToOpenAIAnswerContext {
@@ -109,6 +110,9 @@ export function createResponsesToOpenAIStreamTranslator(context: ResponsesToOpen
       if (state.finished) return [];
       // A Responses stream has no [DONE]; one from a lenient server is skipped. Error events are read as response.failed.
       if (event.data.trim() === '[DONE]') return [];
+      // A plain text delta: what read() does with it, without JSON.parse (formats/responses/stream-event-scan.ts).
+      const delta = scanResponsesTextDelta(event.data);
+      if (delta !== undefined) return delta === '' ? [] : [chunk({ content: delta })];
       const typed = readTypedStreamEvent(event, false);
       return typed === undefined ? [] : read(typed.type, typed.payload);
     },

@@ -1,0 +1,86 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
+import { isGatewayError } from '../../errors/gateway-error.js';
+import type * as EventScan from '../../formats/responses/stream-event-scan.js';
+import { randomPieces, seededRandom } from '../../../test/helpers/translator-testing.js';
+import { bridgeFor } from './registry.js';
+import { outputBeforeFailure } from './sse-transformer.js';
+import type { BridgeContext } from './types.js';
+
+/**
+ * A Responses upstream's text deltas are read without JSON.parse (formats/responses/stream-event-scan.ts).
+ * Proof that the client never sees a difference: every bridge that reads a Responses upstream
+ * through the chat translator (chat, and Anthropic and Gemini clients behind the chat pivot)
+ * replays the recorded streams and adversarial ones, whole and in random pieces, with the scan and
+ * with it switched off (every event parsed, as before), and the bytes out and the failure must be
+ * the same.
+ */
+const fastPath = vi.hoisted(() => ({ enabled: true }));
+vi.mock('../../formats/responses/stream-event-scan.js', async (importOriginal) => {
+  const original = await importOriginal<typeof EventScan>();
+  return { ...original, scanResponsesTextDelta: (data: string) => (fastPath.enabled ? original.scanResponsesTextDelta(data) : undefined) };
+});
+
+const frame = (data: string): string => `event: ${(JSON.parse(data) as { type: string }).type}\ndata: ${data}\n\n`;
+const recorded: string[] = [
+  ...readdirSync(new URL('../../translate/openai-to-responses/__fixtures__/', import.meta.url))
+    .filter((file) => file.endsWith('.chunks.txt'))
+    .map((file) => readFileSync(new URL(`../../translate/openai-to-responses/__fixtures__/${file}`, import.meta.url), 'utf8')),
+  ...readdirSync(new URL('../../../test/fixtures/recorded/responses/', import.meta.url))
+    .filter((file) => file.endsWith('.chunks.txt'))
+    .map((file) =>
+      readFileSync(new URL(`../../../test/fixtures/recorded/responses/${file}`, import.meta.url), 'utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map(frame)
+        .join(''),
+    ),
+];
+
+const delta = (fields: Record<string, unknown>): string => frame(JSON.stringify({ type: 'response.output_text.delta', sequence_number: 3, item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'x', logprobs: [], ...fields }));
+const created = frame(JSON.stringify({ type: 'response.created', sequence_number: 0, response: { id: 'resp_1', model: 'up', created_at: 1_735_689_600, status: 'in_progress' } }));
+const completed = frame(JSON.stringify({ type: 'response.completed', sequence_number: 9, response: { id: 'resp_1', status: 'completed', usage: { input_tokens: 3, output_tokens: 4, total_tokens: 7 } } }));
+const adversarial: string[] = [
+  created + delta({ delta: 'say "hi" \\ é 😀 \u2028 \ud800' }) + delta({ delta: '' }) + delta({ obfuscation: 'aB3' }) + completed,
+  created + delta({ delta: 'first' }) + 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"a","type":"response.failed","response":{"error":{"message":"dup"}}}\n\n' + completed,
+  created + delta({ delta: 'x' }) + 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"x",\n\n' + completed,
+  created + delta({ delta: 'cut' }),
+];
+
+const context: BridgeContext = { requestedModel: 'client-model', upstreamModel: 'upstream-model', created: 1_735_689_600, requestId: 'req-delta-1', stream: true, streamFraming: 'sse', clientBody: {} };
+const clientBodies = {
+  'openai-chat': { model: 'client-model', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } },
+  'anthropic-messages': { model: 'client-model', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }], stream: true },
+  gemini: { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] },
+} as const;
+
+function clientView(clientFormat: keyof typeof clientBodies, pieces: Buffer[]): string {
+  const bridge = bridgeFor(clientFormat, 'openai-responses');
+  if (bridge === undefined) throw new Error(`no bridge ${clientFormat}`);
+  const exchange = { ...context, clientBody: clientBodies[clientFormat] };
+  bridge.upstreamBody(exchange, Buffer.from('{}'), { defaultMaxTokens: 64 });
+  const transformer = bridge.streamTransformer(exchange);
+  let text = '';
+  try {
+    for (const piece of pieces) text += String(transformer.push(piece));
+    return text + String(transformer.flush());
+  } catch (error) {
+    const { output, cause } = outputBeforeFailure(transformer, error);
+    return `${text}${String(output)}[error] ${isGatewayError(cause) ? `${cause.code}: ${cause.message}` : String(cause)}`;
+  }
+}
+
+describe('Responses text deltas read without JSON.parse', () => {
+  it.each(Object.keys(clientBodies) as (keyof typeof clientBodies)[])('give the %s client the same bytes and failure as JSON.parse', (clientFormat) => {
+    const random = seededRandom(clientFormat.length * 104_729);
+    for (const stream of [...recorded, ...adversarial]) {
+      const bytes = Buffer.from(stream);
+      for (const pieces of [[bytes], ...Array.from({ length: 6 }, () => randomPieces(bytes, random))]) {
+        fastPath.enabled = false;
+        const expected = clientView(clientFormat, pieces);
+        fastPath.enabled = true;
+        expect(clientView(clientFormat, pieces), stream).toBe(expected);
+      }
+    }
+  });
+});
