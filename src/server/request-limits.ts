@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyLimiter, KeyReservation } from '../limits/key-limiter.js';
-import { estimateTokens, isRefusal, type ProviderLimiter, type ReserveResult, type TokenReservation } from '../limits/provider-limiter.js';
+import { estimateTokens, isRefusal, type ProviderLimiter, type ReserveResult } from '../limits/provider-limiter.js';
 import { rateLimitedError } from '../limits/rate-limited-error.js';
 import type { ProviderRuntime } from './runtime.js';
-import { offResponseClose, onResponseClose } from './response-close.js';
+import { offResponseClose, onResponseClose, type CloseTask } from './response-close.js';
 
 /**
  * The per-request limits taken after routing and before anything is sent: the client key's
@@ -131,9 +131,7 @@ function holdProviderReservation(limiter: ProviderLimiter, provider: ProviderRun
   }
   // Kept when there is something to settle (tokens) or to give back (a request slot, releaseUnsentRequest).
   if (result.shape === undefined && result.requests === undefined) return;
-  const response = reply.raw as SettlingResponse;
-  response[pendingSettlement] = { limiter, reservation: result, request };
-  onResponseClose(response, settleOnClose);
+  holdReservation(reply, pendingProviderSettlement, settleProviderOnClose, { limiter, reservation: result, request });
 }
 
 /**
@@ -150,9 +148,7 @@ function reserveKeyLimits(limiter: KeyLimiter, request: FastifyRequest, reply: F
 
 /** Keeps the key's reservation on the response, to settle when it closes. */
 function holdKeyReservation(limiter: KeyLimiter, request: FastifyRequest, reply: FastifyReply, reservation: KeyReservation): void {
-  const response = reply.raw as KeySettlingResponse;
-  response[pendingKeySettlement] = { limiter, reservation, request };
-  onResponseClose(response, settleKeyOnClose);
+  holdReservation(reply, pendingKeySettlement, settleKeyOnClose, { limiter, reservation, request });
 }
 
 /**
@@ -163,33 +159,61 @@ function holdKeyReservation(limiter: KeyLimiter, request: FastifyRequest, reply:
  * the provider's budget. Nothing happens for a request that holds no reservation.
  */
 export function releaseUnsentRequest(reply: FastifyReply): void {
-  cancelKeyReservation(reply);
-  const response = reply.raw as SettlingResponse;
-  const pending = response[pendingSettlement];
-  if (pending === undefined) return;
-  response[pendingSettlement] = undefined;
-  offResponseClose(response, settleOnClose);
-  pending.limiter.cancel(pending.reservation);
+  cancelReservation(reply, pendingKeySettlement, settleKeyOnClose);
+  cancelReservation(reply, pendingProviderSettlement, settleProviderOnClose);
 }
 
 /** Undoes the key's reservation of a request refused before it was sent (see admitRequest). */
 function cancelKeyReservation(reply: FastifyReply): void {
-  const response = reply.raw as KeySettlingResponse;
-  const pending = response[pendingKeySettlement];
-  if (pending === undefined) return;
-  response[pendingKeySettlement] = undefined;
-  offResponseClose(response, settleKeyOnClose);
-  pending.limiter.cancel(pending.reservation);
+  cancelReservation(reply, pendingKeySettlement, settleKeyOnClose);
 }
 
-const pendingKeySettlement = Symbol('pending-key-settlement');
-type KeySettlingResponse = ServerResponse & { [pendingKeySettlement]?: { limiter: KeyLimiter; reservation: KeyReservation; request: FastifyRequest } | undefined };
+/**
+ * A reservation kept on its response (under a symbol: no closure per request) until the response
+ * closes and it is settled with the usage, or until it is cancelled before anything was sent.
+ */
+interface PendingReservation<Reservation> {
+  limiter: { settle(reservation: Reservation, usedTokens: number | undefined): void; cancel(reservation: Reservation): void };
+  reservation: Reservation;
+  request: FastifyRequest;
+}
+type HoldingResponse = ServerResponse & { [slot: symbol]: PendingReservation<unknown> | undefined };
 
-function settleKeyOnClose(response: KeySettlingResponse): void {
-  const pending = response[pendingKeySettlement];
+const pendingKeySettlement = Symbol('pending-key-settlement');
+const pendingProviderSettlement = Symbol('pending-provider-settlement');
+
+/** The close tasks that settle each kind (one function each, so a cancel can take its own back). */
+function settleKeyOnClose(response: ServerResponse): void {
+  settleReservation(response, pendingKeySettlement);
+}
+function settleProviderOnClose(response: ServerResponse): void {
+  settleReservation(response, pendingProviderSettlement);
+}
+
+function holdReservation<Reservation>(reply: FastifyReply, slot: symbol, settleTask: CloseTask, pending: PendingReservation<Reservation>): void {
+  const response = reply.raw as HoldingResponse;
+  response[slot] = pending;
+  onResponseClose(response, settleTask);
+}
+
+/** The reservation under `slot`, taken off the response (so it is settled or cancelled once). */
+function takeReservation(response: ServerResponse, slot: symbol): PendingReservation<unknown> | undefined {
+  const holding = response as HoldingResponse;
+  const pending = holding[slot];
+  if (pending !== undefined) holding[slot] = undefined;
+  return pending;
+}
+
+function settleReservation(response: ServerResponse, slot: symbol): void {
+  const pending = takeReservation(response, slot);
+  pending?.limiter.settle(pending.reservation, usedTokensOf(response, pending.request));
+}
+
+function cancelReservation(reply: FastifyReply, slot: symbol, settleTask: CloseTask): void {
+  const pending = takeReservation(reply.raw, slot);
   if (pending === undefined) return;
-  response[pendingKeySettlement] = undefined;
-  pending.limiter.settle(pending.reservation, usedTokensOf(response, pending.request));
+  offResponseClose(reply.raw, settleTask);
+  pending.limiter.cancel(pending.reservation);
 }
 
 /**
@@ -200,16 +224,4 @@ function usedTokensOf(response: ServerResponse, request: FastifyRequest): number
   const usage = request.exchange?.usage;
   if (usage !== undefined && (usage.inputTokens !== undefined || usage.outputTokens !== undefined)) return (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
   return response.statusCode >= 400 ? 0 : undefined;
-}
-
-/** Where a response keeps the token reservation to settle when it closes. */
-const pendingSettlement = Symbol('pending-settlement');
-type SettlingResponse = ServerResponse & { [pendingSettlement]?: { limiter: ProviderLimiter; reservation: TokenReservation; request: FastifyRequest } };
-
-/** The one close task that settles a reservation (no closure per request). */
-function settleOnClose(response: SettlingResponse): void {
-  const pending = response[pendingSettlement];
-  if (pending === undefined) return;
-  response[pendingSettlement] = undefined;
-  pending.limiter.settle(pending.reservation, usedTokensOf(response, pending.request));
 }
