@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { createSseParser, type SseEvent } from '../../src/formats/sse.js';
 
 /**
@@ -107,4 +107,18 @@ export function sendLargeBody(port: number, path: string, headers: Record<string
     socket.on('error', () => finish());
     socket.on('close', () => finish());
   });
+}
+
+/**
+ * A POST of a JSON body to the gateway over a raw socket, with its client key and `connection:
+ * close`: for tests that read the answer's bytes as they arrive (backpressure, chunking) instead
+ * of through an HTTP client.
+ */
+export function rawPost(gateway: { port: number; clientKey: string }, path: string, body: string): Socket {
+  const socket = connect(gateway.port, '127.0.0.1');
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${gateway.clientKey}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+  return socket;
 }

@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { rawPost } from '../helpers/http.js';
 
 /**
  * A slow client must slow the upstream read, not grow a buffer in the gateway. The stub below
@@ -52,15 +53,6 @@ async function startFloodStub(): Promise<FloodStub> {
   return { server, port: (server.address() as AddressInfo).port, sentBytes: () => sent };
 }
 
-function rawStreamingRequest(gateway: TestGateway, path: string, body: string): Socket {
-  const socket = connect(gateway.port, '127.0.0.1');
-  socket.write(
-    `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${gateway.clientKey}\r\n` +
-      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
-  return socket;
-}
-
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 describe('streaming backpressure', () => {
@@ -84,7 +76,7 @@ describe('streaming backpressure', () => {
   });
 
   it('stops reading the upstream while the client does not read, then delivers everything', async () => {
-    const socket = rawStreamingRequest(gateway, '/v1/chat/completions', JSON.stringify({ model: 'gpt-bp', stream: true, messages: [{ role: 'user', content: 'flood' }] }));
+    const socket = rawPost(gateway, '/v1/chat/completions', JSON.stringify({ model: 'gpt-bp', stream: true, messages: [{ role: 'user', content: 'flood' }] }));
     // Read only the first piece (the headers), then stop reading altogether.
     const [first] = (await once(socket, 'data')) as [Buffer];
     expect(first.toString('latin1')).toMatch(/^HTTP\/1\.1 200/);

@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { rawPost } from '../helpers/http.js';
 
 /**
  * The relay writes the pieces of one upstream read as one HTTP chunk (stream-relay.ts), and holds
@@ -72,11 +73,7 @@ describe('stream relay coalescing', () => {
 
   it('writes the pieces of one upstream read as one chunk, and a later piece at once, on its own', async () => {
     const body = JSON.stringify({ model: 'gpt-co', stream: true, messages: [{ role: 'user', content: 'hi' }] });
-    const socket: Socket = connect(gateway.port, '127.0.0.1');
-    socket.write(
-      `POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${gateway.clientKey}\r\n` +
-        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    );
+    const socket = rawPost(gateway, '/v1/chat/completions', body);
     let raw = Buffer.alloc(0);
     const until = async (done: () => boolean): Promise<void> => {
       while (!done()) raw = Buffer.concat([raw, ((await once(socket, 'data')) as [Buffer])[0]]);
