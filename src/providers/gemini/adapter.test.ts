@@ -26,6 +26,18 @@ describe('gemini adapter: request building', () => {
     expect(geminiAdapter.buildRequest(input({ baseUrl: new URL('http://127.0.0.1:9000/relay/v1beta/') })).url).toBe('http://127.0.0.1:9000/relay/v1beta/models/gemini-2.5-flash:generateContent');
   });
 
+  it('gives the same URL when asked again with the same base, model and method (remembered), and the right one for each', () => {
+    const baseUrl = new URL('http://127.0.0.1:9000/v1beta?tenant=a');
+    const urls = [false, true, false, true].map((stream) => geminiAdapter.buildRequest(input({ baseUrl, stream })).url);
+    expect(urls).toEqual([
+      'http://127.0.0.1:9000/v1beta/models/gemini-2.5-flash:generateContent?tenant=a',
+      'http://127.0.0.1:9000/v1beta/models/gemini-2.5-flash:streamGenerateContent?tenant=a&alt=sse',
+      'http://127.0.0.1:9000/v1beta/models/gemini-2.5-flash:generateContent?tenant=a',
+      'http://127.0.0.1:9000/v1beta/models/gemini-2.5-flash:streamGenerateContent?tenant=a&alt=sse',
+    ]);
+    expect(geminiAdapter.buildRequest(input({ baseUrl, model: 'gemini-2.5-pro' })).url).toBe('http://127.0.0.1:9000/v1beta/models/gemini-2.5-pro:generateContent?tenant=a');
+  });
+
   it('reaches Code Assist at {base}:method for a cloudcode-pa host or a v1internal path', () => {
     expect(geminiAdapter.buildRequest(input({ baseUrl: new URL('https://cloudcode-pa.googleapis.com'), credential: oauth, stream: true })).url).toBe('https://cloudcode-pa.googleapis.com/v1internal:streamGenerateContent?alt=sse');
     expect(geminiAdapter.buildRequest(input({ baseUrl: new URL('http://127.0.0.1:9000/v1internal'), credential: oauth })).url).toBe('http://127.0.0.1:9000/v1internal:generateContent');

@@ -33,7 +33,8 @@ function createGeminiRelay(context: BridgeContext): StreamTransformer {
   const wantsArray = context.streamFraming === 'json-array';
   let mode: 'undecided' | 'identity' | 'reframe' = 'undecided';
   const decoder = new StringDecoder('utf8');
-  const parser = createGeminiStreamParser();
+  // Only a re-framed stream parses; one relayed as it is never needs the parser.
+  let parser: ReturnType<typeof createGeminiStreamParser> | undefined;
   let elements = 0;
   const frame = (events: SseEvent[]): string => {
     let text = '';
@@ -47,6 +48,7 @@ function createGeminiRelay(context: BridgeContext): StreamTransformer {
   };
   const reframe = (text: string): string => {
     try {
+      parser ??= createGeminiStreamParser();
       return frame(parser.push(text));
     } catch (error) {
       throw new StreamTransformFailure('', error);
@@ -69,7 +71,7 @@ function createGeminiRelay(context: BridgeContext): StreamTransformer {
       if (mode === 'identity') return '';
       if (mode === 'undecided') return wantsArray ? '[]' : '';
       let text = reframe(decoder.end());
-      text += frame(parser.flush());
+      text += frame((parser ??= createGeminiStreamParser()).flush());
       return wantsArray ? (elements === 0 ? `${text}[]` : `${text}]`) : text;
     },
     abort: () => '',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StreamUsageSniffer, usageFromAnswer } from './usage.js';
 
 /** Feeds `text` to a sniffer in pieces of `size` bytes. */
-function sniff(format: 'openai-chat' | 'anthropic-messages' | 'openai-responses', text: string, size: number): ReturnType<StreamUsageSniffer['finish']> {
+function sniff(format: 'openai-chat' | 'anthropic-messages' | 'openai-responses' | 'gemini', text: string, size: number): ReturnType<StreamUsageSniffer['finish']> {
   const sniffer = new StreamUsageSniffer(format);
   const bytes = Buffer.from(text);
   for (let offset = 0; offset < bytes.length; offset += size) sniffer.observe(bytes.subarray(offset, offset + size));
@@ -91,5 +91,28 @@ describe('usage sniffing', () => {
     const hugeLine = `data: {"choices":[],"usage":{"prompt_tokens":1},"pad":"${'z'.repeat(2 * 1024 * 1024)}"}\n\n`;
     expect(sniff('openai-chat', `${delta(1)}${hugeLine}`, 4096)).toEqual({ usage: undefined, upstreamError: false });
   });
-});
 
+  it('tells a Gemini stream that ends in an error object from one that ends in an answer, in both framings', () => {
+    const chunk = (text: string): string => `{"candidates":[{"content":{"role":"model","parts":[{"text":${JSON.stringify(text)}}]}}],"modelVersion":"gemini-x"}`;
+    const last = '{"candidates":[{"content":{"role":"model","parts":[{"text":"."}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":7,"candidatesTokenCount":3,"totalTokenCount":10}}';
+    const error = '{"error":{"code":503,"message":"overloaded","status":"UNAVAILABLE"}}';
+    const sse = (chunks: string[]): string => chunks.map((text) => `data: ${text}\r\n\r\n`).join('');
+    const array = (chunks: string[]): string => `[${chunks.join(',\r\n')}]`;
+    const cases: [string[], boolean][] = [
+      [[chunk('a'), chunk('b'), last], false],
+      [[chunk('a'), error], true],
+      [[error], true],
+      [[chunk('the word "error" in a text, quoted'), last], false], // escaped quotes inside text are not a key
+      [[error, chunk('a recovered answer'), last], false], // an error before the last candidates is not the end
+      [[chunk('no usage, no finish')], false],
+    ];
+    for (const [chunks, endsInError] of cases) {
+      for (const text of [sse(chunks), array(chunks)]) {
+        for (const size of [1, 13, text.length]) expect(sniff('gemini', text, size).upstreamError, text).toBe(endsInError);
+        // The rule it implements, read literally on the whole text (shorter than the kept tail).
+        expect(Buffer.from(text).lastIndexOf('"error"') > Buffer.from(text).lastIndexOf('"candidates"')).toBe(endsInError);
+      }
+    }
+    expect(sniff('gemini', sse([chunk('a'), last]), 5).usage).toEqual({ inputTokens: 7, outputTokens: 3, cachedTokens: undefined });
+  });
+});

@@ -174,8 +174,13 @@ export class StreamUsageSniffer {
  * its quotes is a key or a bare value).
  */
 function geminiStreamEndsInError(bytes: Buffer): boolean {
-  return bytes.lastIndexOf('"error"') > bytes.lastIndexOf('"candidates"');
+  // The same as `lastIndexOf('"error"') > lastIndexOf('"candidates"')`, without searching the whole
+  // tail backwards for an error key that is usually not there (~6 µs per stream in the profile):
+  // the last "candidates" is near the end, and only what follows it is searched.
+  return bytes.indexOf(errorKey, bytes.lastIndexOf(candidatesKey) + 1) !== -1;
 }
+const errorKey = Buffer.from('"error"');
+const candidatesKey = Buffer.from('"candidates"');
 
 /** Bytes from the end read in a first attempt; most streams need only their last two events. */
 const firstTryBytes = 1024;
