@@ -64,32 +64,11 @@ function composeEventStreams(first: SseEventSource, second: StreamTransformer, p
       middle = run();
     } catch (error) {
       if (!(error instanceof SseEventsFailure)) throw error;
-      let output = '';
-      try {
-        output = String(pushEvents(error.events));
-      } catch (inner) {
-        if (inner instanceof StreamTransformFailure) output = inner.output;
-      }
-      throw new StreamTransformFailure(output + String(second.abort()), error.cause);
+      throw new StreamTransformFailure(secondHalfThenAbort(second, () => pushEvents(error.events)), error.cause);
     }
     return pushEvents(middle);
   };
-  const composed: StreamTransformer = {
-    push: (piece) => through(() => first.push(piece)),
-    flush: () => `${String(through(() => first.flush()))}${String(second.flush())}`,
-    abort: () => {
-      let output = '';
-      try {
-        output = String(pushEvents(first.abort()));
-      } catch (error) {
-        if (error instanceof StreamTransformFailure) output = error.output;
-      }
-      return output + String(second.abort());
-    },
-  };
-  if (second.errorEvent !== undefined) composed.errorEvent = second.errorEvent.bind(second);
-  if (second.contentType !== undefined) return { ...composed, contentType: second.contentType };
-  return composed;
+  return composedTransformer(first, second, through, () => pushEvents(first.abort()));
 }
 
 /**
@@ -105,30 +84,45 @@ function composeStreams(first: StreamTransformer, second: StreamTransformer): St
       middle = run();
     } catch (error) {
       if (!(error instanceof StreamTransformFailure)) throw error;
-      let output = '';
-      try {
-        output = String(second.push(Buffer.from(error.output)));
-      } catch (inner) {
-        if (inner instanceof StreamTransformFailure) output = inner.output;
-      }
-      throw new StreamTransformFailure(output + String(second.abort()), error.cause);
+      throw new StreamTransformFailure(secondHalfThenAbort(second, () => second.push(Buffer.from(error.output))), error.cause);
     }
     return second.push(typeof middle === 'string' ? Buffer.from(middle) : middle);
   };
+  return composedTransformer(first, second, through, () => second.push(Buffer.from(String(first.abort()))));
+}
+
+/**
+ * The composed transformer both pivots share: each piece and the flush go through `through` (the
+ * first half, then the hand-over to the second), the abort hands the first half's last output over
+ * (`handOverAbort`) and ends with the second half's abort; the error event and content type are
+ * the second half's (the client's format).
+ */
+function composedTransformer<Middle>(
+  first: { push(piece: Buffer): Middle; flush(): Middle },
+  second: StreamTransformer,
+  through: (run: () => Middle) => string | Buffer,
+  handOverAbort: () => string | Buffer,
+): StreamTransformer {
   const composed: StreamTransformer = {
     push: (piece) => through(() => first.push(piece)),
     flush: () => `${String(through(() => first.flush()))}${String(second.flush())}`,
-    abort: () => {
-      let output = '';
-      try {
-        output = String(second.push(Buffer.from(String(first.abort()))));
-      } catch (error) {
-        if (error instanceof StreamTransformFailure) output = error.output;
-      }
-      return output + String(second.abort());
-    },
+    abort: () => secondHalfThenAbort(second, handOverAbort),
   };
   if (second.errorEvent !== undefined) composed.errorEvent = second.errorEvent.bind(second);
   if (second.contentType !== undefined) return { ...composed, contentType: second.contentType };
   return composed;
+}
+
+/**
+ * What the second half makes of a hand-over (its output, or the output a failure in it carried),
+ * then the second half's abort: the end of a composed stream that failed or was aborted.
+ */
+function secondHalfThenAbort(second: StreamTransformer, handOver: () => string | Buffer): string {
+  let output = '';
+  try {
+    output = String(handOver());
+  } catch (error) {
+    if (error instanceof StreamTransformFailure) output = error.output;
+  }
+  return output + String(second.abort());
 }
