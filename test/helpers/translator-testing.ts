@@ -66,3 +66,21 @@ export function randomPieces(whole: Buffer, random: () => number): Buffer[] {
   pieces.push(whole.subarray(start));
   return pieces;
 }
+
+/** A short text of `pieces` picked at random (0–7 of them): the raw material of generated JSON strings. */
+export function randomText(random: () => number, pieces: readonly string[]): string {
+  let text = '';
+  for (let index = Math.floor(random() * 8); index > 0; index--) text += pieces[Math.floor(random() * pieces.length)] ?? '';
+  return text;
+}
+
+/** One random edit of a JSON text: a character inserted, deleted or replaced (mostly JSON's structural ones). */
+export function mutatedJson(data: string, random: () => number): string {
+  const at = Math.floor(random() * (data.length + 1));
+  const characters = '"\\{}[],: 0n\u0001x';
+  const character = characters[Math.floor(random() * characters.length)] ?? 'x';
+  const edit = Math.floor(random() * 3);
+  if (edit === 0) return data.slice(0, at) + character + data.slice(at);
+  if (edit === 1) return data.slice(0, at) + data.slice(at + 1);
+  return data.slice(0, at) + character + data.slice(at + 1);
+}

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../../test/helpers/translator-testing.js';
+import { mutatedJson, randomText, seededRandom } from '../../../test/helpers/translator-testing.js';
 import { createOpenAIContentChunkReader, decodeStringBody, scanOpenAIContentChunk, type OpenAIContentChunk } from './stream-chunk-scan.js';
 
 /**
@@ -120,24 +120,18 @@ const adversarialChunks: string[] = [
 ];
 
 /** Random content: JSON's structural and escaped characters, controls, surrogates, non-Latin text. */
-function randomText(random: () => number): string {
-  const pieces = ['a', ' ', '"', '\\', '/', '{', '}', '[', ']', ',', ':', '\n', '\t', '\u0000', '\u001f', 'é', '😀', '\ud800', '\u2028', 'null', '"content":"', '\\u0041'];
-  let text = '';
-  const length = Math.floor(random() * 8);
-  for (let index = 0; index < length; index++) text += pieces[Math.floor(random() * pieces.length)] ?? '';
-  return text;
-}
+const textPieces = ['a', ' ', '"', '\\', '/', '{', '}', '[', ']', ',', ':', '\n', '\t', '\u0000', '\u001f', 'é', '😀', '\ud800', '\u2028', 'null', '"content":"', '\\u0041'];
 
 /** A plain content chunk with random content, key order and optional fields, as an upstream may write it. */
 function randomChunk(random: () => number): string {
   const pick = (): boolean => random() < 0.5;
-  const delta: Record<string, unknown> = { content: randomText(random) };
+  const delta: Record<string, unknown> = { content: randomText(random, textPieces) };
   if (pick()) delta['role'] = 'assistant';
   if (pick()) delta['refusal'] = null;
   const choice: Record<string, unknown> = { index: 0, delta };
   if (pick()) choice['logprobs'] = null;
   if (pick()) choice['finish_reason'] = null;
-  const chunk: Record<string, unknown> = { id: `chatcmpl-${randomText(random)}`, object: 'chat.completion.chunk', created: Math.floor(random() * 2e9), model: randomText(random) };
+  const chunk: Record<string, unknown> = { id: `chatcmpl-${randomText(random, textPieces)}`, object: 'chat.completion.chunk', created: Math.floor(random() * 2e9), model: randomText(random, textPieces) };
   if (pick()) chunk['system_fingerprint'] = pick() ? null : 'fp_1';
   if (pick()) chunk['usage'] = null;
   chunk['choices'] = [shuffled(choice, random)];
@@ -146,17 +140,6 @@ function randomChunk(random: () => number): string {
 
 function shuffled(record: Record<string, unknown>, random: () => number): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).sort(() => random() - 0.5));
-}
-
-/** One random edit: a character inserted, deleted or replaced (mostly JSON's structural ones). */
-function mutated(data: string, random: () => number): string {
-  const at = Math.floor(random() * (data.length + 1));
-  const characters = '"\\{}[],: 0n\u0001x';
-  const character = characters[Math.floor(random() * characters.length)] ?? 'x';
-  const edit = Math.floor(random() * 3);
-  if (edit === 0) return data.slice(0, at) + character + data.slice(at);
-  if (edit === 1) return data.slice(0, at) + data.slice(at + 1);
-  return data.slice(0, at) + character + data.slice(at + 1);
 }
 
 describe('scanOpenAIContentChunk', () => {
@@ -183,7 +166,7 @@ describe('scanOpenAIContentChunk', () => {
   it('never reads a chunk differently from JSON.parse: recorded, adversarial, generated and mutated chunks', () => {
     const random = seededRandom(12);
     const generated = Array.from({ length: 1500 }, () => randomChunk(random));
-    const edited = [...generated, ...recordedChunks, ...adversarialChunks].flatMap((data) => [data, mutated(data, random), mutated(mutated(data, random), random)]);
+    const edited = [...generated, ...recordedChunks, ...adversarialChunks].flatMap((data) => [data, mutatedJson(data, random), mutatedJson(mutatedJson(data, random), random)]);
     let accepted = 0;
     for (const data of [...recordedChunks, ...adversarialChunks, ...edited]) {
       const answer = scanned(data);
@@ -229,9 +212,9 @@ describe('createOpenAIContentChunkReader', () => {
       const reader = createOpenAIContentChunkReader();
       const [before, after] = randomChunk(random).replace(/"content":"(?:[^"\\]|\\.)*"/, '"content":"@@"').split('@@') as [string, string];
       for (let index = 0; index < 12; index++) {
-        const body = JSON.stringify(randomText(random)).slice(1, -1);
+        const body = JSON.stringify(randomText(random, textPieces)).slice(1, -1);
         const roll = random();
-        const data = roll < 0.6 ? before + body + after : roll < 0.8 ? before + randomText(random) + after : mutated(before + body + after, random);
+        const data = roll < 0.6 ? before + body + after : roll < 0.8 ? before + randomText(random, textPieces) + after : mutatedJson(before + body + after, random);
         expectSound(data, reader.read(data));
       }
     }

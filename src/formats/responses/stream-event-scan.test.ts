@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../../test/helpers/translator-testing.js';
+import { mutatedJson, randomText, seededRandom } from '../../../test/helpers/translator-testing.js';
 import { scanResponsesTextDelta } from './stream-event-scan.js';
 
 /**
@@ -77,22 +77,7 @@ const adversarial: string[] = [
   '',
 ];
 
-function randomText(random: () => number): string {
-  const pieces = ['a', ' ', '"', '\\', '/', '{', '}', '[', ']', ',', ':', '\n', '\u0000', 'é', '😀', '\ud800', '\u2028', '"delta":"', '\\u0041'];
-  let text = '';
-  for (let index = Math.floor(random() * 8); index > 0; index--) text += pieces[Math.floor(random() * pieces.length)] ?? '';
-  return text;
-}
-
-function mutated(data: string, random: () => number): string {
-  const at = Math.floor(random() * (data.length + 1));
-  const characters = '"\\{}[],: 0n\u0001x';
-  const character = characters[Math.floor(random() * characters.length)] ?? 'x';
-  const edit = Math.floor(random() * 3);
-  if (edit === 0) return data.slice(0, at) + character + data.slice(at);
-  if (edit === 1) return data.slice(0, at) + data.slice(at + 1);
-  return data.slice(0, at) + character + data.slice(at + 1);
-}
+const textPieces = ['a', ' ', '"', '\\', '/', '{', '}', '[', ']', ',', ':', '\n', '\u0000', 'é', '😀', '\ud800', '\u2028', '"delta":"', '\\u0041'];
 
 describe('scanResponsesTextDelta', () => {
   it('reads the text deltas of the recorded streams as JSON.parse does', () => {
@@ -104,13 +89,13 @@ describe('scanResponsesTextDelta', () => {
   it('never reads an event differently from JSON.parse: recorded, adversarial, generated and mutated events', () => {
     const random = seededRandom(56);
     const generated = Array.from({ length: 1500 }, () => {
-      const fields: Record<string, unknown> = { delta: randomText(random) };
-      if (random() < 0.5) fields['obfuscation'] = randomText(random);
-      if (random() < 0.3) fields['item_id'] = randomText(random);
+      const fields: Record<string, unknown> = { delta: randomText(random, textPieces) };
+      if (random() < 0.5) fields['obfuscation'] = randomText(random, textPieces);
+      if (random() < 0.3) fields['item_id'] = randomText(random, textPieces);
       return event(fields);
     });
     let accepted = 0;
-    for (const data of [...recorded, ...adversarial, ...generated].flatMap((data) => [data, mutated(data, random), mutated(mutated(data, random), random)])) {
+    for (const data of [...recorded, ...adversarial, ...generated].flatMap((data) => [data, mutatedJson(data, random), mutatedJson(mutatedJson(data, random), random)])) {
       if (expectSound(data) !== undefined) accepted++;
     }
     expect(accepted).toBeGreaterThan(1000);
