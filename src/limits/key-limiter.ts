@@ -1,7 +1,7 @@
 import { GatewayError } from '../errors/gateway-error.js';
 import type { StateBackend } from '../state/types.js';
 import type { NetworkCounters } from './counters.js';
-import { isRefusal, type ProviderLimiter, type ProviderLimitRefusal, type TokenReservation } from './provider-limiter.js';
+import { allGivenBack, isRefusal, type ProviderLimiter, type ProviderLimitRefusal, type TokenReservation } from './provider-limiter.js';
 import { rateLimitedError } from './rate-limited-error.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { stateUnavailable, type StateGuard } from './state-guard.js';
@@ -66,7 +66,9 @@ export function budgetPeriods(now: number): { day: string; dayEndsInMs: number; 
  *    increment is atomic (Redis INCRBY across replicas), the admitted requests' estimates never
  *    sum above the budget: 50 concurrent requests against 10 requests' worth admit exactly 10.
  *    A refused request's increment is visible until its take-back, so a request racing it may be
- *    refused although it would have fit: refusing early, never admitting over.
+ *    refused although it would have fit: refusing early, never admitting over. The refusal is
+ *    thrown only once the take-back is done, so only a concurrent request can see it, never the
+ *    refused client's own retry.
  * 3. **Rate limit** (`rate_limit`): the provider budgets' per-minute buckets (ProviderLimiter),
  *    one request slot and the token estimate, under `key:<id>` instead of `provider:<name>`.
  *
@@ -132,21 +134,31 @@ export class KeyLimiter {
       }
       return { keyId, estimate: estimate ?? 0, rate, charges, holdsSlot };
     } catch (error) {
-      for (const charge of charges) this.adjust(charge, -(estimate ?? 0));
       if (holdsSlot) this.gate.release(keyId);
+      // The 429 waits for the take-back, so a client retrying at once finds its budget as it was.
+      await allGivenBack(...charges.map((charge) => this.adjust(charge, -(estimate ?? 0))));
       throw error;
     }
   }
 
   /**
    * Undoes a reservation whose request a later check refused before anything was sent (the
-   * provider's budget): slot, request slot, tokens and budget increments all go back, as if the
-   * request had never been admitted. Never throws.
+   * provider's budget, GW_NO_CREDENTIAL_AVAILABLE): slot, request slot, tokens and budget
+   * increments all go back, as if the request had never been admitted.
+   *
+   * Undefined when everything went back at once (the memory backend: the concurrency slot is this
+   * process's, its buckets and counters change in the call). On a shared backend a promise that
+   * resolves once the give-back reached it, or failed (it never rejects; the guard bounds the
+   * wait), so the refusal can be answered only then: see ProviderLimiter.cancel.
    */
-  cancel(reservation: KeyReservation): void {
+  cancel(reservation: KeyReservation): Promise<void> | undefined {
     if (reservation.holdsSlot) this.gate.release(reservation.keyId);
-    if (reservation.rate !== undefined) this.options.buckets.cancel(reservation.rate);
-    for (const charge of reservation.charges) this.adjust(charge, -reservation.estimate);
+    const rate = reservation.rate === undefined ? undefined : this.options.buckets.cancel(reservation.rate);
+    if (reservation.charges.length === 0) return rate;
+    const charges = reservation.charges.map((charge) => this.adjust(charge, -reservation.estimate));
+    // The memory backend's counters changed in the call (its increment answers with a resolved promise).
+    if (this.options.state.syncBuckets !== undefined) return rate;
+    return allGivenBack(rate, ...charges);
   }
 
   /** Adds the estimate to each period's counter; all or nothing (a refusal takes back what was added). */
@@ -162,8 +174,9 @@ export class KeyLimiter {
       const total = await this.increment(period.counter, estimate, period.windowMs);
       if (total === stateUnavailable || total > period.budget) {
         if (total !== stateUnavailable) charged.push(period);
-        for (const charge of charged) this.adjust(charge, -estimate);
         this.options.counters.keyRateLimited += 1;
+        // The refusal waits for the take-back: a client retrying at once finds its budget as it was.
+        await allGivenBack(...charged.map((charge) => this.adjust(charge, -estimate)));
         if (total === stateUnavailable) {
           throw rateLimitedError({ limit: period.budget, remaining: 0, retryAfterMs: 1_000, resetMs: 1_000 }, `The budget state of API key '${keyId}' is unavailable; retry later.`);
         }
@@ -182,9 +195,14 @@ export class KeyLimiter {
     return guard === undefined ? state.increment(counter, amount, windowMs) : guard.run(() => state.increment(counter, amount, windowMs));
   }
 
-  private adjust(charge: BudgetCharge, delta: number): void {
-    if (delta === 0) return;
-    this.increment(charge.counter, delta, charge.windowMs).catch(() => undefined);
+  /**
+   * Adds `delta` to a budget counter: a promise that settles once the backend answered (the memory
+   * backend changes the counter in the call), never rejects (a failure leaves the counter as it
+   * was); undefined when there is nothing to add.
+   */
+  private adjust(charge: BudgetCharge, delta: number): Promise<unknown> | undefined {
+    if (delta === 0) return undefined;
+    return this.increment(charge.counter, delta, charge.windowMs).catch(() => undefined);
   }
 
   /**
@@ -196,7 +214,7 @@ export class KeyLimiter {
     if (reservation.holdsSlot) this.gate.release(reservation.keyId);
     if (reservation.rate !== undefined) this.options.buckets.settle(reservation.rate, usedTokens);
     if (usedTokens === undefined) return;
-    for (const charge of reservation.charges) this.adjust(charge, usedTokens - reservation.estimate);
+    for (const charge of reservation.charges) void this.adjust(charge, usedTokens - reservation.estimate);
   }
 
   /** Tokens counted against the key's budget in the current day and month (`keys list`, the management API). */

@@ -155,29 +155,50 @@ export class ProviderLimiter {
     if (shape === undefined || usedTokens === undefined) return;
     const delta = reservation.reservedTokens - usedTokens;
     if (delta === 0) return;
-    this.giveBack(reservation.tokensKey ?? `${reservation.subject}:tokens`, shape, delta);
+    void this.giveBack(reservation.tokensKey ?? `${reservation.subject}:tokens`, shape, delta);
   }
 
-  /** Adds `amount` tokens back to a bucket (negative: charges it); at once on the memory backend. Never throws. */
-  private giveBack(key: string, shape: BucketShape, amount: number): void {
+  /**
+   * Adds `amount` tokens back to a bucket (negative: charges it). Undefined when done at once (the
+   * memory backend); else a promise that settles once the backend answered, failed or timed out
+   * (the guard's deadline): it never rejects, a failure only leaves the tokens charged.
+   */
+  private giveBack(key: string, shape: BucketShape, amount: number): Promise<unknown> | undefined {
     const { state, guard } = this.options;
     if (guard === undefined && state.syncBuckets !== undefined) {
       state.syncBuckets.adjustTokens(key, shape, amount);
-      return;
+      return undefined;
     }
     const adjusting = guard === undefined ? state.adjustTokens(key, shape, amount) : guard.run(() => state.adjustTokens(key, shape, amount));
-    adjusting.catch(() => undefined);
+    return adjusting.catch(() => undefined);
   }
 
   /**
    * Undoes a reservation whose request was refused by a later check before anything was sent (the
    * provider's budget after the key's rate limit): the request slot and the reserved tokens go
-   * back, so a refused request does not count against the minute. Never throws.
+   * back, so a refused request does not count against the minute.
+   *
+   * Undefined when everything went back at once (the memory backend). On a shared backend, a
+   * promise that resolves once the give-back reached it (or failed: it never rejects, and the
+   * guard bounds its wait): the caller answers the refusal only then, or a client retrying at once
+   * (on this replica or another) could find the slot it was refused still taken.
    */
-  cancel(reservation: TokenReservation): void {
-    if (reservation.requests !== undefined) this.giveBack(`${reservation.subject}:requests`, reservation.requests, 1);
-    if (reservation.shape !== undefined && reservation.reservedTokens > 0) this.giveBack(reservation.tokensKey ?? `${reservation.subject}:tokens`, reservation.shape, reservation.reservedTokens);
+  cancel(reservation: TokenReservation): Promise<void> | undefined {
+    const requests = reservation.requests === undefined ? undefined : this.giveBack(`${reservation.subject}:requests`, reservation.requests, 1);
+    const tokens =
+      reservation.shape !== undefined && reservation.reservedTokens > 0 ? this.giveBack(reservation.tokensKey ?? `${reservation.subject}:tokens`, reservation.shape, reservation.reservedTokens) : undefined;
+    return allGivenBack(requests, tokens);
   }
+}
+
+/**
+ * One promise for the give-backs still under way (each of which never rejects), or undefined when
+ * none is: the memory backend's refusal stays synchronous.
+ */
+export function allGivenBack(...givingBack: (Promise<unknown> | undefined)[]): Promise<void> | undefined {
+  const pending = givingBack.filter((giving): giving is Promise<unknown> => giving !== undefined);
+  if (pending.length === 0) return undefined;
+  return Promise.all(pending).then(() => undefined);
 }
 
 export function isRefusal(result: TokenReservation | ProviderLimitRefusal): result is ProviderLimitRefusal {

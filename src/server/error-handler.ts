@@ -77,19 +77,33 @@ export function installErrorHandler(app: FastifyInstance): void {
       return;
     }
     const gatewayError = toGatewayError(error);
-    // Nothing reached an upstream (failover found no credential to try): the request gives back
-    // what it took of its key's and its provider's limits, like a refused one.
-    if (gatewayError.code === 'GW_NO_CREDENTIAL_AVAILABLE') releaseUnsentRequest(reply);
+    if (gatewayError.code === 'GW_NO_CREDENTIAL_AVAILABLE') {
+      // Nothing reached an upstream (failover found no credential to try): the request gives back
+      // what it took of its key's and its provider's limits, like a refused one, and is answered
+      // once that reached the state backend (Redis), so a client retrying at once finds it back.
+      // The give-back never rejects and the state guard bounds its wait.
+      const releasing = releaseUnsentRequest(reply);
+      if (releasing !== undefined) {
+        return releasing.then(() => {
+          answerError(request, reply, gatewayError);
+        });
+      }
+    }
     if (gatewayError.code === 'GW_INTERNAL') {
       // Unexpected: log the cause for the operator (the sink redacts), tell the client nothing more.
       request.log.error({ err: error }, 'unhandled error');
     }
-    if (reply.sent || reply.raw.headersSent) {
-      reply.raw.destroy();
-      return;
-    }
-    return sendGatewayError(request, reply, gatewayError);
+    return answerError(request, reply, gatewayError);
   });
+}
+
+/** The error's answer, or the connection cut when part of an answer already left. */
+function answerError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): FastifyReply | undefined {
+  if (reply.sent || reply.raw.headersSent) {
+    reply.raw.destroy();
+    return undefined;
+  }
+  return sendGatewayError(request, reply, error);
 }
 
 /**

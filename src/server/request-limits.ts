@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyLimiter, KeyReservation } from '../limits/key-limiter.js';
-import { estimateTokens, isRefusal, type ProviderLimiter, type ReserveResult } from '../limits/provider-limiter.js';
+import { allGivenBack, estimateTokens, isRefusal, type ProviderLimiter, type ReserveResult } from '../limits/provider-limiter.js';
 import { rateLimitedError } from '../limits/rate-limited-error.js';
 import type { ProviderRuntime } from './runtime.js';
 import { offResponseClose, onResponseClose, type CloseTask } from './response-close.js';
@@ -66,7 +66,10 @@ function admit(
   return admitProvider(providerLimiter, request, reply, provider, estimate);
 }
 
-/** The provider's budget, after the key's reservation; its refusal undoes the key's reservation. */
+/**
+ * The provider's budget, after the key's reservation; its refusal undoes the key's reservation,
+ * and is thrown only once that is done (refuseAfterGivingBack). The admitted path adds nothing.
+ */
 function admitProvider(
   providerLimiter: ProviderLimiter | undefined,
   request: FastifyRequest,
@@ -79,11 +82,22 @@ function admitProvider(
   try {
     reserving = reserveProviderBudget(providerLimiter, provider, request, reply, estimate);
   } catch (error) {
-    cancelKeyReservation(reply);
-    throw error;
+    return refuseAfterGivingBack(cancelKeyReservation(reply), error);
   }
-  return reserving?.catch((error: unknown) => {
-    cancelKeyReservation(reply);
+  return reserving?.catch((error: unknown) => refuseAfterGivingBack(cancelKeyReservation(reply), error));
+}
+
+/**
+ * Throws `error` once `givingBack` (a cancel still reaching a shared backend) is done: at once when
+ * nothing is under way (the memory backend), else from the promise. Answering a refusal before
+ * its give-back reached Redis would let a client retrying at once (here or on another replica)
+ * find the slot, tokens or budget it was refused still taken, and be refused wrongly. The
+ * give-back never rejects and its wait is bounded by the state guard's deadline (500 ms), so a
+ * Redis outage delays the refusal at most that long and never hangs the client.
+ */
+function refuseAfterGivingBack(givingBack: Promise<void> | undefined, error: unknown): Promise<never> {
+  if (givingBack === undefined) throw error;
+  return givingBack.then(() => {
     throw error;
   });
 }
@@ -157,15 +171,20 @@ function holdKeyReservation(limiter: KeyLimiter, request: FastifyRequest, reply:
  * provider cooling down, excluded or absent), as for a refused request: a client retrying into a
  * provider that cannot serve it does not spend its minute, its concurrency slot or its budgets, nor
  * the provider's budget. Nothing happens for a request that holds no reservation.
+ *
+ * Undefined when all went back at once (no reservation, or the memory backend); else a promise
+ * (never rejecting, bounded by the state guard's deadline) that the caller awaits before it
+ * answers, for the reason refuseAfterGivingBack gives.
  */
-export function releaseUnsentRequest(reply: FastifyReply): void {
-  cancelReservation(reply, pendingKeySettlement, settleKeyOnClose);
-  cancelReservation(reply, pendingProviderSettlement, settleProviderOnClose);
+export function releaseUnsentRequest(reply: FastifyReply): Promise<void> | undefined {
+  const key = cancelReservation(reply, pendingKeySettlement, settleKeyOnClose);
+  const provider = cancelReservation(reply, pendingProviderSettlement, settleProviderOnClose);
+  return allGivenBack(key, provider);
 }
 
 /** Undoes the key's reservation of a request refused before it was sent (see admitRequest). */
-function cancelKeyReservation(reply: FastifyReply): void {
-  cancelReservation(reply, pendingKeySettlement, settleKeyOnClose);
+function cancelKeyReservation(reply: FastifyReply): Promise<void> | undefined {
+  return cancelReservation(reply, pendingKeySettlement, settleKeyOnClose);
 }
 
 /**
@@ -173,7 +192,7 @@ function cancelKeyReservation(reply: FastifyReply): void {
  * closes and it is settled with the usage, or until it is cancelled before anything was sent.
  */
 interface PendingReservation<Reservation> {
-  limiter: { settle(reservation: Reservation, usedTokens: number | undefined): void; cancel(reservation: Reservation): void };
+  limiter: { settle(reservation: Reservation, usedTokens: number | undefined): void; cancel(reservation: Reservation): Promise<void> | undefined };
   reservation: Reservation;
   request: FastifyRequest;
 }
@@ -209,11 +228,12 @@ function settleReservation(response: ServerResponse, slot: symbol): void {
   pending?.limiter.settle(pending.reservation, usedTokensOf(response, pending.request));
 }
 
-function cancelReservation(reply: FastifyReply, slot: symbol, settleTask: CloseTask): void {
+/** Undefined when nothing was held or all went back at once; else the give-back under way (see KeyLimiter.cancel). */
+function cancelReservation(reply: FastifyReply, slot: symbol, settleTask: CloseTask): Promise<void> | undefined {
   const pending = takeReservation(reply.raw, slot);
-  if (pending === undefined) return;
+  if (pending === undefined) return undefined;
   offResponseClose(reply.raw, settleTask);
-  pending.limiter.cancel(pending.reservation);
+  return pending.limiter.cancel(pending.reservation);
 }
 
 /**

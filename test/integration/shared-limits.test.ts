@@ -3,6 +3,7 @@ import { redisServerAvailable, startRedisServer, type RedisServerHandle } from '
 import { startOpenAIStub, type StubUpstream } from '../fixtures/stub-upstreams/index.js';
 import { generateTestClientKey, sha256Hex, startTestGateway, type TestGateway, type TestProviderConfig } from '../helpers/gateway.js';
 import { post, type JsonResponse } from '../helpers/http.js';
+import { startSlowLink, type SlowLink } from '../helpers/slow-link.js';
 
 /**
  * `state.backend: redis`: two gateways on one real redis-server share the per-IP buckets, the
@@ -17,6 +18,7 @@ const codeOf = (response: JsonResponse) => (response.json as { error?: { code?: 
 describe.skipIf(!hasRedis)('shared limits on one Redis (real redis-server, two gateways)', () => {
   let redis: RedisServerHandle;
   let stub: StubUpstream;
+  let link: SlowLink | undefined;
   const started: TestGateway[] = [];
 
   beforeAll(async () => {
@@ -27,24 +29,33 @@ describe.skipIf(!hasRedis)('shared limits on one Redis (real redis-server, two g
   });
   afterEach(async () => {
     await Promise.all(started.splice(0).map((gateway) => gateway.stop()));
+    await link?.close();
+    link = undefined;
     await redis?.stop();
     stub.reset();
   });
 
-  async function twoGateways(provider: Partial<TestProviderConfig>, server: Record<string, unknown> = {}, auth: Record<string, unknown> = {}): Promise<[TestGateway, TestGateway]> {
+  /** `slowFirst`: the first gateway reaches Redis through a SlowLink (`link`, no delay until a test sets one). */
+  async function twoGateways(
+    provider: Partial<TestProviderConfig>,
+    server: Record<string, unknown> = {},
+    auth: Record<string, unknown> = {},
+    { slowFirst = false }: { slowFirst?: boolean } = {},
+  ): Promise<[TestGateway, TestGateway]> {
     redis = await startRedisServer();
-    const make = async () => {
+    if (slowFirst) link = await startSlowLink(Number(new URL(redis.url).port));
+    const make = async (url: string) => {
       const gateway = await startTestGateway({
         providers: {
           oai: { type: 'openai', base_url: stub.baseUrl, api_keys: ['test-upstream-key-0001'], models: [{ name: 'gpt-test' }], ...provider },
           free: { type: 'openai', base_url: stub.baseUrl, api_keys: ['test-upstream-key-0002'], models: [{ name: 'gpt-free' }] },
         },
-        extra: { state: { backend: 'redis', url: redis.url }, server, auth },
+        extra: { state: { backend: 'redis', url }, server, auth },
       });
       started.push(gateway);
       return gateway;
     };
-    return [await make(), await make()];
+    return [await make(link?.url ?? redis.url), await make(redis.url)];
   }
 
   const chat = (gateway: TestGateway, model = 'gpt-test') =>
@@ -71,6 +82,51 @@ describe.skipIf(!hasRedis)('shared limits on one Redis (real redis-server, two g
     }
     // Without the give-back, the first refusal would have taken the key's second slot.
     expect((await limitedChat(second, 'gpt-free')).status).toBe(200);
+  });
+
+  // The refusals below come from a gateway whose commands reach Redis 200 ms late (a slow link; its
+  // answers come back at once). A give-back fired without waiting would land 200 ms after the
+  // refusal; the client's retry on the other gateway reaches Redis long before that. Answering only
+  // once the give-back is in Redis, the gateway makes the retry's outcome independent of timing.
+  const slowLinkMs = 200;
+  const keyChat = (gateway: TestGateway, key: string, model: string) =>
+    post(gateway.url + chatPath, { model, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] }, { authorization: `Bearer ${key}` });
+
+  it('a refusal by the provider\'s budget is answered only once the key\'s request slot and budget are back in Redis: a retry at once on the other gateway is served', async () => {
+    const [limitedKey, otherKey] = [generateTestClientKey(), generateTestClientKey()];
+    // One request a minute and a day's budget of one request's estimate (about 10 + 100 tokens).
+    const limits = { rate_limit: { requests_per_minute: 1 }, budgets: { tokens_per_day: 150 } };
+    const [slow, direct] = await twoGateways(
+      { rate_limit: { requests_per_minute: 1 } },
+      {},
+      { api_keys: [{ id: 'other', key_sha256: sha256Hex(otherKey) }, { id: 'limited', key_sha256: sha256Hex(limitedKey), ...limits }] },
+      { slowFirst: true },
+    );
+    expect((await keyChat(direct, otherKey, 'gpt-test')).status).toBe(200); // the provider's one request of the minute, by another key
+    link!.delayMs = slowLinkMs;
+    const refused = await keyChat(slow, limitedKey, 'gpt-test');
+    expect(codeOf(refused)).toBe('GW_RATE_LIMITED');
+    expect(refused.text).toContain("Provider 'oai'");
+    const retried = await keyChat(direct, limitedKey, 'gpt-free');
+    expect(retried.status, retried.text).toBe(200);
+  });
+
+  it('a 503 GW_NO_CREDENTIAL_AVAILABLE is answered only once the key\'s request slot is back in Redis: a retry at once on the other gateway is served', async () => {
+    const [limitedKey, otherKey] = [generateTestClientKey(), generateTestClientKey()];
+    const [slow, direct] = await twoGateways(
+      {},
+      {},
+      { api_keys: [{ id: 'other', key_sha256: sha256Hex(otherKey) }, { id: 'limited', key_sha256: sha256Hex(limitedKey), rate_limit: { requests_per_minute: 1 } }] },
+      { slowFirst: true },
+    );
+    // The slow gateway's only credential of 'oai' cools down for a minute.
+    stub.failNext({ status: 429, headers: { 'retry-after': '60' } }, { whenKey: 'test-upstream-key-0001' });
+    expect(codeOf(await keyChat(slow, otherKey, 'gpt-test'))).toBe('GW_UPSTREAM_RATE_LIMITED');
+    link!.delayMs = slowLinkMs;
+    const unsent = await keyChat(slow, limitedKey, 'gpt-test');
+    expect(codeOf(unsent), unsent.text).toBe('GW_NO_CREDENTIAL_AVAILABLE');
+    const retried = await keyChat(direct, limitedKey, 'gpt-free');
+    expect(retried.status, retried.text).toBe(200);
   });
 
   it('the per-IP bucket is one bucket across both gateways', async () => {
