@@ -24,7 +24,7 @@ import { elapsedMs, type ExchangeObservers } from './exchange.js';
 import { relayStream } from './stream-relay.js';
 import type { ProviderLimiter } from '../limits/provider-limiter.js';
 import type { KeyLimiter } from '../limits/key-limiter.js';
-import { admitRequest } from './request-limits.js';
+import { admitRequest, refuseUnsentRequest } from './request-limits.js';
 import { onResponseClose } from './response-close.js';
 
 /** A non-streamed upstream answer is read at most this far (32 MiB) before it is called bad. */
@@ -340,7 +340,14 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
     exchange.route = { provider: provider.name, upstreamModel, bridge: bridge.name };
     observers?.notify('routed', exchange);
   }
-  const bridgeBody = bridge.upstreamBody(context, rawBodyOf(request), { defaultMaxTokens: runtime.loaded.config.upstream.default_max_tokens });
+  let bridgeBody: string | Buffer;
+  try {
+    bridgeBody = bridge.upstreamBody(context, rawBodyOf(request), { defaultMaxTokens: runtime.loaded.config.upstream.default_max_tokens });
+  } catch (error) {
+    // Content the bridge cannot carry (400), found after the limits admitted the request: nothing
+    // was sent, so what it reserved goes back, and the 400 leaves once that is done (Redis).
+    return refuseUnsentRequest(reply, error);
+  }
   // Gemini's Code Assist wraps the wire format in an envelope: in around the bridge's body, out before the bridge reads.
   const envelope = provider.adapter.envelopeFor?.({ baseUrl: provider.baseUrl, model: upstreamModel, provider: provider.config });
   const upstreamBody = envelope === undefined ? bridgeBody : envelope.wrapRequest(bridgeBody);

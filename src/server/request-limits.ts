@@ -182,6 +182,16 @@ export function releaseUnsentRequest(reply: FastifyReply): Promise<void> | undef
   return allGivenBack(key, provider);
 }
 
+/**
+ * Rethrows `error`, a refusal found after the request was admitted but before anything was sent
+ * upstream (content its bridge cannot carry), once what the request reserved went back
+ * (releaseUnsentRequest): synchronously when that was immediate, else from the promise. A refused
+ * request does not count against its key or its provider.
+ */
+export function refuseUnsentRequest(reply: FastifyReply, error: unknown): Promise<never> {
+  return refuseAfterGivingBack(releaseUnsentRequest(reply), error);
+}
+
 /** Undoes the key's reservation of a request refused before it was sent (see admitRequest). */
 function cancelKeyReservation(reply: FastifyReply): Promise<void> | undefined {
   return cancelReservation(reply, pendingKeySettlement, settleKeyOnClose);

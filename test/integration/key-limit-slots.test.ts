@@ -16,7 +16,7 @@ import { post, type JsonResponse } from '../helpers/http.js';
  * - a request refused (its key's budget spent, or its provider's budget) takes no per-minute slot:
  *   once the budget is raised by a hot reload of the key file, the key has its whole minute;
  * - nor does a request answered 503 GW_NO_CREDENTIAL_AVAILABLE (nothing was sent upstream), of the
- *   key's minute or of its provider's.
+ *   key's minute or of its provider's, nor one whose content its bridge refuses (400, nothing sent).
  * The gateway's clock is frozen, so the per-minute buckets do not refill while the test runs: every
  * count below is exact on a slow machine.
  */
@@ -54,6 +54,8 @@ beforeAll(async () => {
   keys['spent'] = createClientKey(loaded, 'spent', { rate_limit: { requests_per_minute: 3 }, budgets: { tokens_per_day: 1 } }).key;
   keys['provider-refused'] = createClientKey(loaded, 'provider-refused', { rate_limit: { requests_per_minute: 2 } }).key;
   keys['unsent'] = createClientKey(loaded, 'unsent', { rate_limit: { requests_per_minute: 2 }, max_concurrency: 1, budgets: { tokens_per_day: budgetEstimate * 2 } }).key;
+  keys['uncountable'] = createClientKey(loaded, 'uncountable', { rate_limit: { requests_per_minute: 1 } }).key;
+  keys['untranslatable'] = createClientKey(loaded, 'untranslatable', { rate_limit: { requests_per_minute: 2 }, max_concurrency: 1, budgets: { tokens_per_day: budgetEstimate * 2 } }).key;
   expect(applyReload(testGateway.gateway, loaded)).toBe(true);
 });
 afterAll(async () => {
@@ -148,5 +150,29 @@ describe('a refused request takes no per-minute slot of its key', () => {
     // The key's whole minute and budget (two chats' estimates) are still there; the third is its limit.
     for (let index = 0; index < 2; index += 1) expect((await chat(key)).status).toBe(200);
     expect(await chat(key).then((answer) => answer.text)).toContain("API key 'unsent'");
+  });
+
+  it('refused by its bridge after the limits admitted it (400, nothing sent): the key loses no request, slot or budget', async () => {
+    const key = keys['untranslatable']!;
+    // An Anthropic server tool has no OpenAI counterpart: the anthropic → openai bridge refuses it.
+    const serverTool = { ...budgetBody, tools: [{ type: 'web_search_20250305', name: 'web_search' }] };
+    for (let index = 0; index < 4; index += 1) {
+      const answer = await post(`${testGateway.url}/v1/messages`, serverTool, { 'x-api-key': key, 'anthropic-version': '2023-06-01' });
+      expect(answer.status, `request ${index + 1}: ${answer.text}`).toBe(400);
+    }
+    for (let index = 0; index < 2; index += 1) expect((await chat(key)).status).toBe(200);
+    expect(await chat(key).then((answer) => answer.text)).toContain("API key 'untranslatable'");
+  });
+
+  it('a Gemini count its translation refuses after the limits admitted it (400): the key keeps its one request of the minute', async () => {
+    const key = keys['uncountable']!;
+    // A functionResponse that answers no earlier functionCall: the Gemini → Anthropic translation refuses it.
+    const orphan = { contents: [{ role: 'user', parts: [{ functionResponse: { name: 'lookup', response: { result: 'x' } } }] }] };
+    for (let index = 0; index < 3; index += 1) {
+      const answer = await post(`${testGateway.url}/v1beta/models/claude-test:countTokens`, orphan, { 'x-goog-api-key': key });
+      expect(answer.status, `request ${index + 1}: ${answer.text}`).toBe(400);
+    }
+    expect((await geminiCount(key)).status).toBe(200);
+    expect((await geminiCount(key)).status).toBe(429);
   });
 });

@@ -129,6 +129,19 @@ describe.skipIf(!hasRedis)('shared limits on one Redis (real redis-server, two g
     expect(retried.status, retried.text).toBe(200);
   });
 
+  it('content its bridge cannot carry (a 400 after the limits admitted the request) is answered only once the key\'s request slot is back in Redis', async () => {
+    const limitedKey = generateTestClientKey();
+    const [slow, direct] = await twoGateways({}, {}, { api_keys: [{ id: 'limited', key_sha256: sha256Hex(limitedKey), rate_limit: { requests_per_minute: 1 } }] }, { slowFirst: true });
+    link!.delayMs = slowLinkMs;
+    // An Anthropic server tool has no OpenAI counterpart: the anthropic → openai bridge refuses it.
+    const body = { model: 'gpt-test', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }], tools: [{ type: 'web_search_20250305', name: 'web_search' }] };
+    const refused = await post(slow.url + '/v1/messages', body, { 'x-api-key': limitedKey, 'anthropic-version': '2023-06-01' });
+    expect(refused.status, refused.text).toBe(400);
+    expect(refused.text).toContain('web_search');
+    const retried = await keyChat(direct, limitedKey, 'gpt-free');
+    expect(retried.status, retried.text).toBe(200);
+  });
+
   it('the per-IP bucket is one bucket across both gateways', async () => {
     const [first, second] = await twoGateways({}, { security: { rate_limit: { enabled: true, requests_per_second: 1, burst: 10 } } });
     const startedAt = Date.now();

@@ -4,7 +4,7 @@ import type { GeminiCountTokensResponse, GeminiModelList } from '../../formats/g
 import { estimateAnthropicInputTokens } from '../../translate/anthropic-to-openai/estimate-tokens.js';
 import { translateGeminiRequestToAnthropic } from '../../translate/gemini-to-anthropic/request.js';
 import { resolveProvider, runChat, type ChatPipelineDependencies } from '../chat-pipeline.js';
-import { admitRequest } from '../request-limits.js';
+import { admitRequest, refuseUnsentRequest } from '../request-limits.js';
 import type { ClientRequestInput } from './client-route.js';
 import { modelsFor } from './model-list.js';
 
@@ -50,9 +50,14 @@ export async function countGeminiTokens(
   if (admitting !== undefined) await admitting;
   const { generationConfig: _generationConfig, ...generateRequest }: GeminiGenerateContentRequest = input.body.generateContentRequest ?? { contents: input.body.contents ?? [] };
   const hasContent = generateRequest.contents.some((content) => content.parts.length > 0);
-  const totalTokens = hasContent
-    ? estimateAnthropicInputTokens(translateGeminiRequestToAnthropic(generateRequest, { upstreamModel, defaultMaxTokens: 1, stream: false }))
-    : 0;
+  let totalTokens = 0;
+  try {
+    if (hasContent) totalTokens = estimateAnthropicInputTokens(translateGeminiRequestToAnthropic(generateRequest, { upstreamModel, defaultMaxTokens: 1, stream: false }));
+  } catch (error) {
+    // A part the translation cannot carry (400), found after the key's limits admitted the count:
+    // its slot and request go back before the 400 leaves (request-limits.ts).
+    return refuseUnsentRequest(reply, error);
+  }
   const answer: GeminiCountTokensResponse = { totalTokens };
   return reply.header('x-token-count-estimated', 'true').send(answer);
 }
