@@ -2,7 +2,7 @@
 /**
  * The benchmark (issue 3). `npm run bench` builds the proxy, then runs this file:
  *
- *   node bench/run.mjs [--quick] [--scenario NAME]... [--rounds N] [--duration SECONDS]
+ *   node bench/run.mjs [--quick] [--scenario NAME]... [--rounds N] [--duration SECONDS] [--warmup SECONDS]
  *                      [--no-proxy] [--no-layers] [--no-tls] [--also LABEL=path/to/cli/main.js]...
  *                      [--with-layers LABEL=layer,layer]...
  *
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     scenario: { type: 'string', multiple: true },
     rounds: { type: 'string' },
     duration: { type: 'string' },
+    warmup: { type: 'string' },
     'no-proxy': { type: 'boolean', default: false },
     'no-layers': { type: 'boolean', default: false },
     'no-tls': { type: 'boolean', default: false },
@@ -57,11 +58,13 @@ function wrapped(text) {
 if (values.help) {
   process.stdout.write(`Usage: node bench/run.mjs [options]   (npm run bench builds first)
 
-  --quick              3 scenarios, 2 rounds x 2 s, no layer matrix (~1 min)
+  --quick              3 scenarios, 2 rounds x 2 s, no layer matrix (~1.5 min)
   --scenario NAME      only this scenario (repeatable, or comma-separated):
 ${wrapped([...throughputScenarios, ...streamScenarios].map((scenario) => scenario.name).join(', '))}
   --rounds N           measured rounds per target (default 3)
   --duration SECONDS   length of one round (default 3)
+  --warmup SECONDS     load before the first round, per target (default 3: V8 is still compiling
+                       the proxy's code after 1 s, which made every first round the highest)
   --no-proxy           baselines only (stub-direct and the undici floor)
   --no-layers          skip the one-layer-off variants
   --no-tls             skip the TLS variant
@@ -84,7 +87,15 @@ markdown table; docs/benchmarks.md explains the method.
 const quick = values.quick;
 const rounds = Number(values.rounds ?? (quick ? 2 : 3));
 const durationSeconds = Number(values.duration ?? (quick ? 2 : 3));
-const warmupSeconds = 1;
+// Three seconds: with one, the proxy's first round cost 1.3-1.7x its second (V8's compiler threads
+// still at work, and their CPU is the process's), the floor's 1.1-1.4x (docs/benchmarks.md).
+const warmupSeconds = Number(values.warmup ?? 3);
+for (const [option, value, least] of [['rounds', rounds, 1], ['duration', durationSeconds, 1], ['warmup', warmupSeconds, 0]]) {
+  if (!Number.isInteger(value) || value < least) {
+    process.stderr.write(`bench: --${option} must be a whole number of at least ${least}, got '${values[option]}'\n`);
+    process.exit(2);
+  }
+}
 const wanted = values.scenario?.flatMap((name) => name.split(',')) ?? undefined;
 const selected = (scenario) => (wanted ? wanted.includes(scenario.name) : scenario.named !== true && (!quick || scenario.quick));
 const hardLimitMs = 15 * 60_000; // a run that hangs is killed, never left behind
