@@ -7,6 +7,7 @@ import { canary } from './__fixtures__/audit-test-support.js';
 function exchange(overrides: Partial<AuditedExchange> = {}): AuditedExchange {
   return {
     requestId: '0b5e7a52-9a1f-4c2e-8d55-3f1e2a9b7c10',
+    requestIdFromClient: false,
     clientIp: '203.0.113.9',
     principal: { id: 'alice', source: 'client-key' },
     requestedModel: 'sonnet',
@@ -45,7 +46,7 @@ describe('per-request audit record', () => {
     const first = requestFields(exchange({ requestedModel: secret }), 'alice');
     expect(first).toContain(secret); // not a secret yet: nothing to mask
     registerSecrets([secret]);
-    const later = requestFields(exchange({ requestedModel: secret, requestId: `sk-${canary('id').replace(/-/g, '')}` }), 'alice');
+    const later = requestFields(exchange({ requestedModel: secret, requestId: `sk-${canary('id').replace(/-/g, '')}`, requestIdFromClient: true }), 'alice');
     expect(later).not.toContain(secret);
     expect(later).not.toMatch(/canary/);
     expect(parse(later)['request_id']).toBe('sk-***');

@@ -12,6 +12,8 @@ import type { AuditLog } from './audit-log.js';
 /** What the audit reads of the per-request record (server/exchange.ts `Exchange`). */
 export interface AuditedExchange {
   readonly requestId: string;
+  /** Sent by the client (redacted and escaped here), else a UUID the gateway generated. */
+  readonly requestIdFromClient: boolean;
   readonly clientIp: string | undefined;
   readonly principal: { readonly id: string; readonly source: string } | undefined;
   readonly requestedModel: string | undefined;
@@ -78,9 +80,6 @@ function count(value: number | undefined): string {
   return value === undefined ? 'null' : String(value);
 }
 
-/** The request ids the gateway generates (randomUUID): nothing else to redact in them. */
-const generatedRequestId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 let timestampSecond = -1;
 let timestampPrefix = '';
 
@@ -110,7 +109,7 @@ export function requestFields(exchange: AuditedExchange, userId: string): string
   const route = exchange.route;
   const failed = outcome === undefined || outcome.status >= 400 || outcome.errorCode !== undefined || outcome.clientAborted;
   const usage = exchange.usage;
-  const requestId = generatedRequestId.test(exchange.requestId) ? `"${exchange.requestId}"` : JSON.stringify(redactText(exchange.requestId));
+  const requestId = exchange.requestIdFromClient ? JSON.stringify(redactText(exchange.requestId)) : `"${exchange.requestId}"`;
   return (
     `"timestamp":"${isoTimestamp(exchange.endedAt ?? Date.now())}","event_type":"${route === undefined ? 'client-request' : 'provider-request'}"` +
     `,"result":"${failed ? 'failure' : 'success'}","user_id":${redactedJson(userId)},"ip":${text(exchange.clientIp)},"provider":${text(route?.provider)}` +

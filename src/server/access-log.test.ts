@@ -18,10 +18,14 @@ function capture(): { stream: Writable; lines: string[] } {
   return { stream, lines };
 }
 
-/** A finished record with the access log's fields; the keys mirror the request fields it replaced. */
-function exchange(fields: Partial<Record<'id' | 'url' | 'principalId' | 'routedProvider' | 'gatewayErrorCode', string>>): Exchange {
+/**
+ * A finished record with the access log's fields; the keys mirror the request fields it replaced.
+ * `id` is a client-sent request id, `generatedId` one the gateway made.
+ */
+function exchange(fields: Partial<Record<'id' | 'generatedId' | 'url' | 'principalId' | 'routedProvider' | 'gatewayErrorCode', string>>): Exchange {
   return {
-    requestId: fields.id ?? 'req-0001',
+    requestId: fields.generatedId ?? fields.id ?? 'req-0001',
+    requestIdFromClient: fields.generatedId === undefined,
     clientIp: '127.0.0.1',
     method: 'POST',
     url: fields.url ?? '/v1/chat/completions',
@@ -95,8 +99,15 @@ describe('createAccessLogObserver', () => {
   it('logs a generated (UUID) request id as it is', () => {
     registerSecrets(['test-upstream-key-0001']);
     const { stream, lines } = capture();
-    createAccessLogObserver(createLogger({ level: 'info', destination: stream })).end?.(exchange({ id: '0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0' }));
+    createAccessLogObserver(createLogger({ level: 'info', destination: stream })).end?.(exchange({ generatedId: '0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0' }));
     expect(JSON.parse(lines[0]!)).toMatchObject({ reqId: '0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0' });
+  });
+
+  it('redacts a client-sent request id even when it has the shape of a generated one', () => {
+    registerSecrets(['0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0']);
+    const { stream, lines } = capture();
+    createAccessLogObserver(createLogger({ level: 'info', destination: stream })).end?.(exchange({ id: '0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0' }));
+    expect(lines[0]).not.toContain('0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0');
   });
 
   it('escapes what would break the JSON line', () => {

@@ -56,9 +56,6 @@ class LoggedUrls {
   }
 }
 
-/** The request ids the gateway generates (randomUUID); a client-sent one is redacted and escaped. */
-const generatedRequestId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /**
  * The JSON form of names that repeat on every line (key ids, provider names, error codes: all from
  * the config or the catalog), escaped once each; bounded, a full cache is emptied.
@@ -113,9 +110,10 @@ export function createAccessLogObserver(logger: FastifyBaseLogger): ExchangeObse
       const outcome = exchange.outcome;
       // The record's end time is the line's time (pino's `time` is the moment of logging: the same tick).
       // The method is a token of Node's HTTP parser and the address one Node or isIP produced: neither
-      // holds a character JSON escapes. A request id the gateway generated is a UUID (the same).
+      // holds a character JSON escapes. A request id the gateway generated is a UUID (the same); one
+      // the client sent passes the redactor and is escaped.
       const requestId = exchange.requestId;
-      const requestIdJson = generatedRequestId.test(requestId) ? `"${requestId}"` : JSON.stringify(redactText(requestId));
+      const requestIdJson = exchange.requestIdFromClient ? JSON.stringify(redactText(requestId)) : `"${requestId}"`;
       let line = `{"level":${infoLevel},"time":${exchange.endedAt ?? Date.now()}${bindings},"reqId":${requestIdJson},"method":"${exchange.method}","url":${loggedUrls.of(exchange.url)},"status":${outcome?.status ?? 0},"ms":${exchange.durationMs ?? 0}`;
       if (exchange.clientIp !== undefined) line += `,"ip":"${exchange.clientIp}"`;
       if (exchange.principal !== undefined) line += `,"key_id":${namesJson.of(exchange.principal.id)}`;

@@ -66,6 +66,12 @@ export interface ExchangeAuthFailure {
 export interface Exchange {
   readonly requestId: string;
   /**
+   * The id is the client's `X-Request-Id` (create-app.ts keeps a sane one); otherwise the gateway
+   * generated it (a UUID: nothing in it to redact or escape). Known here, so that the subscribers
+   * that write the id need not test its shape on every request.
+   */
+  readonly requestIdFromClient: boolean;
+  /**
    * The client's address: the socket's peer, or from a trusted proxy the forwarding header's
    * client (net/client-ip.ts); IPv4 in dotted form even when it arrived as `::ffff:…`.
    */
@@ -142,6 +148,7 @@ export class ExchangeObservers {
     if (!this.active) return undefined;
     const exchange: Exchange = {
       requestId: request.id,
+      requestIdFromClient: request.headers['x-request-id'] === request.id,
       clientIp,
       method: request.method,
       url: request.url,

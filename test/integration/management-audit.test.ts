@@ -125,6 +125,17 @@ describe('what it returns', () => {
     expect(window.records).toHaveLength(1);
   });
 
+  it('masks a client-sent request id that carries a secret (a generated id is written as it is)', async () => {
+    // The upstream's key as the id: a sane token, so the gateway keeps it, and the record must not show it.
+    const chat = await post(`${gateway.url}/v1/chat/completions`, { model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] }, { authorization: `Bearer ${gateway.clientKey}`, 'x-request-id': 'test-upstream-key-0002' });
+    expect(chat.status).toBe(200);
+    expect(chat.headers.get('x-request-id')).toBe('test-upstream-key-0002');
+    await flush();
+    const records = pageOf(await audit('?event_type=provider-request')).records;
+    expect(records.length).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(records)).not.toContain('test-upstream-key-0002');
+  });
+
   it('each read is itself recorded as a management call', async () => {
     await audit('?limit=1');
     await flush();
