@@ -58,7 +58,6 @@ export interface ResponsesStreamWriter {
  */
 export function createResponsesStreamWriter(context: ResponsesAnswerContext): ResponsesStreamWriter {
   const state: ResponsesStreamWriterState = { model: context.model, sequenceNumber: 0, started: false, open: undefined, output: [], finished: false };
-  const event = (type: string, fields: Record<string, unknown>): ResponsesStreamEvent => ({ type, sequence_number: state.sequenceNumber++, ...fields });
   const snapshot = (status: 'in_progress' | 'completed' | 'incomplete', usage: ResponsesUsage | null, incompleteReason?: string) =>
     responsesObject(context, { model: state.model, status, output: status === 'in_progress' ? [] : state.output, usage, ...(incompleteReason === undefined ? {} : { incompleteReason }) });
 
@@ -68,36 +67,42 @@ export function createResponsesStreamWriter(context: ResponsesAnswerContext): Re
     // One object for both events (they carry the same response): the encoder writes it once
     // (stream-event-text.ts, createResponsesEventEncoder). Nothing mutates an event's objects.
     const response = snapshot('in_progress', null);
-    return [event('response.created', { response }), event('response.in_progress', { response })];
+    return [
+      { type: 'response.created', sequence_number: state.sequenceNumber++, response },
+      { type: 'response.in_progress', sequence_number: state.sequenceNumber++, response },
+    ];
   };
 
+  // The events are object literals in the order their keys are written: building each from a
+  // spread position object, spread again into the event, copied every event twice, and closing an
+  // item was the writer's largest cost in a --cpu-prof of a translated stream (about 6%).
   const closeItem = (): ResponsesStreamEvent[] => {
     const open = state.open;
     if (open === undefined) return [];
     state.open = undefined;
+    const { id, outputIndex } = open;
     if (open.kind === 'message') {
-      const item = messageOutput(open.id, open.text);
+      const item = messageOutput(id, open.text);
       state.output.push(item);
-      const position = { item_id: open.id, output_index: open.outputIndex, content_index: 0 };
       return [
-        event('response.output_text.done', { ...position, text: open.text, logprobs: [] }),
-        event('response.content_part.done', { ...position, part: item.content[0] }),
-        event('response.output_item.done', { output_index: open.outputIndex, item }),
+        { type: 'response.output_text.done', sequence_number: state.sequenceNumber++, item_id: id, output_index: outputIndex, content_index: 0, text: open.text, logprobs: [] },
+        { type: 'response.content_part.done', sequence_number: state.sequenceNumber++, item_id: id, output_index: outputIndex, content_index: 0, part: item.content[0] },
+        { type: 'response.output_item.done', sequence_number: state.sequenceNumber++, output_index: outputIndex, item },
       ];
     }
     // A call without arguments (a tool with no input) still carries a JSON object, as the API's do.
     const events: ResponsesStreamEvent[] = [];
     if (open.arguments === '') {
       open.arguments = '{}';
-      events.push(event('response.function_call_arguments.delta', { item_id: open.id, output_index: open.outputIndex, delta: '{}' }));
+      events.push({ type: 'response.function_call_arguments.delta', sequence_number: state.sequenceNumber++, item_id: id, output_index: outputIndex, delta: '{}' });
     }
     const item = functionCallOutput(open.callId, open.name, open.arguments);
     state.output.push(item);
-    return [
-      ...events,
-      event('response.function_call_arguments.done', { item_id: open.id, output_index: open.outputIndex, name: open.name, arguments: open.arguments }),
-      event('response.output_item.done', { output_index: open.outputIndex, item }),
-    ];
+    events.push(
+      { type: 'response.function_call_arguments.done', sequence_number: state.sequenceNumber++, item_id: id, output_index: outputIndex, name: open.name, arguments: open.arguments },
+      { type: 'response.output_item.done', sequence_number: state.sequenceNumber++, output_index: outputIndex, item },
+    );
+    return events;
   };
 
   const nextIndex = (): number => state.output.length;
@@ -116,13 +121,13 @@ export function createResponsesStreamWriter(context: ResponsesAnswerContext): Re
         const outputIndex = nextIndex();
         const id = messageItemId(context.responseId, outputIndex);
         state.open = { kind: 'message', id, outputIndex, text: '' };
-        const item = { ...messageOutput(id, '', 'in_progress'), content: [] };
-        events.push(event('response.output_item.added', { output_index: outputIndex, item }));
-        events.push(event('response.content_part.added', { item_id: id, output_index: outputIndex, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }));
+        const item: ResponsesOutputItem = { id, type: 'message', status: 'in_progress', role: 'assistant', content: [] };
+        events.push({ type: 'response.output_item.added', sequence_number: state.sequenceNumber++, output_index: outputIndex, item });
+        events.push({ type: 'response.content_part.added', sequence_number: state.sequenceNumber++, item_id: id, output_index: outputIndex, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
       }
       const open = state.open;
       open.text += delta;
-      // One per upstream chunk: written as a literal, not through event()'s spread of a second object.
+      // One per upstream chunk.
       events.push({ type: 'response.output_text.delta', sequence_number: state.sequenceNumber++, item_id: open.id, output_index: open.outputIndex, content_index: 0, delta, logprobs: [] });
       return events;
     },
@@ -131,14 +136,14 @@ export function createResponsesStreamWriter(context: ResponsesAnswerContext): Re
       const outputIndex = nextIndex();
       const id = functionCallItemId(callId);
       state.open = { kind: 'function_call', id, outputIndex, callId, name, arguments: '' };
-      events.push(event('response.output_item.added', { output_index: outputIndex, item: functionCallOutput(callId, name, '', 'in_progress') }));
+      events.push({ type: 'response.output_item.added', sequence_number: state.sequenceNumber++, output_index: outputIndex, item: functionCallOutput(callId, name, '', 'in_progress') });
       return events;
     },
     functionCallArguments(delta) {
       const open = state.open;
       if (open?.kind !== 'function_call' || delta === '') return [];
       open.arguments += delta;
-      return [event('response.function_call_arguments.delta', { item_id: open.id, output_index: open.outputIndex, delta })];
+      return [{ type: 'response.function_call_arguments.delta', sequence_number: state.sequenceNumber++, item_id: open.id, output_index: open.outputIndex, delta }];
     },
     closeItem,
     finish(usage, incompleteReason) {
@@ -146,7 +151,7 @@ export function createResponsesStreamWriter(context: ResponsesAnswerContext): Re
       const events = [...start(), ...closeItem()];
       state.finished = true;
       const status = incompleteReason === undefined ? 'completed' : 'incomplete';
-      events.push(event(`response.${status}`, { response: snapshot(status, usage, incompleteReason) }));
+      events.push({ type: `response.${status}`, sequence_number: state.sequenceNumber++, response: snapshot(status, usage, incompleteReason) });
       return events;
     },
     fail(code, message) {
@@ -154,7 +159,7 @@ export function createResponsesStreamWriter(context: ResponsesAnswerContext): Re
       const events = start();
       state.finished = true;
       state.open = undefined;
-      events.push(event('response.failed', { response: responsesObject(context, { model: state.model, status: 'failed', output: state.output, usage: null, error: { code, message } }) }));
+      events.push({ type: 'response.failed', sequence_number: state.sequenceNumber++, response: responsesObject(context, { model: state.model, status: 'failed', output: state.output, usage: null, error: { code, message } }) });
       return events;
     },
   };
