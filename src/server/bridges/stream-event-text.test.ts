@@ -200,6 +200,25 @@ describe('geminiChunkText', () => {
     { candidates: [{ content: { role: 'model', parts: [{ text: 'a' }, { text: 'b' }] }, index: 0 }], modelVersion: 'm' },
     { candidates: [{ content: { role: 'model', parts: [{ text: 'a', thought: true }] }, index: 0 }], modelVersion: 'm' },
     { candidates: [{ content: { role: 'model', parts: [{ text: 'a' }] }, index: 0, finishReason: 'STOP' }], modelVersion: 'm' },
+    // The last chunk: finishReason, usageMetadata (three or four counts), responseId, function calls;
+    // and the shapes its template must leave to JSON.stringify.
+    ...awkward.flatMap((text): GeminiGenerateContentResponse[] => [
+      { candidates: [{ content: { role: 'model', parts: [] }, finishReason: text as never, index: 0 }], modelVersion: text, usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 2, totalTokenCount: 3 }, responseId: text },
+      { candidates: [{ content: { role: 'model', parts: [{ text }, { functionCall: { name: text, args: { [text]: [text] }, id: text } }] }, finishReason: 'STOP', index: 0 }], modelVersion: 'm', usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 2, totalTokenCount: 3, cachedContentTokenCount: 1 } },
+    ]),
+    { candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'MAX_TOKENS', index: 0 }], modelVersion: 'm' },
+    { candidates: [{ content: { role: 'model', parts: [{ text: 'a', thought: true }, { text: 'b' }] }, finishReason: 'STOP', index: 0 }], modelVersion: 'm', responseId: 'r' },
+    { candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'STOP', index: 0 }], modelVersion: 'm', usageMetadata: { promptTokenCount: 1.5, candidatesTokenCount: 2, totalTokenCount: 3 } },
+    { candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'STOP', index: 0 }], modelVersion: 'm', usageMetadata: { candidatesTokenCount: 2, promptTokenCount: 1, totalTokenCount: 3 } },
+    { candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'STOP', index: 0 }], modelVersion: 'm', usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 2, totalTokenCount: 3, cachedContentTokenCount: undefined } },
+    { candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'STOP', index: 0 }], modelVersion: 'm', usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 2, totalTokenCount: 3, thoughtsTokenCount: 4 } as never },
+    { candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'STOP', index: 0 }], modelVersion: 'm', usageMetadata: undefined },
+    { candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'STOP', index: 0 }], modelVersion: 'm', usageMetadata: null as never },
+    { candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'STOP', index: 0 }], usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 2, totalTokenCount: 3 }, modelVersion: 'm' },
+    { candidates: [{ content: { role: 'model', parts: [] }, finishReason: undefined, index: 0 }], modelVersion: 'm' },
+    { candidates: [{ content: { role: 'model', parts: [] }, index: 0, finishReason: 'STOP' }], modelVersion: 'm' },
+    { candidates: [{ content: { role: 'model', parts: [undefined as never, { text: 'b' }] }, finishReason: 'STOP', index: 0 }], modelVersion: 'm' },
+    { candidates: [{ content: { role: 'model', parts: [{ text: 'a' }] }, finishReason: 'STOP', index: 0 }, { content: { role: 'model', parts: [] }, index: 1 }], modelVersion: 'm' },
   ];
 
   it('covers the text chunks and the last chunk of the recorded streams', () => {
