@@ -38,17 +38,18 @@ function plainReading(data: string): OpenAIContentChunk | undefined {
   if (!Array.isArray(choices) || choices.length !== 1 || !isRecord(choices[0])) return undefined;
   const choice = choices[0];
   if (Object.keys(choice).some((key) => !['index', 'delta', 'logprobs', 'finish_reason'].includes(key))) return undefined;
-  if (choice['index'] !== 0 || (choice['logprobs'] ?? null) !== null || (choice['finish_reason'] ?? null) !== null) return undefined;
+  const finishReason = choice['finish_reason'] ?? null;
+  if (choice['index'] !== 0 || (choice['logprobs'] ?? null) !== null || (finishReason !== null && typeof finishReason !== 'string')) return undefined;
   const delta = choice['delta'];
   if (!isRecord(delta) || Object.keys(delta).some((key) => !['content', 'role', 'refusal'].includes(key))) return undefined;
   if (typeof delta['content'] !== 'string' || (delta['refusal'] ?? null) !== null || !['string', 'undefined'].includes(typeof delta['role'])) return undefined;
-  return { id: parsed['id'] as string | undefined, model: parsed['model'] as string | undefined, content: delta['content'] };
+  return { id: parsed['id'] as string | undefined, model: parsed['model'] as string | undefined, content: delta['content'], finishReason: typeof finishReason === 'string' ? finishReason : undefined };
 }
 
 /** The scan's answer without the positions it also returns. */
 function scanned(data: string): OpenAIContentChunk | undefined {
   const result = scanOpenAIContentChunk(data);
-  return result === undefined ? undefined : { id: result.id, model: result.model, content: result.content };
+  return result === undefined ? undefined : { id: result.id, model: result.model, content: result.content, finishReason: result.finishReason };
 }
 
 function expectSound(data: string, answer: OpenAIContentChunk | undefined): void {
@@ -87,6 +88,15 @@ const adversarialChunks: string[] = [
   chunkOf('x', {}, { role: 'assistant', refusal: null }),
   // Key order changed, and the id and model after the choices.
   '{"choices":[{"finish_reason":null,"delta":{"content":"moved"},"index":0}],"model":"m2","id":"c2"}',
+  // A finish_reason with the last text: read when it is a valid string, once.
+  chunkOf('last').replace('"finish_reason":null', '"finish_reason":"stop"'),
+  chunkOf('last').replace('"finish_reason":null', '"finish_reason":"len\\"gth\\u0041"'),
+  chunkOf('last').replace('"finish_reason":null', '"finish_reason":"bad \\q"'),
+  chunkOf('last').replace('"finish_reason":null', '"finish_reason":1'),
+  chunkOf('last').replace('"finish_reason":null', '"finish_reason":"stop","finish_reason":null'),
+  chunkOf('last').replace('"finish_reason":null', '"finish_reason":"stop'),
+  '{"choices":[{"finish_reason":"length","delta":{"content":"moved"},"index":0}],"model":"m2","id":"c2"}',
+  '{"id":"a","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}',
   // Duplicate keys: JSON.parse keeps the last.
   '{"id":"a","model":"first","model":"second","choices":[{"index":0,"delta":{"content":"x"}}]}',
   '{"id":"a","choices":[{"index":0,"delta":{"content":"first","content":"second"}}]}',
@@ -130,7 +140,7 @@ function randomChunk(random: () => number): string {
   if (pick()) delta['refusal'] = null;
   const choice: Record<string, unknown> = { index: 0, delta };
   if (pick()) choice['logprobs'] = null;
-  if (pick()) choice['finish_reason'] = null;
+  if (pick()) choice['finish_reason'] = pick() ? null : randomText(random, textPieces);
   const chunk: Record<string, unknown> = { id: `chatcmpl-${randomText(random, textPieces)}`, object: 'chat.completion.chunk', created: Math.floor(random() * 2e9), model: randomText(random, textPieces) };
   if (pick()) chunk['system_fingerprint'] = pick() ? null : 'fp_1';
   if (pick()) chunk['usage'] = null;
@@ -161,6 +171,9 @@ describe('scanOpenAIContentChunk', () => {
     ];
     for (const data of plain) expect(scanned(data)).toEqual(plainReading(data));
     expect(scanned(plain[4] ?? '')).toEqual({ id: 'c2', model: 'm2', content: 'moved' });
+    const finished = '{"choices":[{"finish_reason":"length","delta":{"content":"moved"},"index":0}],"model":"m2","id":"c2"}';
+    expect(scanned(finished)).toEqual({ id: 'c2', model: 'm2', content: 'moved', finishReason: 'length' });
+    expect(scanned(finished)).toEqual(plainReading(finished));
   });
 
   it('never reads a chunk differently from JSON.parse: recorded, adversarial, generated and mutated chunks', () => {

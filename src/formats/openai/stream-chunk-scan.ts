@@ -4,17 +4,18 @@
  * Nearly every chunk of a streamed answer is a plain content delta:
  * `{"id":"chatcmpl-…","object":"chat.completion.chunk","created":…,"model":"…",
  * "choices":[{"index":0,"delta":{"content":"…"},"logprobs":null,"finish_reason":null}]}`, and a
- * translator reads three things from it: `id`, `model` and the content. `JSON.parse` of the whole
+ * translator reads three things from it: `id`, `model` and the content (and the finish_reason,
+ * for a server that sends the last text with it). `JSON.parse` of the whole
  * chunk was the largest item of a translated stream's CPU (docs/benchmarks.md, "Translated
  * streams"); this scan finds the three with `startsWith`/`indexOf` over the text and decodes only
  * those strings.
  *
  * It is conservative: it answers only for a chunk that is exactly that shape, written compactly
  * (no whitespace), each key one it knows (topLevelKey, scanChoice, scanDelta) and seen once, valid
- * JSON as far as it reads. Anything else (tool calls, a finish_reason, usage, an error, reasoning,
+ * JSON as far as it reads. Anything else (tool calls, a finish_reason without content, usage, an error, reasoning,
  * an unknown, duplicate or escaped key, whitespace, a number it does not know) is `undefined`, and
  * the caller parses the chunk with `JSON.parse` as before. A chunk it accepts is one `JSON.parse`
- * reads to an object with the same `id`, `model` and `choices[0].delta.content`, and nothing else
+ * reads to an object with the same `id`, `model`, `choices[0].delta.content` and string `finish_reason`, and nothing else
  * a translator reads (stream-chunk-scan.test.ts checks this over the fixtures and generated and
  * mutated chunks; bridges/content-chunk-fast-path.test.ts compares each bridge's output with and
  * without it). Per stream, createOpenAIContentChunkReader skips even the scan for chunks that
@@ -27,6 +28,12 @@ export interface OpenAIContentChunk {
   model: string | undefined;
   /** `choices[0].delta.content`, decoded. */
   content: string;
+  /**
+   * `choices[0].finish_reason` when it is a string: some OpenAI-compatible servers (the benchmark's
+   * stub among them) send the last text with it, which was a JSON.parse per stream. Undefined for
+   * `null` or none.
+   */
+  finishReason: string | undefined;
 }
 
 /** A scanned chunk, with where its content string is: the indexes of its opening and closing quotes. */
@@ -148,13 +155,14 @@ function topLevelKey(data: string, position: number): number {
 /** Key lengths with quotes and colon, by key bit. */
 const keyTextLength: Record<number, number> = { [keyId]: 5, [keyObject]: 9, [keyCreated]: 10, [keyModel]: 8, [keySystemFingerprint]: 21, [keyServiceTier]: 15, [keyObfuscation]: 14, [keyUsage]: 8, [keyChoices]: 10 };
 
-/** Where scanChoice and scanDelta leave the content string's quotes. */
+/** Where scanChoice and scanDelta leave the content string's quotes, and the finish_reason they read. */
 interface ContentPosition {
   start: number;
   end: number;
+  finishReason: string | undefined;
 }
 
-/** `{"index":0,"delta":{…},"logprobs":null,"finish_reason":null}` in any key order (index and delta required). */
+/** `{"index":0,"delta":{…},"logprobs":null,"finish_reason":null or "…"}` in any key order (index and delta required). */
 function scanChoice(data: string, start: number, content: ContentPosition): number {
   if (data.charCodeAt(start) !== 123 /* { */) return -1;
   let position = start + 1;
@@ -174,6 +182,14 @@ function scanChoice(data: string, start: number, content: ContentPosition): numb
     } else if (data.startsWith('"finish_reason":null', position)) {
       bit = 8;
       position += 20;
+    } else if (data.startsWith('"finish_reason":"', position)) {
+      bit = 8;
+      const valueStart = position + 16;
+      const end = stringEnd(data, valueStart);
+      const reason = end === -1 ? undefined : decodeString(data, valueStart, end);
+      if (reason === undefined) return -1;
+      content.finishReason = reason;
+      position = end + 1;
     } else return -1;
     if ((seen & bit) !== 0) return -1;
     seen |= bit;
@@ -219,7 +235,7 @@ export function scanOpenAIContentChunk(data: string): ScannedContentChunk | unde
   if (data.charCodeAt(0) !== 123 /* { */ || controlCharacter.test(data)) return undefined;
   let id: string | undefined;
   let model: string | undefined;
-  const content: ContentPosition = { start: -1, end: -1 };
+  const content: ContentPosition = { start: -1, end: -1, finishReason: undefined };
   let position = 1;
   let seen = 0;
   for (;;) {
@@ -254,7 +270,7 @@ export function scanOpenAIContentChunk(data: string): ScannedContentChunk | unde
     if (next === 125 /* } */) {
       if (position !== data.length - 1 || content.start === -1) return undefined;
       const text = decodeString(data, content.start, content.end);
-      return text === undefined ? undefined : { id, model, content: text, contentStart: content.start, contentEnd: content.end };
+      return text === undefined ? undefined : { id, model, content: text, finishReason: content.finishReason, contentStart: content.start, contentEnd: content.end };
     }
     if (next !== 44 /* , */) return undefined;
     position++;
@@ -270,7 +286,7 @@ export interface OpenAIContentChunkReader {
  * One per stream. The content chunks of one stream differ only in their content (same id, model,
  * fields and order), so once a chunk is accepted, a chunk made of the same text before its
  * content's opening quote and after its closing quote, with a valid JSON string body in between,
- * is the same JSON with another content: two compares and the body's decoding. A chunk that does
+ * is the same JSON with another content (and the same finish_reason, which is part of that text): two compares and the body's decoding. A chunk that does
  * not match is scanned in full (and becomes the new template when accepted).
  */
 export function createOpenAIContentChunkReader(): OpenAIContentChunkReader {
@@ -278,13 +294,14 @@ export function createOpenAIContentChunkReader(): OpenAIContentChunkReader {
   let suffix = '';
   let id: string | undefined;
   let model: string | undefined;
+  let finishReason: string | undefined;
   return {
     read(data) {
       // Slice and `===` (a memory compare) measured 2-3x faster than startsWith/endsWith here.
       const bodyEnd = data.length - suffix.length;
       if (prefix !== '' && bodyEnd >= prefix.length && data.slice(0, prefix.length) === prefix && data.slice(bodyEnd) === suffix) {
         const content = decodeStringBody(data.slice(prefix.length, bodyEnd));
-        if (content !== undefined) return { id, model, content };
+        if (content !== undefined) return { id, model, content, finishReason };
       }
       const scanned = scanOpenAIContentChunk(data);
       if (scanned === undefined) return undefined;
@@ -292,7 +309,8 @@ export function createOpenAIContentChunkReader(): OpenAIContentChunkReader {
       suffix = data.slice(scanned.contentEnd);
       id = scanned.id;
       model = scanned.model;
-      return { id, model, content: scanned.content };
+      finishReason = scanned.finishReason;
+      return { id, model, content: scanned.content, finishReason };
     },
   };
 }

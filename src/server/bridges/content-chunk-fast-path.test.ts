@@ -69,6 +69,9 @@ const adversarial: [string, string][] = [
   ['template with a bad escape', chunk({ content: '@@' }).replace('@@', 'bad \\q')],
   ['an upstream error', chunk({ content: 'x' }, { error: { message: 'boom' } })],
   ['not JSON', '{"id":"chatcmpl-adv1","choices":[{"index":0,"delta":{"content":"cut'],
+  ['the last text with its finish_reason', chunk({ content: 'last' }, {}, 'stop')],
+  ['text with a length finish_reason, then more text', chunk({ content: 'cut' }, {}, 'length')],
+  ['a finish_reason that needs unescaping', chunk({ content: 'x' }, {}, 'con"tent_\u0041filter')],
 ];
 
 const adversarialStreams: Stream[] = adversarial.map(([name, odd]) => {
@@ -85,7 +88,23 @@ const adversarialStreams: Stream[] = adversarial.map(([name, odd]) => {
   return { name: `adversarial: ${name}`, upstreamFormat: 'openai-chat', text: events.map((data) => `data: ${data}\n\n`).join('') };
 });
 
+/** Streams whose last text carries the finish_reason (the benchmark stub's, vLLM's shape): no finish chunk after it. */
+const finishedWithText: Stream[] = ['stop', 'length', 'tool_calls', 'content_filter'].map((finishReason) => ({
+  name: `last text with finish_reason ${finishReason}`,
+  upstreamFormat: 'openai-chat',
+  text: [
+    chunk({ role: 'assistant', content: 'Hello' }),
+    chunk({ content: ' there' }),
+    chunk({ content: ' again' }, {}, finishReason),
+    JSON.stringify({ id: 'chatcmpl-adv1', object: 'chat.completion.chunk', created: 1_735_689_600, model: 'gpt-up', choices: [], usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 } }),
+    '[DONE]',
+  ]
+    .map((data) => `data: ${data}\n\n`)
+    .join(''),
+}));
+
 const streams: Stream[] = [
+  ...finishedWithText,
   ...fixtureStreams('anthropic-to-openai', 'openai-chat'),
   ...fixtureStreams('gemini-to-openai', 'openai-chat'),
   ...fixtureStreams('responses-to-openai', 'openai-chat'),

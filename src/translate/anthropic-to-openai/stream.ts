@@ -267,12 +267,15 @@ export function createOpenAIToAnthropicStreamTranslator(context: OpenAIToAnthrop
       }
     }
     const finishReason = readString(choice, 'finish_reason');
-    if (finishReason !== undefined) {
-      state.finishReason = finishReason;
-      state.phase = 'finished';
-      release(events);
-    }
+    if (finishReason !== undefined) finishTurn(finishReason, events);
     return events;
+  }
+
+  /** A finish_reason: the turn's content is complete, so what was held is released. */
+  function finishTurn(finishReason: string, into: AnthropicStreamEvent[]): void {
+    state.finishReason = finishReason;
+    state.phase = 'finished';
+    release(into);
   }
 
   /** message_delta + message_stop, closing an open block first. */
@@ -297,11 +300,12 @@ export function createOpenAIToAnthropicStreamTranslator(context: OpenAIToAnthrop
   return {
     push(event) {
       if (state.phase === 'stopped') return [];
-      // A plain content chunk: what readChunk does with it (no usage, no tool call, no finish_reason).
+      // A plain content chunk: what readChunk does with it (no usage, no tool call, no refusal).
       const plain = state.contentChunks.read(event.data);
       if (plain !== undefined) {
         const events = start(plain.model);
         pushText(plain.content, events);
+        if (plain.finishReason !== undefined) finishTurn(plain.finishReason, events);
         return events;
       }
       const chunk = readOpenAIStreamChunk(event);

@@ -85,12 +85,14 @@ export function createOpenAIToGeminiStreamTranslator(context: OpenAIToGeminiStre
   return {
     push(event) {
       if (state.stopped) return [];
-      // A plain content chunk: what readChunk does with it (no usage, no tool call, no finish_reason).
+      // A plain content chunk: what readChunk does with it (no usage, no tool call; a finish_reason only recorded).
       const plain = state.contentChunks.read(event.data);
       if (plain !== undefined) {
         if (plain.model !== undefined) state.modelVersion = plain.model;
         if (plain.id !== undefined) state.responseId = plain.id;
-        return plain.content === '' ? [] : [chunk([{ text: plain.content }], false)];
+        const output = plain.content === '' ? [] : [chunk([{ text: plain.content }], false)];
+        if (plain.finishReason !== undefined) state.finishReason = mapOpenAIFinishReason(plain.finishReason) ?? state.finishReason;
+        return output;
       }
       const parsed = readOpenAIStreamChunk(event);
       if (parsed === undefined) return [];

@@ -87,7 +87,7 @@ export function createOpenAIToResponsesStreamTranslator(context: ResponsesAnswer
     writer,
     push(event) {
       if (writer.state.finished) return [];
-      // A plain content chunk: what readChunk does with it (no usage, no tool call, no finish_reason).
+      // A plain content chunk: what readChunk does with it (no usage, no tool call; a finish_reason only recorded).
       const plain = state.contentChunks.read(event.data);
       if (plain !== undefined) {
         if (!state.modelSeen && plain.model !== undefined) {
@@ -96,6 +96,7 @@ export function createOpenAIToResponsesStreamTranslator(context: ResponsesAnswer
         }
         const events = writer.start();
         events.push(...writer.text(plain.content));
+        if (plain.finishReason !== undefined) state.finishReason = plain.finishReason;
         return events;
       }
       const chunk = readOpenAIStreamChunk(event);
