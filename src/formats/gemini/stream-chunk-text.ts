@@ -1,4 +1,4 @@
-import { hasKeysInOrder } from '../own-keys.js';
+import { hasKeysInOrder, isInteger, jsonText } from '../own-keys.js';
 import type { GeminiGenerateContentResponse } from './generate-content-response.js';
 
 /**
@@ -116,9 +116,4 @@ function usageText(usage: object): string | undefined {
   return isInteger(cachedContentTokenCount) && hasKeysInOrder(usage, usageKeysWithCached) ? `${counts},"cachedContentTokenCount":${cachedContentTokenCount}}` : undefined;
 }
 
-const isInteger = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value);
 
-/** JSON.stringify, typed as what it returns: undefined for a value without JSON text (undefined, a function). */
-function jsonText(value: unknown): string | undefined {
-  return JSON.stringify(value);
-}

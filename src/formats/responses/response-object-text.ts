@@ -1,5 +1,5 @@
 import { createJsonStringCache } from '../json-string-cache.js';
-import { hasKeysInOrder } from '../own-keys.js';
+import { hasKeysInOrder, isEmptyArray, jsonText } from '../own-keys.js';
 
 /**
  * The `response` object and its output items as JSON text, byte for byte `JSON.stringify` of the
@@ -39,7 +39,6 @@ function statusJson(status: unknown): string | undefined {
   return typeof status === 'string' ? JSON.stringify(status) : undefined;
 }
 
-const isEmptyArray = (value: unknown): boolean => Array.isArray(value) && value.length === 0;
 
 /** `{"type":"output_text","text":…,"annotations":[]}`, or undefined for any other part. */
 export function outputTextPartText(part: unknown): string | undefined {
@@ -55,10 +54,6 @@ export function outputItemText(item: unknown): string {
   return templatedItemText(item) ?? jsonText(item) ?? 'null';
 }
 
-/** JSON.stringify, typed as what it returns: undefined for a value without JSON text (undefined, a function, a symbol). */
-function jsonText(value: unknown): string | undefined {
-  return JSON.stringify(value);
-}
 
 function templatedItemText(item: unknown): string | undefined {
   if (typeof item !== 'object' || item === null) return undefined;

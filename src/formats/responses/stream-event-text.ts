@@ -1,4 +1,4 @@
-import { hasKeysInOrder } from '../own-keys.js';
+import { hasKeysInOrder, isEmptyArray, isInteger } from '../own-keys.js';
 import { createResponseObjectWriter, itemStringJson, outputItemText, outputTextPartText } from './response-object-text.js';
 import type { ResponsesStreamEvent } from './stream-writer.js';
 
@@ -32,7 +32,7 @@ export function createResponsesEventEncoder(): (event: ResponsesStreamEvent) => 
   let lastResponseText = '';
   return (event) => {
     const response = event['response'];
-    if (typeof response !== 'object' || response === null || !isIndex(event.sequence_number) || !hasKeysInOrder(event, responseEventKeys)) {
+    if (typeof response !== 'object' || response === null || !isInteger(event.sequence_number) || !hasKeysInOrder(event, responseEventKeys)) {
       lastResponse = undefined;
       return responsesStreamEventText(event);
     }
@@ -46,8 +46,6 @@ export function createResponsesEventEncoder(): (event: ResponsesStreamEvent) => 
 
 const responseEventKeys = ['type', 'sequence_number', 'response'] as const;
 
-const isIndex = (value: unknown): value is number => Number.isInteger(value);
-const isEmptyArray = (value: unknown): boolean => Array.isArray(value) && value.length === 0;
 
 const textDeltaKeys = ['type', 'sequence_number', 'item_id', 'output_index', 'content_index', 'delta', 'logprobs'] as const;
 const argumentsDeltaKeys = ['type', 'sequence_number', 'item_id', 'output_index', 'delta'] as const;
@@ -65,12 +63,12 @@ function templatedEventText(event: ResponsesStreamEvent): string | undefined {
   const record = event as Record<string, unknown>;
   const sequence = event.sequence_number;
   const outputIndex = record['output_index'];
-  if (!isIndex(sequence) || !isIndex(outputIndex)) return undefined;
+  if (!isInteger(sequence) || !isInteger(outputIndex)) return undefined;
   const itemId = record['item_id'];
   switch (event.type) {
     case 'response.output_text.delta': {
       const { content_index: contentIndex, delta } = record;
-      if (typeof itemId !== 'string' || !isIndex(contentIndex) || typeof delta !== 'string' || !isEmptyArray(record['logprobs']) || !hasKeysInOrder(event, textDeltaKeys)) return undefined;
+      if (typeof itemId !== 'string' || !isInteger(contentIndex) || typeof delta !== 'string' || !isEmptyArray(record['logprobs']) || !hasKeysInOrder(event, textDeltaKeys)) return undefined;
       return `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":${sequence},"item_id":${itemStringJson.itemId(itemId)},"output_index":${outputIndex},"content_index":${contentIndex},"delta":${JSON.stringify(delta)},"logprobs":[]}\n\n`;
     }
     case 'response.function_call_arguments.delta': {
@@ -87,14 +85,14 @@ function templatedEventText(event: ResponsesStreamEvent): string | undefined {
     case 'response.content_part.added':
     case 'response.content_part.done': {
       const contentIndex = record['content_index'];
-      if (typeof itemId !== 'string' || !isIndex(contentIndex) || !hasKeysInOrder(event, partEventKeys)) return undefined;
+      if (typeof itemId !== 'string' || !isInteger(contentIndex) || !hasKeysInOrder(event, partEventKeys)) return undefined;
       const part = outputTextPartText(record['part']);
       if (part === undefined) return undefined;
       return `event: ${event.type}\ndata: {"type":"${event.type}","sequence_number":${sequence},"item_id":${itemStringJson.itemId(itemId)},"output_index":${outputIndex},"content_index":${contentIndex},"part":${part}}\n\n`;
     }
     case 'response.output_text.done': {
       const { content_index: contentIndex, text } = record;
-      if (typeof itemId !== 'string' || !isIndex(contentIndex) || typeof text !== 'string' || !isEmptyArray(record['logprobs']) || !hasKeysInOrder(event, textDoneKeys)) return undefined;
+      if (typeof itemId !== 'string' || !isInteger(contentIndex) || typeof text !== 'string' || !isEmptyArray(record['logprobs']) || !hasKeysInOrder(event, textDoneKeys)) return undefined;
       return `event: response.output_text.done\ndata: {"type":"response.output_text.done","sequence_number":${sequence},"item_id":${itemStringJson.itemId(itemId)},"output_index":${outputIndex},"content_index":${contentIndex},"text":${itemStringJson.outputText(text)},"logprobs":[]}\n\n`;
     }
     case 'response.function_call_arguments.done': {
