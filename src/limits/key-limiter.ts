@@ -155,10 +155,7 @@ export class KeyLimiter {
     if (reservation.holdsSlot) this.gate.release(reservation.keyId);
     const rate = reservation.rate === undefined ? undefined : this.options.buckets.cancel(reservation.rate);
     if (reservation.charges.length === 0) return rate;
-    const charges = reservation.charges.map((charge) => this.adjust(charge, -reservation.estimate));
-    // The memory backend's counters changed in the call (its increment answers with a resolved promise).
-    if (this.options.state.syncBuckets !== undefined) return rate;
-    return allGivenBack(rate, ...charges);
+    return allGivenBack(rate, ...reservation.charges.map((charge) => this.adjust(charge, -reservation.estimate)));
   }
 
   /** Adds the estimate to each period's counter; all or nothing (a refusal takes back what was added). */
@@ -196,13 +193,16 @@ export class KeyLimiter {
   }
 
   /**
-   * Adds `delta` to a budget counter: a promise that settles once the backend answered (the memory
-   * backend changes the counter in the call), never rejects (a failure leaves the counter as it
-   * was); undefined when there is nothing to add.
+   * Adds `delta` to a budget counter: a promise that settles once a shared backend answered, never
+   * rejects (a failure leaves the counter as it was); undefined when there is nothing to add or it
+   * was added in the call (the memory backend).
    */
   private adjust(charge: BudgetCharge, delta: number): Promise<unknown> | undefined {
     if (delta === 0) return undefined;
-    return this.increment(charge.counter, delta, charge.windowMs).catch(() => undefined);
+    const adjusting = this.increment(charge.counter, delta, charge.windowMs).catch(() => undefined);
+    // The memory backend changed the counter in the call (its answer is an already settled promise):
+    // nothing is under way, so a refusal on it stays synchronous.
+    return this.options.state.syncBuckets === undefined ? adjusting : undefined;
   }
 
   /**
