@@ -67,7 +67,9 @@ export function registerClientRoutes(app: FastifyInstance, dependencies: ChatPip
     const knownFields = knownTopLevelFields(route.schema);
     const { surface, tokenCaps, messages } = route;
     const run = route.run?.bind(route) ?? runChat;
-    app.post(route.url, async (request, reply) => {
+    // Synchronous, so that no variable of the awaiting handler holds the parsed body while the
+    // upstream answers: the pipeline lets go of it on a pass-through (releaseParsedBody).
+    const checkedInput = (request: FastifyRequest): ClientRequestInput<unknown> => {
       const body: unknown = request.body;
       const runtime = dependencies.runtime();
       const validation = runtime.loaded.config.server.validation;
@@ -80,7 +82,10 @@ export function registerClientRoutes(app: FastifyInstance, dependencies: ChatPip
         const cap = maxTokensCapFor(runtime, model);
         for (const field of tokenCaps) enforceMaxTokens(field.read(body), field.name, cap);
       }
-      await run(dependencies, request, reply, { clientFormat: surface, body, model, stream: route.stream(body, params) });
+      return { clientFormat: surface, body, model, stream: route.stream(body, params) };
+    };
+    app.post(route.url, async (request, reply) => {
+      await run(dependencies, request, reply, checkedInput(request));
       return reply;
     });
   }
