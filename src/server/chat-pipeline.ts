@@ -294,14 +294,16 @@ export function rawBodyOf(request: FastifyRequest): Buffer {
 const releasedBody: Record<string, unknown> = Object.freeze({});
 
 /**
- * Lets go of the parsed client body once a same-format bridge has built what goes upstream: from
- * there on the pass-through needs the raw bytes (a failover resends them) and nothing of the tree.
- * Without this the tree of every request in flight (a ~100 KB Claude Code body parses into a few
- * hundred KB of small objects) stays reachable until the answer is sent, so each young-generation
- * GC copies the trees of all in-flight requests and promotes them to the old generation (on the
- * ~100 KB structured body, 55-83 µs of scavenging per request against 19-29 with this; see
- * docs/benchmarks.md), and a stream holds its tree for as long as it runs. Translating bridges
- * keep it: their answers read the request.
+ * Lets go of the parsed client body once nothing after the upstream call reads it: the upstream
+ * body is built (a failover resends those bytes), and either the request streams (every bridge's
+ * stream transformer is made by then and took what it needs of the request at creation) or its
+ * JSON answer is the upstream's bytes (a pass-through). A translated JSON answer keeps it: its
+ * translator reads the request (a Responses answer echoes it). Without this the tree of every
+ * request in flight (a ~100 KB Claude Code body parses into a few hundred KB of small objects)
+ * stays reachable until the answer is sent, so each young-generation GC copies the trees of all
+ * in-flight requests and promotes them to the old generation (on the ~100 KB structured body,
+ * 55-83 µs of scavenging per request against 19-29 with this; see docs/benchmarks.md), and a
+ * stream holds its tree for as long as it runs: minutes, for an agent's long answer.
  */
 function releaseParsedBody(request: FastifyRequest, input: ChatInput, context: BridgeContext): void {
   request.body = undefined;
@@ -371,9 +373,9 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
   const envelope = provider.adapter.envelopeFor?.({ baseUrl: provider.baseUrl, model: upstreamModel, provider: provider.config });
   const upstreamBody = envelope === undefined ? bridgeBody : envelope.wrapRequest(bridgeBody);
   const call: UpstreamCall = { request, provider, operation: 'chat', upstreamModel, eligible, body: upstreamBody, signal: abortOnClientClose(reply) };
-  // Made before the upstream is called (not when it answers), so that a pass-through can let go of the parsed body first.
+  // Made before the upstream is called (not when it answers), so that the parsed body can be let go first.
   const transformer = !input.stream ? undefined : envelope === undefined ? bridge.streamTransformer(context) : unwrappedStream(envelope, bridge.streamTransformer(context));
-  if (bridge.relaysAnswerBytes === true) releaseParsedBody(request, input, context);
+  if (transformer !== undefined || bridge.relaysAnswerBytes === true) releaseParsedBody(request, input, context);
   if (transformer === undefined) {
     const received = await fetchUpstreamAnswer(dependencies, call, maxUpstreamJsonBytes);
     const body = envelope === undefined ? received : envelope.unwrapAnswer(received);

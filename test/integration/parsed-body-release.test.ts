@@ -11,8 +11,9 @@ import { startHeldUpstream, type HeldUpstream } from '../helpers/held-upstream.j
  * of a ~100 KB Claude Code body must not stay reachable, or every young-generation GC copies the
  * trees of all requests in flight. Shown with the real gateway in this process: each parsed body
  * is watched through a WeakRef (JSON.parse wrapped for the test), the upstream holds the request,
- * a full GC runs, and the body is gone on a pass-through — and still there on a translating
- * bridge, whose answer reads the request: the control that shows the test can see a kept body.
+ * a full GC runs, and the body is gone on a pass-through and on any stream — and still there for
+ * a translated JSON answer, whose translator may read the request: the control that shows the
+ * test can see a kept body.
  */
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
@@ -83,11 +84,18 @@ describe('the parsed client body while the upstream answers', () => {
     const { answer } = await heldRequest('/v1/chat/completions', { model: 'gpt-test', max_tokens: 16, stream: true, metadata: { watch: mark }, messages: markedMessages(mark) });
     expect(reachableAfterGc(mark)).toBe(false);
     upstream.release(); // a JSON answer to a stream request: what the client gets of it is other tests' subject
-    const response = await answer;
-    await response.text();
+    await (await answer).text();
   });
 
-  it('is kept by a translating bridge (Anthropic client, OpenAI upstream), whose answer reads the request', async () => {
+  it('is let go on a translated stream (Anthropic client, OpenAI upstream) once its stream translator is made', async () => {
+    const mark = randomUUID();
+    const { answer } = await heldRequest('/v1/messages', { model: 'gpt-test', max_tokens: 16, stream: true, metadata: { watch: mark }, messages: markedMessages(mark) });
+    expect(reachableAfterGc(mark)).toBe(false);
+    upstream.release(); // a JSON answer to a stream request: what the client gets of it is other tests' subject
+    await (await answer).text();
+  });
+
+  it('is kept for a translated JSON answer (Anthropic client, OpenAI upstream), whose translator may read the request', async () => {
     const mark = randomUUID();
     const { answer } = await heldRequest('/v1/messages', { model: 'gpt-test', max_tokens: 16, metadata: { watch: mark }, messages: markedMessages(mark) });
     expect(reachableAfterGc(mark)).toBe(true);
