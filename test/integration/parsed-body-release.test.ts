@@ -79,17 +79,12 @@ describe('the parsed client body while the upstream answers', () => {
     expect(((await response.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe('ok');
   });
 
-  it('is let go on a pass-through stream too, before the upstream answers', async () => {
+  it.each([
+    ['a pass-through stream (OpenAI client, OpenAI upstream)', '/v1/chat/completions'],
+    ['a translated stream (Anthropic client, OpenAI upstream), once its stream translator is made', '/v1/messages'],
+  ])('is let go on %s, before the upstream answers', async (_name, path) => {
     const mark = randomUUID();
-    const { answer } = await heldRequest('/v1/chat/completions', { model: 'gpt-test', max_tokens: 16, stream: true, metadata: { watch: mark }, messages: markedMessages(mark) });
-    expect(reachableAfterGc(mark)).toBe(false);
-    upstream.release(); // a JSON answer to a stream request: what the client gets of it is other tests' subject
-    await (await answer).text();
-  });
-
-  it('is let go on a translated stream (Anthropic client, OpenAI upstream) once its stream translator is made', async () => {
-    const mark = randomUUID();
-    const { answer } = await heldRequest('/v1/messages', { model: 'gpt-test', max_tokens: 16, stream: true, metadata: { watch: mark }, messages: markedMessages(mark) });
+    const { answer } = await heldRequest(path, { model: 'gpt-test', max_tokens: 16, stream: true, metadata: { watch: mark }, messages: markedMessages(mark) });
     expect(reachableAfterGc(mark)).toBe(false);
     upstream.release(); // a JSON answer to a stream request: what the client gets of it is other tests' subject
     await (await answer).text();
