@@ -400,6 +400,7 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
     errorShape: errorShapeOf(request.url, request.headers),
     providerName: provider.name,
     upstreamFormat: provider.adapter.format,
+    translated: bridge.clientFormat !== bridge.upstreamFormat,
     signal: call.signal,
     observers,
   });

@@ -16,6 +16,12 @@ export interface StreamRelayOptions {
   providerName: string;
   /** The upstream's format: which final events carry its token usage. */
   upstreamFormat: WireFormat;
+  /**
+   * The transformer translates: it reads every upstream event and fails the stream on the
+   * upstream's error event, so the relay need not look for one in the bytes (a same-format stream
+   * is relayed as bytes, and only the usage sniffer sees how it ended).
+   */
+  translated: boolean;
   signal: UpstreamAbort;
   /** Absent (or no record on the request): no first-byte time, no usage sniffing. */
   observers: ExchangeObservers | undefined;
@@ -56,7 +62,7 @@ export function relayStream(
 ): Promise<void> {
   const { transformer, errorShape, providerName, signal, observers } = relay;
   const exchange = observers === undefined ? undefined : request.exchange;
-  const usageSniffer = exchange === undefined ? undefined : new StreamUsageSniffer(relay.upstreamFormat);
+  const usageSniffer = exchange === undefined ? undefined : new StreamUsageSniffer(relay.upstreamFormat, !relay.translated);
   let firstByteSeen = false;
   const client = reply.raw;
   const upstream = response.body;

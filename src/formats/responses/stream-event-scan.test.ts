@@ -59,7 +59,6 @@ const adversarial: string[] = [
   event({ response: { id: 'r' } }),
   event({ type: 'response.output_text.done' }),
   event({ type: 'response.output_text.delta.x' }),
-  '{"type":"response.output_text.delta","delta":"first","delta":"second"}',
   '{"type":"response.output_text.delta","delta":"x","type":"error"}',
   '{"type":"response.output_text.delta","del\\u0074a":"x","delta":"y"}',
   '{"type":"response.output_text.delta","__proto__":"x","delta":"y"}',
@@ -100,5 +99,10 @@ describe('scanResponsesTextDelta', () => {
     }
     expect(accepted).toBeGreaterThan(1000);
     for (const data of adversarial.slice(5)) expect(scanResponsesTextDelta(data), data).toBeUndefined();
+  });
+
+  it('reads a repeated delta as JSON.parse does: the last one', () => {
+    expect(expectSound('{"type":"response.output_text.delta","delta":"first","sequence_number":1,"delta":"second"}')).toBe('second');
+    expect(expectSound('{"type":"response.output_text.delta","delta":"first","delta":"a \\"delta\\":\\"b"}')).toBe('a "delta":"b');
   });
 });

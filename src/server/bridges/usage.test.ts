@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { StreamUsageSniffer, usageFromAnswer } from './usage.js';
 
 /** Feeds `text` to a sniffer in pieces of `size` bytes. */
-function sniff(format: 'openai-chat' | 'anthropic-messages' | 'openai-responses' | 'gemini', text: string, size: number): ReturnType<StreamUsageSniffer['finish']> {
-  const sniffer = new StreamUsageSniffer(format);
+function sniff(format: 'openai-chat' | 'anthropic-messages' | 'openai-responses' | 'gemini', text: string, size: number, findsUpstreamError = true): ReturnType<StreamUsageSniffer['finish']> {
+  const sniffer = new StreamUsageSniffer(format, findsUpstreamError);
   const bytes = Buffer.from(text);
   for (let offset = 0; offset < bytes.length; offset += size) sniffer.observe(bytes.subarray(offset, offset + size));
   return sniffer.finish();
@@ -47,6 +47,9 @@ describe('usage sniffing', () => {
     }
     const failed = 'event: response.failed\ndata: {"type":"response.failed","response":{"status":"failed","error":{"code":"server_error","message":"x"},"usage":null}}\n\n';
     expect(sniff('openai-responses', failed, 10)).toEqual({ usage: undefined, upstreamError: true });
+    // A translated stream: its translator failed the stream on that event; the usage is still read.
+    expect(sniff('openai-responses', failed, 10, false)).toEqual({ usage: undefined, upstreamError: false });
+    expect(sniff('openai-responses', text, 1000, false)).toEqual({ usage: { inputTokens: 30, outputTokens: 5000, cachedTokens: 8 }, upstreamError: false });
     expect(usageFromAnswer('openai-responses', { usage: { input_tokens: 3, output_tokens: 2, input_tokens_details: { cached_tokens: 1 } } })).toEqual({ inputTokens: 3, outputTokens: 2, cachedTokens: 1 });
   });
 

@@ -126,7 +126,15 @@ export class StreamUsageSniffer {
   private readonly tail: Buffer[] = [];
   private tailBytes = 0;
 
-  constructor(private readonly upstreamFormat: WireFormat) {}
+  /**
+   * `findsUpstreamError`: whether finish() looks for the upstream's error event in the bytes. A
+   * translated stream's translator already failed the stream on it, so a Responses stream's search
+   * for its failure markers (~6 µs of a 4 KiB tail per stream in the profile) is skipped then.
+   */
+  constructor(
+    private readonly upstreamFormat: WireFormat,
+    private readonly findsUpstreamError = true,
+  ) {}
 
   observe(piece: Buffer): void {
     if (this.upstreamFormat === 'anthropic-messages' && this.headBytes < keptBytes) {
@@ -150,7 +158,7 @@ export class StreamUsageSniffer {
     }
     // The last ~1 KiB first (the usage chunk and `[DONE]` are usually the last two pieces); the
     // whole kept tail only when the walk reached that window's start without deciding.
-    if (this.upstreamFormat === 'openai-responses') return responsesStreamEnd(joined(this.tail));
+    if (this.upstreamFormat === 'openai-responses') return responsesStreamEnd(joined(this.tail), this.findsUpstreamError);
     let end = readStreamEnd(joined(lastPieces(this.tail, firstTryBytes)), this.upstreamFormat);
     if (!end.decided && lastPieces(this.tail, firstTryBytes).length < this.tail.length) end = readStreamEnd(joined(this.tail), this.upstreamFormat);
     if (this.upstreamFormat === 'openai-chat') return { usage: end.usage, upstreamError: end.upstreamError };
@@ -311,8 +319,8 @@ const responsesFailureMarkers = ['event: response.failed', '"type":"response.fai
  * only numbers and nested objects, no strings with braces) and parsed alone. A failure event
  * (`response.failed`, `error`) is small and at the end, inside the window.
  */
-function responsesStreamEnd(bytes: Buffer): { usage: ExchangeUsage | undefined; upstreamError: boolean } {
-  const upstreamError = responsesFailureMarkers.some((marker) => bytes.includes(marker));
+function responsesStreamEnd(bytes: Buffer, findsUpstreamError: boolean): { usage: ExchangeUsage | undefined; upstreamError: boolean } {
+  const upstreamError = findsUpstreamError && responsesFailureMarkers.some((marker) => bytes.includes(marker));
   const at = bytes.lastIndexOf(usageKey);
   if (at === -1) return { usage: undefined, upstreamError };
   const start = at + usageKey.length - 1;

@@ -127,4 +127,22 @@ describe('createResponsesToOpenAIStreamTranslator', () => {
     const cut = fixture('responses-text.chunks.txt').split('\n\n').slice(0, 5).join('\n\n') + '\n\n';
     expect(thrown(() => replay(cut)).message).toMatch(/before response\.completed/);
   });
+
+  it('passes over the events it ignores without parsing them, garbled or naming another type later; reads every other event in full', () => {
+    const sse = (type: string, data: string): string => `event: ${type}\ndata: ${data}\n\n`;
+    const created = sse('response.created', '{"type":"response.created","response":{"id":"resp_1","model":"m"}}');
+    const completed = sse('response.completed', '{"type":"response.completed","response":{"id":"resp_1","output":[]}}');
+    const passedOver = [
+      sse('response.in_progress', '{"type":"response.in_progress",garbled'),
+      sse('response.output_text.done', '{"type":"response.output_text.done","text":"x","type":"response.completed"}'),
+      sse('response.content_part.added', '{"type":"response.content_part.added","part":{"type":"output_text","text":"not sent"}}'),
+    ].join('');
+    const chunks = replay(created + passedOver + completed) as ChunkView[];
+    expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe('');
+    expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('stop');
+    // The duplicate `type` did not end the stream: without the real response.completed it fails.
+    expect(thrown(() => replay(created + passedOver)).message).toMatch(/before response\.completed/);
+    // An event it reads is still parsed: garbled, it fails the stream.
+    expect(thrown(() => replay(created + sse('response.output_item.added', '{"type":"response.output_item.added",garbled') + completed)).message).toMatch(/not JSON/);
+  });
 });
