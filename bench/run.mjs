@@ -97,8 +97,19 @@ for (const [option, value, least] of [['rounds', rounds, 1], ['duration', durati
   }
 }
 const wanted = values.scenario?.flatMap((name) => name.split(',')) ?? undefined;
+const knownScenarioNames = [...throughputScenarios, ...streamScenarios].map((scenario) => scenario.name);
+const unknownScenarioNames = (wanted ?? []).filter((name) => !knownScenarioNames.includes(name));
+if (unknownScenarioNames.length > 0) {
+  process.stderr.write(`bench: no scenario named ${unknownScenarioNames.join(', ')} (see --help for the list)\n`);
+  process.exit(2);
+}
 const selected = (scenario) => (wanted ? wanted.includes(scenario.name) : scenario.named !== true && (!quick || scenario.quick));
-const hardLimitMs = 15 * 60_000; // a run that hangs is killed, never left behind
+// A run that hangs is killed, never left behind. The limit grows with the work asked for: a fixed
+// 15 minutes killed a legitimate run of 22 scenarios × 5 rounds at its 15th scenario, results lost.
+// Per scenario: up to six targets (with --also, --with-layers, the layer matrix's share, TLS), each
+// warmed up and measured, plus ~5 s of starting and checking; half as much again for a slow machine.
+const plannedScenarioCount = throughputScenarios.filter(selected).length + streamScenarios.filter(selected).length;
+const hardLimitMs = 15 * 60_000 + plannedScenarioCount * 6 * (warmupSeconds + rounds * durationSeconds + 5) * 1.5 * 1000;
 
 const log = (line) => process.stderr.write(`${line}\n`);
 const startedAt = new Date();
@@ -106,7 +117,7 @@ const startedAt = new Date();
 installCleanup();
 requireWrk();
 const watchdog = setTimeout(() => {
-  log(`bench: still running after ${hardLimitMs / 60_000} min, giving up`);
+  log(`bench: still running after ${Math.round(hardLimitMs / 60_000)} min, giving up`);
   process.exit(3);
 }, hardLimitMs);
 watchdog.unref();
