@@ -33,15 +33,15 @@ export function scanResponsesTextDelta(data: string): string | undefined {
   return end === -1 ? undefined : decodeStringBody(data.slice(valueStart + 1, end));
 }
 
+/** A JSON string: no raw quote, backslash or control character but in a valid escape. */
+const jsonString = '"(?:[^"\\\\\\x00-\\x1f]|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F]{4})*"';
 /**
  * The whole event, as the scan accepts it: `type` first, then any of the known keys with a plain
  * value. One regular expression (compiled to native code by V8) instead of a walk key by key in
- * JavaScript: ~70 against ~300-400 ns per event, where JSON.parse takes ~370 (docs/benchmarks.md).
+ * JavaScript: ~90 against ~300-470 ns per event, where JSON.parse takes ~370 (docs/benchmarks.md).
  * Each alternative starts with a different key, and a string or number ends at the one character
  * that may follow it, so the match never backtracks more than a key's length.
  */
-/** A JSON string: no raw quote, backslash or control character but in a valid escape. */
-const jsonString = '"(?:[^"\\\\\\x00-\\x1f]|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F]{4})*"';
 const plainDeltaEvent = new RegExp(
   '^\\{"type":"response\\.output_text\\.delta"(?:,(?:' +
     [
