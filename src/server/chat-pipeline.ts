@@ -297,8 +297,8 @@ const releasedBody: Record<string, unknown> = Object.freeze({});
  * Lets go of the parsed client body once nothing after the upstream call reads it: the upstream
  * body is built (a failover resends those bytes), and either the request streams (every bridge's
  * stream transformer is made by then and took what it needs of the request at creation) or its
- * JSON answer is the upstream's bytes (a pass-through). A translated JSON answer keeps it: its
- * translator reads the request (a Responses answer echoes it). Without this the tree of every
+ * JSON answer does not read the request (a pass-through, and every translation but to a Responses
+ * client, whose answer echoes the request: `answerReadsRequest`). Without this the tree of every
  * request in flight (a ~100 KB Claude Code body parses into a few hundred KB of small objects)
  * stays reachable until the answer is sent, so each young-generation GC copies the trees of all
  * in-flight requests and promotes them to the old generation (on the ~100 KB structured body,
@@ -375,7 +375,7 @@ export async function runChat(dependencies: ChatPipelineDependencies, request: F
   const call: UpstreamCall = { request, provider, operation: 'chat', upstreamModel, eligible, body: upstreamBody, signal: abortOnClientClose(reply) };
   // Made before the upstream is called (not when it answers), so that the parsed body can be let go first.
   const transformer = !input.stream ? undefined : envelope === undefined ? bridge.streamTransformer(context) : unwrappedStream(envelope, bridge.streamTransformer(context));
-  if (transformer !== undefined || bridge.relaysAnswerBytes === true) releaseParsedBody(request, input, context);
+  if (transformer !== undefined || bridge.answerReadsRequest !== true) releaseParsedBody(request, input, context);
   if (transformer === undefined) {
     const received = await fetchUpstreamAnswer(dependencies, call, maxUpstreamJsonBytes);
     const body = envelope === undefined ? received : envelope.unwrapAnswer(received);

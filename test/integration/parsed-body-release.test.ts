@@ -6,14 +6,14 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startHeldUpstream, type HeldUpstream } from '../helpers/held-upstream.js';
 
 /**
- * The parsed client body is let go once a same-format bridge has built the upstream body
+ * The parsed client body is let go once the bridge has built the upstream body
  * (releaseParsedBody in src/server/chat-pipeline.ts): while the upstream takes its time, the tree
  * of a ~100 KB Claude Code body must not stay reachable, or every young-generation GC copies the
  * trees of all requests in flight. Shown with the real gateway in this process: each parsed body
  * is watched through a WeakRef (JSON.parse wrapped for the test), the upstream holds the request,
- * a full GC runs, and the body is gone on a pass-through and on any stream — and still there for
- * a translated JSON answer, whose translator may read the request: the control that shows the
- * test can see a kept body.
+ * a full GC runs, and the body is gone on a pass-through, on any stream and on a translated JSON
+ * answer — and still there for a Responses client's JSON answer, which echoes the request: the
+ * control that shows the test can see a kept body.
  */
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
@@ -90,13 +90,25 @@ describe('the parsed client body while the upstream answers', () => {
     await (await answer).text();
   });
 
-  it('is kept for a translated JSON answer (Anthropic client, OpenAI upstream), whose translator may read the request', async () => {
+  it('is let go on a translated JSON answer that does not read the request (Anthropic client, OpenAI upstream: Claude Code non-streamed), and the answer still arrives', async () => {
     const mark = randomUUID();
     const { answer } = await heldRequest('/v1/messages', { model: 'gpt-test', max_tokens: 16, metadata: { watch: mark }, messages: markedMessages(mark) });
-    expect(reachableAfterGc(mark)).toBe(true);
+    expect(reachableAfterGc(mark)).toBe(false);
     upstream.release();
     const response = await answer;
     expect(response.status).toBe(200);
     expect(((await response.json()) as { content: { text: string }[] }).content[0]?.text).toBe('ok');
+  });
+
+  it('is kept for a translated JSON answer that reads the request (Responses client, OpenAI upstream: the answer echoes it)', async () => {
+    const mark = randomUUID();
+    const { answer } = await heldRequest('/v1/responses', { model: 'gpt-test', max_output_tokens: 16, metadata: { watch: mark }, input: markedMessages(mark) });
+    expect(reachableAfterGc(mark)).toBe(true);
+    upstream.release();
+    const response = await answer;
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { metadata?: Record<string, string>; output: { content: { text: string }[] }[] };
+    expect(body.output[0]?.content[0]?.text).toBe('ok');
+    expect(body.metadata?.['watch']).toBe(mark);
   });
 });

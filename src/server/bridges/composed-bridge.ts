@@ -46,6 +46,8 @@ export function composeBridges(clientSide: FormatBridge, upstreamSide: FormatBri
     },
     // The upstream side reads the upstream's answer (an event stream for a Responses upstream).
     ...(upstreamSide.parseAnswer === undefined ? {} : { parseAnswer: upstreamSide.parseAnswer }),
+    // The client side builds the client's answer, and may read the request to do so.
+    ...(clientSide.answerReadsRequest === true ? { answerReadsRequest: true as const } : {}),
   };
   return member;
 }

@@ -10,6 +10,7 @@ export const responsesToAnthropicBridge: FormatBridge = {
   name: 'openai-responses-to-anthropic-messages',
   clientFormat: 'openai-responses',
   upstreamFormat: 'anthropic-messages',
+  answerReadsRequest: true, // responsesAnswerContext echoes the request
   upstreamBody(context, _raw, options) {
     return JSON.stringify(
       translateResponsesRequestToAnthropic(context.clientBody as ResponsesRequest, { upstreamModel: context.upstreamModel, defaultMaxTokens: options.defaultMaxTokens }),

@@ -10,6 +10,7 @@ export const responsesToOpenAIBridge: FormatBridge = {
   name: 'openai-responses-to-openai-chat',
   clientFormat: 'openai-responses',
   upstreamFormat: 'openai-chat',
+  answerReadsRequest: true, // responsesAnswerContext echoes the request
   upstreamBody(context) {
     return JSON.stringify(translateResponsesRequestToOpenAI(context.clientBody as ResponsesRequest, { upstreamModel: context.upstreamModel }));
   },

@@ -110,6 +110,12 @@ export interface FormatBridge {
    */
   readonly relaysAnswerBytes?: true;
   /**
+   * True for a bridge whose `jsonResponse` reads the client's request (`context.clientBody`): a
+   * Responses answer echoes the request's fields. The pipeline keeps the parsed body for it until
+   * the answer is built; every other bridge's is let go once the upstream body is built.
+   */
+  readonly answerReadsRequest?: true;
+  /**
    * Parses a non-streamed upstream answer instead of `JSON.parse` (the default, parseUpstreamJson):
    * a Responses upstream always streams, so its "JSON" answer is an event stream whose
    * `response.completed` carries the response (bridges/codex-answer.ts). Throws a GatewayError.
