@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isGatewayError } from '../errors/gateway-error.js';
-import { readOpenAIStreamChunk, readTypedStreamEvent } from './stream-payload.js';
+import { readOpenAIStreamChunk, readTypedStreamEvent, typeWrittenFirst } from './stream-payload.js';
 
 /** What a failure says: GW_UPSTREAM_STREAM_FAILED with the upstream's message, or a description of what was wrong. */
 function failure(run: () => unknown): string {
@@ -43,5 +43,16 @@ describe('readTypedStreamEvent', () => {
     expect(failure(() => readTypedStreamEvent(error, true))).toContain('Overloaded');
     expect(readTypedStreamEvent(error, false)?.type).toBe('error');
     expect(failure(() => readTypedStreamEvent({ event: 'message_start', data: 'nope' }, false))).toContain('stream event that is not JSON');
+  });
+});
+
+describe('typeWrittenFirst', () => {
+  it('reads the type an event starts with, and none from an event written otherwise', () => {
+    expect(typeWrittenFirst('{"type":"response.output_text.delta","delta":"x"}')).toBe('response.output_text.delta');
+    expect(typeWrittenFirst('{"type":"error"')).toBe('error');
+    expect(typeWrittenFirst('{"delta":"x","type":"response.completed"}')).toBeUndefined();
+    expect(typeWrittenFirst('{ "type":"response.completed"}')).toBeUndefined();
+    expect(typeWrittenFirst('{"type":"response.compl\\u0065ted"}')).toBeUndefined();
+    expect(typeWrittenFirst('{"type":"unterminated')).toBeUndefined();
   });
 });

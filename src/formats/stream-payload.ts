@@ -66,3 +66,18 @@ export function readTypedStreamEvent(event: SseEvent, failOnError: boolean): { t
   }
   return { type, payload };
 }
+
+/**
+ * A typed event's `type` when its data starts with it, written plainly (`{"type":"…"`, no escape),
+ * read without JSON.parse: what lets a reader pass over the events it ignores unparsed (the Codex
+ * answer and stream readers). Undefined otherwise, and the caller parses the event. A reader that
+ * trusts it takes an event that names another type after its first (JSON.parse keeps the last) by
+ * its first, as if the upstream had not sent the event it hides.
+ */
+export function typeWrittenFirst(data: string): string | undefined {
+  if (!data.startsWith('{"type":"')) return undefined;
+  const end = data.indexOf('"', 9);
+  if (end === -1) return undefined;
+  const type = data.slice(9, end);
+  return type.includes('\\') ? undefined : type;
+}

@@ -136,6 +136,7 @@ describe('createResponsesToOpenAIStreamTranslator', () => {
       sse('response.in_progress', '{"type":"response.in_progress",garbled'),
       sse('response.output_text.done', '{"type":"response.output_text.done","text":"x","type":"response.completed"}'),
       sse('response.content_part.added', '{"type":"response.content_part.added","part":{"type":"output_text","text":"not sent"}}'),
+      sse('response.output_item.added', '{"type":"response.output_item.added","sequence_number":2,"output_index":0,"item":{"id":"msg_1","type":"message",garbled'),
     ].join('');
     const chunks = replay(created + passedOver + completed) as ChunkView[];
     expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe('');
