@@ -69,14 +69,21 @@ function reachableAfterGc(mark: string): boolean {
 }
 
 describe('the parsed client body while the upstream answers', () => {
-  it('is let go on a same-format pass-through (OpenAI client, OpenAI upstream), and the answer still arrives', async () => {
+  it.each([
+    ['a same-format pass-through (OpenAI client, OpenAI upstream)', '/v1/chat/completions', (answer: unknown) => (answer as { choices: { message: { content: string } }[] }).choices[0]?.message.content],
+    [
+      'a translated JSON answer that does not read the request (Anthropic client, OpenAI upstream: Claude Code non-streamed)',
+      '/v1/messages',
+      (answer: unknown) => (answer as { content: { text: string }[] }).content[0]?.text,
+    ],
+  ])('is let go on %s, and the answer still arrives', async (_name, path, answerText) => {
     const mark = randomUUID();
-    const { answer } = await heldRequest('/v1/chat/completions', { model: 'gpt-test', max_tokens: 16, metadata: { watch: mark }, messages: markedMessages(mark) });
+    const { answer } = await heldRequest(path, { model: 'gpt-test', max_tokens: 16, metadata: { watch: mark }, messages: markedMessages(mark) });
     expect(reachableAfterGc(mark)).toBe(false);
     upstream.release();
     const response = await answer;
     expect(response.status).toBe(200);
-    expect(((await response.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe('ok');
+    expect(answerText(await response.json())).toBe('ok');
   });
 
   it.each([
@@ -88,16 +95,6 @@ describe('the parsed client body while the upstream answers', () => {
     expect(reachableAfterGc(mark)).toBe(false);
     upstream.release(); // a JSON answer to a stream request: what the client gets of it is other tests' subject
     await (await answer).text();
-  });
-
-  it('is let go on a translated JSON answer that does not read the request (Anthropic client, OpenAI upstream: Claude Code non-streamed), and the answer still arrives', async () => {
-    const mark = randomUUID();
-    const { answer } = await heldRequest('/v1/messages', { model: 'gpt-test', max_tokens: 16, metadata: { watch: mark }, messages: markedMessages(mark) });
-    expect(reachableAfterGc(mark)).toBe(false);
-    upstream.release();
-    const response = await answer;
-    expect(response.status).toBe(200);
-    expect(((await response.json()) as { content: { text: string }[] }).content[0]?.text).toBe('ok');
   });
 
   it('is kept for a translated JSON answer that reads the request (Responses client, OpenAI upstream: the answer echoes it)', async () => {
