@@ -83,6 +83,20 @@ export function readGeminiAnswer(body: unknown, what: 'answer' | 'chunk'): Gemin
   };
 }
 
+/**
+ * One stream chunk, parsed and read (the translators try formats/gemini/stream-chunk-scan.ts
+ * first). A chunk that is not JSON is GW_UPSTREAM_STREAM_FAILED.
+ */
+export function parseGeminiChunk(data: string): GeminiAnswerChunk {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch (error) {
+    throw new GatewayError('GW_UPSTREAM_STREAM_FAILED', { message: 'The Gemini upstream sent a stream chunk that is not JSON.', cause: error });
+  }
+  return readGeminiAnswer(parsed, 'chunk');
+}
+
 /** How a Gemini turn ended, in the terms both other formats use. */
 export type TurnEnd = 'stop' | 'tool_calls' | 'length' | 'content_filter';
 

@@ -1,7 +1,8 @@
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { AnthropicStreamEvent } from '../../formats/anthropic/messages-response.js';
 import type { SseEvent } from '../../formats/sse.js';
-import { geminiCallId, readGeminiAnswer, type GeminiUsageCounts } from '../../formats/gemini/upstream-answer.js';
+import { scanGeminiTextChunk } from '../../formats/gemini/stream-chunk-scan.js';
+import { geminiCallId, parseGeminiChunk, type GeminiUsageCounts } from '../../formats/gemini/upstream-answer.js';
 import { anthropicStopReason, messageId, toAnthropicUsage } from './response.js';
 
 export interface GeminiToAnthropicStreamContext {
@@ -34,7 +35,8 @@ export interface GeminiToAnthropicStreamTranslator {
  * of text or thought parts as one text or thinking block each, each function call (Gemini sends it
  * whole) as one tool_use block with its whole input in one `input_json_delta`, and at the chunk
  * with finishReason `message_delta` (stop_reason, usage) and `message_stop`. Gemini's in-stream
- * `error` is GW_UPSTREAM_STREAM_FAILED. Each event is parsed once.
+ * `error` is GW_UPSTREAM_STREAM_FAILED. Each event is read once (a plain text
+ * chunk by formats/gemini/stream-chunk-scan.ts, any other by JSON.parse).
  */
 export function createGeminiToAnthropicStreamTranslator(context: GeminiToAnthropicStreamContext): GeminiToAnthropicStreamTranslator {
   const state: GeminiToAnthropicStreamState = { started: false, openBlock: undefined, nextIndex: 0, calls: 0, usage: undefined, finished: false };
@@ -57,13 +59,7 @@ export function createGeminiToAnthropicStreamTranslator(context: GeminiToAnthrop
   return {
     push(event) {
       if (state.finished || event.data.trim() === '') return [];
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(event.data);
-      } catch (error) {
-        throw new GatewayError('GW_UPSTREAM_STREAM_FAILED', { message: 'The Gemini upstream sent a stream chunk that is not JSON.', cause: error });
-      }
-      const answer = readGeminiAnswer(parsed, 'chunk');
+      const answer = scanGeminiTextChunk(event.data) ?? parseGeminiChunk(event.data);
       if (answer.usage !== undefined) state.usage = answer.usage;
       const output: AnthropicStreamEvent[] = [];
       if (!state.started) {

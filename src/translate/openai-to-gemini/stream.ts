@@ -1,6 +1,7 @@
 import type { OpenAIChatChunk, OpenAIChunkDelta, OpenAIFinishReason } from '../../formats/openai/chat-response.js';
 import type { SseEvent } from '../../formats/sse.js';
-import { geminiCallId, readGeminiAnswer, turnEnd, type GeminiUsageCounts } from '../../formats/gemini/upstream-answer.js';
+import { scanGeminiTextChunk } from '../../formats/gemini/stream-chunk-scan.js';
+import { geminiCallId, parseGeminiChunk, turnEnd, type GeminiUsageCounts } from '../../formats/gemini/upstream-answer.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 import { toOpenAIUsage } from './response.js';
 
@@ -38,7 +39,8 @@ export interface GeminiToOpenAIStreamTranslator {
  * thoughts → `reasoning_content` deltas, each function call (Gemini sends it whole) → one tool call
  * delta with its whole arguments; the chunk with finishReason ends the turn (finish chunk, then the
  * usage chunk when asked for). Gemini's in-stream `error` is GW_UPSTREAM_STREAM_FAILED. Each event
- * is parsed once. The bridge adds `data: [DONE]`.
+ * is read once: a plain text chunk by formats/gemini/stream-chunk-scan.ts, any other by JSON.parse.
+ * The bridge adds `data: [DONE]`.
  */
 export function createGeminiToOpenAIStreamTranslator(context: GeminiToOpenAIStreamContext): GeminiToOpenAIStreamTranslator {
   const state: GeminiToOpenAIStreamState = { id: `chatcmpl-${context.requestId}`, model: context.model, roleSent: false, callCount: 0, usage: undefined, finished: false };
@@ -50,13 +52,7 @@ export function createGeminiToOpenAIStreamTranslator(context: GeminiToOpenAIStre
   return {
     push(event) {
       if (state.finished || event.data.trim() === '') return [];
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(event.data);
-      } catch (error) {
-        throw new GatewayError('GW_UPSTREAM_STREAM_FAILED', { message: 'The Gemini upstream sent a stream chunk that is not JSON.', cause: error });
-      }
-      const answer = readGeminiAnswer(parsed, 'chunk');
+      const answer = scanGeminiTextChunk(event.data) ?? parseGeminiChunk(event.data);
       if (!state.roleSent && answer.responseId !== undefined) state.id = answer.responseId;
       if (answer.modelVersion !== undefined) state.model = answer.modelVersion;
       if (answer.usage !== undefined) state.usage = answer.usage;

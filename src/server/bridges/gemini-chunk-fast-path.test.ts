@@ -1,0 +1,90 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
+import { isGatewayError } from '../../errors/gateway-error.js';
+import type * as ChunkScan from '../../formats/gemini/stream-chunk-scan.js';
+import { randomPieces, seededRandom } from '../../../test/helpers/translator-testing.js';
+import { bridgeFor } from './registry.js';
+import { outputBeforeFailure } from './sse-transformer.js';
+import type { BridgeContext } from './types.js';
+
+/**
+ * A Gemini upstream's text chunks are read without JSON.parse (formats/gemini/stream-chunk-scan.ts).
+ * Proof that the client never sees a difference: every bridge that translates a Gemini upstream
+ * (chat and Anthropic clients, and Responses clients through chat) replays the recorded streams and
+ * adversarial ones, in both Gemini framings, whole and in random pieces, with the scan and with it
+ * switched off (every chunk parsed, as before), and the bytes out and the failure must be the same.
+ */
+const fastPath = vi.hoisted(() => ({ enabled: true }));
+vi.mock('../../formats/gemini/stream-chunk-scan.js', async (importOriginal) => {
+  const original = await importOriginal<typeof ChunkScan>();
+  return { ...original, scanGeminiTextChunk: (data: string) => (fastPath.enabled ? original.scanGeminiTextChunk(data) : undefined) };
+});
+
+const sse = (chunks: string[]): string => chunks.map((chunk) => `data: ${chunk}\r\n\r\n`).join('');
+const jsonArray = (chunks: string[]): string => `[${chunks.join(',\r\n')}]`;
+const recordedChunks: string[][] = readdirSync(new URL('../../../test/fixtures/recorded/gemini/', import.meta.url))
+  .filter((file) => file.endsWith('.chunks.txt'))
+  .map((file) =>
+    readFileSync(new URL(`../../../test/fixtures/recorded/gemini/${file}`, import.meta.url), 'utf8')
+      .split(/\r?\n/)
+      .filter((line) => line.trim() !== ''),
+  );
+const fixtureStreams: string[] = ['openai-to-gemini', 'anthropic-to-gemini'].flatMap((folder) =>
+  readdirSync(new URL(`../../translate/${folder}/__fixtures__/`, import.meta.url))
+    .filter((file) => file.endsWith('.chunks.txt') || file.endsWith('.array.txt'))
+    .map((file) => readFileSync(new URL(`../../translate/${folder}/__fixtures__/${file}`, import.meta.url), 'utf8')),
+);
+
+/** A chunk as Google's servers write it: a space after each colon. */
+const text = (value: string, extra = ''): string => `{"candidates": [{"content": {"role": "model","parts": [{"text": ${JSON.stringify(value)}}]}${extra}}],"usageMetadata": {"promptTokenCount": 7,"totalTokenCount": 7,"trafficType": "ON_DEMAND"},"modelVersion": "gemini-test","createTime": "2026-03-10T14:54:45.066123Z","responseId": "fixtureGoogle0001"}`;
+const last = `{"candidates": [{"content": {"role": "model","parts": [{"text": "."}]},"finishReason": "STOP"}],"usageMetadata": {"promptTokenCount": 7,"candidatesTokenCount": 5,"totalTokenCount": 12,"thoughtsTokenCount": 3,"promptTokensDetails": [{"modality": "TEXT","tokenCount": 7}]},"modelVersion": "gemini-test","responseId": "fixtureGoogle0001"}`;
+const adversarialChunks: string[][] = [
+  [text('say "hi" \\ é 😀 \u2028 \ud800'), text(''), text('"text": "not me'), last],
+  [text('first'), '{"candidates":[{"content":{"parts":[{"text":"a"}]}}],"candidates":[{"content":{"role":"model"}}]}', '{"candidates":[{"content":{"parts":[{"text":"b"}]}}],"error":{"message":"quota"}}', last],
+  [text('first'), '{"candidates":[{"content":{"parts":[{"text":"x"}]}}],', last],
+  [text('cut'), text('off')],
+  [text('a', ',"finishReason": "MAX_TOKENS"'), text('after the end')],
+];
+const streams: string[] = [...fixtureStreams, ...[...recordedChunks, ...adversarialChunks].flatMap((chunks) => [sse(chunks), jsonArray(chunks)])];
+
+const context: BridgeContext = { requestedModel: 'client-model', upstreamModel: 'upstream-model', created: 1_735_689_600, requestId: 'req-gemini-1', stream: true, streamFraming: 'sse', clientBody: {} };
+const clientBodies = {
+  'openai-chat': { model: 'client-model', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } },
+  'anthropic-messages': { model: 'client-model', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }], stream: true },
+  'openai-responses': { model: 'client-model', input: 'hi', stream: true },
+} as const;
+
+function clientView(clientFormat: keyof typeof clientBodies, pieces: Buffer[]): string {
+  const bridge = bridgeFor(clientFormat, 'gemini');
+  if (bridge === undefined) throw new Error(`no bridge ${clientFormat}`);
+  const exchange = { ...context, clientBody: clientBodies[clientFormat] };
+  bridge.upstreamBody(exchange, Buffer.from('{}'), { defaultMaxTokens: 64 });
+  const transformer = bridge.streamTransformer(exchange);
+  let output = '';
+  try {
+    for (const piece of pieces) output += String(transformer.push(piece));
+    return output + String(transformer.flush());
+  } catch (error) {
+    const { output: before, cause } = outputBeforeFailure(transformer, error);
+    return `${output}${String(before)}[error] ${isGatewayError(cause) ? `${cause.code}: ${cause.message}` : String(cause)}`;
+  }
+}
+
+describe('Gemini text chunks read without JSON.parse', () => {
+  it.each(Object.keys(clientBodies) as (keyof typeof clientBodies)[])('give the %s client the same bytes and failure as JSON.parse', (clientFormat) => {
+    const random = seededRandom(clientFormat.length * 15_485_863);
+    let failures = 0;
+    for (const stream of streams) {
+      const bytes = Buffer.from(stream);
+      for (const pieces of [[bytes], ...Array.from({ length: 6 }, () => randomPieces(bytes, random))]) {
+        fastPath.enabled = false;
+        const expected = clientView(clientFormat, pieces);
+        if (expected.includes('[error]')) failures++;
+        fastPath.enabled = true;
+        expect(clientView(clientFormat, pieces), stream).toBe(expected);
+      }
+    }
+    // The adversarial streams do fail (a cut stream, an in-stream error), so failures are compared too.
+    expect(failures).toBeGreaterThan(0);
+  });
+});
