@@ -1,11 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { isGatewayError } from '../../errors/gateway-error.js';
 import type * as ChunkScan from '../../formats/gemini/stream-chunk-scan.js';
+import { clientViewThroughBridge, type StreamingClientFormat } from '../../../test/helpers/bridge-replay.js';
 import { randomPieces, seededRandom } from '../../../test/helpers/translator-testing.js';
-import { bridgeFor } from './registry.js';
-import { outputBeforeFailure } from './sse-transformer.js';
-import type { BridgeContext } from './types.js';
 
 /**
  * A Gemini upstream's text chunks are read without JSON.parse (formats/gemini/stream-chunk-scan.ts).
@@ -47,41 +44,20 @@ const adversarialChunks: string[][] = [
 ];
 const streams: string[] = [...fixtureStreams, ...[...recordedChunks, ...adversarialChunks].flatMap((chunks) => [sse(chunks), jsonArray(chunks)])];
 
-const context: BridgeContext = { requestedModel: 'client-model', upstreamModel: 'upstream-model', created: 1_735_689_600, requestId: 'req-gemini-1', stream: true, streamFraming: 'sse', clientBody: {} };
-const clientBodies = {
-  'openai-chat': { model: 'client-model', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } },
-  'anthropic-messages': { model: 'client-model', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }], stream: true },
-  'openai-responses': { model: 'client-model', input: 'hi', stream: true },
-} as const;
-
-function clientView(clientFormat: keyof typeof clientBodies, pieces: Buffer[]): string {
-  const bridge = bridgeFor(clientFormat, 'gemini');
-  if (bridge === undefined) throw new Error(`no bridge ${clientFormat}`);
-  const exchange = { ...context, clientBody: clientBodies[clientFormat] };
-  bridge.upstreamBody(exchange, Buffer.from('{}'), { defaultMaxTokens: 64 });
-  const transformer = bridge.streamTransformer(exchange);
-  let output = '';
-  try {
-    for (const piece of pieces) output += String(transformer.push(piece));
-    return output + String(transformer.flush());
-  } catch (error) {
-    const { output: before, cause } = outputBeforeFailure(transformer, error);
-    return `${output}${String(before)}[error] ${isGatewayError(cause) ? `${cause.code}: ${cause.message}` : String(cause)}`;
-  }
-}
+const clientFormats: StreamingClientFormat[] = ['openai-chat', 'anthropic-messages', 'openai-responses'];
 
 describe('Gemini text chunks read without JSON.parse', () => {
-  it.each(Object.keys(clientBodies) as (keyof typeof clientBodies)[])('give the %s client the same bytes and failure as JSON.parse', (clientFormat) => {
+  it.each(clientFormats)('give the %s client the same bytes and failure as JSON.parse', (clientFormat) => {
     const random = seededRandom(clientFormat.length * 15_485_863);
     let failures = 0;
     for (const stream of streams) {
       const bytes = Buffer.from(stream);
       for (const pieces of [[bytes], ...Array.from({ length: 6 }, () => randomPieces(bytes, random))]) {
         fastPath.enabled = false;
-        const expected = clientView(clientFormat, pieces);
+        const expected = clientViewThroughBridge(clientFormat, 'gemini', pieces);
         if (expected.includes('[error]')) failures++;
         fastPath.enabled = true;
-        expect(clientView(clientFormat, pieces), stream).toBe(expected);
+        expect(clientViewThroughBridge(clientFormat, 'gemini', pieces), stream).toBe(expected);
       }
     }
     // The adversarial streams do fail (a cut stream, an in-stream error), so failures are compared too.

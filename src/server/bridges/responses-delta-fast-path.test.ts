@@ -1,11 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { isGatewayError } from '../../errors/gateway-error.js';
 import type * as EventScan from '../../formats/responses/stream-event-scan.js';
+import { clientViewThroughBridge, type StreamingClientFormat } from '../../../test/helpers/bridge-replay.js';
 import { randomPieces, seededRandom } from '../../../test/helpers/translator-testing.js';
-import { bridgeFor } from './registry.js';
-import { outputBeforeFailure } from './sse-transformer.js';
-import type { BridgeContext } from './types.js';
 
 /**
  * A Responses upstream's text deltas are read without JSON.parse (formats/responses/stream-event-scan.ts).
@@ -47,39 +44,18 @@ const adversarial: string[] = [
   created + delta({ delta: 'cut' }),
 ];
 
-const context: BridgeContext = { requestedModel: 'client-model', upstreamModel: 'upstream-model', created: 1_735_689_600, requestId: 'req-delta-1', stream: true, streamFraming: 'sse', clientBody: {} };
-const clientBodies = {
-  'openai-chat': { model: 'client-model', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } },
-  'anthropic-messages': { model: 'client-model', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }], stream: true },
-  gemini: { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] },
-} as const;
-
-function clientView(clientFormat: keyof typeof clientBodies, pieces: Buffer[]): string {
-  const bridge = bridgeFor(clientFormat, 'openai-responses');
-  if (bridge === undefined) throw new Error(`no bridge ${clientFormat}`);
-  const exchange = { ...context, clientBody: clientBodies[clientFormat] };
-  bridge.upstreamBody(exchange, Buffer.from('{}'), { defaultMaxTokens: 64 });
-  const transformer = bridge.streamTransformer(exchange);
-  let text = '';
-  try {
-    for (const piece of pieces) text += String(transformer.push(piece));
-    return text + String(transformer.flush());
-  } catch (error) {
-    const { output, cause } = outputBeforeFailure(transformer, error);
-    return `${text}${String(output)}[error] ${isGatewayError(cause) ? `${cause.code}: ${cause.message}` : String(cause)}`;
-  }
-}
+const clientFormats: StreamingClientFormat[] = ['openai-chat', 'anthropic-messages', 'gemini'];
 
 describe('Responses text deltas read without JSON.parse', () => {
-  it.each(Object.keys(clientBodies) as (keyof typeof clientBodies)[])('give the %s client the same bytes and failure as JSON.parse', (clientFormat) => {
+  it.each(clientFormats)('give the %s client the same bytes and failure as JSON.parse', (clientFormat) => {
     const random = seededRandom(clientFormat.length * 104_729);
     for (const stream of [...recorded, ...adversarial]) {
       const bytes = Buffer.from(stream);
       for (const pieces of [[bytes], ...Array.from({ length: 6 }, () => randomPieces(bytes, random))]) {
         fastPath.enabled = false;
-        const expected = clientView(clientFormat, pieces);
+        const expected = clientViewThroughBridge(clientFormat, 'openai-responses', pieces);
         fastPath.enabled = true;
-        expect(clientView(clientFormat, pieces), stream).toBe(expected);
+        expect(clientViewThroughBridge(clientFormat, 'openai-responses', pieces), stream).toBe(expected);
       }
     }
   });

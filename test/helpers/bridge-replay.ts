@@ -1,0 +1,37 @@
+import { isGatewayError } from '../../src/errors/gateway-error.js';
+import type { WireFormat } from '../../src/formats/wire-format.js';
+import { bridgeFor } from '../../src/server/bridges/registry.js';
+import { outputBeforeFailure } from '../../src/server/bridges/sse-transformer.js';
+import type { BridgeContext } from '../../src/server/bridges/types.js';
+
+/** A small streaming request of each client format, as the bridges under test receive it. */
+export const streamingClientBodies = {
+  'openai-chat': { model: 'client-model', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } },
+  'anthropic-messages': { model: 'client-model', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }], stream: true },
+  'openai-responses': { model: 'client-model', input: 'hi', stream: true },
+  gemini: { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] },
+} as const;
+
+export type StreamingClientFormat = keyof typeof streamingClientBodies;
+
+/**
+ * What a streaming client of `clientFormat` sees when the upstream stream `pieces` goes through the
+ * bridge to `upstreamFormat`: the text written to it, and when the stream fails, the text written
+ * before the failure and `[error] CODE: message`. The fast-path tests compare this with a scan on
+ * and off.
+ */
+export function clientViewThroughBridge(clientFormat: StreamingClientFormat, upstreamFormat: WireFormat, pieces: Buffer[]): string {
+  const bridge = bridgeFor(clientFormat, upstreamFormat);
+  if (bridge === undefined) throw new Error(`no bridge ${clientFormat} -> ${upstreamFormat}`);
+  const context: BridgeContext = { requestedModel: 'client-model', upstreamModel: 'upstream-model', created: 1_735_689_600, requestId: 'req-replay-1', stream: true, streamFraming: 'sse', clientBody: streamingClientBodies[clientFormat] };
+  bridge.upstreamBody(context, Buffer.from('{}'), { defaultMaxTokens: 64 });
+  const transformer = bridge.streamTransformer(context);
+  let text = '';
+  try {
+    for (const piece of pieces) text += String(transformer.push(piece));
+    return text + String(transformer.flush());
+  } catch (error) {
+    const { output, cause } = outputBeforeFailure(transformer, error);
+    return `${text}${String(output)}[error] ${isGatewayError(cause) ? `${cause.code}: ${cause.message}` : String(cause)}`;
+  }
+}
