@@ -71,6 +71,7 @@ const adversarial: string[] = [
   googleStyle(vertexChunk),
   googleStyle(lastVertexChunk),
   JSON.stringify(lastVertexChunk),
+  '{"candidates":[{"content":{"parts":[{"text":"a"}]}}],"usageMetadata":{"promptTokenCount":5,"totalTokenCount":5,"promptTokenCount":7}}',
   // Refused (from here on): each is read by JSON.parse.
   chunk(7),
   chunk(null),
