@@ -1,3 +1,4 @@
+import { jsonCountPattern as count, jsonStringPattern as jsonString } from '../json-patterns.js';
 import type { GeminiAnswerChunk, GeminiUsageCounts } from './upstream-answer.js';
 
 /**
@@ -60,10 +61,6 @@ function stringOf(literal: string | undefined): string | undefined {
   return literal.indexOf('\\') === -1 ? literal.slice(1, -1) : (JSON.parse(literal) as string);
 }
 
-/** A JSON string: no raw quote, backslash or control character but in a valid escape. */
-const jsonString = '"(?:[^"\\\\\\x00-\\x1f]|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F]{4})*"';
-/** A non-negative integer as JSON writes it, at most 15 digits (exact as a double). */
-const count = '(?:0|[1-9][0-9]{0,14})';
 /** A member after the first of an ordered object, which may be left out: `,"key": value`. */
 const optional = (key: string, value: string): string => `(?:, ?"${key}": ?${value})?`;
 /** An object of members in any order, a key repeated or not (read by JSON.parse, never from the pattern's groups). */

@@ -1,3 +1,4 @@
+import { jsonCountPattern, jsonStringPattern } from '../json-patterns.js';
 import { decodeStringBody, stringEnd } from '../openai/stream-chunk-scan.js';
 
 /**
@@ -33,8 +34,6 @@ export function scanResponsesTextDelta(data: string): string | undefined {
   return end === -1 ? undefined : decodeStringBody(data.slice(valueStart + 1, end));
 }
 
-/** A JSON string: no raw quote, backslash or control character but in a valid escape. */
-const jsonString = '"(?:[^"\\\\\\x00-\\x1f]|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F]{4})*"';
 /**
  * The whole event, as the scan accepts it: `type` first, then any of the known keys with a plain
  * value. One regular expression (compiled to native code by V8) instead of a walk key by key in
@@ -45,9 +44,9 @@ const jsonString = '"(?:[^"\\\\\\x00-\\x1f]|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F]{4
 const plainDeltaEvent = new RegExp(
   '^\\{"type":"response\\.output_text\\.delta"(?:,(?:' +
     [
-      '"(?:sequence_number|output_index|content_index)":(?:0|[1-9][0-9]{0,14}|null)',
-      `"(?:item_id|obfuscation)":(?:${jsonString}|null)`,
-      `"delta":${jsonString}`,
+      `"(?:sequence_number|output_index|content_index)":(?:${jsonCountPattern}|null)`,
+      `"(?:item_id|obfuscation)":(?:${jsonStringPattern}|null)`,
+      `"delta":${jsonStringPattern}`,
       '"logprobs":\\[\\]',
     ].join('|') +
     '))*\\}$',
