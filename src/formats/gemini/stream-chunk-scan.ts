@@ -1,4 +1,4 @@
-import { jsonCountPattern as count, jsonStringPattern as jsonString } from '../json-patterns.js';
+import { jsonCountPattern as count, jsonStringPattern as jsonString, matchedJsonString as stringOf } from '../json-patterns.js';
 import type { GeminiAnswerChunk, GeminiUsageCounts } from './upstream-answer.js';
 
 /**
@@ -51,15 +51,6 @@ function usageCounts(usage: string): GeminiUsageCounts {
   return { promptTokens: counts.promptTokenCount, outputTokens: counts.candidatesTokenCount + counts.thoughtsTokenCount, thoughtTokens: counts.thoughtsTokenCount, cachedTokens: counts.cachedContentTokenCount };
 }
 const countMember = /"(promptTokenCount|candidatesTokenCount|thoughtsTokenCount|cachedContentTokenCount)": ?([0-9]+)/g;
-
-/**
- * A JSON string the pattern matched (quotes included), decoded; undefined for none. The pattern
- * has checked it against JSON's grammar, so one without a backslash is its text as it stands.
- */
-function stringOf(literal: string | undefined): string | undefined {
-  if (literal === undefined) return undefined;
-  return literal.indexOf('\\') === -1 ? literal.slice(1, -1) : (JSON.parse(literal) as string);
-}
 
 /** A member after the first of an ordered object, which may be left out: `,"key": value`. */
 const optional = (key: string, value: string): string => `(?:, ?"${key}": ?${value})?`;

@@ -1,4 +1,5 @@
 import type { OpenAIChatChunk, OpenAIChunkDelta, OpenAIFinishReason } from '../../formats/openai/chat-response.js';
+import { scanAnthropicContentDelta } from '../../formats/anthropic/stream-event-scan.js';
 import { parseSseJson, type SseEvent } from '../../formats/sse.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 import { mapAnthropicStopReason } from './response.js';
@@ -198,7 +199,8 @@ export function createAnthropicToOpenAIStreamTranslator(context: AnthropicToOpen
   return {
     push(event) {
       if (state.phase === 'stopped') return [];
-      const parsed = parseSseJson(event.data);
+      // A content delta (most of the stream) is read without JSON.parse, as JSON.parse would read it.
+      const parsed = scanAnthropicContentDelta(event.data) ?? parseSseJson(event.data);
       const payload = isRecord(parsed) ? parsed : undefined;
       const type = (payload === undefined ? undefined : readString(payload, 'type')) ?? event.event;
       if (type === 'error' || event.event === 'error') throw upstreamStreamError(payload);
