@@ -22,7 +22,7 @@ import { cores, installCleanup, pinningEnabled, runBounded, startListeningScript
 import { readCpuTicks, readMemory, ticksToMicroseconds } from './lib/proc-stats.mjs';
 import { requireWrk, runWrk } from './lib/wrk.mjs';
 import { bodies, endpointPaths, scenarioPath, streamScenarios, throughputScenarios, writeBodies } from './lib/scenarios.mjs';
-import { compatibleConfigFor, floor, loadProxyDefaults, proxyEntry, proxyTarget, repoRoot, stubDirect } from './lib/targets.mjs';
+import { compatibleConfigFor, floor, loadProxyDefaults, proxyEntry, proxyTarget, repoRoot, rewriteFloor, stubDirect } from './lib/targets.mjs';
 import { makeClientKey } from './lib/proxy-layers.mjs';
 import { auditRecordsOf, discoverProxy, scrapeLayerEvidence } from './lib/layer-discovery.mjs';
 import { sendOnce } from './lib/http-check.mjs';
@@ -205,6 +205,7 @@ for (const text of discovery.available ? (values['with-layers'] ?? []) : []) {
 /** Targets of one scenario, in a fixed order (rotated per round). */
 function targetsFor(scenario) {
   const list = values.paired ? [floor] : [stubDirect, floor];
+  if (scenario.rewriteFloor) list.push(rewriteFloor);
   if (allOnProxy) list.push(allOnProxy, ...otherProxies);
   if (scenario.layerMatrix && allOnProxy && !quick && !values['no-layers']) {
     for (const layer of discovery.offVariants) {

@@ -162,6 +162,7 @@ export function writeBodies(directory) {
  * @property {string} expect       substring of a correct response body (the sanity check before measuring)
  * @property {boolean} [layerMatrix] also run the proxy with each security layer off, one at a time
  * @property {boolean} [quick]     part of `--quick`
+ * @property {boolean} [rewriteFloor] also measure `floor-rewrite`, the floor that parses and rewrites the body
  */
 
 /** @type {Scenario[]} */
@@ -204,6 +205,7 @@ export const throughputScenarios = [
     body: 'anthropic-structured-100k',
     connections: 32,
     expect: '"content"',
+    rewriteFloor: true,
   },
   {
     name: 'anthropic-stream-c32',

@@ -62,6 +62,22 @@ export const floor = {
   },
 };
 
+/**
+ * The floor that also parses the body and writes it again (floor-proxy.mjs --rewrite-json): what any
+ * Node proxy that translates a body pays at least, measured beside the plain floor in the scenarios
+ * that ask for it (`rewriteFloor`, the translated ~100 KB body).
+ * @type {TargetSpec}
+ */
+export const rewriteFloor = {
+  name: 'floor-rewrite',
+  kind: 'floor',
+  async start(upstream) {
+    const args = ['--upstream', `http://127.0.0.1:${upstream.port}`, '--rewrite-json'];
+    const started = await startListeningScript({ script: path.join(benchDir, 'floor-proxy.mjs'), args, core: cores.target });
+    return fromScript('floor-rewrite', started);
+  },
+};
+
 /** The proxy's compiled defaults, or undefined when it is not built. @param {string} [entry] */
 export async function loadProxyDefaults(entry = proxyEntry) {
   // Beside the entry (dist/cli/main.js → dist/config/defaults.js), so BENCH_PROXY_ENTRY can point at another build.
