@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { thrown } from '../../../test/helpers/translator-testing.js';
-import { responsesAnswerFromBody } from './codex-answer.js';
+import { randomText, seededRandom, thrown } from '../../../test/helpers/translator-testing.js';
+import { eventsByLines, eventsBySse, responsesAnswerFromBody } from './codex-answer.js';
 
 const sse = (type: string, data: string): string => `event: ${type}\ndata: ${data}\n\n`;
 const completed = sse('response.completed', '{"type":"response.completed","sequence_number":9,"response":{"id":"resp_1","status":"completed","output":[]}}');
@@ -34,5 +34,47 @@ describe('responsesAnswerFromBody', () => {
 
   it('takes a plain JSON body as the response object', () => {
     expect(responsesAnswerFromBody(Buffer.from('{"id":"resp_plain","output":[]}'))).toEqual({ id: 'resp_plain', output: [] });
+  });
+
+  it('frames a stream by its lines exactly as the SSE parser frames it, or leaves it to the parser', () => {
+    const random = seededRandom(271);
+    const pick = <T>(choices: readonly T[]): T => choices[Math.floor(random() * choices.length)] as T;
+    const types = ['response.created', 'response.output_text.delta', 'response.completed', 'response.incomplete', 'response.failed', 'error', 'response.completedx', 'respons\\u0065.completed'];
+    const dataLine = (): string =>
+      pick([
+        () => `data: {"type":"${pick(types)}","sequence_number":${Math.floor(random() * 9)}}`,
+        () => `data:{"type":"${pick(types)}","response":{"id":"r"}}`,
+        () => `data: {"type":"${pick(types)}" }  `,
+        () => `data: {"type":"${pick(types)}`,
+        () => `data: {"sequence_number":1,"type":"${pick(types)}"}`,
+        () => `data: ${randomText(random, ['[DONE]', '', ' ', '{', '"type"', 'x'])}`,
+        () => 'data',
+      ])();
+    const otherLine = (): string => pick([`event: ${pick(types)}`, 'event:error', 'event', ': keep-alive', 'id: 7', 'retry: 10', 'data-ish: x', '\ufeffdata: {}', 'id']);
+    let framedByLines = 0;
+    let framedWithEvents = 0;
+    for (let round = 0; round < 3000; round++) {
+      const lines: string[] = [];
+      const eventCount = 1 + Math.floor(random() * 5);
+      for (let event = 0; event < eventCount; event++) {
+        if (random() < 0.4) lines.push(otherLine());
+        lines.push(dataLine());
+        if (random() < 0.05) lines.push(dataLine());
+        if (random() < 0.2) lines.push(otherLine());
+        lines.push('');
+      }
+      const separator = random() < 0.9 ? '\n' : pick(['\r\n', '\r']);
+      let text = lines.join(separator);
+      if (random() < 0.3) text = text.replace(/\n+$/, '');
+      const byLines = eventsByLines(text);
+      if (byLines === undefined) continue;
+      framedByLines++;
+      if (byLines.length > 0) framedWithEvents++;
+      expect(byLines, JSON.stringify(text)).toEqual(eventsBySse(text));
+    }
+    // Many generated streams are ones the walk frames itself (with events to parse); the rest exercise its refusals.
+    expect(framedByLines).toBeGreaterThan(300);
+    expect(framedWithEvents).toBeGreaterThan(200);
+    expect(framedByLines).toBeLessThan(2900);
   });
 });
