@@ -84,3 +84,20 @@ export function mutatedJson(data: string, random: () => number): string {
   if (edit === 1) return data.slice(0, at) + data.slice(at + 1);
   return data.slice(0, at) + character + data.slice(at + 1);
 }
+
+/** Each JSON text as it is, once edited and twice edited (mutatedJson): the inputs of a scan's soundness test. */
+export function withMutations(texts: readonly string[], random: () => number): string[] {
+  return texts.flatMap((data) => [data, mutatedJson(data, random), mutatedJson(mutatedJson(data, random), random)]);
+}
+
+/**
+ * Text that is hard on a scan of JSON strings: structural characters, escapes, a raw control
+ * character, non-ASCII, an astral character, a lone surrogate, U+2028. Each scan's test adds the
+ * key texts that could fool it.
+ */
+export const jsonStringHazards: readonly string[] = ['a', ' ', '"', '\\', '/', '{', '}', '[', ']', ',', ':', '\n', '\u0000', 'é', '😀', '\ud800', '\u2028'];
+
+/** `pick(choices)`: one of them, chosen by `random`. */
+export function picker(random: () => number): <T>(choices: readonly T[]) => T {
+  return <T>(choices: readonly T[]): T => choices[Math.floor(random() * choices.length)] as T;
+}

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { mutatedJson, randomText, seededRandom } from '../../../test/helpers/translator-testing.js';
+import { jsonStringHazards, picker, randomText, seededRandom, withMutations } from '../../../test/helpers/translator-testing.js';
 import { scanAnthropicContentDelta } from './stream-event-scan.js';
 
 /**
@@ -74,10 +74,10 @@ const adversarial: string[] = [
   '',
 ];
 
-const textPieces = ['a', ' ', '"', '\\', '/', '{', '}', '[', ']', ',', ':', '\n', '\u0000', 'é', '😀', '\ud800', '\u2028', '"text":"', '\\u0041', '"}}'];
+const textPieces = [...jsonStringHazards, '"text":"', '\\u0041', '"}}'];
 
 function generated(random: () => number): string {
-  const pick = <T>(choices: readonly T[]): T => choices[Math.floor(random() * choices.length)] as T;
+  const pick = picker(random);
   const [deltaType, key] = pick([
     ['text_delta', 'text'],
     ['thinking_delta', 'thinking'],
@@ -99,7 +99,7 @@ describe('scanAnthropicContentDelta', () => {
     const random = seededRandom(89);
     const events = Array.from({ length: 1500 }, () => generated(random));
     let accepted = 0;
-    for (const data of [...recorded, ...adversarial, ...events].flatMap((data) => [data, mutatedJson(data, random), mutatedJson(mutatedJson(data, random), random)])) {
+    for (const data of withMutations([...recorded, ...adversarial, ...events], random)) {
       if (expectSound(data) !== undefined) accepted++;
     }
     expect(accepted).toBeGreaterThan(1000);

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { mutatedJson, randomText, seededRandom } from '../../../test/helpers/translator-testing.js';
+import { jsonStringHazards, picker, randomText, seededRandom, withMutations } from '../../../test/helpers/translator-testing.js';
 import { scanGeminiTextChunk } from './stream-chunk-scan.js';
 import { parseGeminiChunk, type GeminiAnswerChunk } from './upstream-answer.js';
 
@@ -108,10 +108,10 @@ const adversarial: string[] = [
   '',
 ];
 
-const textPieces = ['a', ' ', '"', '\\', '/', '{', '}', '[', ']', ',', ':', '\n', '\u0000', 'é', '😀', '\ud800', '\u2028', '"text":"', '"text": "', '\\u0041'];
+const textPieces = [...jsonStringHazards, '"text":"', '"text": "', '\\u0041'];
 
 function generated(random: () => number): string {
-  const pick = <T>(choices: readonly T[]): T => choices[Math.floor(random() * choices.length)] as T;
+  const pick = picker(random);
   const content: Record<string, unknown> = random() < 0.5 ? { role: 'model', parts: [{ text: randomText(random, textPieces) }] } : { parts: [{ text: randomText(random, textPieces) }], role: 'model' };
   const candidate: Record<string, unknown> = { content };
   if (random() < 0.5) candidate['index'] = 0;
@@ -144,7 +144,7 @@ describe('scanGeminiTextChunk', () => {
     const random = seededRandom(61);
     const chunks = Array.from({ length: 1500 }, () => generated(random));
     let accepted = 0;
-    for (const data of [...recorded, ...adversarial, ...chunks].flatMap((data) => [data, mutatedJson(data, random), mutatedJson(mutatedJson(data, random), random)])) {
+    for (const data of withMutations([...recorded, ...adversarial, ...chunks], random)) {
       if (expectSound(data) !== undefined) accepted++;
     }
     expect(accepted).toBeGreaterThan(1000);

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { mutatedJson, randomText, seededRandom } from '../../../test/helpers/translator-testing.js';
+import { mutatedJson, randomText, seededRandom, withMutations } from '../../../test/helpers/translator-testing.js';
 import { createOpenAIContentChunkReader, decodeStringBody, scanOpenAIContentChunk, type OpenAIContentChunk } from './stream-chunk-scan.js';
 
 /**
@@ -179,7 +179,7 @@ describe('scanOpenAIContentChunk', () => {
   it('never reads a chunk differently from JSON.parse: recorded, adversarial, generated and mutated chunks', () => {
     const random = seededRandom(12);
     const generated = Array.from({ length: 1500 }, () => randomChunk(random));
-    const edited = [...generated, ...recordedChunks, ...adversarialChunks].flatMap((data) => [data, mutatedJson(data, random), mutatedJson(mutatedJson(data, random), random)]);
+    const edited = withMutations([...generated, ...recordedChunks, ...adversarialChunks], random);
     let accepted = 0;
     for (const data of [...recordedChunks, ...adversarialChunks, ...edited]) {
       const answer = scanned(data);
