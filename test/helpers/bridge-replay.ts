@@ -1,8 +1,10 @@
+import { expect } from 'vitest';
 import { isGatewayError } from '../../src/errors/gateway-error.js';
 import type { WireFormat } from '../../src/formats/wire-format.js';
 import { bridgeFor } from '../../src/server/bridges/registry.js';
 import { outputBeforeFailure } from '../../src/server/bridges/sse-transformer.js';
 import type { BridgeContext } from '../../src/server/bridges/types.js';
+import { randomPieces, seededRandom } from './translator-testing.js';
 
 /** A small streaming request of each client format, as the bridges under test receive it. */
 export const streamingClientBodies = {
@@ -34,4 +36,27 @@ export function clientViewThroughBridge(clientFormat: StreamingClientFormat, ups
     const { output, cause } = outputBeforeFailure(transformer, error);
     return `${text}${String(output)}[error] ${isGatewayError(cause) ? `${cause.code}: ${cause.message}` : String(cause)}`;
   }
+}
+
+/**
+ * The proof a fast path owes: each stream, whole and cut at random 6 times, goes through the bridge
+ * from `upstreamFormat` to `clientFormat` with the fast path off (`setFastPath(false)`: everything
+ * parsed) and on, and the client must see the same bytes and the same failure. Returns how many
+ * replays failed (the same with it on and off), so a test can check its hostile streams did fail.
+ */
+export function expectSameViewWithFastPath(options: { clientFormat: StreamingClientFormat; upstreamFormat: WireFormat; streams: readonly string[]; seed: number; setFastPath: (enabled: boolean) => void }): number {
+  const { clientFormat, upstreamFormat, streams, setFastPath } = options;
+  const random = seededRandom(options.seed);
+  let failures = 0;
+  for (const stream of streams) {
+    const bytes = Buffer.from(stream);
+    for (const pieces of [[bytes], ...Array.from({ length: 6 }, () => randomPieces(bytes, random))]) {
+      setFastPath(false);
+      const expected = clientViewThroughBridge(clientFormat, upstreamFormat, pieces);
+      if (expected.includes('[error]')) failures++;
+      setFastPath(true);
+      expect(clientViewThroughBridge(clientFormat, upstreamFormat, pieces), stream).toBe(expected);
+    }
+  }
+  return failures;
 }

@@ -1,8 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import type * as ChunkScan from '../../formats/gemini/stream-chunk-scan.js';
-import { clientViewThroughBridge, type StreamingClientFormat } from '../../../test/helpers/bridge-replay.js';
-import { randomPieces, seededRandom } from '../../../test/helpers/translator-testing.js';
+import { expectSameViewWithFastPath, type StreamingClientFormat } from '../../../test/helpers/bridge-replay.js';
 
 /**
  * A Gemini upstream's text chunks are read without JSON.parse (formats/gemini/stream-chunk-scan.ts).
@@ -48,18 +47,7 @@ const clientFormats: StreamingClientFormat[] = ['openai-chat', 'anthropic-messag
 
 describe('Gemini text chunks read without JSON.parse', () => {
   it.each(clientFormats)('give the %s client the same bytes and failure as JSON.parse', (clientFormat) => {
-    const random = seededRandom(clientFormat.length * 15_485_863);
-    let failures = 0;
-    for (const stream of streams) {
-      const bytes = Buffer.from(stream);
-      for (const pieces of [[bytes], ...Array.from({ length: 6 }, () => randomPieces(bytes, random))]) {
-        fastPath.enabled = false;
-        const expected = clientViewThroughBridge(clientFormat, 'gemini', pieces);
-        if (expected.includes('[error]')) failures++;
-        fastPath.enabled = true;
-        expect(clientViewThroughBridge(clientFormat, 'gemini', pieces), stream).toBe(expected);
-      }
-    }
+    const failures = expectSameViewWithFastPath({ clientFormat, upstreamFormat: 'gemini', streams: streams, seed: clientFormat.length * 15_485_863, setFastPath: (enabled) => (fastPath.enabled = enabled) });
     // The adversarial streams do fail (a cut stream, an in-stream error), so failures are compared too.
     expect(failures).toBeGreaterThan(0);
   });
