@@ -1,5 +1,4 @@
 import { GatewayError } from '../errors/gateway-error.js';
-import { scanAnthropicContentDelta } from './anthropic/stream-event-scan.js';
 import type { SseEvent } from './sse.js';
 
 /**
@@ -53,14 +52,18 @@ export function readOpenAIStreamChunk(event: SseEvent): Record<string, unknown> 
 /**
  * One event of a typed stream (Anthropic Messages, OpenAI Responses): undefined for an empty one,
  * else its type (the payload's `type`, else the SSE event name) and payload. With `failOnError`, an
- * `error` event throws with its message (not retryable: the stream already started). An Anthropic
- * content delta is read by its scan (anthropic/stream-event-scan.ts), which gives what JSON.parse
- * would; the scan refuses any other event at its first characters.
+ * `error` event throws with its message (not retryable: the stream already started). `scan`, when
+ * given, reads the events it knows without JSON.parse and must give what JSON.parse gives, else
+ * undefined (the Anthropic readers pass anthropic/stream-event-scan.ts).
  */
-export function readTypedStreamEvent(event: SseEvent, failOnError: boolean): { type: unknown; payload: Record<string, unknown> } | undefined {
+export function readTypedStreamEvent(
+  event: SseEvent,
+  failOnError: boolean,
+  scan?: (data: string) => Record<string, unknown> | undefined,
+): { type: unknown; payload: Record<string, unknown> } | undefined {
   const data = event.data.trim();
   if (data === '') return undefined;
-  const payload = scanAnthropicContentDelta(data) ?? parseStreamJson(data, 'event');
+  const payload = scan?.(data) ?? parseStreamJson(data, 'event');
   const type = payload['type'] ?? event.event;
   if (failOnError && (type === 'error' || event.event === 'error')) {
     const error = payload['error'];

@@ -40,7 +40,7 @@ export function responsesAnswerFromBody(body: Buffer): unknown {
  * when its type comes first (typeWrittenFirst): the deltas and the rest (~30 events for a short
  * answer, all parsed before: ~24 µs of ~120 per non-streamed Codex answer in the profile).
  */
-const decidingTypes = new Set(['response.completed', 'response.incomplete', 'response.failed', 'error']);
+const decidingTypes: readonly string[] = ['response.completed', 'response.incomplete', 'response.failed', 'error'];
 
 /**
  * The events whose data must be parsed (trimmed data; not empty, not `[DONE]`, not an event whose
@@ -53,13 +53,10 @@ export function eventsBySse(text: string): SseEvent[] {
     const data = event.data.trim();
     if (data === '' || data === '[DONE]') continue;
     const leadingType = typeWrittenFirst(data);
-    if (leadingType === undefined || decidingTypes.has(leadingType)) events.push({ event: event.event, data });
+    if (leadingType === undefined || decidingTypes.includes(leadingType)) events.push({ event: event.event, data });
   }
   return events;
 }
-
-/** The same, as an array: a loop over a Set allocates an iterator per event. */
-const decidingTypeList = [...decidingTypes];
 
 const typedData = '{"type":"';
 
@@ -120,10 +117,7 @@ export function eventsByLines(text: string): SseEvent[] | undefined {
  * answer, or one written with an escape (typeWrittenFirst does not read those: the event is parsed).
  */
 function mustParseType(text: string, start: number, end: number): boolean {
-  for (let index = 0; index < decidingTypeList.length; index += 1) {
-    const type = decidingTypeList[index]!;
-    if (end - start === type.length && text.startsWith(type, start)) return true;
-  }
+  for (const type of decidingTypes) if (end - start === type.length && text.startsWith(type, start)) return true;
   for (let index = start; index < end; index += 1) if (text.charCodeAt(index) === 92 /* backslash */) return true;
   return false;
 }

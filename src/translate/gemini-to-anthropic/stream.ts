@@ -2,6 +2,7 @@ import type { GeminiFinishReason, GeminiGenerateContentResponse, GeminiResponseP
 import type { SseEvent } from '../../formats/sse.js';
 import { geminiResponse, isRecord, parseArguments, streamFailed } from '../../formats/gemini/response-builder.js';
 import { mapAnthropicStopReason, toUsageMetadata } from './response.js';
+import { scanAnthropicContentDelta } from '../../formats/anthropic/stream-event-scan.js';
 import { readTypedStreamEvent } from '../../formats/stream-payload.js';
 
 export interface AnthropicToGeminiStreamContext {
@@ -90,7 +91,7 @@ export function createAnthropicToGeminiStreamTranslator(context: AnthropicToGemi
   return {
     push(event) {
       if (state.stopped) return [];
-      const typed = readTypedStreamEvent(event, true);
+      const typed = readTypedStreamEvent(event, true, scanAnthropicContentDelta);
       return typed === undefined ? [] : read(typed.type, typed.payload);
     },
     flush() {

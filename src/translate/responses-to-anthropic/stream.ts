@@ -3,6 +3,7 @@ import { isRecord, type ResponsesAnswerContext } from '../../formats/responses/r
 import { createResponsesStreamWriter, type ResponsesStreamEvent, type ResponsesStreamWriter } from '../../formats/responses/stream-writer.js';
 import type { SseEvent } from '../../formats/sse.js';
 import { incompleteReasonOf, toResponsesUsage } from './response.js';
+import { scanAnthropicContentDelta } from '../../formats/anthropic/stream-event-scan.js';
 import { readTypedStreamEvent } from '../../formats/stream-payload.js';
 
 /** The translator's state: which Anthropic block indexes are tool_use blocks, the stop reason and usage so far. */
@@ -79,7 +80,7 @@ export function createAnthropicToResponsesStreamTranslator(context: ResponsesAns
     writer,
     push(event) {
       if (writer.state.finished) return [];
-      const typed = readTypedStreamEvent(event, true);
+      const typed = readTypedStreamEvent(event, true, scanAnthropicContentDelta);
       return typed === undefined ? [] : read(typed.type, typed.payload);
     },
     flush() {
