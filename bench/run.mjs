@@ -41,6 +41,7 @@ const { values } = parseArgs({
     'no-tls': { type: 'boolean', default: false },
     also: { type: 'string', multiple: true },
     'with-layers': { type: 'string', multiple: true },
+    'with-node-args': { type: 'string', multiple: true },
     paired: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -75,6 +76,10 @@ ${wrapped([...throughputScenarios, ...streamScenarios].map((scenario) => scenari
                        also measure this build with only the named layers on (the others off) as
                        target proxy-LABEL: say main with the layers an --also build had, for a like-for-
                        like comparison of the request path itself
+  --with-node-args LABEL=FLAGS
+                       also measure this build, every layer on, started with these node flags
+                       (space-separated) as target proxy-LABEL: say --max-semi-space-size=32 against
+                       the default young generation (docs/operations.md, "CPU and memory")
   --paired             throughput rounds load every target at once (each its own wrk, all targets
                        sharing the target core; no stub-direct): on a busy machine the background
                        load then hits all alike, and the CPU-per-request ratios stay comparable
@@ -202,6 +207,19 @@ for (const text of discovery.available ? (values['with-layers'] ?? []) : []) {
   otherProxies.push(proxyTarget({ name: `proxy-${text.slice(0, separator)}`, onLayers: discovery.onLayers.filter((layer) => names.includes(layer.name)), ...proxyCommon }));
 }
 
+// This build under other node flags (--with-node-args LABEL=FLAGS), every layer on; measured in the
+// stream scenarios too, since a flag that trades memory for CPU must show both.
+const nodeArgProxies = [];
+for (const text of discovery.available ? (values['with-node-args'] ?? []) : []) {
+  const separator = text.indexOf('=');
+  if (separator < 1) throw new Error(`--with-node-args wants LABEL=--flag[ --flag…], got ${text}`);
+  const nodeArgs = text.slice(separator + 1).split(' ').filter((flag) => flag !== '');
+  const notFlags = nodeArgs.filter((flag) => !flag.startsWith('--'));
+  if (nodeArgs.length === 0 || notFlags.length > 0) throw new Error(`--with-node-args ${text}: every word must be a node flag (--…), got ${notFlags.join(' ') || 'none'}`);
+  nodeArgProxies.push(proxyTarget({ name: `proxy-${text.slice(0, separator)}`, onLayers: discovery.onLayers, nodeArgs, ...proxyCommon }));
+}
+otherProxies.push(...nodeArgProxies);
+
 /** Targets of one scenario, in a fixed order (rotated per round). */
 function targetsFor(scenario) {
   const list = values.paired ? [floor] : [stubDirect, floor];
@@ -324,7 +342,7 @@ async function runThroughputScenario(scenario) {
 /** Runs bench/stream-client.mjs on the load core against each target in turn (fresh process each). */
 async function runStreamScenario(upstream, clientArgs, timeoutMs) {
   const rows = [];
-  for (const spec of [stubDirect, floor, ...(allOnProxy ? [allOnProxy] : [])]) {
+  for (const spec of [stubDirect, floor, ...(allOnProxy ? [allOnProxy, ...nodeArgProxies] : [])]) {
     const started = await startChecked(spec, upstream, undefined);
     if (started.skipped) {
       rows.push({ name: spec.name, skipped: started.skipped });

@@ -143,6 +143,17 @@ export function targetChecks(report) {
   check('structured100k-c32', '~100 KB structured body (issue 11): CPU ≤ 3× floor', 'cpu', 3, true);
   check('anthropic-json-c32', 'translation JSON: CPU ≤ 3× floor', 'cpu', 3, true);
   check('anthropic-stream-c32', 'translated stream (issue 12): CPU ≤ 3× floor', 'cpu', 3, true);
+  // Issue 12's 3× the floor cannot hold for a translated ~100 KB body: parsing, checking and writing
+  // it again alone cost more (docs/architecture.md, departures). Held to the rewrite floor instead.
+  const rewriteGoal = 'translated ~100 KB body (issue 12, a departure): CPU ≤ 2.5× floor-rewrite';
+  const rewriteFloor = report.scenarios
+    .find((scenario) => scenario.name === 'anthropic-structured100k-c32')
+    ?.targets.find((target) => target.name === 'floor-rewrite' && !target.skipped);
+  const translatedBody = proxyIn('anthropic-structured100k-c32');
+  const overRewrite = ratio(translatedBody?.summary.cpuUsPerRequest, rewriteFloor?.summary.cpuUsPerRequest);
+  if (overRewrite == null) add(rewriteGoal, 'not measured', null);
+  else if (translatedBody.summary.errors > 0) add(rewriteGoal, `${times(overRewrite)}, but ${translatedBody.summary.errors} failed requests: not a valid measurement`, null);
+  else add(rewriteGoal, `${times(overRewrite)} (${times(translatedBody.ratioToFloor?.cpu)} the plain floor)`, overRewrite <= 2.5);
   check('stream-c32', 'stream c32: req/s ≥ 0.70× floor', 'requestsPerSecond', 0.7, false);
   check('chat-c32', 'p99 c32 ≤ 2× floor', 'p99', 2, true);
   const slow = report.slowStreams?.find((row) => row.name === 'proxy' && !row.skipped);
