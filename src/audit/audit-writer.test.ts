@@ -121,6 +121,42 @@ describe('audit file writer', () => {
     expect(readFileSync(file, 'utf8')).toContain('while-refused');
   });
 
+  it('reuses its memory across flushes without mixing batches: a failed flush keeps its records, every record lands once', async () => {
+    const writer = testWriter(file, { maxFileBytes: 64 * 1024 * 1024 }); // one file: no rotation in between
+    await writer.check();
+    const record = (label: string, index: number, padding: number) =>
+      serializeEventFields(testEvent('', { detail: { id: `${label}-${index}`, padding: 'p'.repeat(padding) } }), Date.now());
+    // A large batch first (fills the kept buffer and several chunks), then smaller ones reuse them.
+    for (let index = 0; index < 1_200; index++) writer.enqueue(record('large', index, 600));
+    await writer.flush();
+    for (let index = 0; index < 3; index++) writer.enqueue(record('small', index, 5));
+    await writer.flush();
+    // A flush that fails: its chunks must not be reused while its records wait for the retry.
+    const elsewhere = join(root, 'elsewhere.jsonl');
+    writeFileSync(elsewhere, '', { mode: 0o600 });
+    const saved = join(root, 'saved.jsonl');
+    writeFileSync(saved, readFileSync(file));
+    unlinkSync(file);
+    symlinkSync(elsewhere, file);
+    for (let index = 0; index < 700; index++) writer.enqueue(record('refused', index, 600));
+    await expect(writer.flush()).rejects.toThrow(/is a symlink/);
+    for (let index = 0; index < 700; index++) writer.enqueue(record('meanwhile', index, 600));
+    unlinkSync(file);
+    writeFileSync(file, readFileSync(saved), { mode: 0o600 });
+    await writer.flush();
+
+    const lines = readLines(file).map((line) => JSON.parse(line) as { event_type: string; detail: { id?: string } });
+    const ids = lines.filter((line) => line.event_type === 'test-event').map((line) => line.detail.id);
+    const expected = [
+      ...Array.from({ length: 1_200 }, (_, index) => `large-${index}`),
+      ...Array.from({ length: 3 }, (_, index) => `small-${index}`),
+      ...Array.from({ length: 700 }, (_, index) => `refused-${index}`),
+      ...Array.from({ length: 700 }, (_, index) => `meanwhile-${index}`),
+    ];
+    expect(ids).toEqual(expected);
+    expect(await verifyAuditChain([file], undefined)).toMatchObject({ ok: true, records: lines.length });
+  });
+
   it('refuses an audit file or directory others can read', async () => {
     await writeEvents(testWriter(file), 1);
     chmodSync(file, 0o644);

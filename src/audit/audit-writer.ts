@@ -58,12 +58,20 @@ interface LeftAt {
 
 const retryAfterFailureMs = 1_000;
 
+/**
+ * A batch's lines are built in one buffer kept between flushes, for the reason record-queue.ts
+ * keeps spare chunks (a fresh off-heap buffer per flush costs full collections). A batch larger
+ * than this (a backlog after a failing disk) gets a buffer of its own, not kept.
+ */
+const maxKeptBatchBufferBytes = 4 * 1024 * 1024;
+
 export class AuditFileWriter {
   private readonly queue = new AuditRecordQueue();
   private dropped = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private leftAt: LeftAt | undefined;
+  private batchBuffer: Buffer | undefined;
   private readonly hasher: ReturnType<typeof hashFunctionFor>;
   private readonly now: () => number;
 
@@ -123,6 +131,7 @@ export class AuditFileWriter {
     const dropped = this.dropped;
     this.dropped = 0;
     const run = withFileLock(this.options.file, () => this.append(batch, dropped), { timeoutMs: this.options.lockTimeoutMs ?? 10_000 })
+      .then(() => this.queue.recycle(batch))
       .catch((error: unknown) => {
         // Put the batch back in front of what arrived meanwhile, within the bound.
         this.dropped += dropped + this.queue.restore(batch, this.options.maxQueuedRecords ?? 100_000);
@@ -186,7 +195,7 @@ export class AuditFileWriter {
       let position: ChainPosition | undefined = last;
       const records = preamble.take().concat(batch);
       const size = sizeOfQueued(records);
-      const out = Buffer.allocUnsafeSlow(prefix.length + size.bytes + size.records * chainedLineOverheadBytes);
+      const out = this.bufferFor(prefix.length + size.bytes + size.records * chainedLineOverheadBytes);
       let length = out.write(prefix, 0, 'latin1');
       forEachQueuedRecord(records, (bytes, start, end) => {
         seq += 1;
@@ -205,6 +214,16 @@ export class AuditFileWriter {
     } finally {
       await handle.close();
     }
+  }
+
+  /** A buffer of at least `bytes` for one batch's lines: the kept one, grown when too small. */
+  private bufferFor(bytes: number): Buffer {
+    if (bytes > maxKeptBatchBufferBytes) return Buffer.allocUnsafeSlow(bytes);
+    if (this.batchBuffer === undefined || this.batchBuffer.length < bytes) {
+      // Grown to the next power of two: a load that creeps up does not reallocate every flush.
+      this.batchBuffer = Buffer.allocUnsafeSlow(Math.min(maxKeptBatchBufferBytes, 2 ** Math.ceil(Math.log2(Math.max(bytes, 64 * 1024)))));
+    }
+    return this.batchBuffer;
   }
 
   private internal(eventType: string, result: AuditEvent['result'], detail: AuditEvent['detail']): string {

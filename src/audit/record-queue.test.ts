@@ -33,6 +33,43 @@ describe('audit record queue', () => {
     queue.push('"after":0');
     expect(recordsOf(queue.take())).toEqual(['"old":0', '"old":1', '"old":2', '"old":3', '"old":4', '"new":0', '"new":1', '"after":0']);
   });
+
+  it('reuses written chunks for new records, and a reused chunk gives back only the new records', () => {
+    const queue = new AuditRecordQueue();
+    const long = (label: string, index: number) => `"${label}":${index},"pad":"${'o'.repeat(400)}"`;
+    for (let index = 0; index < 1_500; index++) queue.push(long('old', index)); // three chunks of 256 KiB
+    const written = queue.take();
+    expect(written.length).toBeGreaterThan(1);
+    queue.recycle(written);
+    queue.push('"new":0');
+    queue.push('"new":1');
+    const again = queue.take();
+    expect(written.map((chunk) => chunk.bytes)).toContain(again[0]?.bytes); // the same memory, not a new allocation
+    expect(recordsOf(again)).toEqual(['"new":0', '"new":1']); // nothing of the old records behind them
+  });
+
+  it('keeps a chunk larger than the usual size out of reuse, and at most a few spares', () => {
+    const queue = new AuditRecordQueue();
+    queue.push(`"big":"${'x'.repeat(300_000)}"`);
+    const big = queue.take();
+    queue.recycle(big);
+    queue.push('"small":0');
+    expect(queue.take()[0]?.bytes).not.toBe(big[0]?.bytes);
+
+    const many: QueuedChunk[] = [];
+    for (let round = 0; round < 10; round++) {
+      queue.push(`"round":${round}`);
+      many.push(...queue.take());
+    }
+    queue.recycle(many);
+    const reused = new Set<Buffer>();
+    for (let round = 0; round < 10; round++) {
+      queue.push(`"later":${round}`);
+      const [chunk] = queue.take();
+      if (chunk !== undefined && many.some((old) => old.bytes === chunk.bytes)) reused.add(chunk.bytes);
+    }
+    expect(reused.size).toBe(4);
+  });
 });
 
 describe('writeChainedLine', () => {
