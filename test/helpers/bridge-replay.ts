@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { isGatewayError } from '../../src/errors/gateway-error.js';
 import type { WireFormat } from '../../src/formats/wire-format.js';
@@ -59,4 +60,16 @@ export function expectSameViewWithFastPath(options: { clientFormat: StreamingCli
     }
   }
   return failures;
+}
+
+/** The text of every fixture file in a folder whose name ends with one of `suffixes` (default: recorded SSE streams). */
+export function fixtureTexts(directory: URL, suffixes: readonly string[] = ['.chunks.txt']): string[] {
+  return readdirSync(directory)
+    .filter((file) => suffixes.some((suffix) => file.endsWith(suffix)))
+    .map((file) => readFileSync(new URL(file, directory), 'utf8'));
+}
+
+/** A folder of recordings written one event's JSON per line (test/fixtures/recorded/*): each file's events, blank lines left out. */
+export function recordedEventLists(directory: URL): string[][] {
+  return fixtureTexts(directory).map((text) => text.split(/\r?\n/).filter((line) => line.trim() !== ''));
 }

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 
 /** Runs `action` and returns the GatewayError it throws; fails the test if it throws nothing or something else. */
@@ -100,4 +102,24 @@ export const jsonStringHazards: readonly string[] = ['a', ' ', '"', '\\', '/', '
 /** `pick(choices)`: one of them, chosen by `random`. */
 export function picker(random: () => number): <T>(choices: readonly T[]) => T {
   return <T>(choices: readonly T[]): T => choices[Math.floor(random() * choices.length)] as T;
+}
+
+/**
+ * The data of every recorded event in a folder's `.chunks.txt` files, as a stream scan reads it: the
+ * value of each `data: ` line, and each line written as bare JSON (`{…`). Event names, comments and
+ * blank lines are left out.
+ */
+export function recordedDataLines(directory: URL): string[] {
+  return readdirSync(directory)
+    .filter((file) => file.endsWith('.chunks.txt'))
+    .flatMap((file) => readFileSync(new URL(file, directory), 'utf8').split(/\r?\n/))
+    .flatMap((line) => (line.startsWith('data: ') ? [line.slice('data: '.length)] : line.startsWith('{') ? [line] : []));
+}
+
+/** A scan's adversarial list, ordered: the inputs before `firstRefused` it must read, that one and the rest it must refuse. */
+export function expectAdversarialSplit(scan: (data: string) => unknown, adversarial: readonly string[], firstRefused: string): void {
+  const refusedFrom = adversarial.indexOf(firstRefused);
+  expect(refusedFrom, 'the first refused input is in the list').toBeGreaterThan(0);
+  for (const data of adversarial.slice(0, refusedFrom)) expect(scan(data), data).toBeDefined();
+  for (const data of adversarial.slice(refusedFrom)) expect(scan(data), data).toBeUndefined();
 }

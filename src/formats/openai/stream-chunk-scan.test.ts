@@ -1,6 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { mutatedJson, randomText, seededRandom, withMutations } from '../../../test/helpers/translator-testing.js';
+import { mutatedJson, randomText, recordedDataLines, seededRandom, withMutations } from '../../../test/helpers/translator-testing.js';
 import { createOpenAIContentChunkReader, decodeStringBody, scanOpenAIContentChunk, type OpenAIContentChunk } from './stream-chunk-scan.js';
 
 /**
@@ -57,14 +56,9 @@ function expectSound(data: string, answer: OpenAIContentChunk | undefined): void
   expect({ data, reading: plainReading(data) }).toEqual({ data, reading: answer });
 }
 
-const recordedChunks: string[] = ['anthropic-to-openai', 'gemini-to-openai', 'responses-to-openai'].flatMap((folder) => {
-  const directory = new URL(`../../translate/${folder}/__fixtures__/`, import.meta.url);
-  return readdirSync(directory)
-    .filter((file) => file.endsWith('.chunks.txt'))
-    .flatMap((file) => readFileSync(new URL(file, directory), 'utf8').split('\n'))
-    .filter((line) => line.startsWith('data: '))
-    .map((line) => line.slice('data: '.length));
-});
+const recordedChunks: string[] = ['anthropic-to-openai', 'gemini-to-openai', 'responses-to-openai'].flatMap((folder) =>
+  recordedDataLines(new URL(`../../translate/${folder}/__fixtures__/`, import.meta.url)),
+);
 
 const chunkOf = (content: unknown, extra: Record<string, unknown> = {}, deltaExtra: Record<string, unknown> = {}): string =>
   JSON.stringify({ id: 'chatcmpl-x1', object: 'chat.completion.chunk', created: 1_735_689_600, model: 'gpt-up', choices: [{ index: 0, delta: { content, ...deltaExtra }, logprobs: null, finish_reason: null }], ...extra });

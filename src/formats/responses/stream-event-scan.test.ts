@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { jsonStringHazards, randomText, seededRandom, withMutations } from '../../../test/helpers/translator-testing.js';
+import { jsonStringHazards, randomText, recordedDataLines, seededRandom, withMutations } from '../../../test/helpers/translator-testing.js';
 import { scanResponsesTextDelta } from './stream-event-scan.js';
 
 /**
@@ -28,14 +28,7 @@ function expectSound(data: string): string | undefined {
 }
 
 const recorded: string[] = [
-  ...['openai-to-responses', 'responses-to-openai'].flatMap((folder) => {
-    const directory = new URL(`../../translate/${folder}/__fixtures__/`, import.meta.url);
-    return readdirSync(directory)
-      .filter((file) => file.endsWith('.chunks.txt'))
-      .flatMap((file) => readFileSync(new URL(file, directory), 'utf8').split('\n'))
-      .filter((line) => line.startsWith('data: '))
-      .map((line) => line.slice('data: '.length));
-  }),
+  ...['openai-to-responses', 'responses-to-openai'].flatMap((folder) => recordedDataLines(new URL(`../../translate/${folder}/__fixtures__/`, import.meta.url))),
   ...readdirSync(new URL('../../../test/fixtures/recorded/responses/', import.meta.url))
     .filter((file) => file.endsWith('.chunks.txt'))
     .flatMap((file) => readFileSync(new URL(`../../../test/fixtures/recorded/responses/${file}`, import.meta.url), 'utf8').split('\n'))
@@ -93,11 +86,8 @@ describe('scanResponsesTextDelta', () => {
       if (random() < 0.3) fields['item_id'] = randomText(random, textPieces);
       return event(fields);
     });
-    let accepted = 0;
-    for (const data of withMutations([...recorded, ...adversarial, ...generated], random)) {
-      if (expectSound(data) !== undefined) accepted++;
-    }
-    expect(accepted).toBeGreaterThan(1000);
+    const accepted = withMutations([...recorded, ...adversarial, ...generated], random).filter((data) => expectSound(data) !== undefined);
+    expect(accepted.length).toBeGreaterThan(1000);
     for (const data of adversarial.slice(5)) expect(scanResponsesTextDelta(data), data).toBeUndefined();
   });
 

@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import type * as DeltaScan from '../../formats/anthropic/stream-event-scan.js';
-import { expectSameViewWithFastPath, type StreamingClientFormat } from '../../../test/helpers/bridge-replay.js';
+import { expectSameViewWithFastPath, fixtureTexts, recordedEventLists, type StreamingClientFormat } from '../../../test/helpers/bridge-replay.js';
 
 /**
  * An Anthropic upstream's content deltas are read without JSON.parse
@@ -18,17 +17,9 @@ vi.mock('../../formats/anthropic/stream-event-scan.js', async (importOriginal) =
 
 /** An SSE stream as Anthropic writes it: each event named, its JSON on one data line. */
 const sse = (events: string[]): string => events.map((data) => `event: ${/"type":"([a-z_]+)"/.exec(data)?.[1] ?? 'message'}\ndata: ${data}\n\n`).join('');
-const recordedEvents: string[][] = readdirSync(new URL('../../../test/fixtures/recorded/anthropic/', import.meta.url))
-  .filter((file) => file.endsWith('.chunks.txt'))
-  .map((file) =>
-    readFileSync(new URL(`../../../test/fixtures/recorded/anthropic/${file}`, import.meta.url), 'utf8')
-      .split(/\r?\n/)
-      .filter((line) => line.trim() !== ''),
-  );
+const recordedEvents: string[][] = recordedEventLists(new URL('../../../test/fixtures/recorded/anthropic/', import.meta.url));
 const fixtureStreams: string[] = ['openai-to-anthropic', 'responses-to-anthropic', 'gemini-to-anthropic'].flatMap((folder) =>
-  readdirSync(new URL(`../../translate/${folder}/__fixtures__/`, import.meta.url))
-    .filter((file) => file.endsWith('.chunks.txt'))
-    .map((file) => readFileSync(new URL(`../../translate/${folder}/__fixtures__/${file}`, import.meta.url), 'utf8')),
+  fixtureTexts(new URL(`../../translate/${folder}/__fixtures__/`, import.meta.url)),
 );
 
 const start = '{"type":"message_start","message":{"id":"msg_fixture_fast_0001","type":"message","role":"assistant","model":"claude-test","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":7,"output_tokens":1}}}';

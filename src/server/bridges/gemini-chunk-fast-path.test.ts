@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import type * as ChunkScan from '../../formats/gemini/stream-chunk-scan.js';
-import { expectSameViewWithFastPath, type StreamingClientFormat } from '../../../test/helpers/bridge-replay.js';
+import { expectSameViewWithFastPath, fixtureTexts, recordedEventLists, type StreamingClientFormat } from '../../../test/helpers/bridge-replay.js';
 
 /**
  * A Gemini upstream's text chunks are read without JSON.parse (formats/gemini/stream-chunk-scan.ts).
@@ -18,17 +17,9 @@ vi.mock('../../formats/gemini/stream-chunk-scan.js', async (importOriginal) => {
 
 const sse = (chunks: string[]): string => chunks.map((chunk) => `data: ${chunk}\r\n\r\n`).join('');
 const jsonArray = (chunks: string[]): string => `[${chunks.join(',\r\n')}]`;
-const recordedChunks: string[][] = readdirSync(new URL('../../../test/fixtures/recorded/gemini/', import.meta.url))
-  .filter((file) => file.endsWith('.chunks.txt'))
-  .map((file) =>
-    readFileSync(new URL(`../../../test/fixtures/recorded/gemini/${file}`, import.meta.url), 'utf8')
-      .split(/\r?\n/)
-      .filter((line) => line.trim() !== ''),
-  );
+const recordedChunks: string[][] = recordedEventLists(new URL('../../../test/fixtures/recorded/gemini/', import.meta.url));
 const fixtureStreams: string[] = ['openai-to-gemini', 'anthropic-to-gemini'].flatMap((folder) =>
-  readdirSync(new URL(`../../translate/${folder}/__fixtures__/`, import.meta.url))
-    .filter((file) => file.endsWith('.chunks.txt') || file.endsWith('.array.txt'))
-    .map((file) => readFileSync(new URL(`../../translate/${folder}/__fixtures__/${file}`, import.meta.url), 'utf8')),
+  fixtureTexts(new URL(`../../translate/${folder}/__fixtures__/`, import.meta.url), ['.chunks.txt', '.array.txt']),
 );
 
 /** A chunk as Google's servers write it: a space after each colon. */

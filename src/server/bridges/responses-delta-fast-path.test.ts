@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import type * as EventScan from '../../formats/responses/stream-event-scan.js';
-import { expectSameViewWithFastPath, type StreamingClientFormat } from '../../../test/helpers/bridge-replay.js';
+import { expectSameViewWithFastPath, fixtureTexts, recordedEventLists, type StreamingClientFormat } from '../../../test/helpers/bridge-replay.js';
 
 /**
  * A Responses upstream's text deltas are read without JSON.parse (formats/responses/stream-event-scan.ts).
@@ -19,18 +18,8 @@ vi.mock('../../formats/responses/stream-event-scan.js', async (importOriginal) =
 
 const frame = (data: string): string => `event: ${(JSON.parse(data) as { type: string }).type}\ndata: ${data}\n\n`;
 const recorded: string[] = [
-  ...readdirSync(new URL('../../translate/openai-to-responses/__fixtures__/', import.meta.url))
-    .filter((file) => file.endsWith('.chunks.txt'))
-    .map((file) => readFileSync(new URL(`../../translate/openai-to-responses/__fixtures__/${file}`, import.meta.url), 'utf8')),
-  ...readdirSync(new URL('../../../test/fixtures/recorded/responses/', import.meta.url))
-    .filter((file) => file.endsWith('.chunks.txt'))
-    .map((file) =>
-      readFileSync(new URL(`../../../test/fixtures/recorded/responses/${file}`, import.meta.url), 'utf8')
-        .split('\n')
-        .filter((line) => line.trim() !== '')
-        .map(frame)
-        .join(''),
-    ),
+  ...fixtureTexts(new URL('../../translate/openai-to-responses/__fixtures__/', import.meta.url)),
+  ...recordedEventLists(new URL('../../../test/fixtures/recorded/responses/', import.meta.url)).map((events) => events.map(frame).join('')),
 ];
 
 const delta = (fields: Record<string, unknown>): string => frame(JSON.stringify({ type: 'response.output_text.delta', sequence_number: 3, item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'x', logprobs: [], ...fields }));
