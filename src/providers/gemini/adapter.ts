@@ -65,7 +65,7 @@ function buildMethodUrl(baseUrl: URL, model: string, stream: boolean): string {
   return url.href;
 }
 
-/** Gemini API keys travel in `x-goog-api-key`; OAuth tokens as a bearer token. */
+/** A chat request's URL and headers: an API key travels in `x-goog-api-key`, an OAuth token as a bearer token. */
 function buildGeminiRequest(input: BuildRequestInput): UpstreamRequestTarget {
   if (input.operation !== 'chat') {
     // supportsCountTokens is false: the routes estimate instead; reaching this is a gateway bug.
